@@ -1,0 +1,65 @@
+"""The composition root: create_app() binds extensions, blueprints and commands.
+
+Nothing imports this module but the WSGI server (gunicorn 'app:create_app()') and the tests.
+"""
+
+from flask import Flask, redirect, request, url_for
+from flask_htmx import make_response
+
+from moderation.accounts import queries as account_queries
+from moderation.accounts.navigation import inject_navigation
+from moderation.accounts.views import bp as accounts_bp
+from moderation.core import errors, security
+from moderation.core.config import load_config
+from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from seed_data.demo import seed_demo_command
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(load_config(app.instance_path))
+    app.config.from_mapping(overrides or {})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    _init_login(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    app.context_processor(inject_navigation)
+    app.register_blueprint(accounts_bp)
+    app.cli.add_command(seed_demo_command)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        user_id, _, version = session_id.partition(":")
+        if not (user_id.isdigit() and version.isdigit()):
+            return None
+        return account_queries.user_for_session(int(user_id), int(version))
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        login_url = url_for("accounts.login", next=request.full_path.rstrip("?"))
+        if htmx:
+            # A login form swapped into a table cell helps nobody: send the whole page there.
+            response = make_response("", 401)
+            response.headers["HX-Redirect"] = login_url
+            return response
+        return redirect(login_url)

@@ -1,0 +1,114 @@
+"""Districts, schools, users and their role memberships.
+
+A user's roles are memberships: a user can be a teacher at one school and a coach at another. A
+coach membership is school-scoped (school_id set) or district-scoped (school_id empty);
+district_admin is always district-scoped.
+"""
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from moderation.core.db import utcnow
+from moderation.core.extensions import db
+
+
+class Role(enum.StrEnum):
+    TEACHER = "teacher"
+    COACH = "coach"
+    DISTRICT_ADMIN = "district_admin"
+
+    @property
+    def label(self) -> str:
+        return {"teacher": "Teacher", "coach": "Instructional coach",
+                "district_admin": "District administrator"}[self.value]
+
+
+class District(db.Model):
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    schools: Mapped[list["School"]] = relationship(back_populates="district",
+                                                   order_by="School.name")
+
+
+class School(db.Model):
+    """A school, with optional public context used by the equity analysis."""
+
+    __tablename__ = "schools"
+    __table_args__ = (UniqueConstraint("district_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    grade_band: Mapped[str | None] = mapped_column(String(40))
+    # Share of students from low-income households (0-1), as published by the district.
+    low_income_share: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    district: Mapped[District] = relationship(back_populates="schools")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Bumped on logout and password change: session cookies carry it, so old cookies stop working.
+    session_version: Mapped[int] = mapped_column(default=1)
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def roles(self) -> set[Role]:
+        return {m.role for m in self.memberships}
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles() & set(roles))
+
+    def memberships_as(self, role: Role) -> list["Membership"]:
+        return [m for m in self.memberships if m.role == role]
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "role", "district_id", "school_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20,
+                                            values_callable=lambda e: [r.value for r in e]))
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    district: Mapped[District] = relationship()
+    school: Mapped[School | None] = relationship()
+
+    @property
+    def scope_label(self) -> str:
+        return self.school.name if self.school else f"{self.district.name} (district-wide)"

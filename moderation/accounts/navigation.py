@@ -1,0 +1,36 @@
+"""The main navigation, per role. Domain packages add their pages here as they arrive.
+
+Navigation is a convenience, not a guard: every view still checks its roles itself.
+"""
+
+from dataclasses import dataclass
+
+from flask_login import current_user
+
+from moderation.accounts.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    role: Role
+    endpoint: str
+    label: str
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem(Role.TEACHER, "accounts.teacher_home", "My scoring"),
+    NavItem(Role.COACH, "accounts.coach_home", "Coaching"),
+    NavItem(Role.DISTRICT_ADMIN, "accounts.district_home", "District"),
+    NavItem(Role.DISTRICT_ADMIN, "accounts.audit_log", "Audit log"),
+]
+
+
+def nav_items_for(user) -> list[NavItem]:
+    roles = user.roles()
+    return [item for item in NAV_ITEMS if item.role in roles]
+
+
+def inject_navigation() -> dict:
+    if not current_user.is_authenticated:
+        return {"nav_items": []}
+    return {"nav_items": nav_items_for(current_user)}

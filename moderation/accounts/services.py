@@ -1,0 +1,69 @@
+"""Writes and rules for accounts. Services flush, never commit: the view commits once."""
+
+from moderation.accounts.models import District, Membership, Role, School, User
+from moderation.accounts.queries import user_by_email
+from moderation.core import audit
+from moderation.core.extensions import db
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out; the message is for the user."""
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None. Failed attempts are audited."""
+    user = user_by_email(email)
+    if user is None or not user.is_active or not user.check_password(password):
+        audit.record("login_failed", actor=user, email=email.strip().lower()[:254])
+        return None
+    audit.record("login", actor=user, obj=user)
+    return user
+
+
+def end_sessions(user: User, reason: str) -> None:
+    """Invalidate every session cookie the user holds (logout, password change)."""
+    user.session_version += 1
+    audit.record(reason, actor=user, obj=user)
+    db.session.flush()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current):
+        raise AccountError("Your current password is not correct.")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    if new == current:
+        raise AccountError("The new password must differ from the current one.")
+    user.set_password(new)
+    end_sessions(user, "password_changed")
+
+
+def create_user(email: str, display_name: str, password: str) -> User:
+    if user_by_email(email) is not None:
+        raise AccountError(f"An account with the email {email} already exists.")
+    user = User(email=email.strip().lower(), display_name=display_name)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user_created", obj=user, email=user.email)
+    return user
+
+
+def grant_role(user: User, role: Role, district: District, school: School | None = None
+               ) -> Membership:
+    """Give `user` a role in a district, at a school where the role is school-scoped."""
+    if role == Role.TEACHER and school is None:
+        raise AccountError("A teacher belongs to a school; choose the school.")
+    if role == Role.DISTRICT_ADMIN and school is not None:
+        raise AccountError("District administrators work district-wide, not for one school.")
+    if school is not None and school.district_id != district.id:
+        raise AccountError(f"{school.name} is not in {district.name}.")
+    membership = Membership(user=user, role=role, district_id=district.id,
+                            school_id=school.id if school else None)
+    db.session.add(membership)
+    db.session.flush()
+    audit.record("role_granted", obj=user, role=role.value, district_id=district.id,
+                 school_id=school.id if school else None)
+    return membership

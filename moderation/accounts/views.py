@@ -1,0 +1,115 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from moderation.accounts import queries, services
+from moderation.accounts.forms import ChangePasswordForm, LoginForm
+from moderation.accounts.models import Role
+from moderation.accounts.permissions import home_endpoint, role_required
+from moderation.core import audit
+from moderation.core.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths, so a crafted ?next= cannot send users elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.get("/")
+@login_required
+def home():
+    return redirect(url_for(home_endpoint(current_user)))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+               deduct_when=_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        db.session.commit()
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
+        form.password.errors.append("That email and password do not match an account.")
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    services.end_sessions(current_user, "logout")
+    db.session.commit()
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data,
+                                     form.new_password.data)
+        except services.AccountError as error:
+            form.current_password.errors.append(str(error))
+        else:
+            db.session.commit()
+            login_user(current_user)  # re-issue this browser's cookie with the new version
+            flash("Your password is changed. Other devices have been logged out.", "success")
+            return redirect(url_for("accounts.home"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/change_password.html", form=form), status
+
+
+@bp.get("/teacher")
+@role_required(Role.TEACHER)
+def teacher_home():
+    return render_template("accounts/teacher_home.html",
+                           memberships=current_user.memberships_as(Role.TEACHER))
+
+
+@bp.get("/coach")
+@role_required(Role.COACH)
+def coach_home():
+    scopes = [(m, queries.teachers_in_scope(m)) for m in current_user.memberships_as(Role.COACH)]
+    return render_template("accounts/coach_home.html", scopes=scopes)
+
+
+@bp.get("/district")
+@role_required(Role.DISTRICT_ADMIN)
+def district_home():
+    districts = [(m.district, queries.school_overview(m.district_id))
+                 for m in current_user.memberships_as(Role.DISTRICT_ADMIN)]
+    return render_template("accounts/district_home.html", districts=districts)
+
+
+@bp.get("/district/audit")
+@role_required(Role.DISTRICT_ADMIN)
+def audit_log():
+    events = audit.recent_events(limit=200)
+    return render_template("accounts/audit_log.html", events=events)
+
+
+@bp.get("/welcome")
+@login_required
+def no_role():
+    return render_template("accounts/no_role.html")

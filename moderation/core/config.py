@@ -1,0 +1,74 @@
+"""Configuration from the environment, with safe defaults for a laptop.
+
+APP_ENV selects the mode: "production" (the default, so a forgotten variable fails safe),
+"development" (make run) or "testing". Everything else has a default that runs on one machine:
+SQLite in instance/, local-filesystem storage, in-process jobs.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+MODES = ("production", "development", "testing")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def database_url(instance_path: str) -> str:
+    """DATABASE_URL, normalised to SQLAlchemy's psycopg 3 driver; a SQLite file otherwise."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'moderation.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def secret_key(mode: str, instance_path: str) -> str:
+    """SECRET_KEY from the environment; required in production.
+
+    In development a random key is kept in instance/ so logins survive a restart.
+    """
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    if mode == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set. Production mode needs a long random SECRET_KEY in the "
+            "environment (for example: python -c 'import secrets; print(secrets.token_hex(32))'). "
+            "For a local trial, set APP_ENV=development instead."
+        )
+    if mode == "testing":
+        return secrets.token_hex(32)
+    key_file = Path(instance_path) / "dev_secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def load_config(instance_path: str) -> dict:
+    """Build the Flask config mapping from the environment."""
+    mode = os.environ.get("APP_ENV", "production").strip() or "production"
+    if mode not in MODES:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(MODES)}; got {mode!r}.")
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    is_production = mode == "production"
+    return {
+        "APP_ENV": mode,
+        "TESTING": mode == "testing",
+        "SECRET_KEY": secret_key(mode, instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": is_production,
+        "REMEMBER_COOKIE_SECURE": is_production,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, not one hour
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+    }

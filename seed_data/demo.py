@@ -1,0 +1,117 @@
+"""The demo district: `flask seed-demo` creates it, and running it again changes nothing.
+
+Every object is looked up by its natural key before it is created, so the command is safe to run
+on every `make run`. Later features add their own steps to SEED_STEPS (rubrics, samples, a
+completed scoring round); each step must be idempotent in the same way.
+"""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from moderation.accounts import queries as account_queries
+from moderation.accounts import services as account_services
+from moderation.accounts.models import District, Membership, Role, School, User
+from moderation.core.extensions import db
+
+DEMO_FILE = Path(__file__).with_name("demo_district.json")
+
+
+def load_demo_spec() -> dict:
+    return json.loads(DEMO_FILE.read_text())
+
+
+def _district(spec: dict) -> District:
+    district = account_queries.district_by_name(spec["district"])
+    if district is None:
+        district = District(name=spec["district"])
+        db.session.add(district)
+        db.session.flush()
+    return district
+
+
+def _school(district: District, school_spec: dict) -> School:
+    school = next((s for s in district.schools if s.name == school_spec["name"]), None)
+    if school is None:
+        school = School(district=district, name=school_spec["name"])
+        db.session.add(school)
+    school.grade_band = school_spec["grade_band"]
+    school.low_income_share = school_spec["low_income_share"]
+    db.session.flush()
+    return school
+
+
+def _user(email: str, name: str, password: str) -> User:
+    user = account_queries.user_by_email(email)
+    return user or account_services.create_user(email, name, password)
+
+
+def _ensure_role(user: User, role: Role, district: District, school: School | None) -> None:
+    school_id = school.id if school else None
+    held = any(m.role == role and m.district_id == district.id and m.school_id == school_id
+               for m in user.memberships)
+    if not held:
+        account_services.grant_role(user, role, district, school)
+
+
+def seed_accounts(spec: dict) -> District:
+    """District, schools, teachers, coaches and the district administrator."""
+    district = _district(spec)
+    passwords = spec["passwords"]
+    schools = {s["name"]: _school(district, s) for s in spec["schools"]}
+    for school_spec in spec["schools"]:
+        for teacher in school_spec["teachers"]:
+            user = _user(teacher["email"], teacher["name"], passwords["teacher"])
+            _ensure_role(user, Role.TEACHER, district, schools[school_spec["name"]])
+    for coach in spec["coaches"]:
+        user = _user(coach["email"], coach["name"], passwords["coach"])
+        _ensure_role(user, Role.COACH, district, schools.get(coach["school"]))
+    for extra in spec["dual_roles"]:
+        user = account_queries.user_by_email(extra["email"])
+        _ensure_role(user, Role(extra["role"]), district, schools[extra["school"]])
+    for admin in spec["district_admins"]:
+        user = _user(admin["email"], admin["name"], passwords["district_admin"])
+        _ensure_role(user, Role.DISTRICT_ADMIN, district, None)
+    return district
+
+
+# Each step takes the demo spec and the district; later features append theirs.
+SEED_STEPS: list[Callable[[dict, District], None]] = []
+
+
+def seed_demo() -> District:
+    """Create (or complete) the demo district. Idempotent."""
+    spec = load_demo_spec()
+    district = seed_accounts(spec)
+    for step in SEED_STEPS:
+        step(spec, district)
+    return district
+
+
+def demo_logins(spec: dict) -> list[tuple[str, str, str]]:
+    """(role, email, password) for one account of each kind, for the README and `make run`."""
+    first_teacher = spec["schools"][0]["teachers"][0]
+    p = spec["passwords"]
+    rows = [("Teacher", first_teacher["email"], p["teacher"])]
+    rows += [(f"Coach ({c['note']})", c["email"], p["coach"]) for c in spec["coaches"]]
+    rows += [("District administrator", a["email"], p["district_admin"])
+             for a in spec["district_admins"]]
+    return rows
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Create the demo district (safe to run again)."""
+    district = seed_demo()
+    db.session.commit()
+    n_users = db.session.scalar(db.select(db.func.count(db.distinct(Membership.user_id)))
+                                .where(Membership.district_id == district.id))
+    click.echo(f"Demo district ready: {district.name}, {len(district.schools)} schools, "
+               f"{n_users} staff.")
+    click.echo("Demo logins (every teacher shares the teacher password):")
+    for role, email, password in demo_logins(load_demo_spec()):
+        click.echo(f"  {role:<42} {email:<36} {password}")
