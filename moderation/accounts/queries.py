@@ -30,7 +30,7 @@ def teachers_in_scope(membership: Membership) -> list[tuple[User, School]]:
     )
     if membership.school_id is not None:
         query = query.where(Membership.school_id == membership.school_id)
-    return list(db.session.execute(query).tuples())
+    return list(db.session.execute(query).all())
 
 
 def school_overview(district_id: int) -> list[dict]:
@@ -40,14 +40,14 @@ def school_overview(district_id: int) -> list[dict]:
             db.select(Membership.school_id, func.count(Membership.id))
             .where(Membership.district_id == district_id, Membership.role == Role.TEACHER)
             .group_by(Membership.school_id)
-        ).tuples()
+        ).all()
     )
     coach_counts = dict(
         db.session.execute(
             db.select(Membership.school_id, func.count(Membership.id))
             .where(Membership.district_id == district_id, Membership.role == Role.COACH)
             .group_by(Membership.school_id)
-        ).tuples()
+        ).all()
     )
     schools = db.session.execute(
         db.select(School).where(School.district_id == district_id).order_by(School.name)
