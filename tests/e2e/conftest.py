@@ -1,0 +1,110 @@
+"""Browser tests: the real app under gunicorn on a free port, driven by Debian's Chromium.
+
+Playwright cannot download its own browser here, so it launches /usr/bin/chromium. Without it
+the browser tests skip on a laptop but fail in CI (CI=true), where they must run.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Chromium's own background traffic is refused by this closed network; keep it quiet.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        message = "Debian's chromium is not installed (make test installs it)."
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the app server exited: {server.stderr.read()}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the app server did not answer within 30 s")
+
+
+@pytest.fixture(scope="session")
+def live_server(fresh_databases, tmp_path_factory):
+    """The demo district served by gunicorn (threaded workers, as in production)."""
+    env = {**os.environ, "APP_ENV": "development", "SECRET_KEY": "e2e-secret",
+           "DATABASE_URL": fresh_databases.create()}
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    for command in (["db", "upgrade"], ["seed-demo"]):
+        subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True,
+                       timeout=180)
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "gunicorn.log"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--threads", "4", "--error-logfile", str(log), "app:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, server)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        server.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def demo():
+    from seed_data.demo import load_demo_spec
+
+    return load_demo_spec()
+
+
+@pytest.fixture(autouse=True)
+def no_script_errors(page):
+    """A CSP violation or a JavaScript error shows up in the console: fail the test on it.
+
+    Pages deliberately answered with 4xx (a refused page) log a resource error; those are not
+    script errors.
+    """
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield
+    script_errors = [e for e in errors if "the server responded with a status of 4" not in e]
+    assert not script_errors, script_errors
