@@ -12,6 +12,7 @@ from moderation.accounts.views import bp as accounts_bp
 from moderation.core import errors, security
 from moderation.core.config import load_config
 from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from rubrics.views import bp as rubrics_bp
 from seed_data.demo import seed_demo_command
 
 
@@ -32,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.context_processor(inject_navigation)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(rubrics_bp)
     app.cli.add_command(seed_demo_command)
 
     @app.get("/healthz")
