@@ -1,0 +1,113 @@
+"""Reads for rubrics: what a district has, which version is current, who may see or edit it."""
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import selectinload
+
+from moderation.accounts.models import Role
+from moderation.core.extensions import db
+from rubrics.models import Criterion, Rubric, RubricVersion
+
+EDITOR_ROLES = (Role.COACH, Role.DISTRICT_ADMIN)
+VIEWER_ROLES = (Role.TEACHER, Role.COACH, Role.DISTRICT_ADMIN)
+
+# Packages that record scores against a version register a counter here from create_app
+# (rubrics cannot import them: dependencies point the other way). Each takes a version id and
+# returns how many scores use it.
+SCORE_COUNTERS: list[Callable[[int], int]] = []
+
+
+def rubrics_for_district(district_id: int) -> list[Rubric]:
+    """The district's rubrics by title, with their versions loaded."""
+    return list(db.session.execute(
+        db.select(Rubric).where(Rubric.district_id == district_id)
+        .options(selectinload(Rubric.versions)).order_by(Rubric.title)
+    ).scalars())
+
+
+def rubric_by_title(district_id: int, title: str) -> Rubric | None:
+    return db.session.execute(
+        db.select(Rubric).where(Rubric.district_id == district_id, Rubric.title == title.strip())
+    ).scalar_one_or_none()
+
+
+def latest_version(rubric: Rubric) -> RubricVersion | None:
+    """The highest-numbered version (frozen or not), or None for a rubric without versions."""
+    return db.session.execute(
+        db.select(RubricVersion).where(RubricVersion.rubric_id == rubric.id)
+        .order_by(RubricVersion.number.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def versions_for_district(district_id: int, *, ready_only: bool = False) -> list[RubricVersion]:
+    """Every version of the district's rubrics, by rubric title then number (for select boxes).
+
+    With ready_only, only versions that pass version_problems() (complete enough to score).
+    Each version's `label` reads "Argumentative Writing (version 2)".
+    """
+    versions = list(db.session.execute(
+        db.select(RubricVersion).join(Rubric)
+        .where(Rubric.district_id == district_id)
+        .options(selectinload(RubricVersion.rubric),
+                 selectinload(RubricVersion.criteria).selectinload(Criterion.levels))
+        .order_by(Rubric.title, RubricVersion.number)
+    ).scalars())
+    if ready_only:
+        versions = [v for v in versions if not version_problems(v)]
+    return versions
+
+
+def score_count(version: RubricVersion) -> int | None:
+    """How many scores use this version, or None while no scoring package reports counts."""
+    if not SCORE_COUNTERS:
+        return None
+    return sum(counter(version.id) for counter in SCORE_COUNTERS)
+
+
+def version_problems(version: RubricVersion) -> list[str]:
+    """What stops this version from being used for scoring, in plain words (empty when ready)."""
+    if not version.criteria:
+        return ["Add at least one criterion."]
+    problems = []
+    for criterion in version.criteria:
+        if len(criterion.levels) < 2:
+            problems.append(f"“{criterion.name}” needs at least two performance levels.")
+        elif criterion.proficient_level is None:
+            problems.append(f"“{criterion.name}” needs one level marked as proficient.")
+    return problems
+
+
+def district_ids_for(user, roles=VIEWER_ROLES) -> set[int]:
+    """Districts in which the user holds one of `roles` (any school or district-wide)."""
+    return {m.district_id for m in user.memberships if m.role in roles}
+
+
+def can_view(user, rubric: Rubric) -> bool:
+    return rubric.district_id in district_ids_for(user, VIEWER_ROLES)
+
+
+def can_edit(user, rubric: Rubric) -> bool:
+    """Coaches and district administrators of the rubric's district build and edit rubrics."""
+    return rubric.district_id in district_ids_for(user, EDITOR_ROLES)
+
+
+def newer_draft(version: RubricVersion) -> RubricVersion | None:
+    """A later version of the same rubric that can still change, if one exists."""
+    return db.session.execute(
+        db.select(RubricVersion)
+        .where(RubricVersion.rubric_id == version.rubric_id,
+               RubricVersion.number > version.number, RubricVersion.frozen_at.is_(None))
+        .order_by(RubricVersion.number.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def frozen_at_for_update(version_id: int):
+    """The version's frozen_at as committed now, locking the row until the transaction ends.
+
+    Every edit takes this lock first, and freezing updates the same row, so an edit and the
+    first score against a version cannot both succeed (PostgreSQL; SQLite serialises writers).
+    """
+    return db.session.execute(
+        db.select(RubricVersion.frozen_at).where(RubricVersion.id == version_id)
+        .with_for_update()
+    ).scalar_one()
