@@ -1,0 +1,9 @@
+"""Pure statistics for moderation: reliability, rater severity, drift and school standards.
+
+Depends on numpy, pandas, scipy, krippendorff and pingouin only (no Flask, no SQLAlchemy), so
+it runs from its own command line: `python -m moderation.statistics analyze FILE`.
+"""
+
+from moderation.statistics.table import RatingsFileError, load_ratings, validate_ratings
+
+__all__ = ["RatingsFileError", "load_ratings", "validate_ratings"]

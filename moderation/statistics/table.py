@@ -1,0 +1,250 @@
+"""The ratings table: loading, validation, and the latest blind ratings as integer codes.
+
+The long table has one row per rating: `rater, sample, criterion, score` and optionally
+`scored_at, rater_school, sample_school, kind`. `kind` is `blind` (the default), `local` (the
+class teacher's own non-blind score of their student's work) or `reference` (the agreed score of
+an anchor paper; its rater may be empty).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+REQUIRED_COLUMNS = ("rater", "sample", "criterion", "score")
+OPTIONAL_COLUMNS = ("scored_at", "rater_school", "sample_school", "kind")
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+TEXT_COLUMNS = ("rater", "sample", "criterion", "rater_school", "sample_school")
+KINDS = ("blind", "local", "reference")
+# The revision key: a second row with the same key and the same (or no) time is a duplicate;
+# with a later time it is a revision, and the latest one counts.
+RATING_KEY = ["kind", "rater", "sample", "criterion"]
+
+FIRST_DATA_LINE = 2       # the header is line 1
+WHOLE_NUMBER = r"[+-]?\d{1,15}"
+PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+class RatingsFileError(ValueError):
+    """A ratings table that cannot be analysed.
+
+    `line` is the 1-based CSV line of the problem (the header is line 1; for a frame built in
+    code, row i is line i + 2), or None when the problem is not on one line. `message` is the
+    plain-English problem without the line.
+    """
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message if line is None else f"line {line}: {message}")
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class BlindCodes:
+    """The latest blind ratings as integer codes, one entry per rating.
+
+    rater, sample, criterion: codes into rater_ids, sample_ids, criterion_ids.
+    unit: code of the (sample, criterion) pair, the unit of reliability; unit_criterion[u] is the
+        criterion code of unit u.
+    score: the integer scores.
+    """
+
+    rater: np.ndarray
+    sample: np.ndarray
+    criterion: np.ndarray
+    unit: np.ndarray
+    score: np.ndarray
+    unit_criterion: np.ndarray
+    rater_ids: pd.Index
+    sample_ids: pd.Index
+    criterion_ids: pd.Index
+
+    @property
+    def n_units(self) -> int:
+        return self.unit_criterion.size
+
+
+def load_ratings(source: str | IO) -> pd.DataFrame:
+    """Read a ratings CSV (path or text buffer) and return the validated table.
+
+    Every cell is read as text, so that each problem can be reported with its line. Blank lines
+    are skipped. Raises RatingsFileError naming the line and the problem.
+    """
+    try:
+        # header=None: the header is parsed as a row too, so that a data line with more fields
+        # than the header is an error rather than a silently shifted row.
+        cells = pd.read_csv(source, header=None, dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise RatingsFileError("no header: the first line must name "
+                               + _listing(REQUIRED_COLUMNS), line=1) from None
+    except pd.errors.ParserError as error:
+        raise _parser_error(error) from None
+    except UnicodeDecodeError:
+        raise RatingsFileError("the file is not UTF-8 text") from None
+    frame = cells.iloc[1:].set_axis(cells.iloc[0].str.strip(), axis=1)
+    # Index + 2 = line (as in validate_ratings), so that errors name the right line even after
+    # the blank lines are dropped.
+    frame.index = frame.index - 1
+    is_blank = (frame == "").all(axis=1)
+    return validate_ratings(frame.loc[~is_blank])
+
+
+def validate_ratings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Check and normalise a ratings table built in code or read from CSV.
+
+    Returns a new frame with exactly COLUMNS, a fresh RangeIndex and table order kept:
+    rater, sample, criterion, rater_school, sample_school as str (missing where empty or unknown;
+    a reference row may have no rater); score int64; scored_at datetime64 UTC (NaT when unknown;
+    ISO 8601 times without an offset are taken as UTC); kind one of KINDS (empty means blind).
+    Text is stripped of surrounding spaces. The index of `frame` gives the line numbers in
+    errors (index i is line i + 2).
+
+    Raises RatingsFileError for the earliest problem: a missing column, a missing sample,
+    criterion or rater, an unknown kind, a score that is not a whole number, an unparseable time,
+    or a duplicate (the same rater, sample, criterion and kind at the same or no time; a later
+    time makes it a revision, which is kept).
+    """
+    repeated = frame.columns[frame.columns.duplicated()]
+    if len(repeated):
+        raise RatingsFileError(f"column '{repeated[0]}' appears more than once", line=1)
+    missing = [name for name in REQUIRED_COLUMNS if name not in frame.columns]
+    if missing:
+        raise RatingsFileError(f"missing column {_listing(missing)}; the header must name "
+                               + _listing(REQUIRED_COLUMNS), line=1)
+    lines = _lines(frame.index)
+    rows = frame.reset_index(drop=True)
+    table = pd.DataFrame({name: _text(rows[name]) if name in rows else _unknown(len(rows))
+                          for name in TEXT_COLUMNS})
+    kind = _text(rows["kind"]).str.lower() if "kind" in rows else _unknown(len(rows))
+    table["kind"] = kind.fillna("blind")
+    score_text = _text(rows["score"])
+    scored_at = rows["scored_at"] if "scored_at" in rows else _unknown(len(rows))
+    table["scored_at"], unparsed = _times(scored_at)
+
+    _raise_first_problem(lines, [
+        (table["sample"].isna(), lambda i: "the sample is missing"),
+        (table["criterion"].isna(), lambda i: "the criterion is missing"),
+        (~table["kind"].isin(KINDS),
+         lambda i: f"kind {table['kind'][i]!r} is not one of {_listing(KINDS, 'or')}"),
+        (table["rater"].isna() & (table["kind"] != "reference"),
+         lambda i: "the rater is missing (only reference rows may have no rater)"),
+        (score_text.isna(), lambda i: "the score is missing"),
+        (~score_text.str.fullmatch(WHOLE_NUMBER) & score_text.notna(),
+         lambda i: f"score {score_text[i]!r} is not a whole number"),
+        (unparsed, lambda i: f"scored_at {scored_at[i]!r} is not an ISO 8601 time"),
+    ])
+    table["score"] = score_text.astype(np.int64)
+    _raise_duplicate(table, lines)
+    return table.loc[:, list(COLUMNS)]
+
+
+def latest_blind(ratings: pd.DataFrame) -> pd.DataFrame:
+    """The blind ratings, keeping only a rater's latest score of each (sample, criterion) unit.
+
+    Earlier scores are revisions (METHODS: keep the latest for reliability): the latest by
+    scored_at wins, unknown times counting as earliest, then table order.
+    """
+    blind = ratings.loc[ratings["kind"] == "blind"]
+    key = ["rater", "sample", "criterion"]
+    if not blind.duplicated(key).any():
+        return blind
+    ordered = blind.sort_values("scored_at", kind="stable", na_position="first")
+    return ordered.loc[~ordered.duplicated(key, keep="last")].sort_index()
+
+
+def encode_blind(ratings: pd.DataFrame) -> BlindCodes:
+    """The latest blind ratings of a validated table as integer codes (see BlindCodes)."""
+    blind = latest_blind(ratings)
+    rater, rater_ids = pd.factorize(blind["rater"])
+    sample, sample_ids = pd.factorize(blind["sample"])
+    criterion, criterion_ids = pd.factorize(blind["criterion"])
+    pair = sample.astype(np.int64) * max(len(criterion_ids), 1) + criterion
+    unit, pairs = pd.factorize(pair)
+    return BlindCodes(rater=rater, sample=sample, criterion=criterion, unit=unit,
+                      score=blind["score"].to_numpy(np.int64),
+                      unit_criterion=pairs % max(len(criterion_ids), 1),
+                      rater_ids=pd.Index(rater_ids), sample_ids=pd.Index(sample_ids),
+                      criterion_ids=pd.Index(criterion_ids))
+
+
+def _text(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_float_dtype(column.dtype) and (column.dropna() % 1 == 0).all():
+        # Whole-number ids with a gap arrive as floats; 7.0 is still id "7".
+        column = column.astype("Int64")
+    text = column.astype("str").str.strip()
+    return text.mask(text == "")
+
+
+def _unknown(n: int) -> pd.Series:
+    return pd.Series(np.nan, index=pd.RangeIndex(n), dtype="str")
+
+
+def _times(column: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The times in UTC, and which given times could not be parsed."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        times = column.dt.tz_convert("UTC")
+    elif pd.api.types.is_datetime64_dtype(column.dtype):
+        times = column.dt.tz_localize("UTC")
+    else:
+        text = _text(column)
+        times = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+        return times.dt.as_unit("us"), times.isna() & text.notna()
+    return times.dt.as_unit("us"), pd.Series(False, index=column.index)
+
+
+def _lines(index: pd.Index) -> np.ndarray:
+    if pd.api.types.is_integer_dtype(index.dtype):
+        return index.to_numpy(np.int64) + FIRST_DATA_LINE
+    return np.arange(len(index)) + FIRST_DATA_LINE
+
+
+def _raise_first_problem(lines: np.ndarray,
+                         checks: list[tuple[pd.Series, Callable[[int], str]]]) -> None:
+    """Raise for the earliest row with a problem; on one row, the first check in order wins."""
+    first = [(int(np.argmax(mask.to_numpy())), order, describe)
+             for order, (mask, describe) in enumerate(checks) if mask.any()]
+    if first:
+        row, _, describe = min(first, key=lambda found: found[:2])
+        raise RatingsFileError(describe(row), line=int(lines[row]))
+
+
+def _raise_duplicate(table: pd.DataFrame, lines: np.ndarray) -> None:
+    key = RATING_KEY + ["scored_at"]
+    repeated = table.duplicated(key)
+    if not repeated.any():
+        return
+    row = int(np.argmax(repeated.to_numpy()))
+    group = table.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
+    earlier = int(lines[int(np.argmax(group == group[row]))])
+    rating = table.loc[row]
+    if rating["kind"] == "reference":
+        what = (f"sample {rating['sample']!r} already has a reference score for criterion "
+                f"{rating['criterion']!r} (line {earlier})")
+    else:
+        what = (f"rater {rating['rater']!r} already gave a {rating['kind']} score to sample "
+                f"{rating['sample']!r} on criterion {rating['criterion']!r} (line {earlier})")
+    raise RatingsFileError(f"duplicate rating: {what}; remove one, or give both a scored_at "
+                           "time so that the later one counts as a revision",
+                           line=int(lines[row]))
+
+
+def _parser_error(error: pd.errors.ParserError) -> RatingsFileError:
+    found = PARSER_LINE.search(str(error))
+    if found is None:
+        return RatingsFileError(f"the file is not a readable CSV table ({error})")
+    expected, line, saw = (int(group) for group in found.groups())
+    return RatingsFileError(f"this line has {saw} fields but the header names {expected}",
+                            line=line)
+
+
+def _listing(names, conjunction: str = "and") -> str:
+    quoted = [f"'{name}'" for name in names]
+    if len(quoted) == 1:
+        return quoted[0]
+    return ", ".join(quoted[:-1]) + f" {conjunction} " + quoted[-1]

@@ -1,0 +1,121 @@
+"""Loading and validating ratings tables: what a coach sees when a file is wrong."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from moderation.statistics.table import (
+    COLUMNS,
+    RatingsFileError,
+    encode_blind,
+    latest_blind,
+    load_ratings,
+    validate_ratings,
+)
+
+HEADER = "rater,sample,criterion,score"
+
+
+def read(text: str) -> pd.DataFrame:
+    return load_ratings(io.StringIO(text))
+
+
+def problem(text: str) -> RatingsFileError:
+    with pytest.raises(RatingsFileError) as caught:
+        read(text)
+    return caught.value
+
+
+def test_minimal_file_gets_every_column_with_its_type():
+    table = read(f"{HEADER}\nA,s1,Ideas,3\nB,s1,Ideas,4\n")
+
+    assert list(table.columns) == list(COLUMNS)
+    assert table["score"].dtype == np.int64
+    assert str(table["scored_at"].dtype).endswith(", UTC]")
+    assert table["scored_at"].isna().all()
+    assert table["rater_school"].isna().all()
+    assert table["kind"].tolist() == ["blind", "blind"]
+    assert table["rater"].tolist() == ["A", "B"]
+
+
+def test_optional_columns_are_parsed_and_empty_cells_mean_unknown():
+    table = read("rater,sample,criterion,score,scored_at,rater_school,sample_school,kind\n"
+                 "A,s1,Ideas,3,2024-03-01T10:00:00+02:00,North,South,\n"
+                 ",s1,Ideas,4,,,South,reference\n"
+                 "T,s1,Ideas, 4 ,2024-03-02,South,South, Local\n")
+
+    assert table["kind"].tolist() == ["blind", "reference", "local"]
+    assert table["scored_at"][0] == pd.Timestamp("2024-03-01T08:00:00Z")
+    assert table["scored_at"][2] == pd.Timestamp("2024-03-02T00:00:00Z")
+    assert pd.isna(table["scored_at"][1])
+    assert pd.isna(table["rater"][1]) and pd.isna(table["rater_school"][1])
+    assert table["score"].tolist() == [3, 4, 4]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ("rater,sample,score\nA,s1,3\n", 1, "missing column 'criterion'"),
+    ("", 1, "header"),
+    (f"{HEADER}\nA,s1,Ideas,3\nB,s1,Ideas,three\n", 3, "'three' is not a whole number"),
+    (f"{HEADER}\nA,s1,Ideas,2.5\n", 2, "not a whole number"),
+    (f"{HEADER}\nA,s1,Ideas,\n", 2, "score is missing"),
+    (f"{HEADER}\n,s1,Ideas,3\n", 2, "rater is missing"),
+    (f"{HEADER}\nA,,Ideas,3\n", 2, "sample is missing"),
+    (f"{HEADER},scored_at\nA,s1,Ideas,3,yesterday\n", 2, "'yesterday' is not an ISO 8601 time"),
+    (f"{HEADER},kind\nA,s1,Ideas,3,practice\n", 2, "kind 'practice'"),
+    (f"{HEADER}\nA,s1,Ideas,3,5\n", 2, "5 fields"),
+    (f"{HEADER}\nA,s1,Ideas,3\nB,s1,Ideas,3\nA,s1,Ideas,4\n", 4, "already gave a blind score"),
+    (f"{HEADER},kind\n,s1,Ideas,3,reference\n,s1,Ideas,4,reference\n", 3,
+     "already has a reference score"),
+])
+def test_malformed_files_name_the_line_and_the_problem(text, line, words):
+    error = problem(text)
+
+    assert error.line == line
+    assert words in str(error)
+    assert str(error).startswith(f"line {line}: ")
+
+
+def test_line_numbers_count_blank_lines():
+    assert problem(f"{HEADER}\nA,s1,Ideas,3\n\n\nB,s1,Ideas,x\n").line == 5
+
+
+def test_the_earliest_problem_is_reported():
+    assert problem(f"{HEADER},scored_at\nA,s1,Ideas,3,bad\nB,s1,Ideas,x,\n").line == 2
+
+
+def test_duplicate_points_to_the_first_rating():
+    assert "(line 2)" in str(problem(f"{HEADER}\nA,s1,Ideas,3\nA,s1,Ideas,3\n"))
+
+
+def test_a_later_time_makes_a_revision_and_the_latest_counts():
+    table = read(f"{HEADER},scored_at\nA,s1,Ideas,2,2024-03-02\nA,s1,Ideas,4,2024-03-01\n"
+                 "B,s1,Ideas,3,\n")
+
+    assert len(table) == 3
+    assert latest_blind(table)["score"].tolist() == [2, 3]
+
+
+def test_frames_built_in_code_are_normalised():
+    frame = pd.DataFrame({"rater": [1, 2, None], "sample": ["s1", "s1", "s1"],
+                          "criterion": ["Ideas"] * 3, "score": [3, 4, 4],
+                          "kind": ["blind", "blind", "reference"],
+                          "scored_at": pd.to_datetime(["2024-01-01", None, "2024-01-02"])})
+
+    table = validate_ratings(frame)
+
+    assert table["rater"].tolist()[:2] == ["1", "2"] and pd.isna(table["rater"][2])
+    assert str(table["scored_at"].dtype) == "datetime64[us, UTC]"
+
+
+def test_blind_codes_have_one_unit_per_sample_and_criterion():
+    table = read(f"{HEADER},kind\nA,s1,Ideas,3,\nB,s1,Ideas,4,\nA,s1,Voice,2,\nA,s2,Ideas,1,\n"
+                 ",s2,Ideas,1,reference\nT,s2,Ideas,4,local\n")
+
+    codes = encode_blind(table)
+
+    assert codes.n_units == 3
+    assert codes.score.tolist() == [3, 4, 2, 1]
+    assert codes.unit.tolist() == [0, 0, 1, 2]
+    assert codes.criterion_ids[codes.unit_criterion].tolist() == ["Ideas", "Voice", "Ideas"]
