@@ -9,9 +9,12 @@ from flask_htmx import make_response
 from moderation.accounts import queries as account_queries
 from moderation.accounts.navigation import inject_navigation
 from moderation.accounts.views import bp as accounts_bp
-from moderation.core import errors, security
+from moderation.core import errors, security, storage
 from moderation.core.config import load_config
 from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from moderation.samples import queries as sample_queries
+from moderation.samples.views import bp as samples_bp
+from rubrics import queries as rubric_queries
 from rubrics.views import bp as rubrics_bp
 from seed_data.demo import seed_demo_command
 
@@ -30,10 +33,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     _init_login(app)
     security.init_app(app)
     errors.init_app(app)
+    storage.init_app(app)
 
     app.context_processor(inject_navigation)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(rubrics_bp)
+    app.register_blueprint(samples_bp)
+    if sample_queries.rating_count_for_version not in rubric_queries.SCORE_COUNTERS:
+        rubric_queries.SCORE_COUNTERS.append(sample_queries.rating_count_for_version)
     app.cli.add_command(seed_demo_command)
 
     @app.get("/healthz")

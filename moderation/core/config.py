@@ -71,4 +71,20 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        **storage_config(mode, instance_path),
+    }
+
+
+def storage_config(mode: str, instance_path: str) -> dict:
+    """Where uploads are stored (moderation/core/storage.py): local files, S3, or memory (tests)."""
+    default_backend = "memory" if mode == "testing" else "local"
+    return {
+        "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "").strip() or default_backend,
+        "STORAGE_LOCAL_PATH": os.environ.get("STORAGE_LOCAL_PATH", "").strip()
+        or str(Path(instance_path) / "storage"),
+        "S3_BUCKET": os.environ.get("S3_BUCKET", "").strip(),
+        "S3_PREFIX": os.environ.get("S3_PREFIX", "").strip(),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", "").strip() or None,
+        "S3_REGION": os.environ.get("S3_REGION", "").strip() or None,
+        "S3_PRESIGN_SECONDS": int(os.environ.get("S3_PRESIGN_SECONDS", "300")),
     }

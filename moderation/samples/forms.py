@@ -1,0 +1,83 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from moderation.samples.processing import ACCEPTED
+
+
+class UploadForm(FlaskForm):
+    school_id = SelectField("School", coerce=int, validators=[DataRequired()])
+    rubric_version_id = SelectField("Rubric", coerce=int, validators=[DataRequired()])
+    title = StringField("Task", validators=[DataRequired(message="Say what the task was."),
+                                            Length(max=200)],
+                        description="What the student was asked to do, without their name.")
+    student_name = StringField("Student name", validators=[Optional(), Length(max=200)])
+    student_local_id = StringField("Student local ID", validators=[Optional(), Length(max=100)])
+    file = FileField("Student work", validators=[FileRequired("Choose the file to upload.")],
+                     description=f"A {ACCEPTED} file.")
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.student_name.data or "").strip() and not (
+                self.student_local_id.data or "").strip():
+            self.student_name.errors = [*self.student_name.errors,
+                                        "Enter the student's name or local ID (only your "
+                                        "school sees it)."]
+            return False
+        return valid
+
+
+class ConfirmRedactionForm(FlaskForm):
+    confirmed = BooleanField(
+        "I have looked at every page: no student, teacher or school name is visible in the work.",
+        validators=[DataRequired("Tick the box once you have checked every page.")])
+
+
+class ConfirmPurgeForm(FlaskForm):
+    confirmed = BooleanField(
+        "Delete this sample and every score given to it, for good.",
+        validators=[DataRequired("Tick the box to confirm the purge.")])
+
+
+class CriterionScores:
+    """One score select (and optionally a rationale box) per criterion of a rubric version.
+
+    WTForms fields are declared on a class, so each version gets its own form class; fields are
+    named score_<criterion id> and rationale_<criterion id>.
+    """
+
+    def __init__(self, version, *, with_rationale: bool):
+        self.version = version
+        self.with_rationale = with_rationale
+
+    def form(self, current: dict[int, int] | None = None, **kwargs) -> FlaskForm:
+        class ScoreForm(FlaskForm):
+            pass
+
+        for criterion in self.version.criteria:
+            choices = [("", "Choose a level")] + [
+                (str(level.score), f"{level.score}: {level.label}") for level in criterion.levels]
+            setattr(ScoreForm, f"score_{criterion.id}", SelectField(
+                criterion.name, choices=choices,
+                validators=[DataRequired(f"Choose a level for “{criterion.name}”.")],
+                default=str(current[criterion.id]) if current and criterion.id in current
+                else ""))
+            if self.with_rationale:
+                setattr(ScoreForm, f"rationale_{criterion.id}", TextAreaField(
+                    f"Why “{criterion.name}” earns this score",
+                    validators=[DataRequired(f"Write the rationale for “{criterion.name}”."),
+                                Length(max=4000)]))
+        return ScoreForm(**kwargs)
+
+    def rows(self, form) -> list[tuple]:
+        """(criterion, score field, rationale field or None) for the template."""
+        return [(c, form[f"score_{c.id}"],
+                 form[f"rationale_{c.id}"] if self.with_rationale else None)
+                for c in self.version.criteria]
+
+    def scores(self, form) -> dict[int, int]:
+        return {c.id: int(form[f"score_{c.id}"].data) for c in self.version.criteria}
+
+    def rationales(self, form) -> dict[int, str]:
+        return {c.id: form[f"rationale_{c.id}"].data for c in self.version.criteria}

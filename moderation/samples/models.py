@@ -1,0 +1,154 @@
+"""Anonymised work samples, the separate link to their students, and anchor papers.
+
+A WorkSample is known to raters only by its pseudonymous code. Its stored file has been stripped
+of metadata (processing.py) and holds no trace of the original file name. Who the student is
+lives in StudentLink, a table only staff of the uploading school may read (permissions.py); it is
+never joined into lists, exports or the audit log.
+"""
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from moderation.core.db import utcnow
+from moderation.core.extensions import db
+from moderation.samples.processing import KIND_BY_CONTENT_TYPE, FileKind
+
+
+class SampleStatus(StrEnum):
+    DRAFT = "draft"  # uploaded; the uploader has not yet confirmed that no names are visible
+    READY = "ready"  # may enter cross-school scoring
+    ARCHIVED = "archived"  # withdrawn after scoring: hidden from queues and lists, kept for stats
+
+    @property
+    def label(self) -> str:
+        return {"draft": "Draft: check for names", "ready": "Ready for scoring",
+                "archived": "Archived"}[self.value]
+
+
+def _enum(enum_class, length=20):
+    return Enum(enum_class, native_enum=False, length=length,
+                values_callable=lambda e: [member.value for member in e])
+
+
+class WorkSample(db.Model):
+    __tablename__ = "work_samples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))  # the task, e.g. "Should homework be banned?"
+    status: Mapped[SampleStatus] = mapped_column(_enum(SampleStatus), default=SampleStatus.DRAFT,
+                                                 index=True)
+    redaction_confirmed_at: Mapped[datetime | None]
+    redaction_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    archived_at: Mapped[datetime | None]
+    # The anonymised file as stored (moderation.core.storage): key, size, type and checksum.
+    storage_key: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int]
+    content_type: Mapped[str] = mapped_column(String(100))
+    checksum_sha256: Mapped[str] = mapped_column(String(64))
+    page_count: Mapped[int] = mapped_column(default=1)
+    width: Mapped[int | None]  # of an image sample
+    height: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    school = relationship("School", viewonly=True)
+    uploaded_by = relationship("User", foreign_keys=[uploaded_by_id], viewonly=True)
+    redaction_confirmed_by = relationship("User", foreign_keys=[redaction_confirmed_by_id],
+                                          viewonly=True)
+    rubric_version = relationship("RubricVersion", viewonly=True)
+    pages: Mapped[list["SamplePage"]] = relationship(
+        back_populates="sample", order_by="SamplePage.number", cascade="all, delete-orphan")
+    anchors: Mapped[list["Anchor"]] = relationship(back_populates="sample",
+                                                   cascade="all, delete-orphan")
+
+    @property
+    def kind(self) -> FileKind:
+        return KIND_BY_CONTENT_TYPE[self.content_type]
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == SampleStatus.DRAFT
+
+    @property
+    def is_archived(self) -> bool:
+        return self.status == SampleStatus.ARCHIVED
+
+    @property
+    def download_name(self) -> str:
+        """The name a download gets: the code, never the original file name."""
+        return self.code + self.kind.extension
+
+
+class SamplePage(db.Model):
+    """One page of a PDF sample, rendered to PNG on the server and stored like any object."""
+
+    __tablename__ = "sample_pages"
+    __table_args__ = (UniqueConstraint("sample_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("work_samples.id"), index=True)
+    number: Mapped[int]
+    storage_key: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+
+    sample: Mapped[WorkSample] = relationship(back_populates="pages")
+
+
+class StudentLink(db.Model):
+    """Whose work a sample is. Readable only by staff of the uploading school (permissions.py).
+
+    WorkSample has deliberately no relationship to this table, so no template, list or export
+    can reach a name by walking from a sample; only queries.student_link() reads it.
+    """
+
+    __tablename__ = "student_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("work_samples.id"), unique=True)
+    student_name: Mapped[str | None] = mapped_column(String(200))
+    student_local_id: Mapped[str | None] = mapped_column(String(100))
+    original_filename: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    sample: Mapped[WorkSample] = relationship()
+
+
+class Anchor(db.Model):
+    """A sample promoted to show what each level looks like, with agreed scores per criterion."""
+
+    __tablename__ = "anchors"
+    __table_args__ = (UniqueConstraint("sample_id", "rubric_version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("work_samples.id"), index=True)
+    rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"), index=True)
+    promoted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    sample: Mapped[WorkSample] = relationship(back_populates="anchors")
+    rubric_version = relationship("RubricVersion", viewonly=True)
+    promoted_by = relationship("User", viewonly=True)
+    scores: Mapped[list["AnchorScore"]] = relationship(
+        back_populates="anchor", cascade="all, delete-orphan", lazy="selectin")
+
+
+class AnchorScore(db.Model):
+    __tablename__ = "anchor_scores"
+    __table_args__ = (UniqueConstraint("anchor_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    anchor_id: Mapped[int] = mapped_column(ForeignKey("anchors.id"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("rubric_criteria.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    rationale: Mapped[str] = mapped_column(Text)
+
+    anchor: Mapped[Anchor] = relationship(back_populates="scores")
+    criterion = relationship("Criterion", viewonly=True)

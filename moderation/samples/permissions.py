@@ -1,0 +1,117 @@
+"""Who may do what with a work sample: the one place these rules live.
+
+- School staff (teachers and school-scoped coaches of the uploading school) upload, view, manage
+  and alone see the student link (name, local id, original file name).
+- Coaches in scope (school coaches of that school, district-wide coaches of its district) and
+  district administrators of the district view samples and their provenance, and promote
+  anchors; they never see the student link unless they are also staff of that school.
+- District administrators purge.
+The blind-scoring issue extends can_view_sample() for raters assigned to a sample; everything
+else here stays closed to them (school, uploader, local score, identity, original download).
+"""
+
+from dataclasses import dataclass
+
+from moderation.accounts.models import Role
+
+
+def staff_school_ids(user) -> set[int]:
+    """Schools where the user is staff: a teacher there or a coach scoped to that school."""
+    return {m.school_id for m in user.memberships
+            if m.role in (Role.TEACHER, Role.COACH) and m.school_id is not None}
+
+
+def coach_district_ids(user) -> set[int]:
+    """Districts in which the user is a district-wide coach."""
+    return {m.district_id for m in user.memberships if m.role == Role.COACH and m.school_id is None}
+
+
+def admin_district_ids(user) -> set[int]:
+    return {m.district_id for m in user.memberships if m.role == Role.DISTRICT_ADMIN}
+
+
+def oversight_district_ids(user) -> set[int]:
+    """Districts whose every school's samples the user oversees (district coach or admin)."""
+    return coach_district_ids(user) | admin_district_ids(user)
+
+
+def _district_id(sample) -> int:
+    return sample.school.district_id
+
+
+def can_upload_to(user, school) -> bool:
+    return school.id in staff_school_ids(user)
+
+
+def is_school_staff(user, sample) -> bool:
+    return sample.school_id in staff_school_ids(user)
+
+
+def is_in_scope(user, sample) -> bool:
+    """School staff, coaches in scope and district administrators: not blind raters."""
+    return is_school_staff(user, sample) or _district_id(sample) in oversight_district_ids(user)
+
+
+def can_view_sample(user, sample) -> bool:
+    """May see the anonymised work itself (code, task, rendered pages)."""
+    return is_in_scope(user, sample)
+
+
+def can_see_identity(user, sample) -> bool:
+    """May read the student link: only staff of the uploading school."""
+    return is_school_staff(user, sample)
+
+
+def can_record_local_score(user, sample) -> bool:
+    """The class teacher: the teacher at the sample's school who uploaded it."""
+    return (sample.uploaded_by_id == user.id and not sample.is_archived
+            and any(m.role == Role.TEACHER and m.school_id == sample.school_id
+                    for m in user.memberships))
+
+
+def can_confirm_redaction(user, sample) -> bool:
+    return sample.uploaded_by_id == user.id and is_school_staff(user, sample)
+
+
+def can_manage_sample(user, sample) -> bool:
+    """Delete (or, once scored, archive) the sample."""
+    return is_school_staff(user, sample) or _district_id(sample) in admin_district_ids(user)
+
+
+def can_promote_anchor(user, sample) -> bool:
+    """Coaches in scope and district administrators of the sample's district."""
+    coach_schools = {m.school_id for m in user.memberships
+                     if m.role == Role.COACH and m.school_id is not None}
+    return (sample.school_id in coach_schools
+            or _district_id(sample) in oversight_district_ids(user))
+
+
+def can_purge(user, sample) -> bool:
+    return _district_id(sample) in admin_district_ids(user)
+
+
+@dataclass(frozen=True)
+class SampleAccess:
+    """Everything a page needs to know about one user and one sample, decided once."""
+
+    view: bool
+    in_scope: bool
+    identity: bool
+    local_score: bool
+    confirm_redaction: bool
+    manage: bool
+    promote: bool
+    purge: bool
+
+
+def access(user, sample) -> SampleAccess:
+    return SampleAccess(
+        view=can_view_sample(user, sample),
+        in_scope=is_in_scope(user, sample),
+        identity=can_see_identity(user, sample),
+        local_score=can_record_local_score(user, sample),
+        confirm_redaction=can_confirm_redaction(user, sample),
+        manage=can_manage_sample(user, sample),
+        promote=can_promote_anchor(user, sample),
+        purge=can_purge(user, sample),
+    )

@@ -1,0 +1,274 @@
+"""What an uploaded file is, and a copy of it with nothing that identifies its author.
+
+The type comes from the content (magic bytes, then a full parse), never from the file name; a
+name that claims another type is refused, because a mismatch usually means the wrong file.
+Images are decoded and re-encoded from their pixels alone, so EXIF (camera, GPS, dates), XMP,
+comments and colour-profile chunks are gone. PDFs are rewritten without the document
+information dictionary (author, title, ...), XMP metadata, scripts, embedded files or annotation
+authors, and their pages are rendered to PNG on the server so raters' browsers never run a PDF.
+Plain text is decoded and stored as UTF-8; it is always displayed escaped.
+
+No Flask and no database here: bytes in, bytes out.
+"""
+
+import io
+import threading
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import PurePath
+
+import pikepdf
+import pypdfium2 as pdfium
+from PIL import Image, ImageOps
+
+MAX_PDF_PAGES = 40
+MAX_IMAGE_PIXELS = 50_000_000
+# Rendered pages are this wide at most (about 150 dpi on a letter or A4 page).
+PAGE_RENDER_WIDTH = 1275
+ACCEPTED = "PDF, PNG, JPEG or plain-text (.txt)"
+
+# pdfium is not thread-safe; gunicorn runs threaded workers.
+_PDFIUM_LOCK = threading.Lock()
+
+
+class FileKind(StrEnum):
+    PDF = "pdf"
+    PNG = "png"
+    JPEG = "jpeg"
+    TEXT = "text"
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self]
+
+    @property
+    def label(self) -> str:
+        return {"pdf": "PDF", "png": "PNG image", "jpeg": "JPEG image",
+                "text": "plain text"}[self.value]
+
+    @property
+    def described(self) -> str:
+        return {"pdf": "a PDF", "png": "a PNG image", "jpeg": "a JPEG image",
+                "text": "plain text"}[self.value]
+
+    @property
+    def extension(self) -> str:
+        return {"pdf": ".pdf", "png": ".png", "jpeg": ".jpg", "text": ".txt"}[self.value]
+
+
+CONTENT_TYPES = {FileKind.PDF: "application/pdf", FileKind.PNG: "image/png",
+                 FileKind.JPEG: "image/jpeg", FileKind.TEXT: "text/plain; charset=utf-8"}
+KIND_BY_CONTENT_TYPE = {v: k for k, v in CONTENT_TYPES.items()}
+EXTENSIONS = {".pdf": FileKind.PDF, ".png": FileKind.PNG, ".jpg": FileKind.JPEG,
+              ".jpeg": FileKind.JPEG, ".txt": FileKind.TEXT, ".text": FileKind.TEXT}
+
+
+class SampleFileError(ValueError):
+    """The upload cannot be accepted; the message says why, for the person who uploaded it."""
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    number: int
+    png: bytes
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class CleanFile:
+    """The anonymised file to store, and what to show instead of it (pages of a PDF)."""
+
+    kind: FileKind
+    data: bytes
+    pages: list[RenderedPage] = field(default_factory=list)
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def content_type(self) -> str:
+        return self.kind.content_type
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages) if self.kind == FileKind.PDF else 1
+
+
+def detect_kind(data: bytes) -> FileKind | None:
+    """The file's type from its first bytes, or None when it is none of the accepted types.
+
+    A PDF header may follow a little junk (readers accept it within the first KB); text must be
+    UTF-8 without control characters other than tab, newline and carriage return.
+    """
+    if b"%PDF-" in data[:1024]:
+        return FileKind.PDF
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return FileKind.PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        return FileKind.JPEG
+    if _decode_text(data) is not None:
+        return FileKind.TEXT
+    return None
+
+
+def clean(data: bytes, filename: str | None = None) -> CleanFile:
+    """Check and anonymise an upload; SampleFileError explains any refusal."""
+    if not data:
+        raise SampleFileError("The file is empty.")
+    kind = detect_kind(data)
+    claimed = EXTENSIONS.get(PurePath(filename or "").suffix.lower())
+    if kind is None:
+        raise SampleFileError(f"This file is not a {ACCEPTED} file. Save or export the work in "
+                              f"one of those formats and upload it again.")
+    if claimed is not None and claimed != kind:
+        raise SampleFileError(
+            f"The file is named like a {claimed.label} ({PurePath(filename).suffix}) but its "
+            f"content is {kind.described}. Check that you chose the right file, or save it "
+            f"again in the format its name says.")
+    if kind == FileKind.PDF:
+        return _clean_pdf(data)
+    if kind == FileKind.TEXT:
+        return CleanFile(kind, _decode_text(data).encode("utf-8"))
+    return _clean_image(data, kind)
+
+
+def _decode_text(data: bytes) -> str | None:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+        return None
+    return text
+
+
+# --- images ------------------------------------------------------------------------------------
+
+def _clean_image(data: bytes, kind: FileKind) -> CleanFile:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > MAX_IMAGE_PIXELS:
+                    raise SampleFileError(
+                        f"The image is {image.width} x {image.height} pixels; images up to "
+                        f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels are accepted. Scan or "
+                        f"photograph at a lower resolution.")
+                image.load()
+                # Honour the camera's rotation before the EXIF that records it is dropped.
+                upright = ImageOps.exif_transpose(image)
+    except SampleFileError:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as error:
+        raise SampleFileError(f"This {kind.label} could not be read; it may be damaged. "
+                              f"Export it again and upload the new copy.") from error
+    pixels = _pixels_only(upright, keep_alpha=kind == FileKind.PNG)
+    out = io.BytesIO()
+    if kind == FileKind.JPEG:
+        pixels.save(out, "JPEG", quality=90, optimize=True)
+    else:
+        pixels.save(out, "PNG", optimize=True)
+    return CleanFile(kind, out.getvalue(), width=pixels.width, height=pixels.height)
+
+
+def _pixels_only(image: Image.Image, *, keep_alpha: bool) -> Image.Image:
+    """A new image built from the pixel values alone: no info, EXIF, XMP or ICC chunks."""
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    if image.mode in ("1", "L", "I;16", "I", "F"):
+        mode = "L"
+    else:
+        mode = "RGBA" if keep_alpha and has_alpha else "RGB"
+    converted = image.convert(mode)
+    return Image.frombytes(mode, converted.size, converted.tobytes())
+
+
+# --- PDFs --------------------------------------------------------------------------------------
+
+_ROOT_KEYS_TO_DROP = ("/Metadata", "/OpenAction", "/AA", "/PieceInfo", "/SpiderInfo",
+                      "/Threads", "/URI")
+_PAGE_KEYS_TO_DROP = ("/Metadata", "/PieceInfo", "/AA", "/Thumb")
+_NAME_TREES_TO_DROP = ("/JavaScript", "/EmbeddedFiles")
+_ANNOTATION_KEYS_TO_DROP = ("/T", "/Contents", "/RC", "/M", "/NM", "/Popup")
+
+
+def _clean_pdf(data: bytes) -> CleanFile:
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            n_pages = len(pdf.pages)
+            if n_pages == 0:
+                raise SampleFileError("This PDF has no pages.")
+            if n_pages > MAX_PDF_PAGES:
+                raise SampleFileError(f"This PDF has {n_pages} pages; a work sample can have at "
+                                      f"most {MAX_PDF_PAGES}. Upload the pages that matter.")
+            _strip_pdf(pdf)
+            out = io.BytesIO()
+            # A fresh /ID, so the copy cannot be matched to the original file by its identifier.
+            pdf.save(out, deterministic_id=True, fix_metadata_version=False)
+    except SampleFileError:
+        raise
+    except pikepdf.PasswordError as error:
+        raise SampleFileError("This PDF is password-protected. Save a copy without a password "
+                              "and upload that.") from error
+    except (pikepdf.PdfError, ValueError, OSError) as error:
+        raise SampleFileError("This PDF could not be read; it may be damaged. Export it again "
+                              "and upload the new copy.") from error
+    cleaned = out.getvalue()
+    try:
+        pages = render_pdf_pages(cleaned)
+    except pdfium.PdfiumError as error:
+        raise SampleFileError("This PDF's pages could not be displayed; it may be damaged. "
+                              "Export it again and upload the new copy.") from error
+    return CleanFile(FileKind.PDF, cleaned, pages=pages)
+
+
+def _strip_pdf(pdf: pikepdf.Pdf) -> None:
+    if "/Info" in pdf.trailer:
+        del pdf.trailer["/Info"]
+    root = pdf.Root
+    for key in _ROOT_KEYS_TO_DROP:
+        if key in root:
+            del root[key]
+    if "/Names" in root:
+        for key in _NAME_TREES_TO_DROP:
+            if key in root.Names:
+                del root.Names[key]
+    for page in pdf.pages:
+        for key in _PAGE_KEYS_TO_DROP:
+            if key in page.obj:
+                del page.obj[key]
+        if "/Annots" not in page.obj:
+            continue
+        kept = pikepdf.Array()
+        for annotation in page.obj.Annots:
+            if annotation.get("/Subtype") in (pikepdf.Name.FileAttachment, pikepdf.Name.Popup):
+                continue  # attached files and comment pop-ups carry content we do not show
+            for key in _ANNOTATION_KEYS_TO_DROP:
+                if key in annotation:
+                    del annotation[key]
+            kept.append(annotation)
+        page.obj.Annots = kept
+
+
+def render_pdf_pages(data: bytes, width: int = PAGE_RENDER_WIDTH) -> list[RenderedPage]:
+    """Each page as a PNG `width` pixels wide (no forms or scripts are run)."""
+    pages = []
+    with _PDFIUM_LOCK:
+        document = pdfium.PdfDocument(data)
+        try:
+            for index in range(len(document)):
+                page = document[index]
+                try:
+                    scale = width / max(page.get_width(), 1)
+                    image = page.render(scale=scale).to_pil()
+                finally:
+                    page.close()
+                out = io.BytesIO()
+                image.convert("RGB").save(out, "PNG", optimize=True)
+                pages.append(RenderedPage(index + 1, out.getvalue(), image.width, image.height))
+        finally:
+            document.close()
+    return pages

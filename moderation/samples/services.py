@@ -1,0 +1,228 @@
+"""Writes and rules for work samples and anchor papers. Services flush, never commit.
+
+The audit log records what happened to a sample by its code; it never receives a student's name
+or an original file name, because district administrators read the log.
+"""
+
+import secrets
+
+from moderation.accounts.models import School
+from moderation.core import audit
+from moderation.core.db import utcnow
+from moderation.core.extensions import db
+from moderation.core.storage import Storage, delete_after_commit, discard_on_rollback
+from moderation.samples import processing, queries
+from moderation.samples.models import (
+    Anchor,
+    AnchorScore,
+    SamplePage,
+    SampleStatus,
+    StudentLink,
+    WorkSample,
+)
+from moderation.scoring.models import Rating, RatingKind
+from rubrics import queries as rubric_queries
+from rubrics import services as rubric_services
+from rubrics.models import RubricVersion
+
+# No 0/O, 1/I/L or U/V: a code read aloud or copied by hand survives.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+
+
+class SampleError(ValueError):
+    """A request about a sample that cannot be carried out; the message is for the user."""
+
+
+class SampleStateError(SampleError):
+    """The sample is not in a state that allows this (the view answers 409)."""
+
+
+def new_code() -> str:
+    """A fresh pseudonymous code such as WS-7K3Q-9PXM, unused so far."""
+    while True:
+        chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+        code = f"WS-{chars[:4]}-{chars[4:]}"
+        if not queries.code_exists(code):
+            return code
+
+
+def _clean_text(value: str | None, limit: int) -> str | None:
+    value = (value or "").strip()
+    return value[:limit] or None
+
+
+def upload_sample(*, uploader, school: School, rubric_version: RubricVersion, title: str,
+                  data: bytes, filename: str | None, storage: Storage,
+                  student_name: str | None = None, student_local_id: str | None = None
+                  ) -> WorkSample:
+    """Check, anonymise and store an upload as a draft sample with its student link.
+
+    processing.SampleFileError if the file is refused, SampleError for the other fields. The
+    stored file and rendered pages are removed again if the transaction does not commit.
+    """
+    title = _clean_text(title, 200)
+    if not title:
+        raise SampleError("Say what the task was, e.g. “Should homework be banned?”.")
+    student_name, student_local_id = (_clean_text(student_name, 200),
+                                      _clean_text(student_local_id, 100))
+    if not (student_name or student_local_id):
+        raise SampleError("Enter the student's name or local ID, so your school can tell whose "
+                          "work this is. Raters never see it.")
+    if rubric_version.rubric.district_id != school.district_id:
+        raise SampleError("That rubric belongs to another district.")
+    if problems := rubric_queries.version_problems(rubric_version):
+        raise SampleError(f"{rubric_version.label} is not ready for scoring: {problems[0]}")
+    clean = processing.clean(data, filename)
+
+    stored = storage.save(clean.data, clean.content_type)
+    pages = [(page, storage.save(page.png, "image/png")) for page in clean.pages]
+    discard_on_rollback(storage, [stored.key] + [s.key for _, s in pages])
+
+    sample = WorkSample(
+        code=new_code(), school_id=school.id, uploaded_by_id=uploader.id,
+        rubric_version_id=rubric_version.id, title=title, status=SampleStatus.DRAFT,
+        storage_key=stored.key, size=stored.size, content_type=stored.content_type,
+        checksum_sha256=stored.checksum_sha256, page_count=clean.page_count,
+        width=clean.width, height=clean.height,
+        pages=[SamplePage(number=page.number, storage_key=s.key, size=s.size, width=page.width,
+                          height=page.height) for page, s in pages],
+    )
+    db.session.add(sample)
+    db.session.flush()
+    db.session.add(StudentLink(sample_id=sample.id, student_name=student_name,
+                               student_local_id=student_local_id,
+                               original_filename=_clean_text(filename, 255)))
+    audit.record("sample_uploaded", actor=uploader, obj=sample, code=sample.code,
+                 school_id=school.id, content_type=clean.kind.value, size=stored.size,
+                 pages=clean.page_count)
+    db.session.flush()
+    return sample
+
+
+def confirm_redaction(sample: WorkSample, user) -> None:
+    """The uploader has looked at the rendered work: no names are visible. Draft -> ready."""
+    if sample.status != SampleStatus.DRAFT:
+        raise SampleStateError(f"{sample.code} is {sample.status.label.lower()}; only a draft "
+                               f"needs this check.")
+    sample.status = SampleStatus.READY
+    sample.redaction_confirmed_at = utcnow()
+    sample.redaction_confirmed_by_id = user.id
+    audit.record("sample_redaction_confirmed", actor=user, obj=sample, code=sample.code)
+    db.session.flush()
+
+
+def _check_scores(version: RubricVersion, scores: dict[int, int]) -> None:
+    """Every criterion of the version has a score that is one of its levels."""
+    for criterion in version.criteria:
+        score = scores.get(criterion.id)
+        if score is None:
+            raise SampleError(f"Choose a level for “{criterion.name}”.")
+        if score not in {level.score for level in criterion.levels}:
+            raise SampleError(f"{score} is not a level of “{criterion.name}”.")
+    unknown = set(scores) - {c.id for c in version.criteria}
+    if unknown:
+        raise SampleError("Some scores are for criteria of another rubric version.")
+
+
+def record_local_scores(sample: WorkSample, teacher, scores: dict[int, int]) -> int:
+    """The class teacher's own score per criterion; a changed score becomes a revision.
+
+    Returns how many scores were new or changed. Freezes the rubric version: its descriptors
+    are now what a score was given against.
+    """
+    if sample.is_archived:
+        raise SampleStateError(f"{sample.code} is archived; its scores can no longer change.")
+    version = sample.rubric_version
+    _check_scores(version, scores)
+    current = queries.current_local_ratings(sample)
+    now, changed = utcnow(), {}
+    for criterion in version.criteria:
+        score, previous = scores[criterion.id], current.get(criterion.id)
+        if previous is not None and previous.score == score:
+            continue
+        if previous is not None:
+            previous.is_current = False
+        db.session.add(Rating(
+            rater_id=teacher.id, sample_id=sample.id, criterion_id=criterion.id,
+            rubric_version_id=version.id, score=score, kind=RatingKind.LOCAL,
+            submitted_at=now, revision_of=previous,
+            reason="Changed by the class teacher" if previous is not None else None))
+        changed[str(criterion.id)] = score
+    if changed:
+        rubric_services.freeze_version(version, reason=f"local score of {sample.code}")
+        audit.record("local_scores_recorded", actor=teacher, obj=sample, code=sample.code,
+                     scores=changed, revised=sum(1 for c in changed if int(c) in current))
+    db.session.flush()
+    return len(changed)
+
+
+def promote_to_anchor(sample: WorkSample, user, scores: dict[int, int],
+                      rationales: dict[int, str]) -> Anchor:
+    """Make a ready sample an anchor paper of its rubric version, with an agreed score and a
+    written rationale for every criterion. Freezes the version."""
+    if sample.status != SampleStatus.READY:
+        raise SampleStateError(
+            f"{sample.code} is {sample.status.label.lower()}. Only a sample whose uploader has "
+            f"confirmed that no names are visible can become an anchor paper.")
+    if queries.anchor_for(sample) is not None:
+        raise SampleStateError(f"{sample.code} is already an anchor paper for this rubric "
+                               f"version.")
+    version = sample.rubric_version
+    _check_scores(version, scores)
+    for criterion in version.criteria:
+        if not (rationales.get(criterion.id) or "").strip():
+            raise SampleError(f"Explain why “{criterion.name}” earns its score: raters learn "
+                              f"from the rationale.")
+    anchor = Anchor(sample_id=sample.id, rubric_version_id=version.id, promoted_by_id=user.id,
+                    scores=[AnchorScore(criterion_id=c.id, score=scores[c.id],
+                                        rationale=rationales[c.id].strip())
+                            for c in version.criteria])
+    db.session.add(anchor)
+    rubric_services.freeze_version(version, reason=f"anchor paper {sample.code}")
+    db.session.flush()
+    audit.record("anchor_promoted", actor=user, obj=anchor, code=sample.code,
+                 rubric_version_id=version.id,
+                 scores={str(c.id): scores[c.id] for c in version.criteria})
+    return anchor
+
+
+def _stored_keys(sample: WorkSample) -> list[str]:
+    return [sample.storage_key] + [page.storage_key for page in sample.pages]
+
+
+def delete_sample(sample: WorkSample, user, storage: Storage) -> SampleStatus | None:
+    """Delete an unscored sample with its files and student link, or archive a scored one
+    (any rating, or an anchor paper) so statistics keep it. Returns ARCHIVED or None (deleted)."""
+    if sample.is_archived:
+        raise SampleStateError(f"{sample.code} is already archived. A district administrator "
+                               f"can purge it.")
+    n_ratings = queries.rating_count(sample)
+    if n_ratings or sample.anchors:
+        sample.status = SampleStatus.ARCHIVED
+        sample.archived_at = utcnow()
+        audit.record("sample_archived", actor=user, obj=sample, code=sample.code,
+                     ratings=n_ratings, anchors=len(sample.anchors))
+        db.session.flush()
+        return SampleStatus.ARCHIVED
+    audit.record("sample_deleted", actor=user, obj=sample, code=sample.code,
+                 files=len(_stored_keys(sample)))
+    _remove(sample, storage)
+    return None
+
+
+def purge_sample(sample: WorkSample, user, storage: Storage) -> dict[str, int]:
+    """Delete a sample with everything recorded about it, ratings included (district admins)."""
+    n_ratings = queries.rating_count(sample)
+    counts = {"ratings": n_ratings, "anchors": len(sample.anchors),
+              "files": len(_stored_keys(sample))}
+    audit.record("sample_purged", actor=user, obj=sample, code=sample.code, **counts)
+    db.session.execute(db.delete(Rating).where(Rating.sample_id == sample.id))
+    _remove(sample, storage)
+    return counts
+
+
+def _remove(sample: WorkSample, storage: Storage) -> None:
+    delete_after_commit(storage, _stored_keys(sample))
+    db.session.execute(db.delete(StudentLink).where(StudentLink.sample_id == sample.id))
+    db.session.delete(sample)
+    db.session.flush()

@@ -1,0 +1,291 @@
+import io
+from collections.abc import Callable
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from moderation.accounts.models import Role, School
+from moderation.accounts.permissions import role_required
+from moderation.core.errors import render_error
+from moderation.core.extensions import db
+from moderation.core.htmx import render
+from moderation.core.storage import StorageError, get_storage
+from moderation.samples import permissions, queries, services
+from moderation.samples.forms import (
+    ConfirmPurgeForm,
+    ConfirmRedactionForm,
+    CriterionScores,
+    UploadForm,
+)
+from moderation.samples.models import Anchor, SampleStatus, WorkSample
+from moderation.samples.processing import FileKind, SampleFileError
+from rubrics.models import RubricVersion
+
+bp = Blueprint("samples", __name__, url_prefix="/samples")
+
+ALL_STAFF = (Role.TEACHER, Role.COACH, Role.DISTRICT_ADMIN)
+STATUS_FILTERS = {"draft": SampleStatus.DRAFT, "ready": SampleStatus.READY}
+
+
+@bp.app_errorhandler(RequestEntityTooLarge)
+def upload_too_large(error):
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    return render_error(413, f"Files up to {limit} MB can be uploaded. Save the work at a lower "
+                             f"resolution or upload only the pages that matter.")
+
+
+def _sample_or_abort(code: str, allowed: Callable[..., bool]) -> WorkSample:
+    sample = queries.sample_by_code(code)
+    if sample is None:
+        abort(404)
+    if not allowed(current_user, sample):
+        abort(403)
+    return sample
+
+
+def _stream(key: str, mimetype: str):
+    try:
+        body = get_storage().open(key)
+    except StorageError:
+        abort(404)
+    response = send_file(io.BytesIO(body), mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, max-age=600"
+    return response
+
+
+@bp.get("/")
+@role_required(*ALL_STAFF)
+def list_samples():
+    status = STATUS_FILTERS.get(request.args.get("status", ""))
+    samples = queries.samples_for(current_user, status)
+    return render("samples/list.html", "samples/_sample_list.html", samples=samples,
+                  status=status, archived=queries.archived_samples_to_purge(current_user),
+                  can_upload=bool(permissions.staff_school_ids(current_user)))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.TEACHER, Role.COACH)
+def upload_sample():
+    schools = queries.uploadable_schools(current_user)
+    if not schools:
+        abort(403)
+    versions = queries.versions_for_upload(schools)
+    form = UploadForm()
+    form.school_id.choices = [(s.id, s.name) for s in schools]
+    form.rubric_version_id.choices = [(v.id, v.label) for v in versions]
+    if form.validate_on_submit():
+        school = db.get_or_404(School, form.school_id.data)
+        version = db.get_or_404(RubricVersion, form.rubric_version_id.data)
+        upload = form.file.data
+        try:
+            sample = services.upload_sample(
+                uploader=current_user, school=school, rubric_version=version,
+                title=form.title.data, data=upload.read(), filename=upload.filename,
+                storage=get_storage(), student_name=form.student_name.data,
+                student_local_id=form.student_local_id.data)
+        except SampleFileError as error:
+            form.file.errors.append(str(error))
+        except services.SampleError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Uploaded as {sample.code}. Check the work below for names before it can be "
+                  f"scored.", "success")
+            return redirect(url_for("samples.show_sample", code=sample.code))
+    status = 422 if request.method == "POST" else 200
+    return render("samples/upload.html", "samples/_upload_form.html", status=status, form=form,
+                  has_versions=bool(versions))
+
+
+def _sample_context(sample: WorkSample, **extra) -> dict:
+    access = permissions.access(current_user, sample)
+    context = {"sample": sample, "access": access, "text": None,
+               "redaction_form": ConfirmRedactionForm()}
+    if sample.kind == FileKind.TEXT:
+        try:
+            context["text"] = get_storage().open(sample.storage_key).decode("utf-8")
+        except StorageError:
+            context["text"] = ""
+    if access.identity:
+        context["link"] = queries.student_link(sample)
+    if access.in_scope:
+        context["local"] = queries.current_local_ratings(sample)
+        context["anchor"] = queries.anchor_for(sample)
+    if access.local_score:
+        scoring = CriterionScores(sample.rubric_version, with_rationale=False)
+        form = scoring.form(current={k: r.score for k, r in context["local"].items()})
+        context["local_rows"], context["local_form"] = scoring.rows(form), form
+    if access.purge:
+        context["purge_form"] = ConfirmPurgeForm(prefix="purge")
+    return {**context, **extra}
+
+
+@bp.get("/<code>")
+@role_required(*ALL_STAFF)
+def show_sample(code: str):
+    sample = _sample_or_abort(code, permissions.can_view_sample)
+    return render_template("samples/show.html", **_sample_context(sample))
+
+
+@bp.get("/<code>/identity")
+@role_required(*ALL_STAFF)
+def show_identity(code: str):
+    sample = _sample_or_abort(code, permissions.can_see_identity)
+    return render("samples/identity.html", "samples/_identity.html", sample=sample,
+                  link=queries.student_link(sample))
+
+
+@bp.get("/<code>/pages/<int:number>.png")
+@role_required(*ALL_STAFF)
+def page_image(code: str, number: int):
+    sample = _sample_or_abort(code, permissions.can_view_sample)
+    page = next((p for p in sample.pages if p.number == number), None)
+    if page is None:
+        abort(404)
+    return _stream(page.storage_key, "image/png")
+
+
+@bp.get("/<code>/image")
+@role_required(*ALL_STAFF)
+def sample_image(code: str):
+    sample = _sample_or_abort(code, permissions.can_view_sample)
+    if sample.kind not in (FileKind.PNG, FileKind.JPEG):
+        abort(404)
+    return _stream(sample.storage_key, sample.content_type)
+
+
+@bp.get("/<code>/download")
+@role_required(*ALL_STAFF)
+def download_sample(code: str):
+    sample = _sample_or_abort(code, permissions.is_in_scope)
+    return redirect(get_storage().url_for_download(sample.storage_key, sample.download_name))
+
+
+@bp.route("/<code>/local-score", methods=["GET", "POST"])
+@role_required(Role.TEACHER)
+def record_local_score(code: str):
+    sample = _sample_or_abort(code, permissions.can_record_local_score)
+    scoring = CriterionScores(sample.rubric_version, with_rationale=False)
+    form = scoring.form(current={k: r.score for k, r in
+                                 queries.current_local_ratings(sample).items()})
+    saved, status, trigger = False, 200, None
+    if form.validate_on_submit():
+        try:
+            services.record_local_scores(sample, current_user, scoring.scores(form))
+        except services.SampleStateError as error:
+            abort(409, str(error))
+        except services.SampleError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            saved, trigger = True, "localScoreSaved"
+    if request.method == "POST" and not saved:
+        status = 422
+    context = _sample_context(sample, local_form=form, local_rows=scoring.rows(form),
+                              local_saved=saved)
+    return render("samples/local_score.html", "samples/_local_score.html", status=status,
+                  trigger=trigger, **context)
+
+
+@bp.post("/<code>/confirm")
+@role_required(Role.TEACHER, Role.COACH)
+def confirm_redaction(code: str):
+    sample = _sample_or_abort(code, permissions.can_confirm_redaction)
+    form = ConfirmRedactionForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            services.confirm_redaction(sample, current_user)
+        except services.SampleStateError as error:
+            abort(409, str(error))
+        db.session.commit()
+        status = 200
+        if not request.headers.get("HX-Request"):
+            flash(f"{sample.code} is ready for scoring.", "success")
+            return redirect(url_for("samples.show_sample", code=sample.code))
+    return render("samples/show.html", "samples/_status.html", status=status,
+                  trigger="sampleReady" if status == 200 else None,
+                  **_sample_context(sample, redaction_form=form))
+
+
+@bp.route("/<code>/anchor", methods=["GET", "POST"])
+@role_required(Role.COACH, Role.DISTRICT_ADMIN)
+def promote_anchor(code: str):
+    sample = _sample_or_abort(code, permissions.can_promote_anchor)
+    scoring = CriterionScores(sample.rubric_version, with_rationale=True)
+    form = scoring.form()
+    if form.validate_on_submit():
+        try:
+            anchor = services.promote_to_anchor(sample, current_user, scoring.scores(form),
+                                                scoring.rationales(form))
+        except services.SampleStateError as error:
+            abort(409, str(error))
+        except services.SampleError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"{sample.code} is now an anchor paper for {sample.rubric_version.label}.",
+                  "success")
+            return redirect(url_for("samples.show_anchor", anchor_id=anchor.id))
+    status = 422 if request.method == "POST" else 200
+    return render("samples/promote.html", "samples/_promote_form.html", status=status,
+                  **_sample_context(sample, anchor_form=form, anchor_rows=scoring.rows(form)))
+
+
+@bp.post("/<code>/delete")
+@role_required(*ALL_STAFF)
+def delete_sample(code: str):
+    sample = _sample_or_abort(code, permissions.can_manage_sample)
+    try:
+        outcome = services.delete_sample(sample, current_user, get_storage())
+    except services.SampleStateError as error:
+        abort(409, str(error))
+    db.session.commit()
+    if outcome == SampleStatus.ARCHIVED:
+        flash(f"{code} has scores, so it is archived instead of deleted: it leaves every list "
+              f"and queue but its scores stay in the statistics.", "info")
+    else:
+        flash(f"{code} is deleted, with its files and the link to the student.", "success")
+    return redirect(url_for("samples.list_samples"))
+
+
+@bp.post("/<code>/purge")
+@role_required(Role.DISTRICT_ADMIN)
+def purge_sample(code: str):
+    sample = _sample_or_abort(code, permissions.can_purge)
+    form = ConfirmPurgeForm(prefix="purge")
+    if not form.validate_on_submit():
+        abort(422, "Tick the box to confirm the purge.")
+    counts = services.purge_sample(sample, current_user, get_storage())
+    db.session.commit()
+    flash(f"{code} is purged with {counts['ratings']} score(s) and {counts['anchors']} anchor "
+          f"paper(s).", "success")
+    return redirect(url_for("samples.list_samples"))
+
+
+@bp.get("/anchors")
+@role_required(Role.COACH, Role.DISTRICT_ADMIN)
+def list_anchors():
+    return render_template("samples/anchors.html", anchors=queries.anchors_for(current_user))
+
+
+@bp.get("/anchors/<int:anchor_id>")
+@role_required(Role.COACH, Role.DISTRICT_ADMIN)
+def show_anchor(anchor_id: int):
+    anchor = db.get_or_404(Anchor, anchor_id)
+    if not permissions.can_promote_anchor(current_user, anchor.sample):
+        abort(403)
+    return render_template("samples/anchor.html", anchor=anchor,
+                           anchor_scores={s.criterion_id: s for s in anchor.scores},
+                           **_sample_context(anchor.sample))
