@@ -1,0 +1,315 @@
+"""A synthetic district: ratings from a rating-scale many-facet Rasch model, with planted truth.
+
+`generate_district(params, seed)` returns the validated ratings table (the contract shared by
+`moderation.statistics`) and a frozen `Truth` holding what was planted, so the statistics can be
+checked against it (tests/unit/statistics/test_recovery.py, benchmarks/stats_district.py) and the
+demo can show a realistic completed scoring round.
+
+The model (Linacre 1989; Andrich 1978 rating scale), for sample n, criterion i, rater j at time t:
+
+    log(P(k) / P(k-1)) = theta_n - delta_i - lambda_j(t) - tau_k,     score = k + 1
+
+- theta_n = quality of the sample's school + N(0, sample_sd).
+- lambda_j(t) = the rater's school effect + N(0, severity_sd) + a step of +-drift_size at the
+  rater's onset for a fraction of raters (positive = became harsher).
+- Blind ratings: each sample is scored by `blind_ratings_per_sample` distinct raters from other
+  schools, chosen at random; every rater also scores a common calibration set of anchors, so the
+  rater-sample design is connected. Anchors carry `reference` rows with the agreed score (the
+  most probable level for an average rater) and no rater.
+- Local ratings: for a fraction of samples, a teacher of the sample's own school scores it too,
+  with their own severity, less `inflation` logits in the inflating schools.
+- Times are uniform over the term, one time per (rater, sample): a rater scores all criteria of a
+  sample at once. Anchors are scored at random times too, as seeded validity papers are.
+
+Run `python -m seed_data.synthetic --out ratings.csv` for a CSV of the district-scale set.
+
+The response model is written out here rather than imported from `moderation.statistics`, so the
+estimator is checked against an independent implementation of the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, fields
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["rater", "sample", "criterion", "score", "scored_at",
+           "rater_school", "sample_school", "kind"]
+
+
+@dataclass(frozen=True)
+class DistrictParams:
+    """The shape of the district and the size of what is planted (logits unless stated)."""
+
+    n_schools: int = 300
+    raters_per_school: int = 10
+    samples: int = 60_000
+    criteria: int = 5
+    blind_ratings_per_sample: int = 3
+    anchors: int = 5
+    levels: int = 4                     # rubric levels, scored 1..levels
+    threshold_spread: float = 1.5       # tau runs evenly from -spread to +spread
+    criterion_spread: float = 0.5       # criterion difficulties run evenly over +-spread
+    sample_sd: float = 1.0
+    school_quality_sd: float = 0.5
+    severity_sd: float = 0.5
+    lenient_fraction: float = 0.1
+    harsh_fraction: float = 0.1
+    school_effect: float = 0.6          # added to (harsh) or subtracted from (lenient) raters
+    drift_fraction: float = 0.1
+    drift_size: float = 1.0
+    drift_window: tuple[float, float] = (0.2, 0.8)   # onsets fall in this part of the term
+    local_fraction: float = 0.2
+    inflating_fraction: float = 0.1
+    inflation: float = 0.8              # logits of leniency in inflating schools' local ratings
+    term_start: str = "2025-09-01"
+    term_days: float = 90.0
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What was planted. Severities are at the start of the term, school effects included."""
+
+    severity: pd.Series          # by rater
+    rater_school: pd.Series      # by rater
+    drift: pd.DataFrame          # by drifting rater: onset (Timestamp), shift (logits, + = harsher)
+    school_effect: pd.Series     # by school: 0 for typical, <0 lenient, >0 harsh
+    inflating_schools: frozenset[str]
+    sample_measure: pd.Series    # by sample, anchors included
+    criterion_difficulty: pd.Series
+    thresholds: np.ndarray
+
+
+def generate_district(params: DistrictParams | None = None, seed: int | None = 0
+                      ) -> tuple[pd.DataFrame, Truth]:
+    """Draw a district's ratings and return (ratings, truth); same params and seed, same data."""
+    p = params or DistrictParams()
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp(p.term_start, tz="UTC")
+    people = _plant_people(p, rng)
+    samples = _plant_samples(p, rng)
+    blind = _blind_ratings(p, rng, people, samples)
+    local = _local_ratings(p, rng, people, samples)
+    anchor = _anchor_ratings(p, rng, people, samples)
+    codes = {key: np.concatenate([part[key] for part in (blind, local, anchor)])
+             for key in blind}
+    ratings = _ratings_frame(p, rng, people, samples, codes, start)
+    return ratings, _truth(p, people, samples, start)
+
+
+def _plant_people(p: DistrictParams, rng: np.random.Generator) -> dict:
+    n_raters = p.n_schools * p.raters_per_school
+    order = rng.permutation(p.n_schools)
+    n_lenient = round(p.lenient_fraction * p.n_schools)
+    n_harsh = round(p.harsh_fraction * p.n_schools)
+    school_effect = np.zeros(p.n_schools)
+    school_effect[order[:n_lenient]] = -p.school_effect
+    school_effect[order[n_lenient:n_lenient + n_harsh]] = p.school_effect
+    inflating = np.zeros(p.n_schools, dtype=bool)
+    inflating[rng.permutation(p.n_schools)[:round(p.inflating_fraction * p.n_schools)]] = True
+    rater_school = np.repeat(np.arange(p.n_schools), p.raters_per_school)
+    drifting = rng.permutation(n_raters)[:round(p.drift_fraction * n_raters)]
+    drift_onset = np.full(n_raters, np.inf)
+    drift_onset[drifting] = rng.uniform(*p.drift_window, size=drifting.size)
+    drift_shift = np.zeros(n_raters)
+    drift_shift[drifting] = p.drift_size * rng.choice([-1.0, 1.0], size=drifting.size)
+    return {
+        "n_raters": n_raters,
+        "school_effect": school_effect,
+        "inflating": inflating,
+        "rater_school": rater_school,
+        "severity": school_effect[rater_school] + rng.normal(0, p.severity_sd, n_raters),
+        "drift_onset": drift_onset,     # fraction of the term; inf = never
+        "drift_shift": drift_shift,
+    }
+
+
+def _plant_samples(p: DistrictParams, rng: np.random.Generator) -> dict:
+    school = np.arange(p.samples) % p.n_schools
+    quality = rng.normal(0, p.school_quality_sd, p.n_schools)
+    anchors = np.linspace(-1.5, 1.5, p.anchors) if p.anchors > 1 else np.zeros(p.anchors)
+    return {
+        "school": school,
+        "measure": np.concatenate([quality[school] + rng.normal(0, p.sample_sd, p.samples),
+                                   anchors]),
+        "difficulty": (np.linspace(-p.criterion_spread, p.criterion_spread, p.criteria)
+                       if p.criteria > 1 else np.zeros(1)),
+        "thresholds": np.linspace(-p.threshold_spread, p.threshold_spread, p.levels - 1),
+    }
+
+
+def _other_school_raters(p: DistrictParams, rng: np.random.Generator,
+                         school: np.ndarray) -> np.ndarray:
+    """Distinct raters per sample (one row per sample), none from the sample's own school."""
+    shape = (school.size, p.blind_ratings_per_sample)
+    own = np.repeat(school[:, None] * p.raters_per_school, shape[1], axis=1)
+    out = np.empty(shape, dtype=np.int64)
+    redraw = np.ones(shape, dtype=bool)
+    while redraw.any():
+        # Draw from the raters of the other schools by skipping over the own school's block.
+        draw = rng.integers(0, p.n_schools * p.raters_per_school - p.raters_per_school,
+                            size=int(redraw.sum()))
+        draw += (draw >= own[redraw]) * p.raters_per_school
+        out[redraw] = draw
+        ordered = np.sort(out, axis=1)
+        repeated = np.zeros(shape, dtype=bool)
+        repeated[:, 1:] = ordered[:, 1:] == ordered[:, :-1]
+        redraw = np.zeros(shape, dtype=bool)
+        rows, cols = np.nonzero(repeated)
+        redraw[rows, np.argsort(out, axis=1)[rows, cols]] = True
+    return out
+
+
+def _blind_ratings(p: DistrictParams, rng: np.random.Generator, people: dict,
+                   samples: dict) -> dict:
+    raters = _other_school_raters(p, rng, samples["school"]).ravel()
+    sample = np.repeat(np.arange(p.samples), p.blind_ratings_per_sample)
+    when = rng.uniform(0, 1, sample.size)
+    return _score_visits(p, rng, people, samples, raters, sample, when, np.zeros(sample.size),
+                         kind=0)
+
+
+def _local_ratings(p: DistrictParams, rng: np.random.Generator, people: dict,
+                   samples: dict) -> dict:
+    sample = np.flatnonzero(rng.uniform(size=p.samples) < p.local_fraction)
+    school = samples["school"][sample]
+    raters = school * p.raters_per_school + rng.integers(0, p.raters_per_school, sample.size)
+    bonus = np.where(people["inflating"][school], p.inflation, 0.0)
+    return _score_visits(p, rng, people, samples, raters, sample, rng.uniform(0, 1, sample.size),
+                         bonus, kind=1)
+
+
+def _anchor_ratings(p: DistrictParams, rng: np.random.Generator, people: dict,
+                    samples: dict) -> dict:
+    raters = np.repeat(np.arange(people["n_raters"]), p.anchors)
+    sample = np.tile(np.arange(p.samples, p.samples + p.anchors), people["n_raters"])
+    blind = _score_visits(p, rng, people, samples, raters, sample,
+                          rng.uniform(0, 1, sample.size), np.zeros(sample.size), kind=0)
+    # The agreed score is the most probable level for an average rater.
+    anchor = np.repeat(np.arange(p.samples, p.samples + p.anchors), p.criteria)
+    criterion = np.tile(np.arange(p.criteria), p.anchors)
+    eta = samples["measure"][anchor] - samples["difficulty"][criterion]
+    agreed = np.argmax(_category_logits(eta, samples["thresholds"]), axis=1)
+    reference = {"rater": np.full(anchor.size, -1), "sample": anchor, "criterion": criterion,
+                 "category": agreed, "when": np.full(anchor.size, np.nan),
+                 "kind": np.full(anchor.size, 2)}
+    return {key: np.concatenate([blind[key], reference[key]]) for key in blind}
+
+
+def _score_visits(p: DistrictParams, rng: np.random.Generator, people: dict, samples: dict,
+                  raters: np.ndarray, sample: np.ndarray, when: np.ndarray,
+                  leniency: np.ndarray, kind: int) -> dict:
+    """One visit = a rater scoring every criterion of a sample at one time."""
+    drifted = when >= people["drift_onset"][raters]
+    severity = (people["severity"][raters] + drifted * people["drift_shift"][raters]
+                - leniency)
+    rater = np.repeat(raters, p.criteria)
+    criterion = np.tile(np.arange(p.criteria), sample.size)
+    eta = (np.repeat(samples["measure"][sample] - severity, p.criteria)
+           - samples["difficulty"][criterion])
+    logits = _category_logits(eta, samples["thresholds"])
+    prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+    cumulative = np.cumsum(prob, axis=1)
+    u = rng.uniform(size=eta.size) * cumulative[:, -1]
+    category = (u[:, None] > cumulative[:, :-1]).sum(axis=1)
+    return {"rater": rater, "sample": np.repeat(sample, p.criteria), "criterion": criterion,
+            "category": category, "when": np.repeat(when, p.criteria),
+            "kind": np.full(eta.size, kind)}
+
+
+def _category_logits(eta: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """log P(k) up to a constant: k * eta - (tau_1 + ... + tau_k), k = 0..m-1."""
+    steps = np.arange(thresholds.size + 1)
+    return eta[:, None] * steps - np.concatenate([[0.0], np.cumsum(thresholds)])
+
+
+def _labels(prefix: str, n: int) -> np.ndarray:
+    return np.array([f"{prefix}{i + 1:0{len(str(n))}d}" for i in range(n)], dtype=object)
+
+
+def _ids(labels: np.ndarray, codes: np.ndarray) -> pd.Series:
+    """Labels by code; code -1 is missing."""
+    values = np.where(codes >= 0, labels[np.maximum(codes, 0)], None)
+    return pd.Series(values, dtype="str")
+
+
+def _names(p: DistrictParams, people: dict) -> dict:
+    return {"school": _labels("S", p.n_schools), "rater": _labels("T", people["n_raters"]),
+            "sample": np.concatenate([_labels("W", p.samples), _labels("A", p.anchors)]),
+            "criterion": _labels("C", p.criteria)}
+
+
+def _ratings_frame(p: DistrictParams, rng: np.random.Generator, people: dict, samples: dict,
+                   codes: dict, start: pd.Timestamp) -> pd.DataFrame:
+    names = _names(p, people)
+    rater = codes["rater"]
+    sample = codes["sample"]
+    sample_school = np.where(sample < p.samples, samples["school"][np.minimum(sample,
+                                                                            p.samples - 1)], -1)
+    rater_school = np.where(rater >= 0, people["rater_school"][np.maximum(rater, 0)], -1)
+    # Seconds of jitter keep a rater's criteria of one sample in one sitting, not one instant.
+    # Whole seconds in microsecond units, as a CSV round trip through load_ratings gives.
+    offset = np.round(codes["when"] * p.term_days * 86_400 + rng.uniform(0, 60, rater.size))
+    scored_at = pd.Series(start + pd.to_timedelta(offset, unit="s")).dt.as_unit("us")
+    scored_at = scored_at.where(codes["kind"] != 2, start)
+    return pd.DataFrame({
+        "rater": _ids(names["rater"], rater),
+        "sample": _ids(names["sample"], sample),
+        "criterion": _ids(names["criterion"], codes["criterion"]),
+        "score": codes["category"].astype(np.int64) + 1,
+        "scored_at": scored_at,
+        "rater_school": _ids(names["school"], rater_school),
+        "sample_school": _ids(names["school"], sample_school),
+        "kind": _ids(np.array(["blind", "local", "reference"], dtype=object), codes["kind"]),
+    }, columns=COLUMNS)
+
+
+def _truth(p: DistrictParams, people: dict, samples: dict, start: pd.Timestamp) -> Truth:
+    names = _names(p, people)
+    drifting = np.flatnonzero(np.isfinite(people["drift_onset"]))
+    onset = start + pd.to_timedelta(people["drift_onset"][drifting] * p.term_days, unit="D")
+    return Truth(
+        severity=pd.Series(people["severity"], index=pd.Index(names["rater"], dtype="str",
+                                                              name="rater")),
+        rater_school=pd.Series(names["school"][people["rater_school"]], dtype="str",
+                               index=pd.Index(names["rater"], dtype="str", name="rater")),
+        drift=pd.DataFrame({"onset": onset, "shift": people["drift_shift"][drifting]},
+                           index=pd.Index(names["rater"][drifting], dtype="str", name="rater")),
+        school_effect=pd.Series(people["school_effect"],
+                                index=pd.Index(names["school"], dtype="str", name="school")),
+        inflating_schools=frozenset(names["school"][people["inflating"]]),
+        sample_measure=pd.Series(samples["measure"],
+                                 index=pd.Index(names["sample"], dtype="str", name="sample")),
+        criterion_difficulty=pd.Series(samples["difficulty"],
+                                       index=pd.Index(names["criterion"], dtype="str",
+                                                      name="criterion")),
+        thresholds=samples["thresholds"],
+    )
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="CSV file to write")
+    parser.add_argument("--seed", type=int, default=0)
+    defaults = DistrictParams()
+    for field in fields(DistrictParams):
+        value = getattr(defaults, field.name)
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            parser.add_argument(f"--{field.name.replace('_', '-')}", type=type(value),
+                                default=value)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse_args(argv)
+    chosen = {f.name: getattr(args, f.name) for f in fields(DistrictParams)
+              if hasattr(args, f.name)}
+    ratings, _ = generate_district(DistrictParams(**chosen), seed=args.seed)
+    ratings.to_csv(args.out, index=False)
+    print(f"{len(ratings):,} ratings written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
