@@ -52,6 +52,7 @@ class BlindCodes:
     unit: code of the (sample, criterion) pair, the unit of reliability; unit_criterion[u] is the
         criterion code of unit u.
     score: the integer scores.
+    rows: position of each rating in the validated table (for its other columns).
     """
 
     rater: np.ndarray
@@ -59,6 +60,7 @@ class BlindCodes:
     criterion: np.ndarray
     unit: np.ndarray
     score: np.ndarray
+    rows: np.ndarray
     unit_criterion: np.ndarray
     rater_ids: pd.Index
     sample_ids: pd.Index
@@ -144,18 +146,30 @@ def validate_ratings(frame: pd.DataFrame) -> pd.DataFrame:
     return table.loc[:, list(COLUMNS)]
 
 
-def latest_blind(ratings: pd.DataFrame) -> pd.DataFrame:
-    """The blind ratings, keeping only a rater's latest score of each (sample, criterion) unit.
+def latest(rows: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """The latest row of each key, in table order: earlier rows are revisions.
 
-    Earlier scores are revisions (METHODS: keep the latest for reliability): the latest by
-    scored_at wins, unknown times counting as earliest, then table order.
+    The latest by scored_at wins, unknown times counting as earliest, then table order.
     """
-    blind = ratings.loc[ratings["kind"] == "blind"]
-    key = ["rater", "sample", "criterion"]
-    if not blind.duplicated(key).any():
-        return blind
-    ordered = blind.sort_values("scored_at", kind="stable", na_position="first")
+    if not rows.duplicated(key).any():
+        return rows
+    ordered = rows.sort_values("scored_at", kind="stable", na_position="first")
     return ordered.loc[~ordered.duplicated(key, keep="last")].sort_index()
+
+
+def latest_blind(ratings: pd.DataFrame) -> pd.DataFrame:
+    """The blind ratings, keeping a rater's latest score of each (sample, criterion) unit
+    (METHODS: keep the latest for reliability, all for the audit trail)."""
+    return latest(ratings.loc[ratings["kind"] == "blind"], ["rater", "sample", "criterion"])
+
+
+def rater_schools(ratings: pd.DataFrame) -> pd.Series:
+    """Each rater's school: the rater_school they appear with most often (raters without a
+    known school are absent)."""
+    pairs = ratings.loc[ratings["rater"].notna() & ratings["rater_school"].notna(),
+                        ["rater", "rater_school"]]
+    counts = pairs.value_counts().reset_index()
+    return counts.drop_duplicates("rater").set_index("rater")["rater_school"]
 
 
 def encode_blind(ratings: pd.DataFrame) -> BlindCodes:
@@ -164,11 +178,12 @@ def encode_blind(ratings: pd.DataFrame) -> BlindCodes:
     rater, rater_ids = pd.factorize(blind["rater"])
     sample, sample_ids = pd.factorize(blind["sample"])
     criterion, criterion_ids = pd.factorize(blind["criterion"])
-    pair = sample.astype(np.int64) * max(len(criterion_ids), 1) + criterion
-    unit, pairs = pd.factorize(pair)
+    n_criteria = max(len(criterion_ids), 1)
+    unit, pairs = pd.factorize(sample.astype(np.int64) * n_criteria + criterion)
     return BlindCodes(rater=rater, sample=sample, criterion=criterion, unit=unit,
                       score=blind["score"].to_numpy(np.int64),
-                      unit_criterion=pairs % max(len(criterion_ids), 1),
+                      rows=ratings.index.get_indexer(blind.index),
+                      unit_criterion=pairs % n_criteria,
                       rater_ids=pd.Index(rater_ids), sample_ids=pd.Index(sample_ids),
                       criterion_ids=pd.Index(criterion_ids))
 
