@@ -50,7 +50,7 @@ Guarantees: no rater gets a sample of their own school; every sample has exactly
 raters; max - min load <= 1 whenever feasible; the same seed gives the same plan. Requests that
 cannot be met (an empty pool, N larger than the raters outside some sample's school) raise
 ``AssignmentError`` with a message for the user. Measured at district scale (60,000 samples,
-3,000 raters, 300 schools, N = 3): about 0.4 s, one component
+3,000 raters, 300 schools, N = 3): 0.5-0.6 s, one component
 (``benchmarks/assignment_round.py``).
 
 Validity papers and the common calibration set
