@@ -15,6 +15,7 @@ from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, m
 from moderation.samples import queries as sample_queries
 from moderation.samples.views import bp as samples_bp
 from rubrics import queries as rubric_queries
+from rubrics.cli import rubrics_cli
 from rubrics.views import bp as rubrics_bp
 from seed_data.demo import seed_demo_command
 
@@ -42,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if sample_queries.rating_count_for_version not in rubric_queries.SCORE_COUNTERS:
         rubric_queries.SCORE_COUNTERS.append(sample_queries.rating_count_for_version)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(rubrics_cli)
 
     @app.get("/healthz")
     def healthz():

@@ -111,3 +111,26 @@ def frozen_at_for_update(version_id: int):
         db.select(RubricVersion.frozen_at).where(RubricVersion.id == version_id)
         .with_for_update()
     ).scalar_one()
+
+
+def version_by_number(rubric_id: int, number: int) -> RubricVersion | None:
+    return db.session.execute(
+        db.select(RubricVersion)
+        .where(RubricVersion.rubric_id == rubric_id, RubricVersion.number == number)
+    ).scalar_one_or_none()
+
+
+DEFAULT_LABELS = {1: "Beginning", 2: "Developing", 3: "Proficient", 4: "Advanced"}
+DEFAULT_PROFICIENT_SCORE = 3
+
+
+def suggested_level(criterion: Criterion) -> dict:
+    """Prefill for the next level of a criterion: the next score, and the label (and proficiency
+    mark) that score has elsewhere in the version, so criteria share one scale."""
+    score = max((lv.score for lv in criterion.levels), default=0) + 1
+    sibling = next((lv for c in criterion.version.criteria if c is not criterion
+                    for lv in c.levels if lv.score == score), None)
+    label = sibling.label if sibling else DEFAULT_LABELS.get(score, "")
+    is_proficient = criterion.proficient_level is None and (
+        sibling.is_proficient if sibling is not None else score == DEFAULT_PROFICIENT_SCORE)
+    return {"score": score, "label": label, "is_proficient": is_proficient}

@@ -1,8 +1,8 @@
 """Writes and rules for rubrics. Services flush, never commit: the view commits once.
 
 The versioning rule lives here: every write to a version's criteria or levels goes through
-_editable(), which locks the version row and refuses (RubricFrozenError) once the version has
-been used for scoring. Changes then go into create_next_version(), a deep copy.
+ensure_editable(), which locks the version row and refuses (RubricFrozenError) once the
+version has been used for scoring. Changes then go into create_next_version(), a deep copy.
 """
 
 import re
@@ -18,8 +18,8 @@ from rubrics.models import Criterion, Level, Rubric, RubricVersion
 __all__ = [
     "RubricError", "RubricFormatError", "RubricFrozenError", "add_criterion", "add_level",
     "create_next_version", "create_rubric", "delete_criterion", "delete_level",
-    "freeze_version", "frozen_message", "import_rubric", "move_criterion", "move_level",
-    "set_proficient", "update_criterion", "update_level", "update_rubric_details",
+    "ensure_editable", "freeze_version", "frozen_message", "import_rubric", "move_criterion",
+    "move_level", "set_proficient", "update_criterion", "update_level", "update_rubric_details",
 ]
 
 
@@ -27,7 +27,12 @@ __all__ = [
 
 def freeze_version(version: RubricVersion, reason: str | None = None) -> None:
     """Freeze `version` for good (idempotent). Called when the first score against it is
-    recorded, or when an anchor paper is promoted with it; `reason` goes to the audit log."""
+    recorded, or when an anchor paper is promoted with it; `reason` goes to the audit log.
+
+    Offer only versions without queries.version_problems() for scoring (versions_for_district
+    with ready_only=True), so a frozen version is always complete: one proficient level per
+    criterion, at least two levels each.
+    """
     if version.frozen_at is not None:
         return
     version.frozen_at = utcnow()
@@ -57,8 +62,9 @@ def frozen_message(version: RubricVersion) -> str:
             " to make changes.")
 
 
-def _editable(version: RubricVersion) -> None:
-    """Refuse any change to a frozen version, reading frozen_at under a row lock."""
+def ensure_editable(version: RubricVersion) -> None:
+    """Refuse any change to a frozen version (RubricFrozenError), reading frozen_at under a row
+    lock that is held until the transaction ends."""
     frozen_at = queries.frozen_at_for_update(version.id)
     if frozen_at is not None:
         version.frozen_at = frozen_at
@@ -176,7 +182,7 @@ def add_criterion(version: RubricVersion, *, name: str, description: str | None 
                   student_friendly: str | None = None,
                   standard_codes: str | list[str] | None = None) -> Criterion:
     """Append a criterion (without levels: they are added one by one)."""
-    _editable(version)
+    ensure_editable(version)
     criterion = Criterion(
         position=max((c.position for c in version.criteria), default=0) + 1,
         name=_criterion_name(version, name), description=_clean(description),
@@ -189,7 +195,7 @@ def add_criterion(version: RubricVersion, *, name: str, description: str | None 
 def update_criterion(criterion: Criterion, *, name: str, description: str | None = None,
                      student_friendly: str | None = None,
                      standard_codes: str | list[str] | None = None) -> None:
-    _editable(criterion.version)
+    ensure_editable(criterion.version)
     name, codes = _criterion_name(criterion.version, name, criterion), _codes(standard_codes)
     criterion.name, criterion.standard_codes = name, codes
     criterion.description = _clean(description)
@@ -200,7 +206,7 @@ def update_criterion(criterion: Criterion, *, name: str, description: str | None
 def move_criterion(criterion: Criterion, offset: int) -> None:
     """Move a criterion up (offset -1) or down (+1); positions stay 1..n without gaps."""
     version = criterion.version
-    _editable(version)
+    ensure_editable(version)
     ordered = list(version.criteria)
     index = ordered.index(criterion)
     target = index + offset
@@ -215,7 +221,7 @@ def move_criterion(criterion: Criterion, offset: int) -> None:
 
 def delete_criterion(criterion: Criterion, actor=None) -> None:
     version = criterion.version
-    _editable(version)
+    ensure_editable(version)
     version.criteria.remove(criterion)
     for position, item in enumerate(version.criteria, 1):
         item.position = position
@@ -242,14 +248,14 @@ def _make_proficient(level: Level) -> None:
 
 def add_level(criterion: Criterion, *, score: int, label: str, descriptor: str,
               student_friendly: str | None = None, is_proficient: bool = False) -> Level:
-    """Add a performance level. The first level of a criterion is its proficiency level until
-    another is marked; marking this one moves the mark here."""
-    _editable(criterion.version)
+    """Add a performance level; marking it proficient moves the criterion's mark here. While a
+    version is a draft a criterion may lack its proficient level (version_problems says so)."""
+    ensure_editable(criterion.version)
     level = Level(score=_check_score(criterion, score), label=_required(label, "level a label"),
                   descriptor=_required(descriptor, "descriptor: what work at this level shows"),
                   student_friendly=_clean(student_friendly))
     criterion.levels.append(level)
-    if is_proficient or criterion.proficient_level is None:
+    if is_proficient:
         _make_proficient(level)
     db.session.flush()
     db.session.refresh(criterion, ["levels"])
@@ -259,10 +265,7 @@ def add_level(criterion: Criterion, *, score: int, label: str, descriptor: str,
 def update_level(level: Level, *, score: int, label: str, descriptor: str,
                  student_friendly: str | None = None, is_proficient: bool = False) -> None:
     criterion = level.criterion
-    _editable(criterion.version)
-    if level.is_proficient and not is_proficient:
-        raise RubricError("Each criterion needs one proficient level. To move the mark, tick "
-                          "“Proficient” on the level that should carry it.")
+    ensure_editable(criterion.version)
     new_score = _check_score(criterion, score, level)
     label = _required(label, "level a label")
     descriptor = _required(descriptor, "descriptor: what work at this level shows")
@@ -270,6 +273,8 @@ def update_level(level: Level, *, score: int, label: str, descriptor: str,
     level.student_friendly = _clean(student_friendly)
     if is_proficient:
         _make_proficient(level)
+    else:
+        level.is_proficient = False
     if new_score != level.score:
         level.score = new_score
         db.session.flush()
@@ -278,7 +283,7 @@ def update_level(level: Level, *, score: int, label: str, descriptor: str,
 
 
 def set_proficient(level: Level) -> None:
-    _editable(level.criterion.version)
+    ensure_editable(level.criterion.version)
     _make_proficient(level)
     db.session.flush()
 
@@ -287,7 +292,7 @@ def move_level(level: Level, offset: int) -> None:
     """Swap a level's descriptor with its neighbour's: the scores stay in order, the wording at
     each score changes places (offset -1 moves it to the lower score, +1 to the higher)."""
     criterion = level.criterion
-    _editable(criterion.version)
+    ensure_editable(criterion.version)
     ordered = list(criterion.levels)
     index = ordered.index(level)
     target = index + offset
@@ -308,10 +313,7 @@ def move_level(level: Level, offset: int) -> None:
 
 def delete_level(level: Level, actor=None) -> None:
     criterion = level.criterion
-    _editable(criterion.version)
-    if level.is_proficient and len(criterion.levels) > 1:
-        raise RubricError(f"“{level.label}” is this criterion’s proficiency level. Mark another "
-                          "level as proficient before removing it.")
+    ensure_editable(criterion.version)
     criterion.levels.remove(level)
     db.session.flush()
     audit.record("rubric_level_deleted", actor=actor, obj=criterion.version,

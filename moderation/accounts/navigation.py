@@ -22,6 +22,9 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(Role.COACH, "accounts.coach_home", "Coaching"),
     NavItem(Role.DISTRICT_ADMIN, "accounts.district_home", "District"),
     NavItem(Role.DISTRICT_ADMIN, "accounts.audit_log", "Audit log"),
+    NavItem(Role.TEACHER, "rubrics.list_rubrics", "Rubrics"),
+    NavItem(Role.COACH, "rubrics.list_rubrics", "Rubrics"),
+    NavItem(Role.DISTRICT_ADMIN, "rubrics.list_rubrics", "Rubrics"),
 ]
 
 
