@@ -25,12 +25,19 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(Role.TEACHER, "rubrics.list_rubrics", "Rubrics"),
     NavItem(Role.COACH, "rubrics.list_rubrics", "Rubrics"),
     NavItem(Role.DISTRICT_ADMIN, "rubrics.list_rubrics", "Rubrics"),
+    NavItem(Role.TEACHER, "samples.list_samples", "Work samples"),
+    NavItem(Role.COACH, "samples.list_samples", "Work samples"),
+    NavItem(Role.COACH, "samples.list_anchors", "Anchors"),
+    NavItem(Role.DISTRICT_ADMIN, "samples.list_anchors", "Anchors"),
 ]
 
 
 def nav_items_for(user) -> list[NavItem]:
     roles = user.roles()
-    return [item for item in NAV_ITEMS if item.role in roles]
+    items = [item for item in NAV_ITEMS if item.role in roles]
+    # A page offered to two of the user's roles (teacher and coach) is listed once.
+    return [item for i, item in enumerate(items)
+            if item.endpoint not in {earlier.endpoint for earlier in items[:i]}]
 
 
 def inject_navigation() -> dict:

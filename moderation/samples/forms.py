@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from moderation.samples.processing import ACCEPTED
@@ -56,8 +57,9 @@ class CriterionScores:
             pass
 
         for criterion in self.version.criteria:
-            choices = [("", "Choose a level")] + [
-                (str(level.score), f"{level.score}: {level.label}") for level in criterion.levels]
+            choices = [SelectChoice("", "Choose a level")] + [
+                SelectChoice(str(level.score), f"{level.score}: {level.label}")
+                for level in criterion.levels]
             setattr(ScoreForm, f"score_{criterion.id}", SelectField(
                 criterion.name, choices=choices,
                 validators=[DataRequired(f"Choose a level for “{criterion.name}”.")],

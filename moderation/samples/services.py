@@ -33,8 +33,8 @@ class SampleError(ValueError):
     """A request about a sample that cannot be carried out; the message is for the user."""
 
 
-class SampleStateError(SampleError):
-    """The sample is not in a state that allows this (the view answers 409)."""
+class SampleStateError(ValueError):
+    """The sample is not in a state that allows this (the views answer 409 with the message)."""
 
 
 def new_code() -> str:

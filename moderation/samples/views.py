@@ -6,6 +6,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -14,12 +15,13 @@ from flask import (
 )
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms.fields import SelectChoice
 
 from moderation.accounts.models import Role, School
 from moderation.accounts.permissions import role_required
 from moderation.core.errors import render_error
 from moderation.core.extensions import db
-from moderation.core.htmx import render
+from moderation.core.htmx import render, wants_fragment
 from moderation.core.storage import StorageError, get_storage
 from moderation.samples import permissions, queries, services
 from moderation.samples.forms import (
@@ -36,6 +38,21 @@ bp = Blueprint("samples", __name__, url_prefix="/samples")
 
 ALL_STAFF = (Role.TEACHER, Role.COACH, Role.DISTRICT_ADMIN)
 STATUS_FILTERS = {"draft": SampleStatus.DRAFT, "ready": SampleStatus.READY}
+
+
+@bp.errorhandler(services.SampleStateError)
+def state_conflict(error):
+    if wants_fragment():
+        # htmx does not swap a 409: reload the page, which shows the message and where the
+        # sample now stands.
+        flash(str(error), "warning")
+        response = make_response("", 409)
+        response.headers["HX-Refresh"] = "true"
+        return response
+    return render_template("errors/error.html", status=409,
+                           title="That cannot be done with this sample now",
+                           hint="Open the sample again to see where it stands.",
+                           detail=str(error)), 409
 
 
 @bp.app_errorhandler(RequestEntityTooLarge)
@@ -82,8 +99,8 @@ def upload_sample():
         abort(403)
     versions = queries.versions_for_upload(schools)
     form = UploadForm()
-    form.school_id.choices = [(s.id, s.name) for s in schools]
-    form.rubric_version_id.choices = [(v.id, v.label) for v in versions]
+    form.school_id.choices = [SelectChoice(s.id, s.name) for s in schools]
+    form.rubric_version_id.choices = [SelectChoice(v.id, v.label) for v in versions]
     if form.validate_on_submit():
         school = db.get_or_404(School, form.school_id.data)
         version = db.get_or_404(RubricVersion, form.rubric_version_id.data)
@@ -122,7 +139,7 @@ def _sample_context(sample: WorkSample, **extra) -> dict:
     if access.in_scope:
         context["local"] = queries.current_local_ratings(sample)
         context["anchor"] = queries.anchor_for(sample)
-    if access.local_score:
+    if access.local_score and "local_form" not in extra:
         scoring = CriterionScores(sample.rubric_version, with_rationale=False)
         form = scoring.form(current={k: r.score for k, r in context["local"].items()})
         context["local_rows"], context["local_form"] = scoring.rows(form), form
@@ -183,8 +200,6 @@ def record_local_score(code: str):
     if form.validate_on_submit():
         try:
             services.record_local_scores(sample, current_user, scoring.scores(form))
-        except services.SampleStateError as error:
-            abort(409, str(error))
         except services.SampleError as error:
             form.form_errors.append(str(error))
         else:
@@ -205,13 +220,10 @@ def confirm_redaction(code: str):
     form = ConfirmRedactionForm()
     status = 422
     if form.validate_on_submit():
-        try:
-            services.confirm_redaction(sample, current_user)
-        except services.SampleStateError as error:
-            abort(409, str(error))
+        services.confirm_redaction(sample, current_user)
         db.session.commit()
         status = 200
-        if not request.headers.get("HX-Request"):
+        if not wants_fragment():
             flash(f"{sample.code} is ready for scoring.", "success")
             return redirect(url_for("samples.show_sample", code=sample.code))
     return render("samples/show.html", "samples/_status.html", status=status,
@@ -229,8 +241,6 @@ def promote_anchor(code: str):
         try:
             anchor = services.promote_to_anchor(sample, current_user, scoring.scores(form),
                                                 scoring.rationales(form))
-        except services.SampleStateError as error:
-            abort(409, str(error))
         except services.SampleError as error:
             form.form_errors.append(str(error))
         else:
@@ -247,10 +257,7 @@ def promote_anchor(code: str):
 @role_required(*ALL_STAFF)
 def delete_sample(code: str):
     sample = _sample_or_abort(code, permissions.can_manage_sample)
-    try:
-        outcome = services.delete_sample(sample, current_user, get_storage())
-    except services.SampleStateError as error:
-        abort(409, str(error))
+    outcome = services.delete_sample(sample, current_user, get_storage())
     db.session.commit()
     if outcome == SampleStatus.ARCHIVED:
         flash(f"{code} has scores, so it is archived instead of deleted: it leaves every list "
@@ -286,6 +293,5 @@ def show_anchor(anchor_id: int):
     anchor = db.get_or_404(Anchor, anchor_id)
     if not permissions.can_promote_anchor(current_user, anchor.sample):
         abort(403)
-    return render_template("samples/anchor.html", anchor=anchor,
-                           anchor_scores={s.criterion_id: s for s in anchor.scores},
-                           **_sample_context(anchor.sample))
+    return render_template("samples/anchor.html", **_sample_context(
+        anchor.sample, anchor=anchor, anchor_scores={s.criterion_id: s for s in anchor.scores}))
