@@ -16,6 +16,7 @@ from moderation.accounts import queries as account_queries
 from moderation.accounts import services as account_services
 from moderation.accounts.models import District, Membership, Role, School, User
 from moderation.core.extensions import db
+from moderation.samples.seed import seed_demo_samples
 from rubrics.seed import seed_demo_rubrics
 
 DEMO_FILE = Path(__file__).with_name("demo_district.json")
@@ -80,7 +81,7 @@ def seed_accounts(spec: dict) -> District:
 
 
 # Each step takes the demo spec and the district; later features append theirs.
-SEED_STEPS: list[Callable[[dict, District], None]] = [seed_demo_rubrics]
+SEED_STEPS: list[Callable[[dict, District], None]] = [seed_demo_rubrics, seed_demo_samples]
 
 
 def seed_demo() -> District:
