@@ -42,6 +42,11 @@ def import_command(file: Path, district_name: str | None, new_version: bool):
     district = _district(district_name)
     try:
         document = jsonformat.parse(file.read_bytes())
+        if not new_version and queries.rubric_by_title(district.id, document.title):
+            raise click.ClickException(
+                f"{file.name}: {district.name} already has a rubric called “{document.title}”. "
+                f"To add this file as its next version: flask rubrics import --new-version "
+                f"{file}")
         version = services.import_rubric(document, district.id, as_new_version=new_version)
     except services.RubricError as error:
         db.session.rollback()
