@@ -86,6 +86,10 @@ def generate_district(params: DistrictParams | None = None, seed: int | None = 0
                       ) -> tuple[pd.DataFrame, Truth]:
     """Draw a district's ratings and return (ratings, truth); same params and seed, same data."""
     p = params or DistrictParams()
+    others = (p.n_schools - 1) * p.raters_per_school
+    if p.blind_ratings_per_sample > others:
+        raise ValueError(f"Each sample needs {p.blind_ratings_per_sample} blind raters from "
+                         f"other schools, but there are only {others}.")
     rng = np.random.default_rng(seed)
     start = pd.Timestamp(p.term_start, tz="UTC")
     people = _plant_people(p, rng)

@@ -190,13 +190,13 @@ def _window_severities(rows: _TimedRows, split: pd.DataFrame, level: np.ndarray,
     # Infit of the two-window model. Against the model variance, not the effective one: a
     # row's squared residual keeps most of its variance even when its sum over a sample's
     # criteria is partly absorbed by the sample measure (measured: infit ~0.95 when stable).
-    dispersion = squared / np.bincount(rows.rater, weights=variance, minlength=n)
     raters = split.index.to_numpy()
+    dispersion = squared[raters] / np.bincount(rows.rater, weights=variance, minlength=n)[raters]
     before, after = 2 * raters, 2 * raters + 1
     return pd.DataFrame({
         "shift": severity[after] - severity[before],
         "shift_se": np.sqrt(1 / effective[before] + 1 / effective[after]),
-        "dispersion": np.maximum(dispersion[raters], 1.0),
+        "dispersion": np.maximum(dispersion, 1.0),
         "onset": rows.time[split["row"].to_numpy()],
     }, index=split.index)
 

@@ -23,6 +23,10 @@ EXTREME_ADJUSTMENT = 0.3     # score points, FACETS' default (Xtreme=0.3)
 MAX_STEP = 1.0               # logits per Newton step, so early steps cannot overshoot
 MIN_VARIANCE = 1e-10
 
+NOT_CONVERGED = ("The estimates did not settle after {} iterations. With few or one-sided ratings "
+                 "(say, one rater scoring higher than another on every sample they share, or a "
+                 "score level used once) the model has no finite solution; more overlapping "
+                 "ratings are needed.")
 RATER_COLUMNS = ["severity", "severity_se", "infit", "outfit", "n_ratings",
                  "is_extreme", "is_connected"]
 SAMPLE_COLUMNS = ["measure", "measure_se", "n_ratings", "is_extreme"]
@@ -43,7 +47,8 @@ class RaschFit:
     thresholds: tau_k in logits, indexed by the score whose step it is (sum 0).
     categories: the observed scores, in order; category k of the model is categories[k].
     bias_correction: the factor (L-1)/L applied to rater, criterion and threshold measures.
-    status: "ok" or "insufficient" (then `message` says why and the tables are empty).
+    status: "ok" or "insufficient"; `message` says why. Insufficient data give empty tables;
+        a fit that did not converge (converged False) keeps its last iterate, not to be acted on.
     """
 
     status: str
@@ -175,7 +180,9 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = 200,
       residuals (Wright & Masters 1982, ch. 5; Linacre 2002, RMT 16:2, p. 878): 0.5-1.5 is
       productive, > 2 degrades measurement, < 0.5 suggests halo or central tendency.
 
-    Never raises on small or degenerate data: returns status "insufficient" with a message.
+    Never raises on small or degenerate data: returns status "insufficient" with a message,
+    also when the iterations do not converge (typically separated data, whose measures run off
+    to infinity).
     """
     design = _design(encode_blind(ratings))
     if isinstance(design, str):
@@ -399,12 +406,13 @@ def _result(design: _Design, active: np.ndarray, state: _State, measured: dict,
     criteria.index = design.criterion_ids.rename("criterion")
     thresholds = pd.Series(state.tau * factor, index=pd.Index(design.categories[1:],
                                                                name="score"), name="threshold")
-    return RaschFit(status="ok", converged=converged, iterations=iterations,
+    return RaschFit(status="ok" if converged else "insufficient", converged=converged,
+                    iterations=iterations,
                     raters=_all_raters(design, raters), samples=samples[SAMPLE_COLUMNS],
                     criteria=criteria[CRITERION_COLUMNS], thresholds=thresholds,
                     categories=design.categories, n_ratings=int(design.x.size),
                     bias_correction=float(factor),
-                    message="" if converged else f"Not converged after {iterations} iterations.")
+                    message="" if converged else NOT_CONVERGED.format(iterations))
 
 
 class _FitStatistics:

@@ -86,6 +86,8 @@ def _raters_with_schools(ratings: pd.DataFrame, fit: RaschFit) -> pd.DataFrame:
     counts = pairs.value_counts().reset_index()
     school = counts.drop_duplicates("rater").set_index("rater")["rater_school"]
     raters = fit.raters[["severity", "severity_se", "is_connected"]].copy()
+    if fit.status != "ok":
+        raters["severity"] = np.nan
     raters["school"] = school.reindex(raters.index)
     raters["is_connected"] = raters["is_connected"].astype(bool)
     return raters.loc[raters["school"].notna()]
