@@ -293,6 +293,53 @@ def _truth(p: DistrictParams, people: dict, samples: dict, start: pd.Timestamp) 
     )
 
 
+def recovery_figures(ratings: pd.DataFrame, truth: Truth, *, severity: pd.Series,
+                     drift: pd.DataFrame, standards: pd.DataFrame,
+                     gaps: pd.DataFrame) -> dict[str, float]:
+    """How well the statistics found what was planted (for tests and the benchmark).
+
+    severity: estimated severity by rater; drift, standards, gaps: the outputs of
+    detect_drift, school_standards and local_gaps. Severity is compared with each rater's
+    planted severity averaged over their blind ratings (a drifting rater's changes midway).
+    School flags are judged against the planted school effects; local flags only on schools
+    without one (a harsh school that inflates its own scores can net out).
+    """
+    planted = _average_planted_severity(ratings, truth).reindex(severity.index)
+    stable = ~severity.index.isin(truth.drift.index)
+    measured = severity.notna().to_numpy()
+    drifting = drift.index.isin(truth.drift.index)
+    found = drift.loc[drifting & drift["flagged"]].join(truth.drift.add_suffix("_true"))
+    effect = truth.school_effect.reindex(standards.index)
+    flag = standards["standard_flag"]
+    typical = truth.school_effect.index[truth.school_effect == 0].intersection(gaps.index)
+    inflating = typical.isin(list(truth.inflating_schools))
+    local_flag = gaps.loc[typical, "local_flag"]
+    return {
+        "severity_r": float(np.corrcoef(severity[measured], planted[measured])[0, 1]),
+        "severity_r_stable": float(np.corrcoef(severity[measured & stable],
+                                               planted[measured & stable])[0, 1]),
+        "drift_recall": float(drift.loc[drifting, "flagged"].mean()),
+        "drift_false_alarm": float(drift.loc[~drifting, "flagged"].mean()),
+        "drift_onset_error_days": float(
+            (found["onset"] - found["onset_true"]).abs().median() / pd.Timedelta(days=1)),
+        "drift_shift_ratio": float((found["shift"] / found["shift_true"]).median()),
+        "lenient_recall": float((flag[effect < 0] == "lenient").mean()),
+        "harsh_recall": float((flag[effect > 0] == "harsh").mean()),
+        "school_false_flags": float(flag[effect == 0].notna().mean()),
+        "inflating_recall": float((local_flag[inflating] == "inflated").mean()),
+        "local_false_flags": float(local_flag[~inflating].notna().mean()),
+    }
+
+
+def _average_planted_severity(ratings: pd.DataFrame, truth: Truth) -> pd.Series:
+    blind = ratings.loc[ratings["kind"] == "blind", ["rater", "scored_at"]]
+    onset = truth.drift["onset"].reindex(blind["rater"]).to_numpy()
+    shift = truth.drift["shift"].reindex(blind["rater"]).fillna(0.0).to_numpy()
+    after = (blind["scored_at"].to_numpy() >= onset) & pd.notna(onset)
+    drifted = pd.Series(after * shift, index=blind.index).groupby(blind["rater"]).mean()
+    return truth.severity + drifted.reindex(truth.severity.index, fill_value=0.0)
+
+
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="CSV file to write")
