@@ -20,6 +20,7 @@ it finds, each naming where it is ("Criterion 2 (“Evidence”), level 3: ...")
 """
 
 import json
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +103,10 @@ def dumps(version: RubricVersion) -> str:
 
 
 def download_name(version: RubricVersion) -> str:
-    slug = "".join(ch if ch.isalnum() else "-" for ch in version.rubric.title.lower())
+    # ASCII only (accents dropped): the name travels in a Content-Disposition header.
+    ascii_title = unicodedata.normalize("NFKD", version.rubric.title).encode(
+        "ascii", "ignore").decode().lower()
+    slug = "".join(ch if ch.isalnum() else "-" for ch in ascii_title)
     slug = "-".join(part for part in slug.split("-") if part) or "rubric"
     return f"{slug}-v{version.number}.json"
 

@@ -91,7 +91,7 @@ def refuse_frozen(error: RubricFrozenError):
     if htmx:
         # htmx does not swap a 409; reload the page so the user sees the frozen version with
         # this message and the button to create the next version.
-        flash(str(error), "warning")
+        flash("Your change was not saved: this version is now in use for scoring.", "warning")
         return make_response(render_template("rubrics/_frozen_notice.html", **context), 409,
                              refresh=True)
     return render_template("rubrics/frozen.html", **context), 409

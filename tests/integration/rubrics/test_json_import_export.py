@@ -224,3 +224,14 @@ def test_every_seed_rubric_parses_and_round_trips(path, app, create_district):
         version = services.import_rubric(document, district.id)
         assert jsonformat.to_document(version) == json.loads(path.read_text())
         db.session.rollback()
+
+
+def test_a_title_in_any_script_downloads_under_a_plain_file_name(coach_district, create_rubric,
+                                                                  client):
+    version = create_rubric(district=coach_district, title="Écriture argumentée 写作")
+
+    response = download(client, version)
+
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="ecriture-argumentee-v1.json"')
+    assert json.loads(response.data)["title"] == "Écriture argumentée 写作"
