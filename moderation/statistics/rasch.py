@@ -81,22 +81,49 @@ class _Design:
 
 
 def category_moments(eta: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected category (0..m-1) and its variance for each eta, under the rating-scale model."""
-    probability = category_probabilities(eta, thresholds)
-    steps = np.arange(probability.shape[0], dtype=float)
-    expected = steps @ probability
-    variance = (steps ** 2) @ probability - expected ** 2
+    """Expected category (0..m-1) and its variance for each eta, under the rating-scale model.
+
+    The hot loop of the fit: sum_k k^j a_k u^k for j = 0, 1, 2 by Horner's rule (see
+    `_powers`), one exp per rating instead of one per rating and category.
+    """
+    u, weights = _powers(eta, thresholds)
+    top = weights.size - 1
+    total = np.full(eta.shape, weights[top])
+    first = total * top
+    second = first * top
+    for k in range(top - 1, -1, -1):
+        total *= u
+        total += weights[k]
+        first *= u
+        first += k * weights[k]
+        second *= u
+        second += k * k * weights[k]
+    expected = first / total
+    variance = second / total - expected ** 2
     return expected, np.maximum(variance, MIN_VARIANCE)
 
 
 def category_probabilities(eta: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """P(category k) as an (m, len(eta)) array: P(k) is proportional to exp(k eta - sum tau)."""
+    u, weights = _powers(eta, thresholds)
+    terms = np.empty((weights.size, eta.size))
+    power = np.ones(eta.shape)
+    for k, weight in enumerate(weights):
+        if k:
+            power *= u
+        terms[k] = weight * power
+    terms /= terms.sum(axis=0)
+    return terms
+
+
+def _powers(eta: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """u = exp(eta) and a_k = exp(-(tau_1 + ... + tau_k)), so that P(k) is proportional to
+    a_k u^k. The a_k are scaled to at most 1 and eta is clipped so that u^(m-1) stays below
+    e^600: sums of the terms neither overflow nor underflow. At the clip every probability is
+    already 0 or 1 to double precision unless thresholds are hundreds of logits apart."""
     offsets = np.concatenate([[0.0], np.cumsum(thresholds)])
-    logits = np.arange(offsets.size)[:, None] * eta[None, :] - offsets[:, None]
-    logits -= logits.max(axis=0)
-    probability = np.exp(logits)
-    probability /= probability.sum(axis=0)
-    return probability
+    limit = 600.0 / max(offsets.size - 1, 1)
+    return np.exp(np.clip(eta, -limit, limit)), np.exp(offsets.min() - offsets)
 
 
 def solve_facet(codes: np.ndarray, offset: np.ndarray, observed: np.ndarray,

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from moderation.statistics.rasch import RaschFit
-from moderation.statistics.table import latest_blind
+from moderation.statistics.table import latest, latest_blind, rater_schools
 
 Z95 = norm.isf(0.025)
 MIN_LOCAL_SAMPLES = 5
@@ -81,14 +81,10 @@ def _all_schools(ratings: pd.DataFrame) -> pd.Index:
 
 def _raters_with_schools(ratings: pd.DataFrame, fit: RaschFit) -> pd.DataFrame:
     """fit.raters with each rater's school (the one they appear with most often)."""
-    pairs = ratings.loc[ratings["rater"].notna() & ratings["rater_school"].notna(),
-                        ["rater", "rater_school"]]
-    counts = pairs.value_counts().reset_index()
-    school = counts.drop_duplicates("rater").set_index("rater")["rater_school"]
     raters = fit.raters[["severity", "severity_se", "is_connected"]].copy()
     if fit.status != "ok":
         raters["severity"] = np.nan
-    raters["school"] = school.reindex(raters.index)
+    raters["school"] = rater_schools(ratings).reindex(raters.index)
     raters["is_connected"] = raters["is_connected"].astype(bool)
     return raters.loc[raters["school"].notna()]
 
@@ -171,9 +167,7 @@ def local_gaps(ratings: pd.DataFrame, *, min_gap: float = 0.25, seed=None,
 def _unit_gaps(ratings: pd.DataFrame) -> pd.DataFrame:
     """One row per unit with a local and a blind score: school, sample, gap."""
     unit = ["sample", "criterion"]
-    local = ratings.loc[ratings["kind"] == "local"]
-    local = local.sort_values("scored_at", kind="stable", na_position="first")
-    local = local.drop_duplicates(unit, keep="last")
+    local = latest(ratings.loc[ratings["kind"] == "local"], unit)
     local = local.loc[local["sample_school"].notna()]
     blind_mean = latest_blind(ratings).groupby(unit)["score"].mean().rename("blind")
     units = local.join(blind_mean, on=unit, how="inner")

@@ -222,3 +222,10 @@ def test_category_moments_match_the_probabilities():
     np.testing.assert_allclose(np.log(probability[1:] / probability[:-1]),
                                eta[None, :] - tau[:, None])
 
+
+def test_category_moments_saturate_without_overflow_far_from_the_thresholds():
+    expected, variance = category_moments(np.array([-1e4, 1e4]), np.array([-1.0, 0.2, 0.8]))
+
+    np.testing.assert_allclose(expected, [0.0, 3.0], atol=1e-12)
+    assert (variance > 0).all() and (variance < 1e-9).all()
+
