@@ -4,6 +4,7 @@ Depends on numpy, pandas, scipy, krippendorff and pingouin only (no Flask, no SQ
 it runs from its own command line: `python -m moderation.statistics analyze FILE`.
 """
 
+from moderation.statistics.analysis import analyze
 from moderation.statistics.table import RatingsFileError, load_ratings, validate_ratings
 
-__all__ = ["RatingsFileError", "load_ratings", "validate_ratings"]
+__all__ = ["RatingsFileError", "analyze", "load_ratings", "validate_ratings"]

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pingouin
 
 FORMS = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
 PINGOUIN = "pingouin (complete crossed design)"
@@ -173,6 +172,9 @@ def _is_complete(n_raters: int, n_samples: int, n_ratings: int) -> bool:
 
 def _pingouin_forms(rater: np.ndarray, sample: np.ndarray,
                     score: np.ndarray) -> dict[str, float | None]:
+    # Imported here: pingouin loads matplotlib.pyplot (about 1 s), which only this path needs.
+    import pingouin
+
     table = pd.DataFrame({"rater": rater, "sample": sample, "score": score})
     # A form whose mean squares are 0 (e.g. equal sample means) is 0/0: None, not a warning.
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):

@@ -28,6 +28,8 @@ RATING_KEY = ["kind", "rater", "sample", "criterion"]
 FIRST_DATA_LINE = 2       # the header is line 1
 WHOLE_NUMBER = r"[+-]?\d{1,15}"
 PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+# The parser counts rows from 0 at the header, so row r is line r + 1.
+OPEN_QUOTE_ROW = re.compile(r"EOF inside string starting at row (\d+)")
 
 
 class RatingsFileError(ValueError):
@@ -250,12 +252,14 @@ def _raise_duplicate(table: pd.DataFrame, lines: np.ndarray) -> None:
 
 
 def _parser_error(error: pd.errors.ParserError) -> RatingsFileError:
-    found = PARSER_LINE.search(str(error))
-    if found is None:
-        return RatingsFileError(f"the file is not a readable CSV table ({error})")
-    expected, line, saw = (int(group) for group in found.groups())
-    return RatingsFileError(f"this line has {saw} fields but the header names {expected}",
-                            line=line)
+    if (found := PARSER_LINE.search(str(error))) is not None:
+        expected, line, saw = (int(group) for group in found.groups())
+        return RatingsFileError(f"this line has {saw} fields but the header names {expected}",
+                                line=line)
+    if (found := OPEN_QUOTE_ROW.search(str(error))) is not None:
+        return RatingsFileError("a quote opened on this line is never closed",
+                                line=int(found.group(1)) + 1)
+    return RatingsFileError(f"the file is not a readable CSV table ({error})")
 
 
 def _listing(names, conjunction: str = "and") -> str:

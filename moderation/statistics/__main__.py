@@ -1,0 +1,79 @@
+"""Command line: `python -m moderation.statistics analyze FILE [options]` prints the analysis as
+one JSON document (see analysis.analyze). A malformed file gets a message naming the line and
+the problem on stderr and exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from moderation.statistics.analysis import analyze
+from moderation.statistics.reliability import DEFAULT_BOOTSTRAP, LEVELS
+from moderation.statistics.table import RatingsFileError
+
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command; returns the exit status."""
+    arguments = _parser().parse_args(argv)
+    try:
+        report = analyze(arguments.file, level=arguments.level, bootstrap=arguments.bootstrap,
+                         seed=arguments.seed)
+    except RatingsFileError as error:
+        return _fail(f"{arguments.file}: {error}")
+    except OSError as error:
+        return _fail(f"{arguments.file}: cannot read the file ({error.strerror or error})")
+    document = json.dumps(report, indent=2, allow_nan=False) + "\n"
+    if arguments.out is None:
+        sys.stdout.write(document)
+        return 0
+    try:
+        with open(arguments.out, "w", encoding="utf-8") as out:
+            out.write(document)
+    except OSError as error:
+        return _fail(f"{arguments.out}: cannot write the file ({error.strerror or error})")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m moderation.statistics",
+        description="Reliability, rater severity, drift and school standards from a ratings CSV.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    command = commands.add_parser(
+        "analyze", help="analyse a ratings CSV and print the results as JSON",
+        description="Analyse a ratings CSV (columns rater, sample, criterion, score; optional "
+                    "scored_at, rater_school, sample_school, kind) and print one JSON document.")
+    command.add_argument("file", help="the ratings CSV")
+    command.add_argument("--level", choices=LEVELS, default="ordinal",
+                         help="level of measurement for Krippendorff's alpha (default: ordinal)")
+    command.add_argument("--bootstrap", type=_count, default=DEFAULT_BOOTSTRAP, metavar="N",
+                         help=f"bootstrap replicates for the alpha intervals "
+                              f"(default: {DEFAULT_BOOTSTRAP})")
+    command.add_argument("--seed", type=int, default=None, metavar="S",
+                         help="random seed, to repeat a run exactly (default: a fresh one, "
+                              "reported in the output)")
+    command.add_argument("--out", default=None, metavar="FILE",
+                         help="write the JSON here instead of to standard output")
+    return parser
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""The whole analysis of a ratings table, as one JSON-ready document.
+
+Composes reliability (alpha, agreement, ICC per criterion and overall), the many-facet Rasch
+rater measures with drift, school standards and local gaps, the design summary and the
+triggers. The structure is documented in `analyze`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from moderation.statistics.design import summarize_design
+from moderation.statistics.drift import detect_drift
+from moderation.statistics.icc import intraclass_correlations
+from moderation.statistics.rasch import RaschFit, fit_many_facet_rasch
+from moderation.statistics.reliability import (
+    ALPHA_THRESHOLDS,
+    DEFAULT_BOOTSTRAP,
+    LEVELS,
+    AlphaResult,
+    anchor_agreement,
+    krippendorff_alpha,
+    pair_agreement,
+    unit_values,
+)
+from moderation.statistics.schools import local_gaps, school_standards
+from moderation.statistics.table import (
+    BlindCodes,
+    encode_blind,
+    latest_blind,
+    load_ratings,
+    rater_schools,
+    validate_ratings,
+)
+from moderation.statistics.triggers import DEFAULT_THRESHOLDS, Thresholds, evaluate_triggers
+
+NO_DRIFT = {"flagged": False, "onset": None, "shift": None, "z": None}
+
+
+def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
+            bootstrap: int = DEFAULT_BOOTSTRAP, seed: int | None = None,
+            thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict:
+    """Analyse a ratings table: a CSV path or buffer (load_ratings) or a frame (validate_ratings).
+
+    level: Krippendorff's alpha level of measurement (ordinal for rubric scores). bootstrap:
+    replicates for the alpha intervals. seed: for every random draw; None picks one, which is
+    reported under "bootstrap" so that the run can be repeated.
+
+    Returns a dict ready for json.dumps (no NaN: missing numbers are None):
+    level, n_ratings (rows of the table, every kind), bootstrap {replicates, seed};
+    criteria: per criterion in table order, from the latest blind ratings: n_samples,
+        n_ratings, n_units (pairable), alpha, alpha_ci95, alpha_p_below {"0.667", "0.800"},
+        exact_agreement, adjacent_agreement, n_pairs, icc (ICC1 ... ICC3k, method, k = mean
+        raters per sample), status ("ok" | "undefined" | "insufficient", of alpha);
+    overall: the same reliability figures over all units of all criteria;
+    raters: per rater with blind ratings: school (the rater_school seen most often),
+        n_ratings, severity, severity_se, infit, outfit (many-facet Rasch), anchor agreement,
+        drift {flagged, onset, shift, z};
+    schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag, local_gap,
+        local_gap_ci95, local_flag (+ n_local_samples);
+    design: connected, n_components, cross_school_share, anchors_per_rater;
+    triggers: kind, target, metric, value, threshold, reason.
+    Raises RatingsFileError for a malformed table, ValueError for an unknown level.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    ratings = validate_ratings(source) if isinstance(source, pd.DataFrame) \
+        else load_ratings(source)
+    # A fresh seed short enough to type back in with --seed.
+    seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
+    streams = np.random.SeedSequence(seed).spawn(2)
+    codes = encode_blind(ratings)
+    fit = fit_many_facet_rasch(ratings)
+    report = {
+        "level": level,
+        "n_ratings": len(ratings),
+        "bootstrap": {"replicates": bootstrap, "seed": seed},
+        **_reliability(ratings, codes, level, bootstrap, streams[0]),
+        "raters": _raters(ratings, codes, fit, thresholds),
+        "schools": _schools(ratings, fit, thresholds, streams[1]),
+        "design": asdict(summarize_design(ratings, codes)),
+    }
+    report = _json_ready(report)
+    report["triggers"] = _json_ready([asdict(trigger)
+                                      for trigger in evaluate_triggers(report, thresholds)])
+    return report
+
+
+def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap: int,
+                 stream: np.random.SeedSequence) -> dict:
+    """Per-criterion and overall alpha, agreement and (per criterion) ICC."""
+    values = unit_values(codes)
+    names = pd.unique(ratings["criterion"])
+    streams = stream.spawn(len(names) + 1)
+    criteria = []
+    for name, criterion_stream in zip(names, streams[:-1], strict=True):
+        # A criterion with no blind ratings has code -1: no units, no ratings.
+        code = codes.criterion_ids.get_indexer([name])[0]
+        units = values.of_criterion(code)
+        rated = codes.criterion == code
+        entry = {"criterion": name,
+                 "n_samples": int(np.unique(codes.sample[rated]).size),
+                 "n_ratings": int(rated.sum())}
+        entry |= _reliability_entry(units, values.value_domain, level, bootstrap,
+                                    criterion_stream)
+        entry["icc"] = _icc_entry(codes, rated)
+        criteria.append(entry)
+    overall = _reliability_entry(values.counts, values.value_domain, level, bootstrap,
+                                 streams[-1])
+    return {"criteria": criteria, "overall": overall}
+
+
+def _reliability_entry(counts: np.ndarray, value_domain: np.ndarray, level: str,
+                       bootstrap: int, stream: np.random.SeedSequence) -> dict:
+    alpha = krippendorff_alpha(counts, value_domain, level, n_bootstrap=bootstrap,
+                               rng=np.random.default_rng(stream))
+    agreement = pair_agreement(counts, value_domain)
+    return {"alpha": alpha.alpha, "alpha_ci95": alpha.ci95,
+            "alpha_p_below": _p_below(alpha),
+            "exact_agreement": agreement.exact, "adjacent_agreement": agreement.adjacent,
+            "n_units": alpha.n_units, "n_pairs": agreement.n_pairs, "status": alpha.status}
+
+
+def _p_below(alpha: AlphaResult) -> dict[str, float | None]:
+    return {f"{threshold:.3f}": alpha.p_below.get(threshold) for threshold in ALPHA_THRESHOLDS}
+
+
+def _icc_entry(codes: BlindCodes, rated: np.ndarray) -> dict:
+    result = intraclass_correlations(codes.rater[rated], codes.sample[rated], codes.score[rated])
+    return result.forms | {"method": result.method, "k": result.k}
+
+
+def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
+            thresholds: Thresholds) -> list:
+    """One entry per rater with blind ratings, in table order."""
+    ids = codes.rater_ids
+    measures = fit.raters.reindex(ids)
+    drift = detect_drift(ratings, fit, z_threshold=thresholds.drift_z).reindex(ids)
+    anchors = anchor_agreement(ratings, latest_blind(ratings)).reindex(ids)
+    anchors["n_anchor_ratings"] = anchors["n_anchor_ratings"].fillna(0).astype(np.int64)
+    schools = rater_schools(ratings).reindex(ids)
+    n_ratings = np.bincount(codes.rater, minlength=len(ids))
+    return [{"rater": rater, "school": schools[rater], "n_ratings": int(n_ratings[i]),
+             **{name: measures.at[rater, name]
+                for name in ("severity", "severity_se", "infit", "outfit")},
+             "anchor_exact_agreement": anchors.at[rater, "anchor_exact_agreement"],
+             "n_anchor_ratings": anchors.at[rater, "n_anchor_ratings"],
+             "drift": _drift_entry(drift.loc[rater])}
+            for i, rater in enumerate(ids)]
+
+
+def _drift_entry(row: pd.Series) -> dict:
+    if pd.isna(row["flagged"]):
+        return dict(NO_DRIFT)
+    return {"flagged": bool(row["flagged"]), "onset": row["onset"], "shift": row["shift"],
+            "z": row["z"]}
+
+
+def _schools(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds,
+             stream: np.random.SeedSequence) -> list:
+    """One entry per school named in the table (or with local gaps), by name."""
+    standards = school_standards(ratings, fit, min_effect=thresholds.school_effect)
+    gaps = local_gaps(ratings, min_gap=thresholds.local_gap, seed=stream)
+    names = standards.index.union(gaps.index)
+    standards, gaps = standards.reindex(names), gaps.reindex(names)
+    standards["n_raters"] = standards["n_raters"].fillna(0).astype(np.int64)
+    return [{"school": school,
+             "n_raters": standards.at[school, "n_raters"],
+             "rater_severity": standards.at[school, "rater_severity"],
+             "rater_severity_se": standards.at[school, "rater_severity_se"],
+             "rater_severity_ci95": _interval(standards.loc[school], "rater_severity"),
+             "standard_flag": standards.at[school, "standard_flag"],
+             "local_gap": gaps.at[school, "local_gap"],
+             "local_gap_ci95": _interval(gaps.loc[school], "local_gap"),
+             "local_flag": gaps.at[school, "local_flag"],
+             "n_local_samples": gaps.at[school, "n_samples"]}
+            for school in names]
+
+
+def _interval(row: pd.Series, name: str) -> list[float] | None:
+    low, high = row[f"{name}_lo"], row[f"{name}_hi"]
+    return None if pd.isna(low) or pd.isna(high) else [low, high]
+
+
+def _json_ready(value):
+    """Plain Python for json.dumps: NaN, NaT and pandas' missing values become None, numpy
+    scalars Python numbers, times ISO 8601 strings, tuples lists."""
+    if isinstance(value, dict):
+        return {str(key): _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_json_ready(item) for item in value]
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

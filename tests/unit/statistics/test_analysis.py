@@ -1,0 +1,154 @@
+"""analyze(): the whole document a coach's report is built from."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from moderation.statistics import analyze
+from seed_data.synthetic import DistrictParams, generate_district
+
+CRITERION_KEYS = {"criterion", "n_samples", "n_ratings", "alpha", "alpha_ci95",
+                  "exact_agreement", "adjacent_agreement", "icc", "status"}
+ICC_KEYS = {"ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"}
+OVERALL_KEYS = {"alpha", "alpha_ci95", "exact_agreement", "adjacent_agreement", "status"}
+RATER_KEYS = {"rater", "school", "n_ratings", "severity", "severity_se", "infit", "outfit",
+              "anchor_exact_agreement", "drift"}
+SCHOOL_KEYS = {"school", "n_raters", "rater_severity", "rater_severity_se", "standard_flag",
+               "local_gap", "local_gap_ci95", "local_flag"}
+DESIGN_KEYS = {"connected", "n_components", "cross_school_share", "anchors_per_rater"}
+TRIGGER_KEYS = {"kind", "target", "metric", "value", "threshold", "reason"}
+
+
+def table(rows, kind="blind"):
+    frame = pd.DataFrame(rows, columns=["rater", "sample", "criterion", "score"])
+    return frame.assign(kind=kind)
+
+
+@pytest.fixture(scope="module")
+def district():
+    params = DistrictParams(n_schools=8, raters_per_school=4, samples=300, criteria=2)
+    ratings, _ = generate_district(params, seed=3)
+    return ratings
+
+
+@pytest.fixture(scope="module")
+def district_report(district):
+    return analyze(district, bootstrap=200, seed=5)
+
+
+def test_every_documented_key_is_present(district_report):
+    report = district_report
+
+    assert {"level", "n_ratings", "criteria", "overall", "raters", "schools", "design",
+            "triggers"} <= set(report)
+    assert all(set(entry) >= CRITERION_KEYS for entry in report["criteria"])
+    assert all(set(entry["icc"]) >= ICC_KEYS for entry in report["criteria"])
+    assert set(report["overall"]) >= OVERALL_KEYS
+    assert all(set(entry) >= RATER_KEYS for entry in report["raters"])
+    assert all(set(entry["drift"]) >= {"flagged", "onset", "shift", "z"}
+               for entry in report["raters"])
+    assert all(set(entry) >= SCHOOL_KEYS for entry in report["schools"])
+    assert set(report["design"]) >= DESIGN_KEYS
+    assert all(set(entry) == TRIGGER_KEYS for entry in report["triggers"])
+
+
+def test_the_document_is_strict_json(district_report):
+    text = json.dumps(district_report, allow_nan=False)
+
+    assert json.loads(text) == district_report
+
+
+def test_the_district_figures_are_filled_in(district, district_report):
+    report = district_report
+    ideas = report["criteria"][0]
+
+    assert report["n_ratings"] == len(district)
+    assert ideas["status"] == "ok" and ideas["alpha_ci95"][0] < ideas["alpha"]
+    assert set(ideas["alpha_p_below"]) == {"0.667", "0.800"}
+    assert ideas["icc"]["method"].startswith("crossed random-effects")
+    assert report["design"]["connected"] is True
+    assert report["design"]["anchors_per_rater"] > 0
+    assert all(entry["school"] is not None for entry in report["raters"])
+    assert any(entry["anchor_exact_agreement"] is not None for entry in report["raters"])
+    assert any(entry["severity"] is not None for entry in report["raters"])
+
+
+def test_identical_ratings_are_undefined_without_an_exception():
+    report = analyze(table([(r, s, "Ideas", 3) for r in "ABC" for s in ("s1", "s2", "s3")]),
+                     bootstrap=50, seed=0)
+
+    ideas = report["criteria"][0]
+    assert (ideas["status"], ideas["alpha"], ideas["alpha_ci95"]) == ("undefined", None, None)
+    assert ideas["exact_agreement"] == 1.0
+    json.dumps(report, allow_nan=False)
+
+
+def test_single_ratings_are_insufficient_and_reference_only_criteria_listed():
+    ratings = pd.concat([table([("A", "s1", "Ideas", 3), ("B", "s2", "Ideas", 2)]),
+                         table([(None, "s1", "Voice", 2)], kind="reference")])
+
+    report = analyze(ratings, bootstrap=50, seed=0)
+
+    ideas, voice = report["criteria"]
+    assert (ideas["status"], ideas["alpha"], ideas["exact_agreement"]) == (
+        "insufficient", None, None)
+    assert (voice["criterion"], voice["n_ratings"], voice["status"]) == (
+        "Voice", 0, "insufficient")
+    assert set(voice["icc"][form] for form in ICC_KEYS) == {None}
+
+
+def test_local_and_reference_scores_do_not_count_for_reliability():
+    blind = table([("A", "s1", "Ideas", 3), ("B", "s1", "Ideas", 3), ("A", "s2", "Ideas", 1),
+                   ("B", "s2", "Ideas", 2), ("A", "s3", "Ideas", 4), ("B", "s3", "Ideas", 4)])
+    others = pd.concat([table([("T", "s1", "Ideas", 1), ("T", "s2", "Ideas", 4)], kind="local"),
+                        table([(None, "s3", "Ideas", 1)], kind="reference")])
+
+    alone = analyze(blind, bootstrap=100, seed=1)["criteria"][0]
+    mixed = analyze(pd.concat([blind, others]), bootstrap=100, seed=1)["criteria"][0]
+
+    for key in ("alpha", "alpha_ci95", "exact_agreement", "n_ratings", "icc"):
+        assert mixed[key] == alone[key]
+
+
+def test_a_revision_replaces_the_earlier_score():
+    ratings = table([("A", "s1", "Ideas", 1), ("B", "s1", "Ideas", 3), ("A", "s1", "Ideas", 3),
+                     ("A", "s2", "Ideas", 2), ("B", "s2", "Ideas", 2)])
+    ratings["scored_at"] = ["2025-01-01", "2025-01-01", "2025-01-02", None, None]
+
+    ideas = analyze(ratings, bootstrap=0, seed=0)["criteria"][0]
+
+    assert (ideas["n_ratings"], ideas["exact_agreement"]) == (4, 1.0)
+
+
+def test_row_order_does_not_change_the_reliability_figures(district):
+    subset = district.loc[district["kind"] == "blind"].head(1500)
+    shuffled = subset.sample(frac=1, random_state=np.random.default_rng(0))
+
+    first = analyze(subset, bootstrap=100, seed=2)
+    second = analyze(shuffled, bootstrap=100, seed=2)
+
+    key = lambda entry: entry["criterion"]  # noqa: E731
+    for a, b in zip(sorted(first["criteria"], key=key), sorted(second["criteria"], key=key),
+                    strict=True):
+        assert b["alpha"] == pytest.approx(a["alpha"], abs=1e-12)
+        assert b["alpha_ci95"] == pytest.approx(a["alpha_ci95"], abs=1e-12)
+        assert b["exact_agreement"] == pytest.approx(a["exact_agreement"], abs=1e-12)
+        assert {f: b["icc"][f] for f in ICC_KEYS} == pytest.approx(
+            {f: a["icc"][f] for f in ICC_KEYS}, abs=1e-12)
+
+
+def test_the_reported_seed_repeats_the_run():
+    ratings = table([(r, f"s{s}", "Ideas", (s + i) % 4 + 1) for i, r in enumerate("ABC")
+                     for s in range(12)])
+
+    first = analyze(ratings, bootstrap=100)
+    again = analyze(ratings, bootstrap=100, seed=first["bootstrap"]["seed"])
+
+    assert again == first
+
+
+def test_an_unknown_level_is_refused():
+    with pytest.raises(ValueError, match="level must be one of"):
+        analyze(table([("A", "s1", "Ideas", 3)]), level="fuzzy")

@@ -1,0 +1,88 @@
+"""The command line: JSON on success, a one-line message and exit status 2 on bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from moderation.statistics.__main__ import main
+
+GOOD = ("rater,sample,criterion,score\n"
+        "A,s1,Ideas,2\nB,s1,Ideas,2\nA,s2,Ideas,3\nB,s2,Ideas,4\nA,s3,Ideas,1\nB,s3,Ideas,1\n")
+
+
+@pytest.fixture
+def good_file(tmp_path):
+    path = tmp_path / "ratings.csv"
+    path.write_text(GOOD)
+    return path
+
+
+def test_analyze_prints_one_json_document(good_file, capsys):
+    status = main(["analyze", str(good_file), "--bootstrap", "20", "--seed", "4"])
+
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert report["level"] == "ordinal"
+    assert report["bootstrap"] == {"replicates": 20, "seed": 4}
+    assert report["criteria"][0]["criterion"] == "Ideas"
+
+
+def test_out_writes_the_file_instead(good_file, tmp_path, capsys):
+    out = tmp_path / "report.json"
+
+    status = main(["analyze", str(good_file), "--level", "interval", "--out", str(out)])
+
+    assert status == 0 and capsys.readouterr().out == ""
+    assert json.loads(out.read_text())["level"] == "interval"
+
+
+def test_the_same_seed_gives_the_same_document(good_file, capsys):
+    main(["analyze", str(good_file), "--seed", "9"])
+    first = capsys.readouterr().out
+    main(["analyze", str(good_file), "--seed", "9"])
+
+    assert capsys.readouterr().out == first
+
+
+def test_malformed_file_gets_its_line_and_exit_status_2(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("rater,sample,criterion,score\nA,s1,Ideas,2\nB,s1,Ideas,two\n")
+
+    status = main(["analyze", str(path)])
+
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert captured.err == f"error: {path}: line 3: score 'two' is not a whole number\n"
+
+
+def test_missing_file_is_a_message_not_a_traceback(tmp_path, capsys):
+    status = main(["analyze", str(tmp_path / "absent.csv")])
+
+    assert status == 2
+    assert "cannot read the file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arguments", [["analyze", "x.csv", "--level", "fuzzy"],
+                                       ["analyze", "x.csv", "--bootstrap", "-5"],
+                                       ["analyse", "x.csv"]])
+def test_bad_options_exit_with_status_2(arguments, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(arguments)
+
+    assert exit_.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+@pytest.mark.slow   # a fresh interpreter imports numpy, pandas and scipy
+def test_module_entry_point_never_shows_a_traceback(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("rater,sample,criterion,score\nA,s1,Ideas,2\nA,s1,Ideas,3\n")
+
+    done = subprocess.run([sys.executable, "-m", "moderation.statistics", "analyze", str(path)],
+                          capture_output=True, text=True)
+
+    assert done.returncode == 2
+    assert "line 3: duplicate rating" in done.stderr
+    assert "Traceback" not in done.stderr
