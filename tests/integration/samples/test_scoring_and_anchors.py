@@ -160,3 +160,19 @@ def test_draft_cannot_become_an_anchor_and_teachers_cannot_promote(
     teacher_client = app.test_client()
     auth.for_client(teacher_client).login(create_teacher(school=school))
     assert teacher_client.get(url).status_code == 403
+
+
+def test_sample_list_filters_by_status_as_a_fragment(app, client, auth, create_school,
+                                                      create_teacher, create_sample):
+    school = create_school()
+    teacher = create_teacher(school=school)
+    draft = create_sample(school=school, uploader=teacher, kind="text")
+    ready = create_sample(school=school, uploader=teacher, kind="png", ready=True)
+    auth.login(teacher)
+    page = client.get("/samples/").text
+    assert draft.code in page and ready.code in page and "Upload a work sample" in page
+    fragment = client.get("/samples/?status=ready",
+                          headers={**HTMX, "HX-Target": "sample-list"})
+    assert fragment.text.lstrip().startswith('<section id="sample-list"')
+    assert ready.code in fragment.text and draft.code not in fragment.text
+    assert "Jane Student" not in fragment.text  # lists never carry the student link
