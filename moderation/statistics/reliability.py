@@ -26,10 +26,16 @@ ALPHA_THRESHOLDS = (0.667, 0.800)
 DEFAULT_BOOTSTRAP = 1000
 # One pairable unit gives a number but no spread: its bootstrap resamples are all the same.
 MIN_PAIRABLE_UNITS = 2
-# Replicates per matrix product, so memory stays at a few tens of MB for any number of patterns.
+# Cells per bootstrap chunk, so memory stays at a few tens of MB for any number of patterns.
 MAX_CHUNK_CELLS = 4_000_000
-# Row keys as a single integer need (max count + 1) ** V below 2 ** 62.
-MAX_KEY_BITS = 62
+# The package builds dense units x V x V arrays (about four at once, 40 MB each at this size):
+# beyond it (e.g. 300,000 units on a 5-point scale, about 1 s in the package) the point
+# estimate comes from the same coincidences summed per pattern, which the tests hold equal to
+# the package's to 1e-12, in milliseconds.
+MAX_PACKAGE_CELLS = 5_000_000
+# Random odd multipliers that hash a row of counts into one int64 (wrapping); collisions are
+# checked for, so the hash only has to be fast, not perfect.
+ROW_HASH = np.random.default_rng(20240611).integers(1, 2 ** 62, size=4096) * 2 + 1
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,8 @@ class AlphaResult:
 @dataclass(frozen=True)
 class Agreement:
     """Share of rater pairs within a unit who gave the same score (exact) or scores at most one
-    point apart (adjacent), over all n_pairs pairs; None without pairs."""
+    point apart (adjacent), each unit weighted by its number of ratings (see pair_agreement);
+    n_pairs: the pairs compared; None without pairs."""
 
     exact: float | None
     adjacent: float | None
@@ -98,9 +105,10 @@ def krippendorff_alpha(counts: np.ndarray, value_domain: np.ndarray, level: str 
 
     Units with fewer than two ratings are not pairable and are ignored (Krippendorff 2011, B).
     The point estimate is the `krippendorff` package's, from value counts with an explicit
-    value domain. The interval resamples units with all their ratings (percentile bootstrap,
-    n_bootstrap replicates; METHODS.md); p_below[t] is the share of replicates below t.
-    Replicates in which alpha is undefined are left out.
+    value domain (from the coincidences directly when the package's dense intermediate would
+    exceed MAX_PACKAGE_CELLS). The interval resamples units with all their ratings
+    (percentile bootstrap, n_bootstrap replicates; METHODS.md); p_below[t] is the share of
+    replicates below t. Replicates in which alpha is undefined are left out.
     """
     pairable = counts[counts.sum(axis=1) >= 2]
     base = {"level": level, "n_units": pairable.shape[0], "n_values": int(pairable.sum())}
@@ -111,8 +119,7 @@ def krippendorff_alpha(counts: np.ndarray, value_domain: np.ndarray, level: str 
     coincidences = (multiplicity @ contributions).reshape(value_domain.size, value_domain.size)
     if not np.isfinite(alpha_from_coincidences(coincidences, value_domain, level)):
         return AlphaResult(status="undefined", **base)
-    point = float(krippendorff.alpha(value_counts=pairable, value_domain=value_domain,
-                                     level_of_measurement=level))
+    point = _point_alpha(pairable, value_domain, level, coincidences)
     replicates = bootstrap_alpha(contributions, multiplicity, value_domain, level,
                                  n_bootstrap=n_bootstrap, rng=rng)
     replicates = replicates[np.isfinite(replicates)]
@@ -122,6 +129,14 @@ def krippendorff_alpha(counts: np.ndarray, value_domain: np.ndarray, level: str 
     return AlphaResult(status="ok", alpha=point, ci95=(float(low), float(high)),
                        p_below={t: float(np.mean(replicates < t)) for t in thresholds},
                        n_replicates=replicates.size, **base)
+
+
+def _point_alpha(pairable: np.ndarray, value_domain: np.ndarray, level: str,
+                 coincidences: np.ndarray) -> float:
+    if pairable.shape[0] * value_domain.size ** 2 > MAX_PACKAGE_CELLS:
+        return float(alpha_from_coincidences(coincidences, value_domain, level))
+    return float(krippendorff.alpha(value_counts=pairable, value_domain=value_domain,
+                                    level_of_measurement=level))
 
 
 def unit_coincidences(counts: np.ndarray) -> np.ndarray:
@@ -169,7 +184,8 @@ def bootstrap_alpha(contributions: np.ndarray, multiplicity: np.ndarray,
     rng = np.random.default_rng() if rng is None else rng
     n_units = int(multiplicity.sum())
     probabilities = multiplicity / n_units
-    chunk = max(1, MAX_CHUNK_CELLS // max(contributions.size, 1))
+    # A chunk holds its weights (chunk x P) and its coincidences and distances (chunk x V x V).
+    chunk = max(1, MAX_CHUNK_CELLS // max(contributions.shape))
     alphas = []
     for start in range(0, n_bootstrap, chunk):
         weights = rng.multinomial(n_units, probabilities, size=min(chunk, n_bootstrap - start))
@@ -179,21 +195,26 @@ def bootstrap_alpha(contributions: np.ndarray, multiplicity: np.ndarray,
 
 
 def pair_agreement(counts: np.ndarray, value_domain: np.ndarray) -> Agreement:
-    """Exact and adjacent (|difference| <= 1 score point) agreement over all rater pairs.
+    """Exact and adjacent (|difference| <= 1 score point) agreement between raters of a unit.
 
-    counts: (U, V) value counts. A unit with m ratings has m (m - 1) / 2 pairs; of those,
-    sum_v c_v (c_v - 1) / 2 agree exactly and sum over values one point apart of c_v c_w are
-    adjacent. Pooled over pairs, so a unit with more raters weighs more.
+    counts: (U, V) value counts. Every pair of raters within a unit is compared; a unit with m
+    ratings has m (m - 1) / 2 pairs, each weighted 1 / (m - 1), so that each unit counts as
+    many times as it has ratings. This is the observed agreement of Krippendorff's coincidence
+    matrix (2011, C: trace(o) / n, and the cells one point apart for adjacent). Pooling raw
+    pairs instead would let a calibration anchor scored by every rater in the district (3,000
+    raters: 4.5 million pairs) outweigh all of the ordinary double-scored samples.
     """
     m = counts.sum(axis=1)
     n_pairs = int((m * (m - 1)).sum() // 2)
     if n_pairs == 0:
         return Agreement(exact=None, adjacent=None, n_pairs=0)
-    exact = (counts * (counts - 1)).sum() / 2
+    weight = 1.0 / np.maximum(m - 1, 1)
     one_apart = np.abs(value_domain[:, None] - value_domain[None, :]) == 1
-    near = ((counts @ one_apart) * counts).sum() / 2
-    return Agreement(exact=float(exact / n_pairs), adjacent=float((exact + near) / n_pairs),
-                     n_pairs=n_pairs)
+    exact = weight @ (counts * (counts - 1)).sum(axis=1)
+    near = weight @ ((counts @ one_apart) * counts).sum(axis=1)
+    pairable_values = m[m >= 2].sum()
+    return Agreement(exact=float(exact / pairable_values),
+                     adjacent=float((exact + near) / pairable_values), n_pairs=n_pairs)
 
 
 def anchor_agreement(ratings: pd.DataFrame, blind: pd.DataFrame) -> pd.DataFrame:
@@ -239,11 +260,14 @@ def _distinct_rows(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     With few raters per unit there are few patterns (at most a few hundred for 3-4 raters on a
     10-point scale), which is what makes the bootstrap independent of the number of units.
-    Rows are packed into one integer for a fast 1-D unique when that fits in 62 bits.
+    Rows are hashed to one integer for a fast 1-D unique; should two different rows share a
+    hash, the exact (slower) row-wise unique is used instead.
     """
-    base = int(counts.max(initial=0)) + 1
-    if counts.shape[1] * np.log2(base) < MAX_KEY_BITS:
-        keys = counts @ (base ** np.arange(counts.shape[1], dtype=np.int64))
-        _, first, multiplicity = np.unique(keys, return_index=True, return_counts=True)
-        return counts[first], multiplicity
-    return np.unique(counts, axis=0, return_counts=True)
+    n_values = counts.shape[1]
+    multipliers = ROW_HASH[np.arange(n_values) % ROW_HASH.size]
+    keys = counts @ multipliers
+    _, first, inverse, multiplicity = np.unique(keys, return_index=True, return_inverse=True,
+                                                return_counts=True)
+    if not np.array_equal(counts[first][inverse], counts):
+        return np.unique(counts, axis=0, return_counts=True)
+    return counts[first], multiplicity

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from moderation.statistics import reliability
 from moderation.statistics.reliability import (
     LEVELS,
     alpha_from_coincidences,
@@ -92,9 +93,9 @@ def test_too_few_pairable_units_is_insufficient():
     assert (result.status, result.alpha, result.n_units) == ("insufficient", None, 1)
 
 
-def test_pair_agreement_counts_every_pair_of_raters_in_a_unit():
-    # Unit 1: scores 2, 2, 3 -> pairs (2,2) exact, (2,3) twice adjacent.
-    # Unit 2: scores 1, 4 -> one pair, neither. Unit 3: a single rating, no pairs.
+def test_pair_agreement_compares_every_pair_of_raters_in_a_unit():
+    # Unit 1: scores 2, 2, 3 -> pairs (2,2) exact, (2,3) twice adjacent, each weighted 1/2.
+    # Unit 2: scores 1, 4 -> one pair, neither, weight 1. Unit 3: a single rating, no pairs.
     table = ratings_table([("A", "s1", "C", 2), ("B", "s1", "C", 2), ("C", "s1", "C", 3),
                            ("A", "s2", "C", 1), ("B", "s2", "C", 4), ("A", "s3", "C", 5)])
     values = unit_values(encode_blind(table))
@@ -102,8 +103,29 @@ def test_pair_agreement_counts_every_pair_of_raters_in_a_unit():
     agreement = pair_agreement(values.counts, values.value_domain)
 
     assert agreement.n_pairs == 4
-    assert agreement.exact == pytest.approx(1 / 4)
-    assert agreement.adjacent == pytest.approx(3 / 4)
+    assert agreement.exact == pytest.approx(0.5 / 2.5)
+    assert agreement.adjacent == pytest.approx(1.5 / 2.5)
+
+
+def test_pair_agreement_is_the_observed_agreement_of_the_coincidence_matrix():
+    rng = np.random.default_rng(4)
+    counts = rng.integers(0, 4, size=(60, 5))
+    o = unit_coincidences(counts).sum(axis=0).reshape(5, 5)
+    one_apart = np.abs(np.subtract.outer(np.arange(5), np.arange(5))) <= 1
+
+    agreement = pair_agreement(counts, np.arange(5))
+
+    assert agreement.exact == pytest.approx(np.trace(o) / o.sum())
+    assert agreement.adjacent == pytest.approx(o[one_apart].sum() / o.sum())
+
+
+def test_an_anchor_scored_by_everyone_does_not_swamp_the_double_scored_units():
+    ordinary = np.tile([[2, 0]], (100, 1))          # 100 units, two raters agree
+    anchor = np.array([[500, 500]])                 # one unit, 1,000 raters split evenly
+
+    agreement = pair_agreement(np.vstack([ordinary, anchor]), np.array([1, 4]))
+
+    assert agreement.exact > 0.5
 
 
 def test_adjacent_means_one_score_point_not_the_next_observed_value():
@@ -181,3 +203,29 @@ def test_alpha_ignores_row_order_and_handles_missing_ratings(units, random, leve
         expected = krippendorff.alpha(reliability_data=dense, level_of_measurement=level,
                                       value_domain=np.unique(dense[~np.isnan(dense)]))
         assert results[0].alpha == pytest.approx(expected, abs=1e-9)
+
+
+def test_large_tables_skip_the_package_and_get_the_same_alpha(monkeypatch):
+    rng = np.random.default_rng(11)
+    counts = rng.multinomial(3, [0.2, 0.3, 0.3, 0.2], size=300)
+    domain = np.arange(1, 5)
+    with_package = krippendorff_alpha(counts, domain, "interval", n_bootstrap=0)
+
+    monkeypatch.setattr(reliability, "MAX_PACKAGE_CELLS", 0)
+    without = krippendorff_alpha(counts, domain, "interval", n_bootstrap=0)
+
+    assert without.alpha == pytest.approx(with_package.alpha, abs=1e-12)
+
+
+def test_rows_that_share_a_hash_are_still_told_apart(monkeypatch):
+    # With every multiplier 1 the hash is the row total, so [1, 2] and [2, 1] collide.
+    monkeypatch.setattr(reliability, "ROW_HASH", np.ones(8, dtype=np.int64))
+    counts = np.array([[1, 2], [2, 1], [1, 2], [0, 3]])
+    rng = np.random.default_rng(0)
+
+    fast = krippendorff_alpha(counts, np.array([1, 2]), n_bootstrap=200, rng=rng)
+    expected = krippendorff.alpha(value_counts=counts, value_domain=[1, 2],
+                                  level_of_measurement="ordinal")
+
+    assert fast.alpha == pytest.approx(expected)
+    assert fast.ci95[0] <= fast.alpha <= fast.ci95[1]
