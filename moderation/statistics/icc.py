@@ -14,8 +14,8 @@ A complete crossed design (every rater scored every sample, as in a live session
 `pingouin.intraclass_corr` (two-way ANOVA). A sparse design (a district cycle, where each sample
 has two or three of thousands of raters) cannot: pingouin drops every sample with a gap. There
 the variance components come from the crossed random-effects moment estimators of Gao & Owen
-(2017, arXiv 1610.08088, section 2), which are O(N) and equal the ANOVA estimates on complete
-data, and k is the mean number of raters per sample.
+(2017, arXiv 1610.08088), which are O(N) and equal the ANOVA estimates on complete data, and
+k is the mean number of raters per sample.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def intraclass_correlations(rater: np.ndarray, sample: np.ndarray,
 
 def moment_components(rater: np.ndarray, sample: np.ndarray,
                       score: np.ndarray) -> VarianceComponents | None:
-    """Variance components from sums of squared differences (Gao & Owen 2017, section 2).
+    """Variance components from sums of squared differences (Gao & Owen 2017).
 
     rater, sample: codes 0..R-1 and 0..S-1; score: floats; one rating per rater and sample.
     With N_i ratings of sample i and N_j of rater j, the half-sums of squared differences over
@@ -102,10 +102,11 @@ def moment_components(rater: np.ndarray, sample: np.ndarray,
         E U_b = (s2_s + s2_e) (sum N_j^2 - N)
         E U_e = s2_s (N^2 - sum N_i^2) + s2_r (N^2 - sum N_j^2) + s2_e (N^2 - N),
 
-    a 3 x 3 linear system. Each U is N_g times a within-group sum of squares, so all of it is
-    np.bincount. The one-way estimates are unbalanced ANOVA (Searle, Casella & McCulloch 1992,
-    3.6): within = SS_within / (N - S), sample = (MS_between - within) / n0. Returns None when
-    no sample has two ratings; the two-way components are None when the system is singular.
+    a 3 x 3 linear system. Each U is a sum over groups of N_g times the group's sum of squares
+    about its mean (U_e: N times the total), so all of it is np.bincount. The one-way estimates
+    are unbalanced ANOVA (Searle, Casella & McCulloch 1992, the one-way classification):
+    within = SS_within / (N - S), sample = (MS_between - within) / n0. Returns None when no
+    sample has two ratings; the two-way components are None when the system is singular.
     Estimates are not truncated at 0, as in Shrout & Fleiss.
     """
     n = score.size

@@ -5,9 +5,9 @@ teacher's local score and an anchor's reference score are not independent judgem
 data arrive as value counts: a units x values array whose row u counts how many raters gave
 each value to unit u, so no raters x units matrix is ever built.
 
-Reference: Krippendorff, *Computing Krippendorff's Alpha-Reliability* (2011), sections A-E
-(coincidences, the difference functions per level, alpha = 1 - D_o / D_e); thresholds from
-*Content Analysis*, 2nd ed. (2004), 241-243.
+Reference: Krippendorff, *Computing Krippendorff's Alpha-Reliability* (2011): coincidences,
+the difference functions per level, alpha = 1 - D_o / D_e; thresholds from *Content Analysis*,
+2nd ed. (2004).
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def krippendorff_alpha(counts: np.ndarray, value_domain: np.ndarray, level: str 
                        thresholds: tuple[float, ...] = ALPHA_THRESHOLDS) -> AlphaResult:
     """Krippendorff's alpha of (U, V) value counts at a level of measurement, with uncertainty.
 
-    Units with fewer than two ratings are not pairable and are ignored (Krippendorff 2011, B).
+    Units with fewer than two ratings are not pairable and are ignored (Krippendorff 2011).
     The point estimate is the `krippendorff` package's, from value counts with an explicit
     value domain (from the coincidences directly when the package's dense intermediate would
     exceed MAX_PACKAGE_CELLS). The interval resamples units with all their ratings
@@ -142,7 +142,7 @@ def _point_alpha(pairable: np.ndarray, value_domain: np.ndarray, level: str,
 def unit_coincidences(counts: np.ndarray) -> np.ndarray:
     """Each unit's contribution to the coincidence matrix, flattened: (U, V * V).
 
-    Unit u with m_u pairable values adds (c c^T - diag(c)) / (m_u - 1) (Krippendorff 2011, C);
+    Unit u with m_u pairable values adds (c c^T - diag(c)) / (m_u - 1) (Krippendorff 2011);
     summed over units this is the coincidence matrix o.
     """
     m = counts.sum(axis=1, keepdims=True).astype(float)
@@ -157,7 +157,7 @@ def alpha_from_coincidences(coincidences: np.ndarray, value_domain: np.ndarray,
     """Alpha from coincidence matrices (..., V, V), vectorised over the leading axes.
 
     alpha = 1 - (n - 1) sum(o * d) / (n_v^T d n_v), with n_v the marginals and n their total
-    (Krippendorff 2011, E; the diagonal of d is 0, so e * d sums to n_v^T d n_v / (n - 1)).
+    (Krippendorff 2011; the diagonal of d is 0, so e * d sums to n_v^T d n_v / (n - 1)).
     NaN where alpha is undefined (no expected disagreement).
     """
     marginals = coincidences.sum(axis=-1)
@@ -199,8 +199,8 @@ def pair_agreement(counts: np.ndarray, value_domain: np.ndarray) -> Agreement:
 
     counts: (U, V) value counts. Every pair of raters within a unit is compared; a unit with m
     ratings has m (m - 1) / 2 pairs, each weighted 1 / (m - 1), so that each unit counts as
-    many times as it has ratings. This is the observed agreement of Krippendorff's coincidence
-    matrix (2011, C: trace(o) / n, and the cells one point apart for adjacent). Pooling raw
+    many times as it has ratings. This is the observed agreement of Krippendorff's (2011)
+    coincidence matrix: trace(o) / n, plus the cells one point apart for adjacent. Pooling raw
     pairs instead would let a calibration anchor scored by every rater in the district (3,000
     raters: 4.5 million pairs) outweigh all of the ordinary double-scored samples.
     """
@@ -235,7 +235,7 @@ def anchor_agreement(ratings: pd.DataFrame, blind: pd.DataFrame) -> pd.DataFrame
 
 
 def _distances(marginals: np.ndarray, value_domain: np.ndarray, level: str) -> np.ndarray:
-    """Squared difference d(c, k) between values, (..., V, V) (Krippendorff 2011, D).
+    """Squared difference d(c, k) between values, (..., V, V) (Krippendorff 2011).
 
     The ordinal difference, (sum of n_g from c to k - (n_c + n_k) / 2) ** 2, is the interval
     difference between mid-ranks cumsum(n)_c - n_c / 2, which vectorises over replicates.
