@@ -34,6 +34,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from moderation.core.extensions import db
+
 KEY_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 BACKENDS = ("local", "s3", "memory")
 DEFAULT_EXPIRY = timedelta(minutes=5)
@@ -239,8 +241,6 @@ def delete_after_commit(storage: Storage, keys: list[str]) -> None:
 
 
 def _pending() -> list:
-    from moderation.core.extensions import db
-
     return db.session().info.setdefault(_PENDING, [])
 
 

@@ -14,7 +14,6 @@ No Flask and no database here: bytes in, bytes out.
 import io
 import threading
 import unicodedata
-import warnings
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePath
@@ -135,35 +134,47 @@ def clean(data: bytes, filename: str | None = None) -> CleanFile:
 
 
 def _decode_text(data: bytes) -> str | None:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
-        return None
-    return text
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, or else Windows-1252 (older Windows
+    editors); None when the result holds control characters, i.e. the bytes are not text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ["utf-16"]
+    else:
+        encodings = ["utf-8-sig", "cp1252"]
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+            return None
+        return text
+    return None
 
 
 # --- images ------------------------------------------------------------------------------------
 
+def _too_large(size: str = "too large") -> SampleFileError:
+    return SampleFileError(
+        f"The image is {size}; images up to {MAX_IMAGE_PIXELS // 1_000_000} megapixels are "
+        f"accepted. Scan or photograph at a lower resolution.")
+
+
 def _clean_image(data: bytes, kind: FileKind) -> CleanFile:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                if image.width * image.height > MAX_IMAGE_PIXELS:
-                    raise SampleFileError(
-                        f"The image is {image.width} x {image.height} pixels; images up to "
-                        f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels are accepted. Scan or "
-                        f"photograph at a lower resolution.")
-                image.load()
-                # Honour the camera's rotation before the EXIF that records it is dropped.
-                upright = ImageOps.exif_transpose(image)
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise _too_large(f"{image.width} x {image.height} pixels")
+            image.load()
+            # Honour the camera's rotation before the EXIF that records it is dropped.
+            upright = ImageOps.exif_transpose(image)
     except SampleFileError:
         raise
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # Pillow's own guard fires in open() for images far beyond ours (or, where warnings
+        # are errors, a little beyond its default).
+        raise _too_large() from error
+    except (OSError, ValueError, SyntaxError) as error:
         raise SampleFileError(f"This {kind.label} could not be read; it may be damaged. "
                               f"Export it again and upload the new copy.") from error
     pixels = _pixels_only(upright, keep_alpha=kind == FileKind.PNG)
@@ -228,6 +239,16 @@ def _clean_pdf(data: bytes) -> CleanFile:
 def _strip_pdf(pdf: pikepdf.Pdf) -> None:
     if "/Info" in pdf.trailer:
         del pdf.trailer["/Info"]
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+            continue
+        if "/Metadata" in obj:  # XMP on images, forms and fonts, not only on the catalog
+            del obj["/Metadata"]
+        if (isinstance(obj, pikepdf.Stream) and obj.get("/Subtype") == pikepdf.Name.Image
+                and obj.get("/Filter") == pikepdf.Name.DCTDecode):
+            # A scan or photo placed in a PDF keeps its camera EXIF (and GPS) inside the JPEG.
+            obj.write(strip_jpeg_metadata(obj.read_raw_bytes()), filter=pikepdf.Name.DCTDecode,
+                      decode_parms=obj.get("/DecodeParms"))
     root = pdf.Root
     for key in _ROOT_KEYS_TO_DROP:
         if key in root:
@@ -251,6 +272,30 @@ def _strip_pdf(pdf: pikepdf.Pdf) -> None:
                     del annotation[key]
             kept.append(annotation)
         page.obj.Annots = kept
+
+
+# APP0 (JFIF) and APP14 (Adobe: colour transform) describe the pixels; every other APPn
+# segment (EXIF, XMP, ICC, maker notes, ...) and COM describe the photo or its author.
+_KEPT_JPEG_MARKERS = {0xE0, 0xEE}
+
+
+def strip_jpeg_metadata(data: bytes) -> bytes:
+    """The JPEG without its APP1-APP13, APP15 and comment segments; the image data is
+    untouched. Data that does not parse as JPEG is returned as it is."""
+    if not data.startswith(b"\xff\xd8"):
+        return data
+    out, i = bytearray(b"\xff\xd8"), 2
+    while i + 4 <= len(data) and data[i] == 0xFF:
+        marker = data[i + 1]
+        if marker == 0xDA:  # start of scan: the rest is image data
+            break
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if length < 2:
+            return data
+        if not (0xE1 <= marker <= 0xEF or marker == 0xFE) or marker in _KEPT_JPEG_MARKERS:
+            out += data[i:i + 2 + length]
+        i += 2 + length
+    return bytes(out + data[i:])
 
 
 def render_pdf_pages(data: bytes, width: int = PAGE_RENDER_WIDTH) -> list[RenderedPage]:

@@ -208,3 +208,40 @@ def _district(app, district_id):
         district = db.session.get(District, district_id)
         db.session.expunge(district)
         return district
+
+
+def test_photos_placed_inside_a_pdf_lose_their_exif_and_xmp_too():
+    from moderation.samples import processing
+
+    pdf = pikepdf.new()
+    page = pdf.add_blank_page(page_size=(612, 792))
+    photo = pdf.make_stream(jpeg_bytes(with_gps=True), Type=pikepdf.Name.XObject,
+                            Subtype=pikepdf.Name.Image, Width=320, Height=200,
+                            ColorSpace=pikepdf.Name.DeviceRGB, BitsPerComponent=8,
+                            Filter=pikepdf.Name.DCTDecode)
+    photo.Metadata = pdf.make_stream(b"<x:xmpmeta>Jane Student</x:xmpmeta>")
+    page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=photo))
+    page.obj.Contents = pdf.make_stream(b"q 320 0 0 200 72 500 cm /Im0 Do Q")
+    out = io.BytesIO()
+    pdf.save(out)
+    assert b"Exif" in out.getvalue() and b"Jane Student" in out.getvalue()
+
+    cleaned = processing.clean(out.getvalue(), "scan.pdf")
+    assert b"Exif" not in cleaned.data and b"Jane Student" not in cleaned.data
+    rendered = Image.open(io.BytesIO(cleaned.pages[0].png)).convert("RGB")
+    assert rendered.getpixel((200, 400)) == (201, 60, 40)  # the photo is still on the page
+
+
+def test_text_from_older_windows_editors_and_oversized_images():
+    from moderation.samples import processing
+
+    cp1252 = "Caf\u00e9 \u201cquotes\u201d".encode("cp1252")
+    assert processing.clean(cp1252, "essay.txt").data.decode() == "Caf\u00e9 \u201cquotes\u201d"
+    huge = io.BytesIO()
+    Image.new("1", (8000, 7000)).save(huge, "PNG")
+    try:
+        processing.clean(huge.getvalue(), "scan.png")
+    except processing.SampleFileError as error:
+        assert "8000 x 7000 pixels; images up to 50 megapixels" in str(error)
+    else:
+        raise AssertionError("a 56-megapixel image was accepted")
