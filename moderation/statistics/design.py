@@ -37,21 +37,28 @@ def summarize_design(ratings: pd.DataFrame, codes: BlindCodes) -> DesignSummary:
     ratings: the validated table; codes: encode_blind(ratings). Connected components by
     scipy.sparse.csgraph (linear in the number of ratings).
     """
-    n_components = rater_sample_components(codes)
+    n_components = _count_components(codes)
     return DesignSummary(connected=n_components == 1, n_components=n_components,
                          cross_school_share=_cross_school_share(ratings, codes),
                          anchors_per_rater=_anchors_per_rater(ratings, codes))
 
 
-def rater_sample_components(codes: BlindCodes) -> int:
-    """Number of connected components of the graph joining each rater to the samples scored."""
-    n_raters, n_samples = len(codes.rater_ids), len(codes.sample_ids)
+def rater_sample_components(rater: np.ndarray, sample: np.ndarray, n_raters: int,
+                            n_samples: int) -> np.ndarray:
+    """Component label of each rater in the bipartite rater-sample graph (code arrays in)."""
+    edges = coo_matrix((np.ones(rater.size), (rater, n_raters + sample)),
+                       shape=(n_raters + n_samples,) * 2)
+    _, labels = connected_components(edges, directed=False)
+    return labels[:n_raters]
+
+
+def _count_components(codes: BlindCodes) -> int:
+    # Every sample here has a rating, so counting the raters' components counts them all.
     if codes.rater.size == 0:
         return 0
-    edges = coo_matrix((np.ones(codes.rater.size), (codes.rater, n_raters + codes.sample)),
-                       shape=(n_raters + n_samples,) * 2)
-    n_components, _ = connected_components(edges, directed=False)
-    return int(n_components)
+    labels = rater_sample_components(codes.rater, codes.sample, len(codes.rater_ids),
+                                     len(codes.sample_ids))
+    return int(np.unique(labels).size)
 
 
 def _cross_school_share(ratings: pd.DataFrame, codes: BlindCodes) -> float | None:

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from moderation.statistics.design import rater_sample_components
 from moderation.statistics.table import BlindCodes, encode_blind
 
 EXTREME_ADJUSTMENT = 0.3     # score points, FACETS' default (Xtreme=0.3)
@@ -161,15 +160,6 @@ def sample_leverage(element: np.ndarray, sample: np.ndarray, variance: np.ndarra
     pair, _ = pd.factorize(element.astype(np.int64) * (int(sample.max(initial=0)) + 1) + sample)
     shared = np.bincount(pair, weights=variance)[pair]
     return shared / sample_information[sample]
-
-
-def rater_sample_components(rater: np.ndarray, sample: np.ndarray, n_raters: int,
-                            n_samples: int) -> np.ndarray:
-    """Component label of each rater in the bipartite rater-sample graph (code arrays in)."""
-    edges = coo_matrix((np.ones(rater.size), (rater, n_raters + sample)),
-                       shape=(n_raters + n_samples,) * 2)
-    _, labels = connected_components(edges, directed=False)
-    return labels[:n_raters]
 
 
 def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = 200,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moderation.statistics.rasch import rater_sample_components
+from moderation.statistics.design import rater_sample_components
 from moderation.statistics.table import COLUMNS, load_ratings, validate_ratings
 from seed_data.synthetic import DistrictParams, generate_district, main
 
