@@ -33,27 +33,26 @@ def teachers_in_scope(membership: Membership) -> list[tuple[User, School]]:
     return list(db.session.execute(query).all())
 
 
+def _staff_counts(district_id: int, role: Role) -> dict[int | None, int]:
+    """Memberships of `role` per school of a district."""
+    return dict(
+        db.session.execute(
+            db.select(Membership.school_id, func.count(Membership.id))
+            .where(Membership.district_id == district_id, Membership.role == role)
+            .group_by(Membership.school_id)
+        ).all()
+    )
+
+
 def school_overview(district_id: int) -> list[dict]:
     """Each school of a district with its context and its number of teachers and coaches."""
-    counts = dict(
-        db.session.execute(
-            db.select(Membership.school_id, func.count(Membership.id))
-            .where(Membership.district_id == district_id, Membership.role == Role.TEACHER)
-            .group_by(Membership.school_id)
-        ).all()
-    )
-    coach_counts = dict(
-        db.session.execute(
-            db.select(Membership.school_id, func.count(Membership.id))
-            .where(Membership.district_id == district_id, Membership.role == Role.COACH)
-            .group_by(Membership.school_id)
-        ).all()
-    )
+    teachers = _staff_counts(district_id, Role.TEACHER)
+    coaches = _staff_counts(district_id, Role.COACH)
     schools = db.session.execute(
         db.select(School).where(School.district_id == district_id).order_by(School.name)
     ).scalars()
     return [
-        {"school": s, "n_teachers": counts.get(s.id, 0), "n_coaches": coach_counts.get(s.id, 0)}
+        {"school": s, "n_teachers": teachers.get(s.id, 0), "n_coaches": coaches.get(s.id, 0)}
         for s in schools
     ]
 
