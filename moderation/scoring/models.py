@@ -6,16 +6,24 @@ district cycle. Each records rater, sample, criterion, rubric version, score, ti
 it was given in (METHODS.md: the unit of reliability is a (sample, criterion) pair). A changed
 score is a new row pointing at the one it revises (revision_of_id); the old row stays with
 is_current False, so analyses use the current rows and the audit trail keeps them all.
+
+Blind scoring rounds (issue 5) live here too: a ScoringRound of a district assigns its samples to
+raters (RoundRater) through QueueItems, each a live sample, a seeded validity paper or a paper
+of the common calibration set; the kind is stored but never shown to the rater. A round's blind
+ratings point at their queue item, and the database keeps one current rating per item and
+criterion, so a double submit cannot store two. Practice against anchor papers is a
+PracticeAttempt with PRACTICE ratings; ScoringSettings holds a district's privacy choice.
 """
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
+from moderation.scoring.assignment import ItemKind  # live, validity or calibration
 
 
 class RatingKind(StrEnum):
@@ -24,8 +32,19 @@ class RatingKind(StrEnum):
     PRACTICE = "practice"
 
 
+def _enum(enum_class, length=20):
+    return Enum(enum_class, native_enum=False, length=length,
+                values_callable=lambda e: [member.value for member in e])
+
+
 class Rating(db.Model):
     __tablename__ = "ratings"
+    __table_args__ = (
+        # One current rating per queue item and criterion: a retried or doubled submit, or two
+        # tabs saving at once, cannot leave two. Partial, because revisions keep their old rows.
+        Index("uq_ratings_current_item_criterion", "queue_item_id", "criterion_id", unique=True,
+              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rater_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -47,7 +66,139 @@ class Rating(db.Model):
     revision_of_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id"))
     # Why a score was revised, in the rater's words.
     reason: Mapped[str | None] = mapped_column(Text)
+    # The queue item of a blind rating given in a scoring round.
+    queue_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("queue_items.id", ondelete="CASCADE"), index=True)
 
     rater = relationship("User", viewonly=True)
     criterion = relationship("Criterion", viewonly=True)
     revision_of: Mapped["Rating | None"] = relationship(remote_side=[id])
+
+
+class RoundStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"open": "Open", "closed": "Closed"}[self.value]
+
+
+class ScoringRound(db.Model):
+    """A blind scoring round: samples of one rubric version, a pool of raters, N ratings each.
+
+    Assignment happens when the round is opened (services.open_round), in the same transaction;
+    `design` keeps the design report of that moment for the round page.
+    """
+
+    __tablename__ = "scoring_rounds"
+    __table_args__ = (UniqueConstraint("district_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[RoundStatus] = mapped_column(_enum(RoundStatus), default=RoundStatus.OPEN,
+                                                index=True)
+    ratings_per_sample: Mapped[int]
+    validity_rate: Mapped[float]  # share of a queue that is validity papers (0.1 = one in ten)
+    calibration_size: Mapped[int]
+    seed: Mapped[int]  # of the random choices, so a preview and the opening give one design
+    design: Mapped[dict] = mapped_column(JSON, default=dict)
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None]
+
+    district = relationship("District", viewonly=True)
+    rubric_version = relationship("RubricVersion", viewonly=True)
+    opened_by = relationship("User", foreign_keys=[opened_by_id], viewonly=True)
+    closed_by = relationship("User", foreign_keys=[closed_by_id], viewonly=True)
+    raters: Mapped[list["RoundRater"]] = relationship(back_populates="round",
+                                                      cascade="all, delete-orphan")
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == RoundStatus.OPEN
+
+
+class RoundRater(db.Model):
+    """A teacher in a round's pool, with the school the assignment kept them away from."""
+
+    __tablename__ = "round_raters"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("scoring_rounds.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+
+    round: Mapped[ScoringRound] = relationship(back_populates="raters")
+    user = relationship("User", viewonly=True)
+    school = relationship("School", viewonly=True)
+
+
+class QueueItem(db.Model):
+    """One sample in one rater's queue, at a position; addressed by a random token in URLs, so
+    neither the address nor the order of ids tells live work from an anchor paper."""
+
+    __tablename__ = "queue_items"
+    __table_args__ = (UniqueConstraint("round_id", "rater_id", "sample_id"),
+                      UniqueConstraint("round_id", "rater_id", "position"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("scoring_rounds.id"), index=True)
+    rater_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    sample_id: Mapped[int] = mapped_column(ForeignKey("work_samples.id", ondelete="CASCADE"),
+                                           index=True)
+    # The anchor paper of a validity or calibration item (its agreed scores).
+    anchor_id: Mapped[int | None] = mapped_column(ForeignKey("anchors.id", ondelete="CASCADE"),
+                                                  index=True)
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind))
+    position: Mapped[int]
+    draft_saved_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+
+    round: Mapped[ScoringRound] = relationship()
+    rater = relationship("User", viewonly=True)
+    sample = relationship("WorkSample", viewonly=True)
+    anchor = relationship("Anchor", viewonly=True)
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+class PracticeAttempt(db.Model):
+    """A teacher scoring an anchor paper on their own, then seeing the agreed scores.
+
+    `nonce` comes from the practice form, so sending the same form twice records one attempt.
+    """
+
+    __tablename__ = "practice_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    anchor_id: Mapped[int] = mapped_column(ForeignKey("anchors.id", ondelete="CASCADE"),
+                                           index=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    n_criteria: Mapped[int]
+    n_exact: Mapped[int]
+    n_adjacent: Mapped[int]  # within one level, exact included
+
+    user = relationship("User", viewonly=True)
+    anchor = relationship("Anchor", viewonly=True)
+
+
+class ScoringSettings(db.Model):
+    """A district's choices about scoring; created with the defaults on first change."""
+
+    __tablename__ = "scoring_settings"
+
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), primary_key=True)
+    # May coaches see the practice history of the teachers in their scope? Off by default.
+    practice_visible_to_coaches: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime | None]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
