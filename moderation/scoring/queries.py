@@ -1,0 +1,448 @@
+"""Reads for blind scoring: rounds, queues, practice, and who may see what.
+
+Everything a rater can reach is filtered here by the rater's own id: their queue items, their
+own ratings, the anchors they may practise on. Nothing here returns another rater's score to a
+rater; round pages get counts (round_progress), never scores.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func
+from sqlalchemy.orm import selectinload
+
+from moderation.accounts.models import Membership, Role, School, User
+from moderation.core.extensions import db
+from moderation.samples import permissions as sample_permissions
+from moderation.samples.models import Anchor, SampleStatus, WorkSample
+from moderation.scoring.models import (
+    ItemKind,
+    PracticeAttempt,
+    QueueItem,
+    Rating,
+    RatingKind,
+    RoundRater,
+    RoundStatus,
+    ScoringRound,
+    ScoringSettings,
+)
+from rubrics import queries as rubric_queries
+from rubrics.models import Rubric, RubricVersion
+
+ROUND_ROLES = (Role.COACH, Role.DISTRICT_ADMIN)
+
+
+# --- who runs rounds ---------------------------------------------------------------------------
+
+def managed_district_ids(user) -> set[int]:
+    """Districts whose rounds the user creates and follows: any coach (school-scoped coaches
+    included, since a round links every school of the district) and district administrators."""
+    return {m.district_id for m in user.memberships if m.role in ROUND_ROLES}
+
+
+def can_manage_round(user, scoring_round: ScoringRound) -> bool:
+    return scoring_round.district_id in managed_district_ids(user)
+
+
+def rounds_for(user) -> list[ScoringRound]:
+    """Rounds of the user's districts: open ones first, then newest first."""
+    return list(db.session.execute(
+        db.select(ScoringRound)
+        .where(ScoringRound.district_id.in_(managed_district_ids(user)))
+        .options(selectinload(ScoringRound.rubric_version).selectinload(RubricVersion.rubric))
+        .order_by(case((ScoringRound.status == RoundStatus.OPEN, 0), else_=1),
+                  ScoringRound.opened_at.desc(), ScoringRound.id.desc())
+    ).scalars())
+
+
+def rounds_for_district(district_id: int) -> list[ScoringRound]:
+    return list(db.session.execute(
+        db.select(ScoringRound).where(ScoringRound.district_id == district_id)
+        .order_by(ScoringRound.id)).scalars())
+
+
+def round_name_taken(district_id: int, name: str) -> bool:
+    return db.session.scalar(db.select(func.count(ScoringRound.id)).where(
+        ScoringRound.district_id == district_id, ScoringRound.name == name)) > 0
+
+
+# --- what a round can be made of ---------------------------------------------------------------
+
+def round_versions(district_id: int) -> list[RubricVersion]:
+    """Rubric versions complete enough to score, of the district's rubrics."""
+    return rubric_queries.versions_for_district(district_id, ready_only=True)
+
+
+def round_candidate_samples(version: RubricVersion) -> list[WorkSample]:
+    """Samples that can be scored blind against `version`: its ready samples (names checked,
+    not archived), anchor papers of the version left out (they have agreed scores already and
+    come in as validity or calibration papers), by school then code."""
+    anchored = db.select(Anchor.sample_id).where(Anchor.rubric_version_id == version.id)
+    return list(db.session.execute(
+        db.select(WorkSample).join(School, School.id == WorkSample.school_id)
+        .where(WorkSample.rubric_version_id == version.id,
+               WorkSample.status == SampleStatus.READY, WorkSample.id.not_in(anchored))
+        .options(selectinload(WorkSample.school))
+        .order_by(School.name, WorkSample.code)
+    ).scalars())
+
+
+def ready_sample_counts(version_ids: list[int]) -> dict[int, int]:
+    """Ready samples per rubric version (anchor papers included), for choosing a default."""
+    return dict(db.session.execute(
+        db.select(WorkSample.rubric_version_id, func.count(WorkSample.id))
+        .where(WorkSample.rubric_version_id.in_(version_ids),
+               WorkSample.status == SampleStatus.READY)
+        .group_by(WorkSample.rubric_version_id)).all())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A teacher of the district who could join a round's pool; `excluded` says why not."""
+
+    user: User
+    school: School
+    excluded: str | None = None
+
+
+def round_candidate_raters(district_id: int) -> list[Candidate]:
+    """Each active teacher of the district once (with their first school by name), by school
+    then name. District-wide coaches and administrators see every sample's school and scores,
+    so they cannot score blind and are marked excluded."""
+    rows = db.session.execute(
+        db.select(User, School).join(Membership, Membership.user_id == User.id)
+        .join(School, School.id == Membership.school_id)
+        .where(Membership.role == Role.TEACHER, Membership.district_id == district_id,
+               User.is_active_account.is_(True))
+        .order_by(School.name, User.display_name, User.id)
+    ).all()
+    seen, candidates = set(), []
+    for user, school in rows:
+        if user.id in seen:
+            continue
+        seen.add(user.id)
+        excluded = None
+        if district_id in sample_permissions.oversight_district_ids(user):
+            excluded = "oversees the district's samples, so cannot score blind"
+        candidates.append(Candidate(user, school, excluded))
+    return candidates
+
+
+def version_anchors(version: RubricVersion) -> list[Anchor]:
+    """Anchor papers of the version whose sample is still in use, oldest first."""
+    return list(db.session.execute(
+        db.select(Anchor).join(WorkSample, WorkSample.id == Anchor.sample_id)
+        .where(Anchor.rubric_version_id == version.id,
+               WorkSample.status != SampleStatus.ARCHIVED)
+        .options(selectinload(Anchor.sample))
+        .order_by(Anchor.id)
+    ).scalars())
+
+
+def practised_anchor_ids(user_ids: list[int]) -> dict[int, set[int]]:
+    """For each user, the anchors they have practised on (and so know the agreed scores of)."""
+    result: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
+    if not user_ids:
+        return result
+    for user_id, anchor_id in db.session.execute(
+            db.select(PracticeAttempt.user_id, PracticeAttempt.anchor_id).distinct()
+            .where(PracticeAttempt.user_id.in_(user_ids))):
+        result[user_id].add(anchor_id)
+    return result
+
+
+# --- a round's page ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RaterProgress:
+    user: User
+    school: School | None
+    assigned: int
+    done: int
+    drafts: int
+
+
+def round_progress(scoring_round: ScoringRound) -> list[RaterProgress]:
+    """Counts per rater of the round (items assigned, submitted, with a saved draft): counts
+    only, never scores. Items of archived samples that were never submitted are left out."""
+    counts = {
+        rater_id: (assigned, done, drafts)
+        for rater_id, assigned, done, drafts in db.session.execute(
+            db.select(QueueItem.rater_id, func.count(QueueItem.id),
+                      func.count(QueueItem.submitted_at),
+                      func.count(case((and_(QueueItem.submitted_at.is_(None),
+                                            QueueItem.draft_saved_at.is_not(None)), 1))))
+            .join(WorkSample, WorkSample.id == QueueItem.sample_id)
+            .where(QueueItem.round_id == scoring_round.id, _not_withdrawn())
+            .group_by(QueueItem.rater_id))
+    }
+    raters = db.session.execute(
+        db.select(RoundRater).where(RoundRater.round_id == scoring_round.id)
+        .options(selectinload(RoundRater.user), selectinload(RoundRater.school))
+    ).scalars()
+    rows = [RaterProgress(r.user, r.school, *counts.get(r.user_id, (0, 0, 0))) for r in raters]
+    return sorted(rows, key=lambda row: (row.school.name if row.school else "",
+                                         row.user.display_name))
+
+
+def round_totals(scoring_round: ScoringRound) -> dict[str, int]:
+    """Items of the round by kind, and how many are done (for the coach's round page)."""
+    totals = {"live": 0, "validity": 0, "calibration": 0, "assigned": 0, "done": 0,
+              "samples": 0}
+    for kind, n, done in db.session.execute(
+            db.select(QueueItem.kind, func.count(QueueItem.id), func.count(QueueItem.submitted_at))
+            .join(WorkSample, WorkSample.id == QueueItem.sample_id)
+            .where(QueueItem.round_id == scoring_round.id, _not_withdrawn())
+            .group_by(QueueItem.kind)):
+        totals[ItemKind(kind).value] = n
+        totals["assigned"] += n
+        totals["done"] += done
+    totals["samples"] = db.session.scalar(
+        db.select(func.count(func.distinct(QueueItem.sample_id)))
+        .where(QueueItem.round_id == scoring_round.id, QueueItem.kind == ItemKind.LIVE))
+    return totals
+
+
+def _not_withdrawn():
+    """Items still in play: submitted ones always count; pending ones of archived samples not."""
+    return (QueueItem.submitted_at.is_not(None)) | (WorkSample.status != SampleStatus.ARCHIVED)
+
+
+# --- a rater's queue -----------------------------------------------------------------------------
+
+def _open_items(user):
+    return (
+        db.select(QueueItem)
+        .join(ScoringRound, ScoringRound.id == QueueItem.round_id)
+        .join(WorkSample, WorkSample.id == QueueItem.sample_id)
+        .where(QueueItem.rater_id == user.id, ScoringRound.status == RoundStatus.OPEN,
+               _not_withdrawn())
+    )
+
+
+def queue_items_for(user) -> list[QueueItem]:
+    """The rater's items in open rounds, in the order they are meant to be scored."""
+    return list(db.session.execute(
+        _open_items(user)
+        .options(selectinload(QueueItem.sample), selectinload(QueueItem.round))
+        .order_by(ScoringRound.opened_at, ScoringRound.id, QueueItem.position)
+    ).scalars())
+
+
+def next_item(user) -> QueueItem | None:
+    """The first item not yet submitted, across the rater's open rounds."""
+    return db.session.execute(
+        _open_items(user).where(QueueItem.submitted_at.is_(None))
+        .order_by(ScoringRound.opened_at, ScoringRound.id, QueueItem.position).limit(1)
+    ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class QueueProgress:
+    round: ScoringRound
+    done: int
+    assigned: int
+
+
+def queue_progress(user) -> list[QueueProgress]:
+    """Done / assigned per open round the rater has items in."""
+    rows = db.session.execute(
+        db.select(ScoringRound, func.count(QueueItem.id), func.count(QueueItem.submitted_at))
+        .join(QueueItem, QueueItem.round_id == ScoringRound.id)
+        .join(WorkSample, WorkSample.id == QueueItem.sample_id)
+        .where(QueueItem.rater_id == user.id, ScoringRound.status == RoundStatus.OPEN,
+               _not_withdrawn())
+        .group_by(ScoringRound.id).order_by(ScoringRound.opened_at, ScoringRound.id)
+    ).all()
+    return [QueueProgress(r, done, assigned) for r, assigned, done in rows]
+
+
+def item_by_token(token: str) -> QueueItem | None:
+    return db.session.execute(
+        db.select(QueueItem).where(QueueItem.token == token)
+    ).scalar_one_or_none()
+
+
+def can_score_item(user, item: QueueItem) -> bool:
+    """Only the item's rater, only while its round is open and its sample not withdrawn."""
+    return (item.rater_id == user.id and item.round.is_open
+            and (item.is_submitted or item.sample.status != SampleStatus.ARCHIVED))
+
+
+def current_ratings(item: QueueItem) -> dict[int, Rating]:
+    """The rater's current rating (draft or submitted) of each criterion of the item."""
+    rows = db.session.execute(
+        db.select(Rating).where(Rating.queue_item_id == item.id, Rating.is_current.is_(True))
+    ).scalars()
+    return {r.criterion_id: r for r in rows}
+
+
+def revision_count(item: QueueItem) -> int:
+    return db.session.scalar(db.select(func.count(Rating.id)).where(
+        Rating.queue_item_id == item.id, Rating.revision_of_id.is_not(None)))
+
+
+# --- practice ------------------------------------------------------------------------------------
+
+def teacher_district_ids(user) -> set[int]:
+    return {m.district_id for m in user.memberships if m.role == Role.TEACHER}
+
+
+def withheld_anchor_ids(user) -> set[int]:
+    """Anchors seeded as validity or calibration papers in any open round the user is a rater
+    in, whoever's queue they are in: practice would show their agreed scores."""
+    in_rounds = (db.select(RoundRater.round_id).join(ScoringRound)
+                 .where(RoundRater.user_id == user.id, ScoringRound.status == RoundStatus.OPEN))
+    return set(db.session.execute(
+        db.select(QueueItem.anchor_id).distinct()
+        .where(QueueItem.round_id.in_(in_rounds), QueueItem.anchor_id.is_not(None))
+    ).scalars())
+
+
+def practice_anchors_for(user) -> list[Anchor]:
+    """Anchor papers the teacher may practise on: those of their districts' rubric versions
+    whose sample is still in use, less withheld_anchor_ids(), by rubric then oldest first."""
+    withheld = withheld_anchor_ids(user)
+    anchors = db.session.execute(
+        db.select(Anchor).join(WorkSample, WorkSample.id == Anchor.sample_id)
+        .join(RubricVersion, RubricVersion.id == Anchor.rubric_version_id)
+        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
+        .where(Rubric.district_id.in_(teacher_district_ids(user)),
+               WorkSample.status != SampleStatus.ARCHIVED)
+        .options(selectinload(Anchor.sample),
+                 selectinload(Anchor.rubric_version).selectinload(RubricVersion.rubric))
+        .order_by(Rubric.title, RubricVersion.number, Anchor.id)
+    ).scalars()
+    return [a for a in anchors if a.id not in withheld]
+
+
+def can_practise(user, anchor: Anchor) -> bool:
+    return (anchor.rubric_version.rubric.district_id in teacher_district_ids(user)
+            and anchor.sample.status != SampleStatus.ARCHIVED
+            and anchor.id not in withheld_anchor_ids(user))
+
+
+def practice_history(user) -> list[PracticeAttempt]:
+    """The user's practice attempts, newest first."""
+    return list(db.session.execute(
+        db.select(PracticeAttempt).where(PracticeAttempt.user_id == user.id)
+        .options(selectinload(PracticeAttempt.anchor).selectinload(Anchor.sample),
+                 selectinload(PracticeAttempt.anchor).selectinload(Anchor.rubric_version)
+                 .selectinload(RubricVersion.rubric))
+        .order_by(PracticeAttempt.submitted_at.desc(), PracticeAttempt.id.desc())
+    ).scalars())
+
+
+def attempt_by_nonce(nonce: str) -> PracticeAttempt | None:
+    return db.session.execute(
+        db.select(PracticeAttempt).where(PracticeAttempt.nonce == nonce)
+    ).scalar_one_or_none()
+
+
+def attempt_ratings(attempt: PracticeAttempt) -> dict[int, Rating]:
+    rows = db.session.execute(
+        db.select(Rating).where(Rating.kind == RatingKind.PRACTICE,
+                                Rating.context_type == "practice",
+                                Rating.context_id == attempt.id)
+    ).scalars()
+    return {r.criterion_id: r for r in rows}
+
+
+def scoring_settings(district_id: int) -> ScoringSettings:
+    """The district's settings, or the defaults (not added to the session) if never changed."""
+    settings = db.session.get(ScoringSettings, district_id)
+    return settings or ScoringSettings(district_id=district_id, practice_visible_to_coaches=False)
+
+
+def practice_shared_with_coaches(teacher) -> bool:
+    """Whether any district the teacher teaches in lets coaches see practice."""
+    return any(scoring_settings(d).practice_visible_to_coaches
+               for d in teacher_district_ids(teacher))
+
+
+def coached_school_ids(coach) -> tuple[set[int], set[int]]:
+    """(schools the user coaches, districts they coach district-wide)."""
+    schools = {m.school_id for m in coach.memberships
+               if m.role == Role.COACH and m.school_id is not None}
+    return schools, sample_permissions.coach_district_ids(coach)
+
+
+def can_see_practice_of(viewer, teacher: User) -> bool:
+    """The teacher themself; a coach in scope only if the district allows it."""
+    if viewer.id == teacher.id:
+        return True
+    schools, districts = coached_school_ids(viewer)
+    for m in teacher.memberships_as(Role.TEACHER):
+        in_scope = m.school_id in schools or m.district_id in districts
+        if in_scope and scoring_settings(m.district_id).practice_visible_to_coaches:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class CoachedTeacher:
+    user: User
+    school: School
+    attempts: int
+
+
+def coached_practice(coach) -> tuple[list[CoachedTeacher], bool]:
+    """Teachers in the coach's scope whose district lets coaches see practice, with their
+    number of attempts; and whether any scope of the coach keeps practice private."""
+    schools, districts = coached_school_ids(coach)
+    rows = db.session.execute(
+        db.select(User, School).join(Membership, Membership.user_id == User.id)
+        .join(School, School.id == Membership.school_id)
+        .where(Membership.role == Role.TEACHER,
+               Membership.school_id.in_(schools) | Membership.district_id.in_(districts))
+        .order_by(School.name, User.display_name)
+    ).all()
+    visible = {d: scoring_settings(d).practice_visible_to_coaches
+               for d in {school.district_id for _, school in rows} | districts}
+    counts = dict(db.session.execute(
+        db.select(PracticeAttempt.user_id, func.count(PracticeAttempt.id))
+        .where(PracticeAttempt.user_id.in_([u.id for u, _ in rows]))
+        .group_by(PracticeAttempt.user_id)).all())
+    seen, teachers = set(), []
+    for user, school in rows:
+        if visible.get(school.district_id) and user.id not in seen:
+            seen.add(user.id)
+            teachers.append(CoachedTeacher(user, school, counts.get(user.id, 0)))
+    any_private = not all(visible.values()) if visible else True
+    return teachers, any_private
+
+
+# --- the sample pages a rater may open -----------------------------------------------------------
+
+def can_view_work(user, sample: WorkSample) -> bool:
+    """A rater may see the rendered work of a sample in their queue of an open round (and
+    nothing else about it); registered with samples.permissions.WORK_VIEWERS. Practice shows
+    anchor papers through its own addresses (views.practice_page)."""
+    if not getattr(user, "is_authenticated", False) or sample.is_archived:
+        return False
+    return db.session.scalar(
+        db.select(func.count(QueueItem.id)).join(ScoringRound)
+        .where(QueueItem.rater_id == user.id, QueueItem.sample_id == sample.id,
+               ScoringRound.status == RoundStatus.OPEN)) > 0
+
+
+# --- the teacher's home page -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TeacherSummary:
+    open_rounds: int
+    left: int
+    assigned: int
+    practice_anchors: int
+    attempts: int
+
+
+def teacher_summary(user) -> TeacherSummary:
+    progress = queue_progress(user)
+    return TeacherSummary(
+        open_rounds=len(progress),
+        left=sum(p.assigned - p.done for p in progress),
+        assigned=sum(p.assigned for p in progress),
+        practice_anchors=len(practice_anchors_for(user)),
+        attempts=db.session.scalar(db.select(func.count(PracticeAttempt.id))
+                                   .where(PracticeAttempt.user_id == user.id)),
+    )

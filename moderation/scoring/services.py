@@ -1,0 +1,519 @@
+"""Writes and rules for blind scoring. Services flush, never commit.
+
+Opening a round runs the pure engine (assignment.py) and stores its plan: one RoundRater per
+teacher in the pool and one QueueItem per (rater, sample), live, validity or calibration, at the
+position the engine shuffled it to. Scores are Ratings: drafts (submitted_at empty) until the
+rater submits; a submitted score changes only by a new revision with a reason, audit-logged.
+
+Rules beyond the engine's, and why:
+- A teacher at several schools (or a teacher who coaches another school) is kept off the work
+  of every school they work at: the engine knows one school per rater, so after it runs, any
+  slot that breaks this is swapped with another slot (loads unchanged).
+- Validity papers avoid, per rater, anchors from the rater's own schools (their own school's
+  work can never be live in their queue, so it would give the paper away) and anchors the rater
+  has practised on (they know its agreed score). The common calibration set is common, except
+  that a rater skips its papers from their own schools, for the same reason.
+"""
+
+import secrets
+from dataclasses import dataclass, fields
+
+import numpy as np
+from sqlalchemy import update
+
+from moderation.accounts.models import Role
+from moderation.core import audit
+from moderation.core.db import utcnow
+from moderation.core.extensions import db
+from moderation.samples import permissions as sample_permissions
+from moderation.samples.models import Anchor, SampleStatus
+from moderation.scoring import assignment, queries
+from moderation.scoring.assignment import AssignmentError, DesignReport, ItemKind
+from moderation.scoring.models import (
+    PracticeAttempt,
+    QueueItem,
+    Rating,
+    RatingKind,
+    RoundRater,
+    RoundStatus,
+    ScoringRound,
+    ScoringSettings,
+)
+from rubrics import queries as rubric_queries
+from rubrics import services as rubric_services
+from rubrics.models import RubricVersion
+
+MAX_RATINGS_PER_SAMPLE = 10
+MAX_VALIDITY_RATE = 0.5
+MAX_CALIBRATION_SIZE = 20
+COMMENT_LIMIT = 2000
+REASON_LIMIT = 1000
+
+
+class ScoringError(ValueError):
+    """A scoring request that cannot be carried out; the message is for the user."""
+
+
+class ScoringStateError(ScoringError):
+    """The round or item is not in a state that allows this (the view answers 409)."""
+
+
+# --- planning and opening a round ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoundRequest:
+    """What a coach asked for. Samples and raters are model rows of the round's district."""
+
+    name: str
+    version: RubricVersion
+    samples: list
+    raters: list
+    ratings_per_sample: int = assignment.DEFAULT_RATINGS_PER_SAMPLE
+    validity_rate: float = 0.1
+    calibration_size: int = assignment.DEFAULT_CALIBRATION_SET_SIZE
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    sample_id: int
+    anchor_id: int | None
+    kind: ItemKind
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """The design before it is stored: each rater's queue in order, and the design report."""
+
+    report: DesignReport
+    rater_schools: list[int | None]  # the school the engine kept each rater away from
+    queues: list[list[PlannedItem]]  # by rater, in request.raters order
+    calibration: tuple[int, ...]  # anchor ids of the common set
+
+    @property
+    def n_validity(self) -> int:
+        return sum(item.kind == ItemKind.VALIDITY for queue in self.queues for item in queue)
+
+    @property
+    def n_calibration(self) -> int:
+        return sum(item.kind == ItemKind.CALIBRATION for queue in self.queues for item in queue)
+
+    def summary(self) -> dict:
+        """The design report as plain JSON values, with the anchor counts."""
+        report = {f.name: _plain(getattr(self.report, f.name)) for f in fields(self.report)}
+        return {**report, "n_validity": self.n_validity, "n_calibration": self.n_calibration,
+                "calibration_set": len(self.calibration)}
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _check_request(district, request: RoundRequest) -> str:
+    name = (request.name or "").strip()
+    if not name:
+        raise ScoringError("Give the round a name, e.g. “Opinion writing, spring term”.")
+    if len(name) > 200:
+        raise ScoringError("Keep the round's name under 200 characters.")
+    version = request.version
+    if version.rubric.district_id != district.id:
+        raise ScoringError("That rubric belongs to another district.")
+    if problems := rubric_queries.version_problems(version):
+        raise ScoringError(f"{version.label} is not ready for scoring: {problems[0]}")
+    if not request.samples:
+        raise ScoringError("Choose at least one work sample to score.")
+    for sample in request.samples:
+        if sample.rubric_version_id != version.id or sample.school.district_id != district.id:
+            raise ScoringError(f"{sample.code} is not a sample of {version.label}.")
+        if sample.status != SampleStatus.READY:
+            raise ScoringError(f"{sample.code} is {sample.status.label.lower()}, so it cannot be "
+                               f"scored blind.")
+    if not request.raters:
+        raise ScoringError("Choose the teachers who will score.")
+    for rater in request.raters:
+        if district.id in sample_permissions.oversight_district_ids(rater):
+            raise ScoringError(f"{rater.display_name} oversees the district's samples and so "
+                               f"cannot score blind; leave them out of the pool.")
+        if not _staff_schools(rater, district):
+            raise ScoringError(f"{rater.display_name} does not teach in {district.name}.")
+    n = request.ratings_per_sample
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_RATINGS_PER_SAMPLE:
+        raise ScoringError(f"Ratings per sample must be a whole number from 1 to "
+                           f"{MAX_RATINGS_PER_SAMPLE}.")
+    if not 0 <= request.validity_rate <= MAX_VALIDITY_RATE:
+        raise ScoringError(f"The validity-paper rate must be from 0 to "
+                           f"{MAX_VALIDITY_RATE:.0%} of a queue.")
+    if not 0 <= request.calibration_size <= MAX_CALIBRATION_SIZE:
+        raise ScoringError(f"The calibration set can have 0 to {MAX_CALIBRATION_SIZE} papers.")
+    return name
+
+
+def _staff_schools(user, district) -> set[int]:
+    """The district's schools where the user teaches or coaches: their own work is there."""
+    district_schools = {s.id for s in district.schools}
+    return sample_permissions.staff_school_ids(user) & district_schools
+
+
+def _primary_school(user, staff: set[int]) -> int:
+    teaching = sorted(m.school_id for m in user.memberships
+                      if m.role == Role.TEACHER and m.school_id in staff)
+    return teaching[0] if teaching else min(staff)
+
+
+def plan_round(district, request: RoundRequest) -> RoundPlan:
+    """The design a round would get: assignment, calibration set, validity papers, queue order.
+
+    Deterministic for a given request and seed, so the preview a coach sees is the design that
+    opening the round stores. Raises ScoringError with a message for the coach.
+    """
+    _check_request(district, request)
+    rng = np.random.default_rng(request.seed)
+    samples = sorted(request.samples, key=lambda s: s.id)
+    raters = sorted(request.raters, key=lambda u: u.id)
+    staff = [_staff_schools(r, district) for r in raters]
+    primary = [_primary_school(r, s) for r, s in zip(raters, staff, strict=True)]
+    sample_schools = [s.school_id for s in samples]
+    try:
+        plan = assignment.assign_raters(sample_schools, primary, request.ratings_per_sample,
+                                        rng=rng)
+    except AssignmentError as error:
+        raise ScoringError(_named_schools(str(error), samples)) from error
+    design = np.array(plan.raters)
+    report = plan.report
+    if _keep_off_own_schools(design, sample_schools, staff, raters, rng):
+        report = assignment.design_report(
+            np.column_stack([np.repeat(np.arange(len(samples)), design.shape[1]),
+                             design.ravel()]), sample_schools, primary)
+
+    anchors = queries.version_anchors(request.version)
+    try:
+        calibration = assignment.common_calibration_set([a.id for a in anchors],
+                                                        request.calibration_size, rng)
+    except AssignmentError as error:
+        raise ScoringError(str(error)) from error
+    pool = [a for a in anchors if a.id not in calibration]
+    live = [[] for _ in raters]
+    for s, row in enumerate(design.tolist()):
+        for r in row:
+            live[r].append(samples[s].id)
+    validity = _validity_papers(request, raters, staff, live, pool, calibration, rng)
+    anchor_school = {a.id: a.sample.school_id for a in anchors}
+    anchor_sample = {a.id: a.sample_id for a in anchors}
+    queues = []
+    for r in range(len(raters)):
+        own_calibration = [a for a in calibration if anchor_school[a] not in staff[r]]
+        order = assignment.queue_order(
+            [(sample_id, None) for sample_id in live[r]],
+            [(anchor_sample[a], a) for a in validity[r]],
+            [(anchor_sample[a], a) for a in own_calibration], rng)
+        queues.append([PlannedItem(item.item_id[0], item.item_id[1], item.kind)
+                       for item in order])
+    return RoundPlan(report=report, rater_schools=primary, queues=queues,
+                     calibration=tuple(calibration))
+
+
+def _named_schools(message: str, samples) -> str:
+    """The engine names a school by the id it was given; the coach knows it by its name."""
+    for sample in samples:
+        message = message.replace(f"school {sample.school_id} ", f"{sample.school.name} ")
+    return message
+
+
+def _keep_off_own_schools(design: np.ndarray, sample_schools: list[int], staff: list[set[int]],
+                          raters, rng: np.random.Generator) -> bool:
+    """Swap raters between slots until nobody has work of any school they work at (the engine
+    knows only one school per rater). Loads stay the same. Returns whether anything moved."""
+    n_samples, n = design.shape
+
+    def fits(rater: int, sample: int) -> bool:
+        return sample_schools[sample] not in staff[rater] and rater not in design[sample]
+
+    moved = False
+    for s in range(n_samples):
+        for k in range(n):
+            u = int(design[s, k])
+            if sample_schools[s] not in staff[u]:
+                continue
+            for s2 in rng.permutation(n_samples).tolist():
+                swap = next((k2 for k2 in range(n) if s2 != s
+                             and fits(int(design[s2, k2]), s) and fits(u, s2)), None)
+                if swap is not None:
+                    design[s, k], design[s2, swap] = design[s2, swap], u
+                    moved = True
+                    break
+            else:
+                raise ScoringError(f"{raters[u].display_name} works at more than one school of "
+                                   f"this round, and no exchange keeps them off their own "
+                                   f"schools' work. Leave them out of the pool.")
+    return moved
+
+
+def _validity_papers(request: RoundRequest, raters, staff, live, pool, calibration, rng
+                     ) -> list[list[int]]:
+    if request.validity_rate <= 0:
+        return [[] for _ in raters]
+    if not pool and calibration:
+        raise ScoringError(f"All {len(calibration)} anchor papers of this rubric version are in "
+                           f"the calibration set, so none is left to seed as a validity paper. "
+                           f"Choose a smaller calibration set or set the validity rate to 0.")
+    try:
+        planned = assignment.plan_validity_papers([len(q) for q in live], request.validity_rate,
+                                                  [a.id for a in pool], rng)
+    except AssignmentError as error:
+        raise ScoringError(str(error)) from error
+    practised = queries.practised_anchor_ids([r.id for r in raters])
+    school = {a.id: a.sample.school_id for a in pool}
+    papers = []
+    for r, chosen in enumerate(planned):
+        allowed = [a.id for a in pool
+                   if school[a.id] not in staff[r] and a.id not in practised[raters[r].id]]
+        keep = [a for a in chosen if a in allowed]
+        spare = [a for a in rng.permutation(allowed).tolist() if a not in keep]
+        papers.append(keep + spare[:len(chosen) - len(keep)])
+    return papers
+
+
+def open_round(district, actor, request: RoundRequest) -> ScoringRound:
+    """Plan and store a round in one go: its pool, every rater's queue, and the audit event.
+    Freezes the rubric version, since scores will be given against its descriptors."""
+    name = _check_request(district, request)
+    if queries.round_name_taken(district.id, name):
+        raise ScoringError(f"{district.name} already has a round called “{name}”.")
+    plan = plan_round(district, request)
+    version = request.version
+    rubric_services.freeze_version(version, reason=f"scoring round {name}")
+    scoring_round = ScoringRound(
+        district_id=district.id, rubric_version_id=version.id, name=name,
+        status=RoundStatus.OPEN, ratings_per_sample=request.ratings_per_sample,
+        validity_rate=float(request.validity_rate), calibration_size=request.calibration_size,
+        seed=int(request.seed), design=plan.summary(), opened_by_id=actor.id)
+    db.session.add(scoring_round)
+    db.session.flush()
+    raters = sorted(request.raters, key=lambda u: u.id)
+    for rater, school_id, queue in zip(raters, plan.rater_schools, plan.queues, strict=True):
+        db.session.add(RoundRater(round_id=scoring_round.id, user_id=rater.id,
+                                  school_id=school_id))
+        db.session.add_all([
+            QueueItem(token=secrets.token_urlsafe(16), round_id=scoring_round.id,
+                      rater_id=rater.id, sample_id=item.sample_id, anchor_id=item.anchor_id,
+                      kind=item.kind, position=position)
+            for position, item in enumerate(queue, start=1)])
+    audit.record("scoring_round_opened", actor=actor, obj=scoring_round, name=name,
+                 rubric_version_id=version.id, samples=len(request.samples),
+                 raters=len(raters), ratings_per_sample=request.ratings_per_sample,
+                 validity_rate=request.validity_rate, calibration_size=request.calibration_size,
+                 design=plan.summary())
+    db.session.flush()
+    return scoring_round
+
+
+def close_round(scoring_round: ScoringRound, actor) -> None:
+    """Close an open round: queues empty, unsubmitted items stay unscored."""
+    if not scoring_round.is_open:
+        raise ScoringStateError(f"“{scoring_round.name}” is already closed.")
+    totals = queries.round_totals(scoring_round)
+    scoring_round.status = RoundStatus.CLOSED
+    scoring_round.closed_at = utcnow()
+    scoring_round.closed_by_id = actor.id
+    audit.record("scoring_round_closed", actor=actor, obj=scoring_round, name=scoring_round.name,
+                 assigned=totals["assigned"], done=totals["done"])
+    db.session.flush()
+
+
+# --- scoring a queue item ------------------------------------------------------------------------
+
+def _clean(value: str | None, limit: int) -> str | None:
+    return (value or "").strip()[:limit] or None
+
+
+def _check_scores(version: RubricVersion, scores: dict[int, int], comments: dict[int, str],
+                  *, complete: bool) -> None:
+    known = {c.id for c in version.criteria}
+    if set(scores) - known or set(comments) - known:
+        raise ScoringError("Some scores are for criteria of another rubric version.")
+    for criterion in version.criteria:
+        score = scores.get(criterion.id)
+        if score is None:
+            if complete:
+                raise ScoringError(f"Choose a level for “{criterion.name}”.")
+            if _clean(comments.get(criterion.id), COMMENT_LIMIT):
+                raise ScoringError(f"Choose a level for “{criterion.name}” to keep its comment.")
+        elif score not in {level.score for level in criterion.levels}:
+            raise ScoringError(f"{score} is not a level of “{criterion.name}”.")
+
+
+def _check_open(item: QueueItem) -> None:
+    if not item.round.is_open:
+        raise ScoringStateError(f"“{item.round.name}” is closed; its scores can no longer "
+                                f"change.")
+
+
+def _rating(item: QueueItem, criterion_id: int, score: int, comment: str | None, **extra
+            ) -> Rating:
+    return Rating(rater_id=item.rater_id, sample_id=item.sample_id, criterion_id=criterion_id,
+                  rubric_version_id=item.round.rubric_version_id, score=score,
+                  kind=RatingKind.BLIND, context_type="round", context_id=item.round_id,
+                  queue_item_id=item.id, comment=comment, **extra)
+
+
+def save_draft(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str]) -> None:
+    """Keep the levels chosen so far (any number of criteria) with their comments."""
+    _check_open(item)
+    version = item.round.rubric_version
+    _check_scores(version, scores, comments, complete=False)
+    # Claims the item row too, so a draft and a submit of the same item cannot interleave.
+    claimed = db.session.execute(
+        update(QueueItem).where(QueueItem.id == item.id, QueueItem.submitted_at.is_(None))
+        .values(draft_saved_at=utcnow())).rowcount
+    if claimed != 1:
+        raise ScoringStateError(f"You have already submitted your scores for "
+                                f"{item.sample.code}.")
+    current = queries.current_ratings(item)
+    for criterion_id, score in scores.items():
+        comment = _clean(comments.get(criterion_id), COMMENT_LIMIT)
+        draft = current.get(criterion_id)
+        if draft is None:
+            db.session.add(_rating(item, criterion_id, score, comment))
+        else:
+            draft.score, draft.comment = score, comment
+    db.session.flush()
+
+
+def matches(item: QueueItem, scores: dict[int, int], comments: dict[int, str]) -> bool:
+    """Whether the item's current ratings are exactly these scores and comments."""
+    current = queries.current_ratings(item)
+    return set(current) == set(scores) and all(
+        current[c].score == scores[c]
+        and (current[c].comment or None) == _clean(comments.get(c), COMMENT_LIMIT)
+        for c in scores)
+
+
+def submit_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str]
+                ) -> bool:
+    """Submit a score for every criterion. Returns True when this call submitted them, False
+    when the very same scores were already submitted (a double click or a retry: same result).
+    Different scores for a submitted item raise ScoringStateError: that is a revision."""
+    _check_open(item)
+    version = item.round.rubric_version
+    _check_scores(version, scores, comments, complete=True)
+    now = utcnow()
+    claimed = 0
+    if item.submitted_at is None:
+        # Compare-and-set: of two simultaneous submits exactly one finds the item unsubmitted.
+        claimed = db.session.execute(
+            update(QueueItem).where(QueueItem.id == item.id, QueueItem.submitted_at.is_(None))
+            .values(submitted_at=now)).rowcount
+    if claimed != 1:
+        db.session.refresh(item)
+        if item.submitted_at is not None and matches(item, scores, comments):
+            return False
+        raise ScoringStateError(
+            f"You have already submitted your scores for {item.sample.code}. To change one, "
+            f"choose “Change my scores” and say why.")
+    current = queries.current_ratings(item)
+    for criterion in version.criteria:
+        score = scores[criterion.id]
+        comment = _clean(comments.get(criterion.id), COMMENT_LIMIT)
+        draft = current.get(criterion.id)
+        if draft is None:
+            db.session.add(_rating(item, criterion.id, score, comment, submitted_at=now))
+        else:
+            draft.score, draft.comment, draft.submitted_at = score, comment, now
+    audit.record("blind_scores_submitted", actor=rater, obj=item, round_id=item.round_id,
+                 code=item.sample.code)
+    db.session.flush()
+    return True
+
+
+def revise_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str],
+                reason: str | None) -> int:
+    """Change submitted scores: each changed criterion gets a new current rating pointing at
+    the one it replaces, with the reason; the old one is kept, no longer current. Returns the
+    number of criteria changed (0 when nothing differs)."""
+    _check_open(item)
+    if item.submitted_at is None:
+        raise ScoringStateError(f"Submit your scores for {item.sample.code} first; until then "
+                                f"you can change them freely.")
+    reason = _clean(reason, REASON_LIMIT)
+    if not reason:
+        raise ScoringError("Say why you are changing a submitted score; it is kept with the "
+                           "change.")
+    version = item.round.rubric_version
+    _check_scores(version, scores, comments, complete=True)
+    current = queries.current_ratings(item)
+    changes = {}
+    for criterion in version.criteria:
+        old = current[criterion.id]
+        score, comment = scores[criterion.id], _clean(comments.get(criterion.id), COMMENT_LIMIT)
+        if old.score != score or (old.comment or None) != comment:
+            old.is_current = False
+            changes[criterion.id] = (old, score, comment)
+    if not changes:
+        return 0
+    db.session.flush()  # the old rows stop being current before their successors arrive
+    now = utcnow()
+    for criterion_id, (old, score, comment) in changes.items():
+        db.session.add(_rating(item, criterion_id, score, comment, submitted_at=now,
+                               revision_of_id=old.id, reason=reason))
+    audit.record("blind_scores_revised", actor=rater, obj=item, round_id=item.round_id,
+                 code=item.sample.code, reason=reason,
+                 changes={str(c): [old.score, score] for c, (old, score, _) in changes.items()})
+    db.session.flush()
+    return len(changes)
+
+
+# --- practice ----------------------------------------------------------------------------------
+
+def submit_practice(anchor: Anchor, user, scores: dict[int, int], comments: dict[int, str],
+                    nonce: str) -> tuple[PracticeAttempt, bool]:
+    """Record a practice attempt on an anchor paper: PRACTICE ratings and the agreement with
+    the agreed scores. Returns (attempt, created); the same form sent twice (same nonce)
+    returns the first attempt. Practice is private, so nothing goes to the audit log."""
+    nonce = (nonce or "").strip()
+    if not 16 <= len(nonce) <= 64:
+        raise ScoringError("The practice form is incomplete. Reload the page and try again.")
+    existing = queries.attempt_by_nonce(nonce)
+    if existing is not None:
+        if existing.user_id != user.id or existing.anchor_id != anchor.id:
+            raise ScoringError("The practice form is out of date. Reload the page and try again.")
+        return existing, False
+    version = anchor.rubric_version
+    _check_scores(version, scores, comments, complete=True)
+    agreed = {s.criterion_id: s.score for s in anchor.scores}
+    attempt = PracticeAttempt(
+        user_id=user.id, anchor_id=anchor.id, nonce=nonce, n_criteria=len(version.criteria),
+        n_exact=sum(scores[c.id] == agreed.get(c.id) for c in version.criteria),
+        n_adjacent=sum(c.id in agreed and abs(scores[c.id] - agreed[c.id]) <= 1
+                       for c in version.criteria))
+    db.session.add(attempt)
+    db.session.flush()
+    now = attempt.submitted_at
+    db.session.add_all([
+        Rating(rater_id=user.id, sample_id=anchor.sample_id, criterion_id=c.id,
+               rubric_version_id=version.id, score=scores[c.id], kind=RatingKind.PRACTICE,
+               context_type="practice", context_id=attempt.id,
+               comment=_clean(comments.get(c.id), COMMENT_LIMIT), submitted_at=now)
+        for c in version.criteria])
+    db.session.flush()
+    return attempt, True
+
+
+def set_practice_visibility(district, actor, visible: bool) -> bool:
+    """Let coaches see (or stop them seeing) the practice history of the teachers in their
+    scope. Returns whether the setting changed; a change is audit-logged."""
+    settings = db.session.get(ScoringSettings, district.id)
+    if settings is None:
+        settings = ScoringSettings(district_id=district.id, practice_visible_to_coaches=False)
+        db.session.add(settings)
+    if settings.practice_visible_to_coaches == bool(visible):
+        return False
+    settings.practice_visible_to_coaches = bool(visible)
+    settings.updated_at = utcnow()
+    settings.updated_by_id = actor.id
+    audit.record("practice_privacy_changed", actor=actor, object_type="District",
+                 object_id=district.id, practice_visible_to_coaches=bool(visible))
+    db.session.flush()
+    return True
+
