@@ -12,8 +12,11 @@ from moderation.accounts.views import bp as accounts_bp
 from moderation.core import errors, security, storage
 from moderation.core.config import load_config
 from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from moderation.samples import permissions as sample_permissions
 from moderation.samples import queries as sample_queries
 from moderation.samples.views import bp as samples_bp
+from moderation.scoring import queries as scoring_queries
+from moderation.scoring.views import bp as scoring_bp
 from rubrics import queries as rubric_queries
 from rubrics.cli import rubrics_cli
 from rubrics.views import bp as rubrics_bp
@@ -40,6 +43,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(rubrics_bp)
     app.register_blueprint(samples_bp)
+    app.register_blueprint(scoring_bp)
+    if scoring_queries.can_view_work not in sample_permissions.WORK_VIEWERS:
+        sample_permissions.WORK_VIEWERS.append(scoring_queries.can_view_work)
     if sample_queries.rating_count_for_version not in rubric_queries.SCORE_COUNTERS:
         rubric_queries.SCORE_COUNTERS.append(sample_queries.rating_count_for_version)
     app.cli.add_command(seed_demo_command)
