@@ -17,6 +17,7 @@ from moderation.accounts import services as account_services
 from moderation.accounts.models import District, Membership, Role, School, User
 from moderation.core.extensions import db
 from moderation.samples.seed import seed_demo_samples
+from moderation.scoring.seed import seed_demo_scoring
 from rubrics.seed import seed_demo_rubrics
 
 DEMO_FILE = Path(__file__).with_name("demo_district.json")
@@ -81,7 +82,8 @@ def seed_accounts(spec: dict) -> District:
 
 
 # Each step takes the demo spec and the district; later features append theirs.
-SEED_STEPS: list[Callable[[dict, District], None]] = [seed_demo_rubrics, seed_demo_samples]
+SEED_STEPS: list[Callable[[dict, District], None]] = [seed_demo_rubrics, seed_demo_samples,
+                                                     seed_demo_scoring]
 
 
 def seed_demo() -> District:
