@@ -20,7 +20,8 @@ from moderation.accounts.models import District, Role, School  # noqa: E402
 from moderation.core.extensions import db  # noqa: E402
 
 # Each domain keeps its factory fixtures in tests/fixtures/<domain>.py; list them here.
-pytest_plugins: list[str] = ["tests.fixtures.samples", "tests.fixtures.rubrics"]
+pytest_plugins: list[str] = ["tests.fixtures.samples", "tests.fixtures.rubrics",
+                             "tests.fixtures.scoring"]
 
 PASSWORD = "correct-horse-battery"
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"'

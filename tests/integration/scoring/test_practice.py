@@ -1,0 +1,167 @@
+"""Practice on anchor papers: immediate feedback, private history, and never a paper that is
+hiding in one of the teacher's open rounds."""
+
+import re
+
+import pytest
+
+from moderation.core.audit import AuditEvent
+from moderation.core.extensions import db
+from moderation.scoring.assignment import ItemKind
+from moderation.scoring.models import PracticeAttempt, Rating, RatingKind, ScoringSettings
+from tests.conftest import csrf_token_from
+from tests.fixtures.scoring import score_form
+
+
+@pytest.fixture
+def practice_world(scoring_world, scoring_db):
+    world = scoring_world(n_schools=3, teachers_per_school=2, samples_per_school=2, anchors=4)
+    return world, world.all_teachers[0], scoring_db.criteria(world.version)
+
+
+def paper_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'href="/scoring/practice/papers/(\d+)"', html)]
+
+
+def practise(hx, anchor_id: int, criteria, scores, nonce: str = "a" * 32):
+    return hx.post(f"/scoring/practice/papers/{anchor_id}",
+                   score_form(criteria, scores, {0: "Felt like a 3"}, nonce=nonce),
+                   target="practice-panel")
+
+
+def test_practice_shows_the_agreed_scores_and_rationale_after_submitting(
+        client, auth, hx, app, practice_world):
+    world, teacher, criteria = practice_world
+    anchor = world.anchors[0]
+    auth.login(teacher)
+    listing = client.get("/scoring/practice").text
+    assert paper_ids(listing) == [a.id for a in world.anchors]
+    page = client.get(f"/scoring/practice/papers/{anchor.id}").text
+    assert "Score this paper" in page and "Shows Criterion 1 clearly." not in page
+    assert "WS-" not in page  # a code seen in practice would mark the paper in a queue
+
+    feedback = practise(hx, anchor.id, criteria, [3, 1])  # agreed: 3 for every criterion
+    assert feedback.status_code == 200
+    assert "How your scores compare" in feedback.text
+    assert "<strong>1 of 2</strong> exactly as agreed" in feedback.text
+    assert "<strong>1 of 2</strong> within one level" in feedback.text
+    assert "Shows Criterion 1 clearly." in feedback.text and "Exact" in feedback.text
+    assert "2 levels lower" in feedback.text
+    assert "Your comment: Felt like a 3" in feedback.text
+
+    again = practise(hx, anchor.id, criteria, [3, 1])  # the same form sent twice
+    assert again.status_code == 200
+    with app.app_context():
+        attempt = db.session.execute(db.select(PracticeAttempt)).scalar_one()
+        assert (attempt.n_exact, attempt.n_adjacent, attempt.n_criteria) == (1, 1, 2)
+        ratings = db.session.execute(db.select(Rating)).scalars().all()
+        assert [(r.kind, r.context_type, r.context_id, r.score) for r in ratings] == [
+            (RatingKind.PRACTICE, "practice", attempt.id, 3),
+            (RatingKind.PRACTICE, "practice", attempt.id, 1)]
+        assert not db.session.execute(db.select(AuditEvent).where(
+            AuditEvent.action.like("practice%"))).first()  # private: not in the admin's log
+
+    history = client.get("/scoring/practice").text
+    assert "1 / 2" in history and f"/scoring/practice/attempts/{attempt.id}" in history
+    assert client.get(f"/scoring/practice/attempts/{attempt.id}").status_code == 200
+
+
+def test_an_incomplete_practice_comes_back_with_a_message(auth, hx, practice_world):
+    world, teacher, criteria = practice_world
+    auth.login(teacher)
+    response = practise(hx, world.anchors[0].id, criteria, [2])
+    assert response.status_code == 422
+    assert f"Choose a level for “{criteria[1].name}”." in response.text
+
+
+def test_papers_in_an_open_round_are_withheld_until_it_closes(client, auth, hx, practice_world,
+                                                              open_round, scoring_db):
+    world, teacher, criteria = practice_world
+    scoring_round = open_round(world, n=2, validity_rate=0.3, calibration_size=1)
+    used = {i.anchor_id for i in scoring_db.items(scoring_round.id) if i.anchor_id}
+    assert used
+    auth.login(teacher)
+    offered = paper_ids(client.get("/scoring/practice").text)
+    assert offered and not set(offered) & used
+    withheld = next(iter(used))
+    assert client.get(f"/scoring/practice/papers/{withheld}").status_code == 404
+    assert practise(hx, withheld, criteria, [3, 3]).status_code == 404
+    auth.logout()
+
+    auth.login(world.coach)
+    hx.post(f"/scoring/rounds/{scoring_round.id}/close", {"confirmed": "y"})
+    auth.logout()
+    auth.login(teacher)
+    assert set(paper_ids(client.get("/scoring/practice").text)) == {a.id for a in world.anchors}
+
+
+def test_validity_papers_avoid_anchors_the_rater_has_practised(
+        auth, hx, practice_world, open_round, scoring_db):
+    world, teacher, criteria = practice_world
+    auth.login(teacher)
+    for n, anchor in enumerate(world.anchors):
+        practise(hx, anchor.id, criteria, [3, 3], nonce=f"{n}" * 32)
+    scoring_round = open_round(world, n=2, validity_rate=0.4, calibration_size=0)
+    items = scoring_db.items(scoring_round.id)
+    assert not [i for i in items if i.rater_id == teacher.id and i.kind == ItemKind.VALIDITY]
+    assert [i for i in items if i.kind == ItemKind.VALIDITY]  # others still get them
+
+
+def test_practice_is_private_unless_the_district_shares_it_with_coaches(
+        client, auth, hx, app, practice_world, create_coach, create_district_admin):
+    world, teacher, criteria = practice_world
+    auth.login(teacher)
+    practise(hx, world.anchors[0].id, criteria, [3, 3])
+    with app.app_context():
+        attempt_id = db.session.execute(db.select(PracticeAttempt.id)).scalar_one()
+    auth.logout()
+
+    colleague = world.all_teachers[1]
+    school_coach = create_coach(school=world.school_of(teacher))
+    for viewer in (colleague, school_coach, world.coach, world.admin):
+        auth.login(viewer)
+        assert client.get(f"/scoring/practice/attempts/{attempt_id}").status_code in (403, 404)
+        assert client.get(f"/scoring/practice/teachers/{teacher.id}").status_code in (403, 404)
+        auth.logout()
+    auth.login(school_coach)
+    rounds_page = client.get("/scoring/rounds").text
+    assert "Practice history is private" in rounds_page
+    assert f"/scoring/practice/teachers/{teacher.id}" not in rounds_page
+    auth.logout()
+
+    outsider = create_district_admin()
+    auth.login(outsider)
+    token = csrf_token_from(client.get("/district").text)
+    refused = client.post(f"/scoring/districts/{world.district.id}/practice-privacy",
+                          data={"visible": "y", "csrf_token": token})
+    assert refused.status_code == 403
+    auth.logout()
+
+    auth.login(world.admin)
+    district_page = client.get("/district").text
+    assert "Practice privacy" in district_page
+    assert 'id="visible" name="visible" type="checkbox" value="y">' in district_page
+    saved = hx.post(f"/scoring/districts/{world.district.id}/practice-privacy",
+                    {"visible": "y"}, target=f"practice-privacy-{world.district.id}")
+    assert saved.status_code == 200 and "coaches may now see" in saved.text
+    assert "checked" in saved.text
+    with app.app_context():
+        assert db.session.get(ScoringSettings, world.district.id).practice_visible_to_coaches
+        event = db.session.execute(db.select(AuditEvent).where(
+            AuditEvent.action == "practice_privacy_changed")).scalar_one()
+        assert event.details == {"practice_visible_to_coaches": True}
+        assert event.actor_id == world.admin.id
+    auth.logout()
+
+    auth.login(school_coach)
+    rounds_page = client.get("/scoring/rounds").text
+    assert f"/scoring/practice/teachers/{teacher.id}" in rounds_page
+    history = client.get(f"/scoring/practice/teachers/{teacher.id}")
+    assert history.status_code == 200 and f"Practice of {teacher.display_name}" in history.text
+    assert client.get(f"/scoring/practice/attempts/{attempt_id}").status_code == 200
+    auth.logout()
+    auth.login(colleague)  # still not other teachers, nor the district admin
+    assert client.get(f"/scoring/practice/attempts/{attempt_id}").status_code == 404
+    auth.logout()
+    auth.login(world.admin)
+    assert client.get(f"/scoring/practice/attempts/{attempt_id}").status_code == 403
