@@ -252,3 +252,38 @@ def test_pool_leaves_out_those_who_oversee_the_district(app, client, auth, scori
     page = client.get("/scoring/rounds/new")
     assert f"{teacher.display_name}: oversees the district&#39;s samples" in page.text
     assert f'name="rater_ids" value="{teacher.id}"' not in page.text
+
+
+def test_round_ratings_feed_the_statistics(app, scoring_world, open_round, scoring_db):
+    """Blind scores, local scores and the anchors' agreed scores make one valid ratings table,
+    from which each rater's accuracy on the anchor papers follows."""
+    import pandas as pd
+
+    from moderation.scoring import queries
+    from moderation.scoring.models import QueueItem
+    from moderation.statistics.reliability import anchor_agreement
+    from moderation.statistics.table import latest_blind, validate_ratings
+
+    world = scoring_world(n_schools=3, teachers_per_school=2, samples_per_school=2, anchors=3)
+    scoring_round = open_round(world, n=2, validity_rate=0.3, calibration_size=1)
+    criteria = scoring_db.criteria(world.version)
+    with app.app_context():
+        sample = db.session.get(WorkSample, world.samples[0].id)
+        from moderation.samples import services as sample_services
+
+        sample_services.record_local_scores(sample, db.session.get(User, sample.uploaded_by_id),
+                                            {c.id: 4 for c in criteria})
+        for item in db.session.execute(db.select(QueueItem)).scalars():
+            services.submit_item(item, db.session.get(User, item.rater_id),
+                                 {c.id: 3 for c in criteria}, {})
+        db.session.commit()
+        rows = queries.round_ratings_table(db.session.get(ScoringRound, scoring_round.id))
+
+    table = validate_ratings(pd.DataFrame(rows))
+    assert set(table["kind"]) == {"blind", "local", "reference"}
+    n_items = len(scoring_db.items(scoring_round.id))
+    assert (table["kind"] == "blind").sum() == n_items * len(criteria)
+    accuracy = anchor_agreement(table, latest_blind(table))
+    anchored = {str(i.rater_id) for i in scoring_db.items(scoring_round.id) if i.anchor_id}
+    assert set(accuracy.index) == anchored
+    assert (accuracy["anchor_exact_agreement"] == 1.0).all()  # everyone gave the agreed 3
