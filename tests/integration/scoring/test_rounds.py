@@ -287,3 +287,18 @@ def test_round_ratings_feed_the_statistics(app, scoring_world, open_round, scori
     anchored = {str(i.rater_id) for i in scoring_db.items(scoring_round.id) if i.anchor_id}
     assert set(accuracy.index) == anchored
     assert (accuracy["anchor_exact_agreement"] == 1.0).all()  # everyone gave the agreed 3
+
+
+def test_choosing_another_rubric_version_refreshes_the_form(client, auth, hx, app,
+                                                            scoring_world,
+                                                            create_rubric_version_for_samples):
+    world = scoring_world(n_schools=2, teachers_per_school=1, samples_per_school=1, anchors=0)
+    other = create_rubric_version_for_samples(world.district.id)
+    auth.login(world.coach)
+    page = client.get("/scoring/rounds/new").text
+    assert all(s.code in page for s in world.samples)  # the version with work ready
+    fragment = hx.get(f"/scoring/rounds/new?district_id={world.district.id}"
+                      f"&rubric_version_id={other.id}", target="round-form")
+    assert fragment.status_code == 200 and fragment.text.startswith('<form id="round-form"')
+    assert "0 ready samples" in fragment.text and "No ready samples" in fragment.text
+    assert not any(s.code in fragment.text for s in world.samples)
