@@ -363,6 +363,8 @@ def save_draft(item: QueueItem, rater, scores: dict[int, int], comments: dict[in
     _check_open(item)
     version = item.round.rubric_version
     _check_scores(version, scores, comments, complete=False)
+    if not scores:
+        raise ScoringError("Choose a level for at least one criterion, then save the draft.")
     # Claims the item row too, so a draft and a submit of the same item cannot interleave.
     claimed = db.session.execute(
         update(QueueItem).where(QueueItem.id == item.id, QueueItem.submitted_at.is_(None))

@@ -52,6 +52,8 @@ def test_draft_keeps_partial_scores_and_submit_moves_on(client, auth, hx, queue,
     auth.login(teacher)
     first = items[0]
 
+    empty = hx.post(f"/scoring/items/{first.token}/draft", {}, target="queue-item")
+    assert empty.status_code == 422 and "Choose a level for at least one criterion" in empty.text
     draft = hx.post(f"/scoring/items/{first.token}/draft", score_form(criteria, [3]),
                     target="queue-item")
     assert draft.status_code == 200 and "Draft saved" in draft.text
