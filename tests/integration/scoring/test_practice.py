@@ -165,3 +165,21 @@ def test_practice_is_private_unless_the_district_shares_it_with_coaches(
     auth.logout()
     auth.login(world.admin)
     assert client.get(f"/scoring/practice/attempts/{attempt_id}").status_code == 403
+
+
+@pytest.mark.parametrize("kind", ["pdf", "png"])
+def test_practice_shows_scanned_work_by_its_practice_address_only(
+        client, auth, create_sample, create_anchor, create_school, create_teacher, kind):
+    school = create_school()
+    sample = create_sample(school=school, kind=kind, ready=True)
+    anchor = create_anchor(sample)
+    auth.login(create_teacher(school=create_school(district=school.district_id)))
+
+    page = client.get(f"/scoring/practice/papers/{anchor.id}").text
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert images and all(src.startswith(f"/scoring/practice/papers/{anchor.id}/")
+                          for src in images)
+    assert sample.code not in page
+    with client.get(images[0]) as image:
+        assert image.status_code == 200
+        assert image.data.startswith(b"\x89PNG")
