@@ -44,10 +44,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(rubrics_bp)
     app.register_blueprint(samples_bp)
     app.register_blueprint(scoring_bp)
-    if scoring_queries.can_view_work not in sample_permissions.WORK_VIEWERS:
-        sample_permissions.WORK_VIEWERS.append(scoring_queries.can_view_work)
-    if sample_queries.rating_count_for_version not in rubric_queries.SCORE_COUNTERS:
-        rubric_queries.SCORE_COUNTERS.append(sample_queries.rating_count_for_version)
+    sample_permissions.register_work_viewer(scoring_queries.can_view_work)
+    rubric_queries.register_score_counter(sample_queries.rating_count_for_version)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rubrics_cli)
 

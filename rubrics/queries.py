@@ -17,6 +17,12 @@ VIEWER_ROLES = (Role.TEACHER, Role.COACH, Role.DISTRICT_ADMIN)
 SCORE_COUNTERS: list[Callable[[int], int]] = []
 
 
+def register_score_counter(counter: Callable[[int], int]) -> None:
+    """Add `counter` to SCORE_COUNTERS once, however many apps create_app() builds."""
+    if counter not in SCORE_COUNTERS:
+        SCORE_COUNTERS.append(counter)
+
+
 def rubrics_for_district(district_id: int) -> list[Rubric]:
     """The district's rubrics by title, with their versions loaded."""
     return list(db.session.execute(

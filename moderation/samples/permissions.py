@@ -21,6 +21,12 @@ from moderation.accounts.models import Role
 WORK_VIEWERS: list[Callable[..., bool]] = []
 
 
+def register_work_viewer(check: Callable[..., bool]) -> None:
+    """Add `check` to WORK_VIEWERS once, however many apps create_app() builds."""
+    if check not in WORK_VIEWERS:
+        WORK_VIEWERS.append(check)
+
+
 def staff_school_ids(user) -> set[int]:
     """Schools where the user is staff: a teacher there or a coach scoped to that school."""
     return {m.school_id for m in user.memberships
