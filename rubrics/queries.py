@@ -70,6 +70,25 @@ def score_count(version: RubricVersion) -> int | None:
     return sum(counter(version.id) for counter in SCORE_COUNTERS)
 
 
+def score_problem(version: RubricVersion, scores: dict[int, int], *, complete: bool = True
+                  ) -> str | None:
+    """Why `scores` (criterion id -> score) do not fit this version's levels, or None if they do.
+
+    With complete=False criteria may be left unscored (a draft). The message is for the user;
+    every package that records scores against a version checks them here.
+    """
+    if set(scores) - {c.id for c in version.criteria}:
+        return "Some scores are for criteria of another rubric version."
+    for criterion in version.criteria:
+        score = scores.get(criterion.id)
+        if score is None:
+            if complete:
+                return f"Choose a level for “{criterion.name}”."
+        elif score not in {level.score for level in criterion.levels}:
+            return f"{score} is not a level of “{criterion.name}”."
+    return None
+
+
 def version_problems(version: RubricVersion) -> list[str]:
     """What stops this version from being used for scoring, in plain words (empty when ready)."""
     if not version.criteria:

@@ -113,15 +113,8 @@ def confirm_redaction(sample: WorkSample, user) -> None:
 
 def _check_scores(version: RubricVersion, scores: dict[int, int]) -> None:
     """Every criterion of the version has a score that is one of its levels."""
-    for criterion in version.criteria:
-        score = scores.get(criterion.id)
-        if score is None:
-            raise SampleError(f"Choose a level for “{criterion.name}”.")
-        if score not in {level.score for level in criterion.levels}:
-            raise SampleError(f"{score} is not a level of “{criterion.name}”.")
-    unknown = set(scores) - {c.id for c in version.criteria}
-    if unknown:
-        raise SampleError("Some scores are for criteria of another rubric version.")
+    if problem := rubric_queries.score_problem(version, scores):
+        raise SampleError(problem)
 
 
 def record_local_scores(sample: WorkSample, teacher, scores: dict[int, int]) -> int:

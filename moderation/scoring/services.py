@@ -330,18 +330,13 @@ def _clean(value: str | None, limit: int) -> str | None:
 
 def _check_scores(version: RubricVersion, scores: dict[int, int], comments: dict[int, str],
                   *, complete: bool) -> None:
-    known = {c.id for c in version.criteria}
-    if set(scores) - known or set(comments) - known:
+    if set(comments) - {c.id for c in version.criteria}:
         raise ScoringError("Some scores are for criteria of another rubric version.")
+    if problem := rubric_queries.score_problem(version, scores, complete=complete):
+        raise ScoringError(problem)
     for criterion in version.criteria:
-        score = scores.get(criterion.id)
-        if score is None:
-            if complete:
-                raise ScoringError(f"Choose a level for “{criterion.name}”.")
-            if _clean(comments.get(criterion.id), COMMENT_LIMIT):
-                raise ScoringError(f"Choose a level for “{criterion.name}” to keep its comment.")
-        elif score not in {level.score for level in criterion.levels}:
-            raise ScoringError(f"{score} is not a level of “{criterion.name}”.")
+        if criterion.id not in scores and _clean(comments.get(criterion.id), COMMENT_LIMIT):
+            raise ScoringError(f"Choose a level for “{criterion.name}” to keep its comment.")
 
 
 def _check_open(item: QueueItem) -> None:
