@@ -199,11 +199,25 @@ def _pixels_only(image: Image.Image, *, keep_alpha: bool) -> Image.Image:
 
 # --- PDFs --------------------------------------------------------------------------------------
 
-_ROOT_KEYS_TO_DROP = ("/Metadata", "/OpenAction", "/AA", "/PieceInfo", "/SpiderInfo",
-                      "/Threads", "/URI")
-_PAGE_KEYS_TO_DROP = ("/Metadata", "/PieceInfo", "/AA", "/Thumb")
+_ROOT_KEYS_TO_DROP = ("/Metadata", "/OpenAction", "/PieceInfo", "/SpiderInfo", "/Threads",
+                      "/URI", "/NeedsRendering")
+_PAGE_KEYS_TO_DROP = ("/Metadata", "/PieceInfo", "/Thumb")
 _NAME_TREES_TO_DROP = ("/JavaScript", "/EmbeddedFiles")
 _ANNOTATION_KEYS_TO_DROP = ("/T", "/Contents", "/RC", "/M", "/NM", "/Popup")
+# Attached files and comment pop-ups carry content we do not show; the multimedia annotations
+# exist to play or run something.
+_ANNOTATION_TYPES_TO_DROP = frozenset(pikepdf.Name(n) for n in (
+    "/FileAttachment", "/Popup", "/Screen", "/RichMedia", "/Movie", "/Sound", "/3D"))
+# Additional actions (triggers on pages, annotations, fields and the document) and XFA forms
+# (which carry their own scripts) go wherever they are.
+_ACTIVE_KEYS = ("/AA", "/XFA")
+# Every action type of ISO 32000-2 (12.6.4). Only GoTo to one of the file's own pages is kept:
+# the rest run scripts, submit or import data, open files or web pages, or play media.
+_ACTION_TYPES = frozenset(pikepdf.Name(n) for n in (
+    "/GoTo", "/GoToR", "/GoToE", "/GoToDp", "/Launch", "/Thread", "/URI", "/Sound", "/Movie",
+    "/Hide", "/Named", "/SubmitForm", "/ResetForm", "/ImportData", "/SetOCGState",
+    "/Rendition", "/Trans", "/GoTo3DView", "/JavaScript", "/RichMediaExecute"))
+_ACTION_KEYS = ("/A", "/OpenAction")
 
 
 def _clean_pdf(data: bytes) -> CleanFile:
@@ -265,13 +279,100 @@ def _strip_pdf(pdf: pikepdf.Pdf) -> None:
             continue
         kept = pikepdf.Array()
         for annotation in page.obj.Annots:
-            if annotation.get("/Subtype") in (pikepdf.Name.FileAttachment, pikepdf.Name.Popup):
-                continue  # attached files and comment pop-ups carry content we do not show
+            if annotation.get("/Subtype") in _ANNOTATION_TYPES_TO_DROP:
+                continue
             for key in _ANNOTATION_KEYS_TO_DROP:
                 if key in annotation:
                     del annotation[key]
             kept.append(annotation)
         page.obj.Annots = kept
+    _remove_actions(pdf)
+
+
+def _remove_actions(pdf: pikepdf.Pdf) -> None:
+    """Every action but a GoTo to one of the file's pages, and every trigger, removed.
+
+    Actions hide in many places (links, form fields and their /Kids, outline items, name trees,
+    /Next chains), so rather than visit the places readers look, this walks every object in the
+    file, indirect ones and the dictionaries nested inside them: a reference to an action is
+    deleted from whatever holds it, and an indirect action object is emptied besides.
+    """
+    is_goto_to_page = _goto_checker(pdf)
+    seen: set[tuple[int, int]] = set()
+    stack: list[pikepdf.Object] = [pdf.trailer, *pdf.objects]
+    while stack:
+        obj = stack.pop()
+        if not isinstance(obj, pikepdf.Array | pikepdf.Dictionary | pikepdf.Stream):
+            continue  # names, numbers and strings hold nothing
+        if obj.is_indirect:
+            if obj.objgen in seen:
+                continue
+            seen.add(obj.objgen)
+        if isinstance(obj, pikepdf.Array):
+            for index in reversed(range(len(obj))):
+                if _is_action(obj[index]) and not is_goto_to_page(obj[index]):
+                    del obj[index]
+                else:
+                    stack.append(obj[index])
+            continue
+        if _is_action(obj):
+            if not is_goto_to_page(obj):
+                _empty(obj)
+                continue
+            for key in set(obj.keys()) - {"/Type", "/S", "/D"}:
+                del obj[key]  # /Next chains further actions onto a GoTo
+        for key in _ACTIVE_KEYS:
+            if key in obj:
+                del obj[key]
+        for key in list(obj.keys()):
+            child = obj[key]
+            if (_is_action(child) or key in _ACTION_KEYS) and not is_goto_to_page(child):
+                del obj[key]
+            else:
+                stack.append(child)
+
+
+def _is_action(obj: pikepdf.Object) -> bool:
+    if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+        return False
+    return ("/JS" in obj or obj.get("/Type") == pikepdf.Name.Action
+            or obj.get("/S") in _ACTION_TYPES)
+
+
+def _empty(obj: pikepdf.Object) -> None:
+    for key in list(obj.keys()):
+        del obj[key]
+
+
+def _goto_checker(pdf: pikepdf.Pdf):
+    """A test for "this is a GoTo action to a page of this file" (directly or by a named
+    destination, ISO 32000-2, 12.3.2.4); a GoTo to a page number names a page of another file."""
+    pages = {page.obj.objgen for page in pdf.pages}
+    root = pdf.Root
+    dests = root.get("/Dests")
+    tree = root.Names.get("/Dests") if "/Names" in root else None
+    tree = pikepdf.NameTree(tree) if isinstance(tree, pikepdf.Dictionary) else None
+
+    def named(name: pikepdf.Object) -> pikepdf.Object | None:
+        if isinstance(name, pikepdf.Name) and isinstance(dests, pikepdf.Dictionary):
+            return dests.get(name)
+        if isinstance(name, pikepdf.String) and tree is not None:
+            return tree.get(bytes(name).decode("latin-1"))
+        return None
+
+    def to_page(dest: pikepdf.Object | None) -> bool:
+        if isinstance(dest, pikepdf.Name | pikepdf.String):
+            dest = named(dest)
+        if isinstance(dest, pikepdf.Dictionary):
+            dest = dest.get("/D")
+        return (isinstance(dest, pikepdf.Array) and len(dest) > 0
+                and isinstance(dest[0], pikepdf.Dictionary) and dest[0].objgen in pages)
+
+    def check(obj: pikepdf.Object) -> bool:
+        return (isinstance(obj, pikepdf.Dictionary) and obj.get("/S") == pikepdf.Name.GoTo
+                and "/JS" not in obj and to_page(obj.get("/D")))
+
+    return check
 
 
 # APP0 (JFIF) and APP14 (Adobe: colour transform) describe the pixels; every other APPn
