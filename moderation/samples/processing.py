@@ -12,6 +12,7 @@ No Flask and no database here: bytes in, bytes out.
 """
 
 import io
+import math
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -26,6 +27,11 @@ MAX_PDF_PAGES = 40
 MAX_IMAGE_PIXELS = 50_000_000
 # Rendered pages are this wide at most (about 150 dpi on a letter or A4 page).
 PAGE_RENDER_WIDTH = 1275
+# Rendered pages are judged by their pixels, not their area: at a fixed width a thin page
+# scales up (a 3-pt-wide page 425 times). 10 megapixels is a page about six times as long as it
+# is wide; a Letter or A4 page is 2.1-2.3 megapixels.
+MAX_PAGE_PIXELS = 10_000_000
+MAX_DOCUMENT_PIXELS = 120_000_000
 ACCEPTED = "PDF, PNG, JPEG or plain-text (.txt)"
 
 # pdfium is not thread-safe; gunicorn runs threaded workers.
@@ -400,16 +406,21 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
 
 
 def render_pdf_pages(data: bytes, width: int = PAGE_RENDER_WIDTH) -> list[RenderedPage]:
-    """Each page as a PNG `width` pixels wide (no forms or scripts are run)."""
+    """Each page as a PNG `width` pixels wide (no forms or scripts are run).
+
+    Every page's rendered size is checked against the pixel budgets before any is rendered.
+    """
     pages = []
     with _PDFIUM_LOCK:
         document = pdfium.PdfDocument(data)
         try:
-            for index in range(len(document)):
+            # pdfium's sizes are the ones it renders: CropBox within MediaBox, /Rotate applied.
+            sizes = [document.get_page_size(index) for index in range(len(document))]
+            _check_pixel_budget(sizes, width)
+            for index, (page_width, _) in enumerate(sizes):
                 page = document[index]
                 try:
-                    scale = width / max(page.get_width(), 1)
-                    image = page.render(scale=scale).to_pil()
+                    image = page.render(scale=width / max(page_width, 1)).to_pil()
                 finally:
                     page.close()
                 out = io.BytesIO()
@@ -418,3 +429,20 @@ def render_pdf_pages(data: bytes, width: int = PAGE_RENDER_WIDTH) -> list[Render
         finally:
             document.close()
     return pages
+
+
+def _check_pixel_budget(sizes: list[tuple[float, float]], width: int) -> None:
+    total = 0
+    for number, (page_width, page_height) in enumerate(sizes, start=1):
+        pixels = width * math.ceil(page_height * width / max(page_width, 1))
+        if pixels > MAX_PAGE_PIXELS:
+            raise SampleFileError(
+                f"Page {number} of this PDF is {page_width:,.0f} x {page_height:,.0f} points, "
+                f"far longer than it is wide, and too large to display. Pages up to about "
+                f"{MAX_PAGE_PIXELS // (width * width)} times as long as they are wide can be "
+                f"shown. Print or export the work to PDF on Letter or A4 paper and upload that.")
+        total += pixels
+    if total > MAX_DOCUMENT_PIXELS:
+        raise SampleFileError(
+            "This PDF's pages are too large to display all together. Upload the pages that "
+            "matter, or print or export the work to PDF on Letter or A4 paper and upload that.")
