@@ -20,6 +20,7 @@ it finds, each naming where it is ("Criterion 2 (“Evidence”), level 3: ...")
 """
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,9 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_CRITERIA = 30
 MAX_LEVELS = 10
 MIN_SCORE, MAX_SCORE = 0, 100
+# JSON escapes can spell characters no database column stores: NUL (PostgreSQL text refuses
+# it) and lone UTF-16 surrogates (not encodable as UTF-8, RFC 8259 section 8.2).
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def _length(column) -> int:
@@ -133,6 +137,10 @@ class _Reader:
             self.problem(where, f"“{key}” must be text, not {_kind(value)}.")
             return None
         value = value.strip()
+        if _NOT_TEXT.search(value):
+            self.problem(where, f"“{key}” holds a character that is not text (a NUL or a "
+                                "lone surrogate escape such as \\ud800); remove it.")
+            return None
         if len(value) > max_length:
             self.problem(where, f"“{key}” is {len(value)} characters long; the limit is "
                                 f"{max_length}.")
@@ -149,6 +157,10 @@ class _Reader:
             self.problem(where, "“standard_codes” must be a list of codes such as "
                                 "[\"W.9-10.1\", \"W.9-10.1a\"].")
             return ()
+        if any(_NOT_TEXT.search(v) for v in value):
+            self.problem(where, "“standard_codes” holds a character that is not text (a NUL "
+                                "or a lone surrogate escape); remove it.")
+            return ()
         codes = tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
         limit = _length(Criterion.__table__.c.standard_codes)
         if len(", ".join(codes)) > limit:
@@ -164,6 +176,8 @@ def _kind(value: Any) -> str:
 
 def _criterion_where(index: int, raw: Any) -> str:
     name = raw.get("name") if isinstance(raw, dict) else None
+    # The name goes into a message that is printed and rendered: no unprintable characters.
+    name = _NOT_TEXT.sub("\ufffd", name) if isinstance(name, str) else name
     named = f" (“{name.strip()[:60]}”)" if isinstance(name, str) and name.strip() else ""
     return f"Criterion {index}{named}"
 
@@ -231,6 +245,21 @@ def _criterion(reader: _Reader, raw: Any, index: int) -> CriterionDoc | None:
                         levels=tuple(sorted(levels, key=lambda lv: lv.score)))
 
 
+class _NumberTooLong(ValueError):
+    def __init__(self, digits: int):
+        super().__init__(f"a number of {digits} digits")
+        self.digits = digits
+
+
+def _whole_number(text: str) -> int:
+    # int() refuses more than 4,300 digits with a bare ValueError (Python's integer string
+    # conversion limit); no rubric number needs more than a few.
+    digits = len(text.lstrip("-"))
+    if digits > 100:
+        raise _NumberTooLong(digits)
+    return int(text)
+
+
 def parse(raw: bytes | str) -> RubricDoc:
     """Read a rubric file; raise RubricFormatError listing every problem found."""
     if isinstance(raw, bytes):
@@ -245,7 +274,10 @@ def parse(raw: bytes | str) -> RubricDoc:
     if not raw.strip():
         raise RubricFormatError(["the file is empty."])
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_int=_whole_number)
+    except _NumberTooLong as error:
+        raise RubricFormatError([f"it holds a number of {error.digits} digits; scores are "
+                                 f"whole numbers from {MIN_SCORE} to {MAX_SCORE}."]) from None
     except json.JSONDecodeError as error:
         raise RubricFormatError([f"it is not valid JSON ({error.msg} at line {error.lineno}, "
                                  f"column {error.colno})."]) from None

@@ -143,6 +143,19 @@ MALFORMED = {
             _level(1), _level("two"), _level(3, True)]}]),
         "Criterion 1 (“Evidence”), level 2: “score” must be a whole number"),
     "another format": (_document(format="moodle-rubric"), "this is not a calibrate-rubric file"),
+    # Python refuses to read integers past 4,300 digits (CVE-2020-10735): named, not a traceback.
+    "a score of 5,000 digits": (
+        _document().replace(b'"score": 2', b'"score": ' + b"9" * 5000),
+        "it holds a number of 5000 digits"),
+    "a lone surrogate": (
+        _document().replace(b'"L2"', b'"L\\ud800"'),
+        "Criterion 1 (“Evidence”), level 2: “label” holds a character that is not text"),
+    "a NUL character": (
+        _document().replace(b'"Work at 3."', b'"Work\\u0000 at 3."'),
+        "Criterion 1 (“Evidence”), level 3: “descriptor” holds a character that is not text"),
+    "a lone surrogate in a criterion's name": (
+        _document().replace(b'"Evidence"', b'"Evid\\udfffence"'),
+        "Criterion 1 (“Evid\ufffdence”): “name” holds a character that is not text"),
 }
 
 
