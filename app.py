@@ -7,6 +7,7 @@ from flask import Flask, redirect, request, url_for
 from flask_htmx import make_response
 
 from moderation.accounts import queries as account_queries
+from moderation.accounts.cli import audit_cli
 from moderation.accounts.navigation import inject_navigation
 from moderation.accounts.views import bp as accounts_bp
 from moderation.core import errors, security, storage
@@ -48,6 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     rubric_queries.register_score_counter(sample_queries.rating_count_for_version)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rubrics_cli)
+    app.cli.add_command(audit_cli)
 
     @app.get("/healthz")
     def healthz():

@@ -16,7 +16,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None. Failed attempts are audited."""
     user = user_by_email(email)
     if user is None or not user.is_active or not user.check_password(password):
-        audit.record("login_failed", actor=user, email=email.strip().lower()[:254])
+        audit.record("login_failed", actor=user, email_digest=audit.email_digest(email))
         return None
     audit.record("login", actor=user, obj=user)
     return user
@@ -64,6 +64,7 @@ def grant_role(user: User, role: Role, district: District, school: School | None
                             school_id=school.id if school else None)
     db.session.add(membership)
     db.session.flush()
-    audit.record("role_granted", obj=user, role=role.value, district_id=district.id,
-                 school_id=school.id if school else None)
+    # The district granted, not every district the person already belongs to.
+    audit.record("role_granted", obj=user, district=district, role=role.value,
+                 district_id=district.id, school_id=school.id if school else None)
     return membership

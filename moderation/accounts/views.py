@@ -1,16 +1,32 @@
+import csv
+import io
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
-from moderation.accounts import queries, services
+from moderation.accounts import audit_text, queries, services
 from moderation.accounts.forms import ChangePasswordForm, LoginForm
 from moderation.accounts.models import Role
 from moderation.accounts.permissions import home_endpoint, role_required
 from moderation.core import audit
+from moderation.core.db import utcnow
+from moderation.core.errors import render_error
 from moderation.core.extensions import db, limiter
+from moderation.core.htmx import render
 
 bp = Blueprint("accounts", __name__)
+AUDIT_PAGE_SIZE = 50
 
 
 def _failed(response) -> bool:
@@ -102,11 +118,54 @@ def district_home():
     return render_template("accounts/district_home.html", districts=districts)
 
 
+def _audit_reading():
+    """The admin's districts as a scope (narrowed to one if asked) and the filters read."""
+    administered = {m.district_id: m.district for m in
+                    current_user.memberships_as(Role.DISTRICT_ADMIN)}
+    reading = audit_text.filters_from(request.args)
+    if reading.district_id is not None and reading.district_id not in administered:
+        reading.errors["district"] = "Choose one of your districts."
+    chosen = ([reading.district_id] if reading.district_id in administered
+              else list(administered))
+    return administered, audit.Scope.of_districts(chosen), reading
+
+
 @bp.get("/district/audit")
 @role_required(Role.DISTRICT_ADMIN)
 def audit_log():
-    events = audit.recent_events(limit=200)
-    return render_template("accounts/audit_log.html", events=events)
+    administered, scope, reading = _audit_reading()
+    results = None if reading.errors else audit.page_of_events(
+        scope, reading.filters, reading.page, size=AUDIT_PAGE_SIZE)
+    return render("accounts/audit_log.html", "accounts/_audit_results.html",
+                  status=422 if reading.errors else 200, reading=reading, results=results,
+                  rows=audit_text.rows(results.events) if results else [],
+                  query={k: v for k, v in request.args.items() if k != "page" and v},
+                  districts=sorted(administered.values(), key=lambda d: d.name),
+                  menus=audit_text.filter_menus(audit.Scope.of_districts(administered)))
+
+
+@bp.get("/district/audit/export.csv")
+@role_required(Role.DISTRICT_ADMIN)
+def export_audit_log():
+    _, scope, reading = _audit_reading()
+    if reading.errors:
+        return render_error(422, " ".join(reading.errors.values()))
+    query = audit.events_query(scope, reading.filters).execution_options(yield_per=500)
+
+    def lines():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(audit_text.CSV_HEADER)
+        for batch in db.session.execute(query).scalars().partitions():
+            writer.writerows(audit_text.csv_cells(row) for row in audit_text.rows(batch))
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+        yield out.getvalue()
+
+    filename = f"audit-log-{utcnow():%Y-%m-%d}.csv"
+    return Response(stream_with_context(lines()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.get("/welcome")

@@ -86,9 +86,20 @@ def test_audit_log_refuses_changes(app, create_teacher):
         db.session.rollback()
 
 
-def test_district_admin_reads_the_audit_log(client, auth, create_district_admin, create_teacher):
-    teacher = create_teacher(name="Audited Teacher")
+def test_district_admin_reads_the_audit_log(client, auth, create_district_admin, create_teacher,
+                                            create_school, create_district):
+    district = create_district()
+    teacher = create_teacher(school=create_school(district), name="Audited Teacher")
+    auth.for_client(client.application.test_client()).login(teacher)
+    auth.login(create_district_admin(district=district))
+    page = client.get("/district/audit").text
+    assert "Audited Teacher" in page and "Logged in" in page
+
+
+def test_district_admin_does_not_read_another_districts_log(client, auth, create_district_admin,
+                                                           create_teacher):
+    teacher = create_teacher(name="Audited Teacher")  # in a district of its own
     auth.for_client(client.application.test_client()).login(teacher)
     auth.login(create_district_admin())
     page = client.get("/district/audit").text
-    assert "Audited Teacher" in page and "login" in page
+    assert "Audited Teacher" not in page

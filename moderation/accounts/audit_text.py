@@ -1,0 +1,420 @@
+"""The audit log in words: filters from a query string, each event as a sentence, CSV rows.
+
+Events keep ids and codes (never a student's name); this module turns them into names for
+people. It reads other domains' models (rubrics, rounds) for their names only, once per kind of
+thing per batch of events, never once per row.
+"""
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from moderation.accounts.models import District, Role, School, User
+from moderation.core import audit
+from moderation.core.audit import AuditEvent, Filters, Scope
+from moderation.core.extensions import db
+from moderation.scoring.models import ScoringRound
+from rubrics.models import Criterion, Rubric, RubricVersion
+
+DATE_HINT = "Enter the date as YYYY-MM-DD, for example 2026-03-01."
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+ACTION_LABELS = {
+    "login": "Logged in", "login_failed": "Failed login", "logout": "Logged out",
+    "password_changed": "Changed password", "user_created": "Account created",
+    "role_granted": "Role granted",
+    "sample_uploaded": "Sample uploaded", "sample_redaction_confirmed": "Redaction confirmed",
+    "local_scores_recorded": "Local scores recorded", "anchor_promoted": "Anchor promoted",
+    "sample_archived": "Sample archived", "sample_deleted": "Sample deleted",
+    "sample_purged": "Sample purged",
+    "scoring_round_opened": "Round opened", "scoring_round_closed": "Round closed",
+    "blind_scores_submitted": "Blind scores submitted",
+    "blind_scores_revised": "Blind scores revised",
+    "practice_privacy_changed": "Practice privacy changed",
+    "rubric_created": "Rubric created", "rubric_details_changed": "Rubric details changed",
+    "rubric_version_created": "Rubric version created",
+    "rubric_version_frozen": "Rubric version frozen",
+    "rubric_criterion_deleted": "Criterion deleted", "rubric_level_deleted": "Level deleted",
+    "rubric_imported": "Rubric imported",
+}
+OBJECT_LABELS = {
+    "User": "People", "WorkSample": "Work samples", "Anchor": "Anchor papers",
+    "QueueItem": "Blind scoring", "ScoringRound": "Scoring rounds", "Rubric": "Rubrics",
+    "RubricVersion": "Rubric versions", "District": "District settings",
+}
+
+
+def humanize(key: str) -> str:
+    return key.replace("_", " ").strip().capitalize()
+
+
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action) or humanize(action)
+
+
+def object_label(object_type: str) -> str:
+    return OBJECT_LABELS.get(object_type) or humanize(re.sub(r"(?<!^)(?=[A-Z])", "_",
+                                                            object_type))
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+@dataclass
+class FilterInput:
+    """Filters read from a query string, with a message per field that could not be read."""
+
+    filters: Filters
+    page: int = 1
+    district_id: int | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _date(args: Mapping[str, str], name: str, errors: dict[str, str]) -> date | None:
+    text = (args.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[name] = DATE_HINT
+        return None
+
+
+def _number(args: Mapping[str, str], name: str, errors: dict[str, str], message: str
+            ) -> int | None:
+    text = (args.get(name) or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        errors[name] = message
+        return None
+    return int(text)
+
+
+def filters_from(args: Mapping[str, str]) -> FilterInput:
+    errors: dict[str, str] = {}
+    since, until = _date(args, "since", errors), _date(args, "until", errors)
+    if since and until and until < since:
+        errors["until"] = "The “to” date is before the “from” date."
+    actor_id = _number(args, "actor", errors, "Choose a person from the list.")
+    district_id = _number(args, "district", errors, "Choose a district from the list.")
+    page = (args.get("page") or "").strip()
+    filters = Filters(actor_id=actor_id, action=(args.get("action") or "").strip() or None,
+                      object_type=(args.get("object") or "").strip() or None,
+                      since=since, until=until)
+    return FilterInput(filters, int(page) if page.isdigit() and len(page) < 9 else 1,
+                       district_id, errors)
+
+
+# --- names, in batches -------------------------------------------------------------------------
+
+def _names_by_id(id_column, name_column, ids: Iterable[int]) -> dict[int, str]:
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        db.select(id_column, name_column).where(id_column.in_(ids))).all())
+
+
+# What each kind of name is, and where it is read from.
+_NAME_SOURCES = {
+    "user": ("person", User.id, User.display_name),
+    "school": ("school", School.id, School.name),
+    "district": ("district", District.id, District.name),
+    "rubric": ("rubric", Rubric.id, Rubric.title),
+    "criterion": ("criterion", Criterion.id, Criterion.name),
+    "round": ("round", ScoringRound.id, ScoringRound.name),
+    "version": ("rubric version", None, None),
+}
+
+
+class Names:
+    """Display names of everything a batch of events mentions, loaded one query per kind.
+
+    names("round", 7) is the round's name, or a phrase saying it is gone.
+    """
+
+    def __init__(self, events: Iterable[AuditEvent]):
+        wanted: dict[str, set[int]] = {kind: set() for kind in _NAME_SOURCES}
+        for e in events:
+            _collect(e, wanted)
+        self.by_kind = {kind: _names_by_id(id_column, name_column, wanted[kind])
+                        for kind, (_, id_column, name_column) in _NAME_SOURCES.items()
+                        if id_column is not None}
+        self.by_kind["version"] = _version_labels(wanted["version"])
+
+    def __call__(self, kind: str, value) -> str:
+        found = self.by_kind[kind].get(_int(value))
+        return found if found is not None else f"a {_NAME_SOURCES[kind][0]} no longer on record"
+
+
+def _version_labels(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        db.select(RubricVersion.id, Rubric.title, RubricVersion.number)
+        .join(Rubric, Rubric.id == RubricVersion.rubric_id).where(RubricVersion.id.in_(ids)))
+    return {i: f"{title} (version {number})" for i, title, number in rows}
+
+
+def _int(value) -> int | None:
+    text = str(value)
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
+_DETAIL_KINDS = {"school_id": "school", "district_id": "district",
+                 "rubric_version_id": "version", "rubric_id": "rubric", "round_id": "round"}
+_OBJECT_KINDS = {"User": "user", "District": "district", "RubricVersion": "version",
+                 "Rubric": "rubric", "ScoringRound": "round"}
+
+
+def _collect(e: AuditEvent, wanted: dict[str, set[int]]) -> None:
+    def want(kind: str, value) -> None:
+        if (number := _int(value)) is not None:
+            wanted[kind].add(number)
+
+    if e.actor_id is not None:
+        want("user", e.actor_id)
+    if e.object_type in _OBJECT_KINDS and e.object_id is not None:
+        want(_OBJECT_KINDS[e.object_type], e.object_id)
+    details = e.details or {}
+    for key, kind in _DETAIL_KINDS.items():
+        if details.get(key) is not None:
+            want(kind, details[key])
+    for key in ("scores", "changes"):
+        if isinstance(details.get(key), dict):
+            for criterion_id in details[key]:
+                want("criterion", criterion_id)
+    for link in e.districts:
+        want("district", link.district_id)
+
+
+# --- sentences ---------------------------------------------------------------------------------
+
+def _plural(n, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _size(n_bytes) -> str:
+    if not isinstance(n_bytes, int | float):
+        return "unknown size"
+    for unit in ("bytes", "KB", "MB"):
+        if n_bytes < 1024 or unit == "MB":
+            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    return ""
+
+
+def _scores(scores, names: Names) -> str:
+    if not isinstance(scores, dict) or not scores:
+        return ""
+    return "; ".join(f"{names('criterion', c)}: {s}" for c, s in scores.items())
+
+
+def _changes(changes, names: Names) -> str:
+    if not isinstance(changes, dict):
+        return ""
+    parts = []
+    for criterion_id, pair in changes.items():
+        old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else ("?", pair)
+        parts.append(f"{names('criterion', criterion_id)}: {old} → {new}")
+    return "; ".join(parts)
+
+
+def _role_granted(d, n: Names) -> str:
+    role = Role(d["role"]).label if d.get("role") in Role._value2member_map_ else "A role"
+    where = (n("school", d["school_id"]) if d.get("school_id")
+             else f"{n('district', d.get('district_id'))} (district-wide)")
+    return f"{role} at {where}."
+
+
+def _round_opened(d, n: Names) -> str:
+    rate = d.get("validity_rate")
+    validity = f"{rate:.0%} validity papers" if isinstance(rate, int | float) else ""
+    parts = [_plural(d.get("samples", 0), "sample"), _plural(d.get("raters", 0), "rater"),
+             f"{d.get('ratings_per_sample', '?')} ratings per sample", validity,
+             f"calibration set of {d.get('calibration_size', 0)}"]
+    return (f"Opened round “{d.get('name', '')}” on {n('version', d.get('rubric_version_id'))}: "
+            + ", ".join(p for p in parts if p) + ".")
+
+
+def _revised(d, n: Names) -> str:
+    text = (f"Revised blind scores for sample {d.get('code', '')} in round "
+            f"“{n('round', d.get('round_id'))}”: {_changes(d.get('changes'), n)}.")
+    return text + (f" Reason: “{d['reason']}”." if d.get("reason") else "")
+
+
+def _details_changed(d, n: Names, e: AuditEvent) -> str:
+    before = d.get("before") if isinstance(d.get("before"), dict) else {}
+    previous = "; ".join(f"{humanize(k)}: {v}" for k, v in before.items() if v)
+    return (f"Changed the details of rubric “{n('rubric', e.object_id)}”."
+            + (f" Before: {previous}." if previous else ""))
+
+
+def _login_failed(d, n: Names, e: AuditEvent) -> str:
+    digest = str(d.get("email_digest", ""))[:12]
+    who = "A wrong password for this account" if e.actor_id else \
+        "An address with no account, or a password typed as the address"
+    return f"{who}." + (f" Address hash {digest}…" if digest else "")
+
+
+Describer = Callable[..., str]
+SENTENCES: dict[str, Describer] = {
+    "login": lambda d, n: "Logged in.",
+    "logout": lambda d, n: "Logged out.",
+    "password_changed": lambda d, n: "Changed their password; other devices were logged out.",
+    "user_created": lambda d, n: f"Account created for {d.get('email', 'a new person')}.",
+    "role_granted": _role_granted,
+    "sample_uploaded": lambda d, n: (
+        f"Uploaded sample {d.get('code', '')} at {n('school', d.get('school_id'))}: "
+        f"{str(d.get('content_type', 'file')).upper()}, "
+        f"{_plural(d.get('pages') or 1, 'page')}, {_size(d.get('size'))}."),
+    "sample_redaction_confirmed": lambda d, n: (
+        f"Confirmed that sample {d.get('code', '')} shows no student's name."),
+    "local_scores_recorded": lambda d, n: (
+        f"Recorded local scores for sample {d.get('code', '')}: {_scores(d.get('scores'), n)}"
+        + (f" ({_plural(d['revised'], 'revision')})." if d.get("revised") else ".")),
+    "anchor_promoted": lambda d, n: (
+        f"Promoted sample {d.get('code', '')} to an anchor paper on "
+        f"{n('version', d.get('rubric_version_id'))}. Agreed scores: "
+        f"{_scores(d.get('scores'), n)}."),
+    "sample_archived": lambda d, n: (
+        f"Archived sample {d.get('code', '')}; kept for its "
+        f"{_plural(d.get('ratings', 0), 'rating')} and {_plural(d.get('anchors', 0), 'anchor')}."),
+    "sample_deleted": lambda d, n: (
+        f"Deleted sample {d.get('code', '')} and its {_plural(d.get('files', 0), 'file')}."),
+    "sample_purged": lambda d, n: (
+        f"Purged sample {d.get('code', '')} with {_plural(d.get('ratings', 0), 'rating')}, "
+        f"{_plural(d.get('anchors', 0), 'anchor')} and {_plural(d.get('files', 0), 'file')}."),
+    "scoring_round_opened": _round_opened,
+    "scoring_round_closed": lambda d, n: (
+        f"Closed round “{d.get('name', '')}” with {d.get('done', 0)} of "
+        f"{_plural(d.get('assigned', 0), 'paper')} scored."),
+    "blind_scores_submitted": lambda d, n: (
+        f"Submitted blind scores for sample {d.get('code', '')} in round "
+        f"“{n('round', d.get('round_id'))}”."),
+    "blind_scores_revised": _revised,
+    "practice_privacy_changed": lambda d, n: (
+        "Coaches may now see the practice history of the teachers in their scope."
+        if d.get("practice_visible_to_coaches")
+        else "Coaches can no longer see teachers' practice history."),
+    "rubric_created": lambda d, n: f"Created rubric “{d.get('title', '')}”.",
+    "rubric_version_created": lambda d, n: (
+        f"Created version {d.get('number', '?')} of “{n('rubric', d.get('rubric_id'))}”, "
+        f"copied from version {d.get('copied_from', '?')}."),
+    "rubric_version_frozen": lambda d, n: (
+        f"Froze version {d.get('number', '?')} of “{n('rubric', d.get('rubric_id'))}”"
+        + (f" ({d['reason']})." if d.get("reason") else ".")),
+    "rubric_imported": lambda d, n: (
+        f"Imported “{d.get('title', '')}” as version {d.get('number', '?')}."),
+}
+# These need the event itself (its object), not only its details.
+EVENT_SENTENCES: dict[str, Describer] = {
+    "rubric_details_changed": _details_changed,
+    "login_failed": _login_failed,
+    "rubric_criterion_deleted": lambda d, n, e: (
+        f"Deleted criterion “{d.get('name', '')}” from {n('version', e.object_id)}."),
+    "rubric_level_deleted": lambda d, n, e: (
+        f"Deleted level {d.get('score', '?')} “{d.get('label', '')}” of criterion "
+        f"“{d.get('criterion', '')}” from {n('version', e.object_id)}."),
+}
+
+
+def _listed(details: dict) -> str:
+    """Details of an action without a sentence, as "Key: value" pairs a person can read."""
+    def value(v) -> str:
+        if isinstance(v, dict):
+            return ", ".join(f"{humanize(str(k))} {value(x)}" for k, x in v.items())
+        if isinstance(v, list):
+            return ", ".join(value(x) for x in v)
+        return "yes" if v is True else "no" if v is False else str(v)
+
+    return "; ".join(f"{humanize(str(k))}: {value(v)}" for k, v in details.items())
+
+
+def sentence(e: AuditEvent, names: Names) -> str:
+    details = e.details or {}
+    try:
+        if e.action in EVENT_SENTENCES:
+            return EVENT_SENTENCES[e.action](details, names, e)
+        if e.action in SENTENCES:
+            return SENTENCES[e.action](details, names)
+    except (KeyError, TypeError, ValueError):
+        pass  # an older event shaped differently: its details as a list still say what happened
+    return _listed(details)
+
+
+def object_text(e: AuditEvent, names: Names) -> str:
+    code = (e.details or {}).get("code")
+    by_type = {
+        "User": lambda: names("user", e.object_id),
+        "WorkSample": lambda: f"Sample {code}" if code else "A work sample",
+        "Anchor": lambda: f"Anchor paper {code}" if code else "An anchor paper",
+        "QueueItem": lambda: f"Sample {code}" if code else "A blind scoring",
+        "ScoringRound": lambda: f"Round “{names('round', e.object_id)}”",
+        "Rubric": lambda: f"Rubric “{names('rubric', e.object_id)}”",
+        "RubricVersion": lambda: names("version", e.object_id),
+        "District": lambda: names("district", e.object_id),
+    }
+    if e.object_type in by_type:
+        return by_type[e.object_type]()
+    return object_label(e.object_type) if e.object_type else ""
+
+
+def actor_text(e: AuditEvent, names: Names) -> str:
+    if e.actor_id is not None:
+        return names("user", e.actor_id)
+    return "Unknown address" if e.action == "login_failed" else "The system"
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One event as people read it."""
+
+    occurred_at: str
+    who: str
+    action: str
+    action_label: str
+    object: str
+    details: str
+    districts: str
+
+
+def rows(events: Iterable[AuditEvent]) -> list[EventRow]:
+    events = list(events)
+    names = Names(events)
+    return [EventRow(e.occurred_at.strftime("%Y-%m-%d %H:%M:%S"), actor_text(e, names),
+                     e.action, action_label(e.action), object_text(e, names),
+                     sentence(e, names),
+                     ", ".join(names("district", d) for d in e.district_ids))
+            for e in events]
+
+
+def filter_menus(scope: Scope) -> dict[str, list[tuple]]:
+    """The (value, label) choices of the filter form: who and what occurs in `scope`."""
+    facets = audit.facets(scope)
+    users = _names_by_id(User.id, User.display_name, facets["actor_ids"])
+    return {
+        "actors": sorted(users.items(), key=lambda pair: pair[1].lower()),
+        "actions": sorted(((a, action_label(a)) for a in facets["actions"]),
+                          key=lambda pair: pair[1]),
+        "object_types": sorted(((t, object_label(t)) for t in facets["object_types"]),
+                               key=lambda pair: pair[1]),
+    }
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+CSV_HEADER = ["When (UTC)", "Who", "Action", "Object", "Details", "Districts"]
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula gets a leading '."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def csv_cells(row: EventRow) -> list[str]:
+    return [spreadsheet_safe(c) for c in (row.occurred_at, row.who, row.action_label,
+                                          row.object, row.details, row.districts)]
