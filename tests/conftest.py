@@ -21,7 +21,7 @@ from moderation.core.extensions import db  # noqa: E402
 
 # Each domain keeps its factory fixtures in tests/fixtures/<domain>.py; list them here.
 pytest_plugins: list[str] = ["tests.fixtures.samples", "tests.fixtures.rubrics",
-                             "tests.fixtures.scoring"]
+                             "tests.fixtures.scoring", "tests.fixtures.world"]
 
 PASSWORD = "correct-horse-battery"
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"'

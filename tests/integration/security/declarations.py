@@ -1,0 +1,153 @@
+"""Who may use each endpoint: one declaration per endpoint, for the access matrix (which checks
+every cell against it) and the fuzzer (which sends most of its requests as someone allowed).
+The people and objects are those of tests/fixtures/world.py."""
+
+from dataclasses import dataclass
+
+from tests.fixtures.world import (
+    ANONYMOUS,
+    COACH_A,
+    COACH_B,
+    DISTRICT_ADMIN,
+    DISTRICT_COACH,
+    DUAL,
+    OTHER_ADMIN,
+    OTHER_COACH,
+    OTHER_TEACHER,
+    TEACHER_A,
+    TEACHER_B,
+    USERS,
+)
+
+ANONYMOUS_HTMX = "anonymous (htmx)"
+ROLES = (ANONYMOUS, ANONYMOUS_HTMX, *USERS)
+
+DISTRICT_1 = frozenset({TEACHER_A, TEACHER_B, COACH_A, COACH_B, DISTRICT_COACH, DISTRICT_ADMIN,
+                        DUAL})
+DISTRICT_2 = frozenset({OTHER_TEACHER, OTHER_COACH, OTHER_ADMIN})
+EVERYONE = DISTRICT_1 | DISTRICT_2
+TEACHERS = frozenset({TEACHER_A, TEACHER_B, DUAL, OTHER_TEACHER})
+COACHES = frozenset({COACH_A, COACH_B, DISTRICT_COACH, DUAL, OTHER_COACH})
+ADMINS = frozenset({DISTRICT_ADMIN, OTHER_ADMIN})
+# Coaches (any, school-scoped too) and administrators of district 1: rubric editors, round runners.
+LEADS_1 = frozenset({COACH_A, COACH_B, DISTRICT_COACH, DISTRICT_ADMIN, DUAL})
+LEADS_2 = frozenset({OTHER_COACH, OTHER_ADMIN})
+OWNER_STAFF = frozenset({TEACHER_A, COACH_A, DUAL})  # teachers and coaches of school A
+OVERSIGHT = frozenset({DISTRICT_COACH, DISTRICT_ADMIN})
+ANCHOR_LEADS = frozenset({COACH_A, DISTRICT_COACH, DISTRICT_ADMIN})
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may use an endpoint. Others logged in get 403, or 404 where the app hides that the
+    object exists (`not_found`); anonymous visitors are sent to log in unless `public`."""
+
+    allowed: frozenset[str]
+    not_found: frozenset[str] = frozenset()
+    public: bool = False
+
+    def expected(self, role: str) -> str:
+        if self.public:
+            return "allowed"
+        if role in (ANONYMOUS, ANONYMOUS_HTMX):
+            return "login"
+        if role in self.allowed:
+            return "allowed"
+        return "404" if role in self.not_found else "403"
+
+
+def allow(*groups, not_found=frozenset()) -> Access:
+    return Access(frozenset().union(*groups), frozenset(not_found))
+
+
+PUBLIC = Access(EVERYONE, public=True)
+VIEW_1 = allow(DISTRICT_1, not_found=DISTRICT_2)  # district 1's rubrics, for its staff
+EDIT_1 = allow(LEADS_1, not_found=LEADS_2)  # district 2's teacher fails the role check: 403
+QUEUE_ITEM = allow({TEACHER_B}, not_found={TEACHER_A, DUAL, OTHER_TEACHER})
+PRACTICE_PAPER = allow({TEACHER_A, TEACHER_B, DUAL}, not_found={OTHER_TEACHER})
+# teacher_a's practice, visible to the coaches whose scope covers school A (the district allows
+# it); everyone else with a teacher or coach role is told it does not exist.
+PRACTICE_OF_A = allow({TEACHER_A, COACH_A, DISTRICT_COACH},
+                      not_found={TEACHER_B, COACH_B, DUAL, OTHER_TEACHER, OTHER_COACH})
+ROUND_1 = allow(LEADS_1, not_found=LEADS_2)
+RATER_VIEW = allow(OWNER_STAFF, OVERSIGHT, {TEACHER_B})  # teacher_b has the sample queued
+
+DECLARATIONS: dict[str, Access] = {
+    "static": PUBLIC,
+    "healthz": PUBLIC,
+    "accounts.login": PUBLIC,
+    "accounts.home": allow(EVERYONE),
+    "accounts.logout": allow(EVERYONE),
+    "accounts.change_password": allow(EVERYONE),
+    "accounts.no_role": allow(EVERYONE),
+    "accounts.teacher_home": allow(TEACHERS),
+    "accounts.coach_home": allow(COACHES),
+    "accounts.district_home": allow(ADMINS),
+    "accounts.audit_log": allow(ADMINS),
+
+    "rubrics.list_rubrics": allow(EVERYONE),
+    "rubrics.create_rubric": allow(COACHES, ADMINS),
+    "rubrics.import_rubric": allow(COACHES, ADMINS),
+    "rubrics.show_rubric": VIEW_1,
+    "rubrics.show_version": VIEW_1,
+    "rubrics.export_version": VIEW_1,
+    "rubrics.show_details": VIEW_1,
+    "rubrics.version_status": VIEW_1,
+    "rubrics.list_criteria": VIEW_1,
+    "rubrics.show_criterion": VIEW_1,
+    "rubrics.show_level": VIEW_1,
+    "rubrics.create_version": EDIT_1,
+    "rubrics.edit_details": EDIT_1,
+    "rubrics.update_details": EDIT_1,
+    "rubrics.add_criterion": EDIT_1,
+    "rubrics.edit_criterion": EDIT_1,
+    "rubrics.update_criterion": EDIT_1,
+    "rubrics.move_criterion": EDIT_1,
+    "rubrics.delete_criterion": EDIT_1,
+    "rubrics.add_level": EDIT_1,
+    "rubrics.edit_level": EDIT_1,
+    "rubrics.update_level": EDIT_1,
+    "rubrics.move_level": EDIT_1,
+    "rubrics.mark_proficient": EDIT_1,
+    "rubrics.delete_level": EDIT_1,
+
+    "samples.list_samples": allow(EVERYONE),
+    # Staff of some school upload; a district-wide coach has no school to upload to.
+    "samples.upload_sample": allow({TEACHER_A, TEACHER_B, COACH_A, COACH_B, DUAL,
+                                    OTHER_TEACHER}),
+    "samples.show_sample": RATER_VIEW,
+    "samples.page_image": RATER_VIEW,
+    "samples.sample_image": RATER_VIEW,
+    "samples.show_identity": allow(OWNER_STAFF),
+    "samples.download_sample": allow(OWNER_STAFF, OVERSIGHT),
+    "samples.record_local_score": allow({TEACHER_A}),
+    "samples.confirm_redaction": allow({TEACHER_A}),
+    "samples.promote_anchor": allow(ANCHOR_LEADS),
+    "samples.delete_sample": allow(OWNER_STAFF, {DISTRICT_ADMIN}),
+    "samples.purge_sample": allow({DISTRICT_ADMIN}),
+    "samples.list_anchors": allow(COACHES, ADMINS),
+    "samples.show_anchor": allow(ANCHOR_LEADS),
+
+    "scoring.show_queue": allow(TEACHERS),
+    "scoring.queue_progress": allow(TEACHERS),
+    "scoring.queue_items": allow(TEACHERS),
+    "scoring.show_item": QUEUE_ITEM,
+    "scoring.save_draft": QUEUE_ITEM,
+    "scoring.submit_item": QUEUE_ITEM,
+    "scoring.revise_item": QUEUE_ITEM,
+    "scoring.show_practice": allow(TEACHERS),
+    "scoring.practise": PRACTICE_PAPER,
+    "scoring.practice_page": PRACTICE_PAPER,
+    "scoring.practice_image": PRACTICE_PAPER,
+    "scoring.show_attempt": PRACTICE_OF_A,
+    "scoring.teacher_practice": PRACTICE_OF_A,
+    "scoring.practice_privacy": allow({DISTRICT_ADMIN}),
+    "scoring.list_rounds": allow(COACHES, ADMINS),
+    "scoring.new_round": allow(COACHES, ADMINS),
+    "scoring.preview_round": allow(COACHES, ADMINS),
+    "scoring.show_round": ROUND_1,
+    "scoring.round_progress": ROUND_1,
+    "scoring.close_round": ROUND_1,
+    # A download link works only for the user it was issued to (teacher_a here).
+    "storage.download": allow({TEACHER_A}),
+}
