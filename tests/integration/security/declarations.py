@@ -84,6 +84,7 @@ DECLARATIONS: dict[str, Access] = {
     "accounts.coach_home": allow(COACHES),
     "accounts.district_home": allow(ADMINS),
     "accounts.audit_log": allow(ADMINS),
+    "accounts.export_audit_log": allow(ADMINS),
 
     "rubrics.list_rubrics": allow(EVERYONE),
     "rubrics.create_rubric": allow(COACHES, ADMINS),

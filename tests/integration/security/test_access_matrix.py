@@ -42,10 +42,6 @@ ENDPOINTS = sorted({rule.endpoint for rule in RULES})
 CELLS = {endpoint: [(rule, method, role) for rule in RULES if rule.endpoint == endpoint
                     for method in sorted(rule.methods - {"HEAD", "OPTIONS"}) for role in ROLES]
          for endpoint in ENDPOINTS}
-# Cells that answer wrongly today because of a defect being fixed elsewhere:
-# (endpoint, method, role) -> the defect. Each runs in test_known_defects as a strict xfail, so
-# the fix makes it pass and asks for its entry to be removed.
-KNOWN_DEFECTS: dict[tuple[str, str, str], str] = {}
 
 
 def test_every_endpoint_declares_who_may_use_it():
@@ -105,17 +101,8 @@ def test_access_matrix(access_world, endpoint):
     if endpoint not in DECLARATIONS:
         pytest.fail(f"{endpoint} has no declaration (see test_every_endpoint_declares_...)")
     wrong = [problem for rule, method, role in CELLS[endpoint]
-             if (endpoint, method, role) not in KNOWN_DEFECTS
-             and (problem := check_cell(access_world, rule, method, role))]
+             if (problem := check_cell(access_world, rule, method, role))]
     assert not wrong, "\n".join(wrong)
-
-
-@pytest.mark.parametrize("endpoint,method,role", [
-    pytest.param(*cell, marks=pytest.mark.xfail(strict=True, reason=reason))
-    for cell, reason in KNOWN_DEFECTS.items()])
-def test_known_defects(access_world, endpoint, method, role):
-    rule = next(rule for rule in RULES if rule.endpoint == endpoint and method in rule.methods)
-    assert check_cell(access_world, rule, method, role) is None
 
 
 def test_the_matrix_is_not_vacuous():
