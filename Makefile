@@ -30,18 +30,26 @@ browser:
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
-migrate: install
-	APP_ENV=$${APP_ENV:-development} $(FLASK) db upgrade
+# `flask` reads .flaskenv (python-dotenv), so in this checkout every flask command, the
+# README's included, runs in development mode. An existing file is left as it is; the
+# environment still wins over it. Nothing else reads it: gunicorn, or a server without the file,
+# stays in production mode and refuses to start without a SECRET_KEY.
+.flaskenv:
+	@echo "APP_ENV=development" > $@
+	@echo "Wrote .flaskenv: flask commands in this checkout run with APP_ENV=development."
 
-seed: install
-	APP_ENV=$${APP_ENV:-development} $(FLASK) seed-demo
+migrate: install .flaskenv
+	$(FLASK) db upgrade
 
-serve:
+seed: install .flaskenv
+	$(FLASK) seed-demo
+
+serve: .flaskenv
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop). Demo logins are listed above."
-	APP_ENV=$${APP_ENV:-development} $(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) instance/moderation.sqlite3
+	rm -rf $(VENV) instance/moderation.sqlite3 .flaskenv

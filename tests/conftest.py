@@ -24,6 +24,10 @@ pytest_plugins: list[str] = ["tests.fixtures.samples", "tests.fixtures.rubrics",
                              "tests.fixtures.scoring", "tests.fixtures.world"]
 
 PASSWORD = "correct-horse-battery"
+# One pbkdf2 round instead of werkzeug's scrypt (about 135 ms per user created or logged in,
+# which was most of a typical test's setup). What is tested is that hashes are checked, not
+# their cost; tests/integration/test_password_hashing.py checks that apps keep scrypt otherwise.
+TEST_CONFIG = {"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"}
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"'
                           r'|"X-CSRFToken": "([^"]+)"')
 
@@ -80,7 +84,7 @@ def database_url(fresh_databases):
     from flask_migrate import upgrade
 
     url = fresh_databases.create()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
         db.engine.dispose()
@@ -91,7 +95,7 @@ def database_url(fresh_databases):
 def app(database_url):
     # No app context stays pushed during a test: requests must each get their own, or
     # flask.g (and with it the logged-in user) would leak from one request to the next.
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
     yield app
     with app.app_context():
         _empty_all_tables()

@@ -6,8 +6,9 @@
   district administrators of the district view samples and their provenance, and promote
   anchors; they never see the student link unless they are also staff of that school.
 - District administrators purge.
-The blind-scoring issue extends can_view_sample() for raters assigned to a sample; everything
-else here stays closed to them (school, uploader, local score, identity, original download).
+Blind scoring extends can_view_sample() (through WORK_VIEWERS) for raters assigned to a
+sample; everything else here stays closed to them (school, uploader, local score, identity,
+original download).
 """
 
 from collections.abc import Callable
@@ -49,10 +50,6 @@ def oversight_district_ids(user) -> set[int]:
 
 def _district_id(sample) -> int:
     return sample.school.district_id
-
-
-def can_upload_to(user, school) -> bool:
-    return school.id in staff_school_ids(user)
 
 
 def is_school_staff(user, sample) -> bool:
