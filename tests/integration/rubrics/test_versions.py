@@ -3,7 +3,7 @@ at it stay exactly as they were."""
 
 import pytest
 
-from moderation.core.audit import recent_events
+from moderation.core import audit
 from moderation.core.extensions import db
 from rubrics import jsonformat, services
 from rubrics.models import Criterion, Level, RubricVersion
@@ -103,5 +103,6 @@ def test_freezing_is_idempotent_and_audited(app, create_district, create_rubric)
         # (SQLite hands datetimes back without their zone; the instant is what matters.)
         assert load_version(version.id).frozen_at.replace(tzinfo=None) == first.replace(
             tzinfo=None)
-        frozen_events = [e for e in recent_events() if e.action == "rubric_version_frozen"]
+        frozen_events = [e for e in db.session.execute(audit.events_query(audit.Scope.everything())).scalars()
+                         if e.action == "rubric_version_frozen"]
         assert [e.details["reason"] for e in frozen_events] == ["first score"]
