@@ -103,6 +103,6 @@ def test_freezing_is_idempotent_and_audited(app, create_district, create_rubric)
         # (SQLite hands datetimes back without their zone; the instant is what matters.)
         assert load_version(version.id).frozen_at.replace(tzinfo=None) == first.replace(
             tzinfo=None)
-        frozen_events = [e for e in db.session.execute(audit.events_query(audit.Scope.everything())).scalars()
-                         if e.action == "rubric_version_frozen"]
+        every_event = db.session.execute(audit.events_query(audit.Scope.everything())).scalars()
+        frozen_events = [e for e in every_event if e.action == "rubric_version_frozen"]
         assert [e.details["reason"] for e in frozen_events] == ["first score"]
