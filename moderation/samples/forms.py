@@ -1,10 +1,22 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from moderation.samples.models import AnchorPool
 from moderation.samples.processing import ACCEPTED
+
+
+def _pool_field(**kwargs) -> RadioField:
+    return RadioField("What the anchor paper is for",
+                      choices=[SelectChoice(p.value, p.description) for p in AnchorPool],
+                      default=AnchorPool.CALIBRATION.value,
+                      validators=[DataRequired("Choose practice or calibration.")], **kwargs)
+
+
+class AnchorPoolForm(FlaskForm):
+    pool = _pool_field()
 
 
 class UploadForm(FlaskForm):
@@ -48,9 +60,10 @@ class CriterionScores:
     named score_<criterion id> and rationale_<criterion id>.
     """
 
-    def __init__(self, version, *, with_rationale: bool):
+    def __init__(self, version, *, with_rationale: bool, with_pool: bool = False):
         self.version = version
         self.with_rationale = with_rationale
+        self.with_pool = with_pool
 
     def form(self, current: dict[int, int] | None = None, **kwargs) -> FlaskForm:
         class ScoreForm(FlaskForm):
@@ -70,6 +83,8 @@ class CriterionScores:
                     f"Why “{criterion.name}” earns this score",
                     validators=[DataRequired(f"Write the rationale for “{criterion.name}”."),
                                 Length(max=4000)]))
+        if self.with_pool:
+            ScoreForm.pool = _pool_field()
         return ScoreForm(**kwargs)
 
     def rows(self, form) -> list[tuple]:

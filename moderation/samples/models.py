@@ -121,8 +121,33 @@ class StudentLink(db.Model):
     sample: Mapped[WorkSample] = relationship()
 
 
+class AnchorPool(StrEnum):
+    """What an anchor paper is for. Any teacher may practise any practice anchor and then knows
+    its agreed scores, so the papers that measure raters (validity papers and the common
+    calibration set of a scoring round) come from a separate pool that practice never shows."""
+
+    PRACTICE = "practice"
+    CALIBRATION = "calibration"
+
+    @property
+    def label(self) -> str:
+        return {"practice": "Practice", "calibration": "Calibration"}[self.value]
+
+    @property
+    def description(self) -> str:
+        return {"practice": "Practice: teachers score it on their own and then see the agreed "
+                            "scores. Never used in scoring rounds.",
+                "calibration": "Calibration: kept for scoring rounds, as a validity paper or in "
+                               "the common calibration set. Never shown in practice."}[self.value]
+
+
 class Anchor(db.Model):
-    """A sample promoted to show what each level looks like, with agreed scores per criterion."""
+    """A sample promoted to show what each level looks like, with agreed scores per criterion.
+
+    Anchors promoted before pools existed are calibration anchors: none of them becomes visible
+    in practice unasked, and those already practised are kept out of the practising teacher's
+    rounds by scoring.services (which skips every anchor a rater has practised).
+    """
 
     __tablename__ = "anchors"
     __table_args__ = (UniqueConstraint("sample_id", "rubric_version_id"),)
@@ -132,6 +157,9 @@ class Anchor(db.Model):
     rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"), index=True)
     promoted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pool: Mapped[AnchorPool] = mapped_column(_enum(AnchorPool), default=AnchorPool.CALIBRATION,
+                                             server_default=AnchorPool.CALIBRATION.value,
+                                             index=True)
 
     sample: Mapped[WorkSample] = relationship(back_populates="anchors")
     rubric_version = relationship("RubricVersion", viewonly=True)

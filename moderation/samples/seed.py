@@ -14,7 +14,7 @@ from moderation.accounts.models import District, School
 from moderation.core.extensions import db
 from moderation.core.storage import get_storage
 from moderation.samples import services
-from moderation.samples.models import WorkSample
+from moderation.samples.models import AnchorPool, WorkSample
 from rubrics import queries as rubric_queries
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed_data" / "samples"
@@ -56,4 +56,5 @@ def seed_demo_samples(spec: dict, district: District) -> None:
             services.promote_to_anchor(
                 sample, account_queries.user_by_email(anchor["by"]),
                 dict(zip(criteria, anchor["scores"], strict=True)),
-                dict(zip(criteria, anchor["rationales"], strict=True)))
+                dict(zip(criteria, anchor["rationales"], strict=True)),
+                AnchorPool(anchor.get("pool", AnchorPool.CALIBRATION)))

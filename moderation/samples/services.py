@@ -14,6 +14,7 @@ from moderation.core.storage import Storage, delete_after_commit, discard_on_rol
 from moderation.samples import processing, queries
 from moderation.samples.models import (
     Anchor,
+    AnchorPool,
     AnchorScore,
     SamplePage,
     SampleStatus,
@@ -150,9 +151,11 @@ def record_local_scores(sample: WorkSample, teacher, scores: dict[int, int]) -> 
 
 
 def promote_to_anchor(sample: WorkSample, user, scores: dict[int, int],
-                      rationales: dict[int, str]) -> Anchor:
+                      rationales: dict[int, str], pool: AnchorPool = AnchorPool.CALIBRATION
+                      ) -> Anchor:
     """Make a ready sample an anchor paper of its rubric version, with an agreed score and a
-    written rationale for every criterion. Freezes the version."""
+    written rationale for every criterion, in the practice or the calibration pool (models.
+    AnchorPool). Freezes the version."""
     if sample.status != SampleStatus.READY:
         raise SampleStateError(
             f"{sample.code} is {sample.status.label.lower()}. Only a sample whose uploader has "
@@ -167,6 +170,7 @@ def promote_to_anchor(sample: WorkSample, user, scores: dict[int, int],
             raise SampleError(f"Explain why “{criterion.name}” earns its score: raters learn "
                               f"from the rationale.")
     anchor = Anchor(sample_id=sample.id, rubric_version_id=version.id, promoted_by_id=user.id,
+                    pool=AnchorPool(pool),
                     scores=[AnchorScore(criterion_id=c.id, score=scores[c.id],
                                         rationale=rationales[c.id].strip())
                             for c in version.criteria])
@@ -174,9 +178,24 @@ def promote_to_anchor(sample: WorkSample, user, scores: dict[int, int],
     rubric_services.freeze_version(version, reason=f"anchor paper {sample.code}")
     db.session.flush()
     audit.record("anchor_promoted", actor=user, obj=anchor, code=sample.code,
-                 rubric_version_id=version.id,
+                 rubric_version_id=version.id, pool=anchor.pool.value,
                  scores={str(c.id): scores[c.id] for c in version.criteria})
     return anchor
+
+
+def move_anchor(anchor: Anchor, user, pool: AnchorPool) -> bool:
+    """Move an anchor paper to the other pool; returns whether it moved. Safe either way: a
+    paper moved to practice is withheld from the teachers of an open round it is seeded in until
+    that round closes, and a practised paper moved to calibration is never put in front of a
+    teacher who practised it (scoring.services)."""
+    pool = AnchorPool(pool)
+    if anchor.pool == pool:
+        return False
+    audit.record("anchor_pool_changed", actor=user, obj=anchor, code=anchor.sample.code,
+                 pool=pool.value, previous=anchor.pool.value)
+    anchor.pool = pool
+    db.session.flush()
+    return True
 
 
 def _stored_keys(sample: WorkSample) -> list[str]:

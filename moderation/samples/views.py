@@ -25,6 +25,7 @@ from moderation.core.htmx import render, wants_fragment
 from moderation.core.storage import StorageError, get_storage
 from moderation.samples import permissions, queries, services
 from moderation.samples.forms import (
+    AnchorPoolForm,
     ConfirmPurgeForm,
     ConfirmRedactionForm,
     CriterionScores,
@@ -235,12 +236,12 @@ def confirm_redaction(code: str):
 @role_required(Role.COACH, Role.DISTRICT_ADMIN)
 def promote_anchor(code: str):
     sample = _sample_or_abort(code, permissions.can_promote_anchor)
-    scoring = CriterionScores(sample.rubric_version, with_rationale=True)
+    scoring = CriterionScores(sample.rubric_version, with_rationale=True, with_pool=True)
     form = scoring.form()
     if form.validate_on_submit():
         try:
             anchor = services.promote_to_anchor(sample, current_user, scoring.scores(form),
-                                                scoring.rationales(form))
+                                                scoring.rationales(form), form.pool.data)
         except services.SampleError as error:
             form.form_errors.append(str(error))
         else:
@@ -287,11 +288,40 @@ def list_anchors():
     return render_template("samples/anchors.html", anchors=queries.anchors_for(current_user))
 
 
-@bp.get("/anchors/<int:anchor_id>")
-@role_required(Role.COACH, Role.DISTRICT_ADMIN)
-def show_anchor(anchor_id: int):
+def _anchor_or_abort(anchor_id: int) -> Anchor:
     anchor = db.get_or_404(Anchor, anchor_id)
     if not permissions.can_promote_anchor(current_user, anchor.sample):
         abort(403)
-    return render_template("samples/anchor.html", **_sample_context(
-        anchor.sample, anchor=anchor, anchor_scores={s.criterion_id: s for s in anchor.scores}))
+    return anchor
+
+
+def _anchor_context(anchor: Anchor, **extra) -> dict:
+    return _sample_context(anchor.sample, anchor=anchor,
+                           anchor_scores={s.criterion_id: s for s in anchor.scores},
+                           pool_form=extra.pop("pool_form", None)
+                           or AnchorPoolForm(formdata=None, pool=anchor.pool.value), **extra)
+
+
+@bp.get("/anchors/<int:anchor_id>")
+@role_required(Role.COACH, Role.DISTRICT_ADMIN)
+def show_anchor(anchor_id: int):
+    return render_template("samples/anchor.html", **_anchor_context(_anchor_or_abort(anchor_id)))
+
+
+@bp.post("/anchors/<int:anchor_id>/pool")
+@role_required(Role.COACH, Role.DISTRICT_ADMIN)
+def move_anchor(anchor_id: int):
+    anchor = _anchor_or_abort(anchor_id)
+    form = AnchorPoolForm()
+    if not form.validate_on_submit():
+        return render("samples/anchor.html", "samples/_anchor_pool.html", status=422,
+                      **_anchor_context(anchor, pool_form=form))
+    moved = services.move_anchor(anchor, current_user, form.pool.data)
+    db.session.commit()
+    message = (f"{anchor.sample.code} is now a {anchor.pool.label.lower()} anchor." if moved
+               else "Unchanged.")
+    if not wants_fragment():
+        flash(message, "success")
+        return redirect(url_for("samples.show_anchor", anchor_id=anchor.id))
+    return render("samples/anchor.html", "samples/_anchor_pool.html", pool_message=message,
+                  **_anchor_context(anchor))

@@ -77,10 +77,15 @@ class RoundForm(FlaskForm):
         DataRequired("Give the round a name."), Length(max=200)])
     rubric_version_id = SelectField("Rubric version", coerce=int, validators=[InputRequired(
         "Choose the rubric version to score against.")])
-    sample_ids = SelectMultipleField("Work samples", coerce=int, validators=[Optional()])
+    # Not checked against the choices: a sample that has left them since the form was shown
+    # (opened in another round) gets the service's message, which says why.
+    sample_ids = SelectMultipleField("Work samples", coerce=int, validators=[Optional()],
+                                     validate_choice=False)
     rater_school_ids = SelectMultipleField("Schools whose teachers score", coerce=int,
                                            validators=[Optional()])
-    rater_ids = SelectMultipleField("Teachers", coerce=int, validators=[Optional()])
+    # Not checked against the choices either: views keep only the eligible teachers chosen.
+    rater_ids = SelectMultipleField("Teachers", coerce=int, validators=[Optional()],
+                                    validate_choice=False)
     ratings_per_sample = IntegerField(
         "Ratings per sample", default=DEFAULT_RATINGS_PER_SAMPLE,
         validators=[InputRequired("Say how many teachers score each sample."),
@@ -102,8 +107,17 @@ class RoundForm(FlaskForm):
                                 "Use %(min)s to %(max)s papers.")],
         description="Links every teacher to every other, so schools' standards can be "
                     "compared; 5 or more is recommended.")
-    seed = IntegerField(widget=HiddenInput(), validators=[InputRequired()],
-                        default=lambda: secrets.randbelow(2**31 - 1))
+    seed = IntegerField(widget=HiddenInput(),
+                        validators=[InputRequired(services.SEED_MESSAGE),
+                                    NumberRange(0, services.MAX_SEED, services.SEED_MESSAGE)],
+                        default=lambda: secrets.randbelow(services.MAX_SEED))
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # The seed is a hidden field, so its message goes where the form's own messages show.
+        self.form_errors.extend(self.seed.errors)
+        self.seed.errors = []
+        return valid
 
 
 class CloseRoundForm(FlaskForm):

@@ -13,7 +13,8 @@ from sqlalchemy.orm import selectinload
 from moderation.accounts.models import Membership, Role, School, User
 from moderation.core.extensions import db
 from moderation.samples import permissions as sample_permissions
-from moderation.samples.models import Anchor, SampleStatus, WorkSample
+from moderation.samples.models import Anchor, AnchorPool, SampleStatus, WorkSample
+from moderation.scoring import permissions
 from moderation.scoring.models import (
     ItemKind,
     PracticeAttempt,
@@ -28,26 +29,13 @@ from moderation.scoring.models import (
 from rubrics import queries as rubric_queries
 from rubrics.models import Rubric, RubricVersion
 
-ROUND_ROLES = (Role.COACH, Role.DISTRICT_ADMIN)
-
-
 # --- who runs rounds ---------------------------------------------------------------------------
-
-def managed_district_ids(user) -> set[int]:
-    """Districts whose rounds the user creates and follows: any coach (school-scoped coaches
-    included, since a round links every school of the district) and district administrators."""
-    return {m.district_id for m in user.memberships if m.role in ROUND_ROLES}
-
-
-def can_manage_round(user, scoring_round: ScoringRound) -> bool:
-    return scoring_round.district_id in managed_district_ids(user)
-
 
 def rounds_for(user) -> list[ScoringRound]:
     """Rounds of the user's districts: open ones first, then newest first."""
     return list(db.session.execute(
         db.select(ScoringRound)
-        .where(ScoringRound.district_id.in_(managed_district_ids(user)))
+        .where(ScoringRound.district_id.in_(permissions.managed_district_ids(user)))
         .options(selectinload(ScoringRound.rubric_version).selectinload(RubricVersion.rubric))
         .order_by(case((ScoringRound.status == RoundStatus.OPEN, 0), else_=1),
                   ScoringRound.opened_at.desc(), ScoringRound.id.desc())
@@ -72,18 +60,40 @@ def round_versions(district_id: int) -> list[RubricVersion]:
     return rubric_queries.versions_for_district(district_id, ready_only=True)
 
 
+def _in_open_rounds():
+    """Ids of the samples live in an open round: each is scored in one open round at a time."""
+    return (db.select(QueueItem.sample_id).join(ScoringRound)
+            .where(ScoringRound.status == RoundStatus.OPEN, QueueItem.kind == ItemKind.LIVE))
+
+
 def round_candidate_samples(version: RubricVersion) -> list[WorkSample]:
     """Samples that can be scored blind against `version`: its ready samples (names checked,
-    not archived), anchor papers of the version left out (they have agreed scores already and
-    come in as validity or calibration papers), by school then code."""
+    not archived) that are not live in an open round already, anchor papers of the version
+    left out (they have agreed scores already and come in as validity or calibration papers),
+    by school then code."""
     anchored = db.select(Anchor.sample_id).where(Anchor.rubric_version_id == version.id)
     return list(db.session.execute(
         db.select(WorkSample).join(School, School.id == WorkSample.school_id)
         .where(WorkSample.rubric_version_id == version.id,
-               WorkSample.status == SampleStatus.READY, WorkSample.id.not_in(anchored))
+               WorkSample.status == SampleStatus.READY, WorkSample.id.not_in(anchored),
+               WorkSample.id.not_in(_in_open_rounds()))
         .options(selectinload(WorkSample.school))
         .order_by(School.name, WorkSample.code)
     ).scalars())
+
+
+def samples_by_ids(sample_ids: list[int]) -> list[WorkSample]:
+    return list(db.session.execute(
+        db.select(WorkSample).where(WorkSample.id.in_(sample_ids))
+        .options(selectinload(WorkSample.school))).scalars())
+
+
+def open_rounds_of(sample_ids: list[int]) -> dict[int, str]:
+    """For each of these samples that is live in an open round, that round's name."""
+    return dict(db.session.execute(
+        db.select(QueueItem.sample_id, ScoringRound.name).join(ScoringRound)
+        .where(ScoringRound.status == RoundStatus.OPEN, QueueItem.kind == ItemKind.LIVE,
+               QueueItem.sample_id.in_(sample_ids)).distinct()).all())
 
 
 def ready_sample_counts(version_ids: list[int]) -> dict[int, int]:
@@ -104,10 +114,10 @@ class Candidate:
     excluded: str | None = None
 
 
-def round_candidate_raters(district_id: int) -> list[Candidate]:
+def round_candidate_raters(district_id: int, opened_by=None) -> list[Candidate]:
     """Each active teacher of the district once (with their first school by name), by school
-    then name. District-wide coaches and administrators see every sample's school and scores,
-    so they cannot score blind and are marked excluded."""
+    then name; those who may not be in a pool opened by `opened_by` are marked excluded, with
+    the reason (permissions.pool_exclusion)."""
     rows = db.session.execute(
         db.select(User, School).join(Membership, Membership.user_id == User.id)
         .join(School, School.id == Membership.school_id)
@@ -120,34 +130,52 @@ def round_candidate_raters(district_id: int) -> list[Candidate]:
         if user.id in seen:
             continue
         seen.add(user.id)
-        excluded = None
-        if district_id in sample_permissions.oversight_district_ids(user):
-            excluded = "oversees the district's samples, so cannot score blind"
-        candidates.append(Candidate(user, school, excluded))
+        candidates.append(Candidate(user, school,
+                                    permissions.pool_exclusion(user, district_id, opened_by)))
     return candidates
 
 
-def version_anchors(version: RubricVersion) -> list[Anchor]:
-    """Anchor papers of the version whose sample is still in use, oldest first."""
+def calibration_anchors(version: RubricVersion) -> list[Anchor]:
+    """Anchor papers of the version kept for rounds (the calibration pool), whose sample is
+    still in use, oldest first."""
     return list(db.session.execute(
         db.select(Anchor).join(WorkSample, WorkSample.id == Anchor.sample_id)
-        .where(Anchor.rubric_version_id == version.id,
+        .where(Anchor.rubric_version_id == version.id, Anchor.pool == AnchorPool.CALIBRATION,
                WorkSample.status != SampleStatus.ARCHIVED)
         .options(selectinload(Anchor.sample))
         .order_by(Anchor.id)
     ).scalars())
 
 
-def practised_anchor_ids(user_ids: list[int]) -> dict[int, set[int]]:
-    """For each user, the anchors they have practised on (and so know the agreed scores of)."""
+def met_sample_ids(user_ids: list[int]) -> dict[int, set[int]]:
+    """For each user, the work they have met: every sample in their queues of open rounds, and
+    the sample of every anchor paper they have practised on (so they know its agreed scores).
+    A round gives nobody this work again."""
     result: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
     if not user_ids:
         return result
-    for user_id, anchor_id in db.session.execute(
-            db.select(PracticeAttempt.user_id, PracticeAttempt.anchor_id).distinct()
-            .where(PracticeAttempt.user_id.in_(user_ids))):
-        result[user_id].add(anchor_id)
+    queued = (db.select(QueueItem.rater_id, QueueItem.sample_id).join(ScoringRound)
+              .where(QueueItem.rater_id.in_(user_ids), ScoringRound.status == RoundStatus.OPEN))
+    practised = (db.select(PracticeAttempt.user_id, Anchor.sample_id)
+                 .join(Anchor, Anchor.id == PracticeAttempt.anchor_id)
+                 .where(PracticeAttempt.user_id.in_(user_ids)))
+    for query in (queued, practised):
+        for user_id, sample_id in db.session.execute(query.distinct()):
+            result[user_id].add(sample_id)
     return result
+
+
+def unmet_anchors(anchors: list[Anchor], met: dict[int, set[int]]) -> list[Anchor]:
+    """The anchors none of these users has met (met_sample_ids): those a common calibration
+    set can be drawn from."""
+    seen = set().union(*met.values()) if met else set()
+    return [a for a in anchors if a.sample_id not in seen]
+
+
+def unmet_calibration_count(version: RubricVersion, user_ids: list[int]) -> int:
+    """How many calibration anchors of the version none of these users has met: the most a
+    common calibration set of a round with them as its pool can have."""
+    return len(unmet_anchors(calibration_anchors(version), met_sample_ids(user_ids)))
 
 
 # --- a round's page ------------------------------------------------------------------------------
@@ -328,10 +356,6 @@ def revision_count(item: QueueItem) -> int:
 
 # --- practice ------------------------------------------------------------------------------------
 
-def teacher_district_ids(user) -> set[int]:
-    return {m.district_id for m in user.memberships if m.role == Role.TEACHER}
-
-
 def withheld_anchor_ids(user) -> set[int]:
     """Anchors seeded as validity or calibration papers in any open round the user is a rater
     in, whoever's queue they are in: practice would show their agreed scores."""
@@ -344,15 +368,17 @@ def withheld_anchor_ids(user) -> set[int]:
 
 
 def practice_anchors_for(user) -> list[Anchor]:
-    """Anchor papers the teacher may practise on: those of their districts' rubric versions
-    whose sample is still in use, less withheld_anchor_ids(), by rubric then oldest first."""
+    """Anchor papers the teacher may practise on: the practice pool of their districts' rubric
+    versions, samples still in use, less withheld_anchor_ids() (a paper moved to practice while
+    an open round of theirs has it), by rubric then oldest first. Calibration anchors never
+    appear: any teacher may practise any practice anchor, so those are no secret."""
     withheld = withheld_anchor_ids(user)
     anchors = db.session.execute(
         db.select(Anchor).join(WorkSample, WorkSample.id == Anchor.sample_id)
         .join(RubricVersion, RubricVersion.id == Anchor.rubric_version_id)
         .join(Rubric, Rubric.id == RubricVersion.rubric_id)
-        .where(Rubric.district_id.in_(teacher_district_ids(user)),
-               WorkSample.status != SampleStatus.ARCHIVED)
+        .where(Rubric.district_id.in_(permissions.teacher_district_ids(user)),
+               Anchor.pool == AnchorPool.PRACTICE, WorkSample.status != SampleStatus.ARCHIVED)
         .options(selectinload(Anchor.sample),
                  selectinload(Anchor.rubric_version).selectinload(RubricVersion.rubric))
         .order_by(Rubric.title, RubricVersion.number, Anchor.id)
@@ -361,7 +387,8 @@ def practice_anchors_for(user) -> list[Anchor]:
 
 
 def can_practise(user, anchor: Anchor) -> bool:
-    return (anchor.rubric_version.rubric.district_id in teacher_district_ids(user)
+    return (anchor.pool == AnchorPool.PRACTICE
+            and anchor.rubric_version.rubric.district_id in permissions.teacher_district_ids(user)
             and anchor.sample.status != SampleStatus.ARCHIVED
             and anchor.id not in withheld_anchor_ids(user))
 
@@ -401,7 +428,7 @@ def scoring_settings(district_id: int) -> ScoringSettings:
 def practice_shared_with_coaches(teacher) -> bool:
     """Whether any district the teacher teaches in lets coaches see practice."""
     return any(scoring_settings(d).practice_visible_to_coaches
-               for d in teacher_district_ids(teacher))
+               for d in permissions.teacher_district_ids(teacher))
 
 
 def coached_school_ids(coach) -> tuple[set[int], set[int]]:

@@ -8,7 +8,8 @@ truth (rater severities with school effects and drift, sample measures, criterio
 thresholds) sets the probability of each level, and its local rows give the class teachers'
 own scores, inflated in one school. So the reports have leniency, drift and a local-versus-blind
 gap to find. The work itself is short typed opinion pieces (seed_data/scoring/), stronger for
-samples the model made stronger; twelve of them are anchor papers with agreed scores.
+samples the model made stronger; twelve of them are anchor papers with agreed scores, eight
+kept for calibration (the rounds' validity papers and common sets) and four for practice.
 
 - "Autumn moderation: opinion writing": 48 samples, 3 ratings each, validity papers at 10 %, a
   common calibration set of 5; every item scored; closed.
@@ -32,6 +33,7 @@ from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.core.storage import get_storage
 from moderation.samples import services as sample_services
+from moderation.samples.models import AnchorPool
 from moderation.scoring import queries, services
 from moderation.scoring.models import (
     ItemKind,
@@ -49,6 +51,7 @@ OPEN_ROUND = "Winter moderation: opinion writing"
 DEMO_TEACHER = "amara.okafor@riverbend.example"
 SEED = 2026
 N_COMPLETED, N_OPEN, N_ANCHORS = 48, 24, 12
+N_PRACTICE_ANCHORS = 4  # the last ones made; the others are calibration anchors
 COMPLETED_DAYS_AGO, COMPLETED_LENGTH_DAYS, OPEN_DAYS_AGO = 70, 45, 6
 
 COMMENTS = {
@@ -147,9 +150,11 @@ class _Demo:
                                   float(self.truth.sample_measure[label]))
             agreed = reference[reference["sample"] == label].sort_values("criterion")
             scores = {c.id: int(s) for c, s in zip(self.criteria, agreed["score"], strict=True)}
+            pool = (AnchorPool.PRACTICE if k >= N_ANCHORS - N_PRACTICE_ANCHORS
+                    else AnchorPool.CALIBRATION)
             anchor = sample_services.promote_to_anchor(
                 sample, self.coach, scores,
-                {c.id: _rationale(c, scores[c.id]) for c in self.criteria})
+                {c.id: _rationale(c, scores[c.id]) for c in self.criteria}, pool)
             self.labels[("anchor", anchor.id)] = label
 
     # --- the rounds ---------------------------------------------------------------------------
@@ -175,7 +180,7 @@ class _Demo:
 
     def open_round(self) -> None:
         # Anchor papers of the autumn round are reused: their labels are known by anchor id.
-        for anchor in queries.version_anchors(self.version):
+        for anchor in queries.calibration_anchors(self.version):
             self.labels.setdefault(("anchor", anchor.id), None)
         samples = self._live_samples(range(N_COMPLETED, N_COMPLETED + N_OPEN))
         scoring_round = self._open(OPEN_ROUND, samples, calibration=3, seed=SEED + 1)

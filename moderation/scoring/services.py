@@ -5,14 +5,22 @@ teacher in the pool and one QueueItem per (rater, sample), live, validity or cal
 position the engine shuffled it to. Scores are Ratings: drafts (submitted_at empty) until the
 rater submits; a submitted score changes only by a new revision with a reason, audit-logged.
 
-Rules beyond the engine's, and why:
+Rules beyond the engine's, and why (who may be a rater, and who sees sample lists, is
+permissions.py):
+- A sample is live in one open round at a time, and anchor papers are never live work: a
+  teacher would otherwise meet the same work twice and count twice in the statistics.
+- Validity papers and the common calibration set come only from the calibration pool of
+  anchors (samples.models.AnchorPool), never the practice pool, and never give a rater work they
+  have met: a sample in their queues of open rounds, or an anchor paper they have practised on
+  (met_sample_ids; anchors practised before pools existed included). The common set is drawn
+  from the anchors no teacher of the pool has met, so it stays common.
 - A teacher at several schools (or a teacher who coaches another school) is kept off the work
   of every school they work at: the engine knows one school per rater, so after it runs, any
   slot that breaks this is swapped with another slot (loads unchanged).
 - Validity papers avoid, per rater, anchors from the rater's own schools (their own school's
-  work can never be live in their queue, so it would give the paper away) and anchors the rater
-  has practised on (they know its agreed score). The common calibration set is common, except
-  that a rater skips its papers from their own schools, for the same reason.
+  work can never be live in their queue, so it would give the paper away). The common
+  calibration set is common, except that a rater skips its papers from their own schools, for
+  the same reason.
 """
 
 import secrets
@@ -27,7 +35,7 @@ from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.samples import permissions as sample_permissions
 from moderation.samples.models import Anchor, SampleStatus
-from moderation.scoring import assignment, queries
+from moderation.scoring import assignment, permissions, queries
 from moderation.scoring.assignment import AssignmentError, DesignReport, ItemKind
 from moderation.scoring.models import (
     PracticeAttempt,
@@ -46,8 +54,20 @@ from rubrics.models import RubricVersion
 MAX_RATINGS_PER_SAMPLE = 10
 MAX_VALIDITY_RATE = 0.5
 MAX_CALIBRATION_SIZE = 20
+# METHODS.md, "School standards": schools compare through a common set of at least 5 anchors.
+SCHOOL_COMPARISON_ANCHORS = 5
 COMMENT_LIMIT = 2000
+# The seed column is a 32-bit integer and numpy's generators take no negative seed.
+MAX_SEED = 2**31 - 1
 REASON_LIMIT = 1000
+
+
+SEED_MESSAGE = (f"The design's random seed must be a whole number from 0 to {MAX_SEED}. Reload "
+                "the New round page to get a fresh one.")
+
+
+SAVED_ELSEWHERE = ("Your scores for this sample were saved from another window at the same "
+                   "moment. Reload the page to see what was kept.")
 
 
 class ScoringError(ValueError):
@@ -56,6 +76,10 @@ class ScoringError(ValueError):
 
 class ScoringStateError(ScoringError):
     """The round or item is not in a state that allows this (the view answers 409)."""
+
+
+class ScoringConflict(ScoringStateError):
+    """Another request changed the same scores at the same moment, and won."""
 
 
 # --- planning and opening a round ----------------------------------------------------------------
@@ -111,7 +135,7 @@ def _plain(value):
     return value
 
 
-def _check_request(district, request: RoundRequest) -> str:
+def _check_request(district, request: RoundRequest, actor) -> str:
     name = (request.name or "").strip()
     if not name:
         raise ScoringError("Give the round a name, e.g. “Opinion writing, spring term”.")
@@ -122,22 +146,12 @@ def _check_request(district, request: RoundRequest) -> str:
         raise ScoringError("That rubric belongs to another district.")
     if problems := rubric_queries.version_problems(version):
         raise ScoringError(f"{version.label} is not ready for scoring: {problems[0]}")
-    if not request.samples:
-        raise ScoringError("Choose at least one work sample to score.")
-    for sample in request.samples:
-        if sample.rubric_version_id != version.id or sample.school.district_id != district.id:
-            raise ScoringError(f"{sample.code} is not a sample of {version.label}.")
-        if sample.status != SampleStatus.READY:
-            raise ScoringError(f"{sample.code} is {sample.status.label.lower()}, so it cannot be "
-                               f"scored blind.")
+    _check_samples(district, version, request.samples)
     if not request.raters:
         raise ScoringError("Choose the teachers who will score.")
     for rater in request.raters:
-        if district.id in sample_permissions.oversight_district_ids(rater):
-            raise ScoringError(f"{rater.display_name} oversees the district's samples and so "
-                               f"cannot score blind; leave them out of the pool.")
-        if not _staff_schools(rater, district):
-            raise ScoringError(f"{rater.display_name} does not teach in {district.name}.")
+        if reason := permissions.pool_exclusion(rater, district.id, actor):
+            raise ScoringError(f"{rater.display_name} {reason}; leave them out of the pool.")
     n = request.ratings_per_sample
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_RATINGS_PER_SAMPLE:
         raise ScoringError(f"Ratings per sample must be a whole number from 1 to "
@@ -147,7 +161,30 @@ def _check_request(district, request: RoundRequest) -> str:
                            f"{MAX_VALIDITY_RATE:.0%} of a queue.")
     if not 0 <= request.calibration_size <= MAX_CALIBRATION_SIZE:
         raise ScoringError(f"The calibration set can have 0 to {MAX_CALIBRATION_SIZE} papers.")
+    seed = request.seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ScoringError(SEED_MESSAGE)
     return name
+
+
+def _check_samples(district, version: RubricVersion, samples) -> None:
+    if not samples:
+        raise ScoringError("Choose at least one work sample to score.")
+    in_rounds = queries.open_rounds_of([s.id for s in samples])
+    for sample in samples:
+        if sample.rubric_version_id != version.id or sample.school.district_id != district.id:
+            raise ScoringError(f"{sample.code} is not a sample of {version.label}.")
+        if sample.status != SampleStatus.READY:
+            raise ScoringError(f"{sample.code} is {sample.status.label.lower()}, so it cannot be "
+                               f"scored blind.")
+        if any(anchor.rubric_version_id == version.id for anchor in sample.anchors):
+            raise ScoringError(f"{sample.code} is an anchor paper of {version.label}; anchors "
+                               f"come into rounds as validity or calibration papers, never as "
+                               f"live work.")
+        if sample.id in in_rounds:
+            raise ScoringError(f"{sample.code} is already being scored in “{in_rounds[sample.id]}”"
+                               f"; a sample is in one open round at a time. Leave it out, or "
+                               f"close that round first.")
 
 
 def _staff_schools(user, district) -> set[int]:
@@ -162,13 +199,14 @@ def _primary_school(user, staff: set[int]) -> int:
     return teaching[0] if teaching else min(staff)
 
 
-def plan_round(district, request: RoundRequest) -> RoundPlan:
+def plan_round(district, request: RoundRequest, actor=None) -> RoundPlan:
     """The design a round would get: assignment, calibration set, validity papers, queue order.
 
     Deterministic for a given request and seed, so the preview a coach sees is the design that
-    opening the round stores. Raises ScoringError with a message for the coach.
+    opening the round stores. `actor` is who would open it (kept out of its pool). Raises
+    ScoringError with a message for the coach.
     """
-    _check_request(district, request)
+    _check_request(district, request, actor)
     rng = np.random.default_rng(request.seed)
     samples = sorted(request.samples, key=lambda s: s.id)
     raters = sorted(request.raters, key=lambda u: u.id)
@@ -187,18 +225,15 @@ def plan_round(district, request: RoundRequest) -> RoundPlan:
             np.column_stack([np.repeat(np.arange(len(samples)), design.shape[1]),
                              design.ravel()]), sample_schools, primary)
 
-    anchors = queries.version_anchors(request.version)
-    try:
-        calibration = assignment.common_calibration_set([a.id for a in anchors],
-                                                        request.calibration_size, rng)
-    except AssignmentError as error:
-        raise ScoringError(str(error)) from error
+    anchors = queries.calibration_anchors(request.version)
+    met = queries.met_sample_ids([r.id for r in raters])
+    calibration = _calibration_set(request, anchors, met, rng)
     pool = [a for a in anchors if a.id not in calibration]
     live = [[] for _ in raters]
     for s, row in enumerate(design.tolist()):
         for r in row:
             live[r].append(samples[s].id)
-    validity = _validity_papers(request, raters, staff, live, pool, calibration, rng)
+    validity = _validity_papers(request, raters, staff, live, pool, calibration, met, rng)
     anchor_school = {a.id: a.sample.school_id for a in anchors}
     anchor_sample = {a.id: a.sample_id for a in anchors}
     queues = []
@@ -250,11 +285,28 @@ def _keep_off_own_schools(design: np.ndarray, sample_schools: list[int], staff: 
     return moved
 
 
-def _validity_papers(request: RoundRequest, raters, staff, live, pool, calibration, rng
+def _calibration_set(request: RoundRequest, anchors, met, rng) -> tuple[int, ...]:
+    """The common set, from the calibration anchors no teacher of the pool has met."""
+    unmet = queries.unmet_anchors(anchors, met)
+    size = request.calibration_size
+    if size > len(unmet):
+        raise ScoringError(
+            f"The common calibration set needs {size} anchor paper{'s' if size != 1 else ''}, "
+            f"but this rubric version has only {len(unmet)} agreed anchors in its calibration "
+            f"pool that no teacher of the pool has practised or met in another open round. "
+            f"Promote more anchors for calibration, or choose a smaller set.")
+    return assignment.common_calibration_set([a.id for a in unmet], size, rng)
+
+
+def _validity_papers(request: RoundRequest, raters, staff, live, pool, calibration, met, rng
                      ) -> list[list[int]]:
     if request.validity_rate <= 0:
         return [[] for _ in raters]
-    if not pool and calibration:
+    if not pool and not calibration:
+        raise ScoringError("Validity papers come from the calibration pool of anchor papers, "
+                           "and this rubric version has none yet. Promote anchors for "
+                           "calibration, or set the validity rate to 0.")
+    if not pool:
         raise ScoringError(f"All {len(calibration)} anchor papers of this rubric version are in "
                            f"the calibration set, so none is left to seed as a validity paper. "
                            f"Choose a smaller calibration set or set the validity rate to 0.")
@@ -263,12 +315,10 @@ def _validity_papers(request: RoundRequest, raters, staff, live, pool, calibrati
                                                   [a.id for a in pool], rng)
     except AssignmentError as error:
         raise ScoringError(str(error)) from error
-    practised = queries.practised_anchor_ids([r.id for r in raters])
-    school = {a.id: a.sample.school_id for a in pool}
     papers = []
     for r, chosen in enumerate(planned):
-        allowed = [a.id for a in pool
-                   if school[a.id] not in staff[r] and a.id not in practised[raters[r].id]]
+        allowed = [a.id for a in pool if a.sample.school_id not in staff[r]
+                   and a.sample_id not in met[raters[r].id]]
         keep = [a for a in chosen if a in allowed]
         spare = [a for a in rng.permutation(allowed).tolist() if a not in keep]
         papers.append(keep + spare[:len(chosen) - len(keep)])
@@ -278,10 +328,10 @@ def _validity_papers(request: RoundRequest, raters, staff, live, pool, calibrati
 def open_round(district, actor, request: RoundRequest) -> ScoringRound:
     """Plan and store a round in one go: its pool, every rater's queue, and the audit event.
     Freezes the rubric version, since scores will be given against its descriptors."""
-    name = _check_request(district, request)
+    name = _check_request(district, request, actor)
     if queries.round_name_taken(district.id, name):
         raise ScoringError(f"{district.name} already has a round called “{name}”.")
-    plan = plan_round(district, request)
+    plan = plan_round(district, request, actor)
     version = request.version
     rubric_services.freeze_version(version, reason=f"scoring round {name}")
     scoring_round = ScoringRound(
@@ -445,10 +495,12 @@ def revise_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[i
         old = current[criterion.id]
         score, comment = scores[criterion.id], _clean(comments.get(criterion.id), COMMENT_LIMIT)
         if old.score != score or (old.comment or None) != comment:
-            old.is_current = False
             changes[criterion.id] = (old, score, comment)
     if not changes:
         return 0
+    _claim_for_revision(item, {c: r.id for c, r in current.items()})
+    for old, _, _ in changes.values():
+        old.is_current = False
     db.session.flush()  # the old rows stop being current before their successors arrive
     now = utcnow()
     for criterion_id, (old, score, comment) in changes.items():
@@ -459,6 +511,20 @@ def revise_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[i
                  changes={str(c): [old.score, score] for c, (old, score, _) in changes.items()})
     db.session.flush()
     return len(changes)
+
+
+def _claim_for_revision(item: QueueItem, seen: dict[int, int]) -> None:
+    """Lock the item for this revision, then make sure the ratings it was based on are still
+    the current ones. Of two simultaneous revisions the second waits here for the first to
+    commit (the row lock on PostgreSQL, the write lock on SQLite), then finds its ratings
+    replaced and stops with a conflict, as a second simultaneous submit does."""
+    db.session.execute(update(QueueItem).where(QueueItem.id == item.id)
+                       .values(submitted_at=QueueItem.submitted_at))
+    still = dict(db.session.execute(
+        db.select(Rating.criterion_id, Rating.id)
+        .where(Rating.queue_item_id == item.id, Rating.is_current.is_(True))).all())
+    if still != seen:
+        raise ScoringConflict(SAVED_ELSEWHERE)
 
 
 # --- practice ----------------------------------------------------------------------------------

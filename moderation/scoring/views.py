@@ -14,15 +14,14 @@ from moderation.core.storage import StorageError, get_storage
 from moderation.samples import permissions as sample_permissions
 from moderation.samples.models import Anchor, WorkSample
 from moderation.samples.processing import FileKind
-from moderation.scoring import queries, services
+from moderation.scoring import permissions, queries, services
 from moderation.scoring.forms import CloseRoundForm, PracticePrivacyForm, RoundForm, ScoreSheet
 from moderation.scoring.models import PracticeAttempt, QueueItem, ScoringRound
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 
-ROUND_ROLES = (Role.COACH, Role.DISTRICT_ADMIN)
-SAVED_ELSEWHERE = ("Your scores for this sample were saved from another window at the same "
-                   "moment. Reload the page to see what was kept.")
+ROUND_ROLES = permissions.ROUND_ROLES
+SAVED_ELSEWHERE = services.SAVED_ELSEWHERE
 
 
 def _text_of(sample: WorkSample) -> str | None:
@@ -166,9 +165,17 @@ def revise_item(token: str):
         return _render_item(item)
     sheet, form = _sheet_for(item, with_reason=True)
     if form.validate_on_submit():
+        scores, comments = sheet.scores(form), sheet.comments(form)
         try:
-            changed = services.revise_item(item, current_user, sheet.scores(form),
-                                           sheet.comments(form), form.reason.data)
+            changed = services.revise_item(item, current_user, scores, comments,
+                                           form.reason.data)
+        except services.ScoringConflict as error:
+            db.session.rollback()
+            # A double click: the simultaneous twin already stored exactly these scores.
+            if services.matches(item, scores, comments):
+                return _render_item(item, message="Your changed scores are saved; the reason "
+                                                  "is kept with the change.")
+            form.form_errors.append(str(error))
         except services.ScoringError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -344,9 +351,11 @@ def list_rounds():
                            is_coach=current_user.has_role(Role.COACH))
 
 
-def _round_form() -> tuple[RoundForm, dict]:
-    """The round form with its choices for the chosen district and rubric version."""
-    managed = queries.managed_district_ids(current_user)
+def _round_form() -> tuple[RoundForm, dict, list[WorkSample]]:
+    """The round form with its choices for the chosen district and rubric version, the page's
+    context, and the samples a round could take. The context lists those samples only to whom
+    permissions.sees_sample_list() allows; a round manager who could be a rater gets counts."""
+    managed = permissions.managed_district_ids(current_user)
     form = RoundForm()
     district_id = form.district_id.data or request.args.get("district_id", type=int) or (
         min(managed) if managed else None)
@@ -363,8 +372,9 @@ def _round_form() -> tuple[RoundForm, dict]:
     fallback = max(versions, key=lambda v: counts.get(v.id, 0), default=None)
     version = next((v for v in versions if v.id == wanted), fallback)
     samples = queries.round_candidate_samples(version) if version else []
-    candidates = queries.round_candidate_raters(district.id)
+    candidates = queries.round_candidate_raters(district.id, opened_by=current_user)
     eligible = [c for c in candidates if not c.excluded]
+    shows_samples = permissions.sees_sample_list(current_user, district.id)
     form.sample_ids.choices = [SelectChoice(s.id, s.code) for s in samples]
     form.rater_ids.choices = [SelectChoice(c.user.id, c.user.display_name) for c in eligible]
     form.rater_school_ids.choices = [SelectChoice(s.id, s.name) for s in district.schools]
@@ -375,22 +385,36 @@ def _round_form() -> tuple[RoundForm, dict]:
         form.rater_school_ids.data = [s.id for s in district.schools]
         if version and not form.name.data:
             form.name.data = f"{version.rubric.title}, {utcnow():%B %Y}"
-    context = {"form": form, "district": district, "version": version, "samples": samples,
-               "candidates": candidates,
-               "n_anchors": len(queries.version_anchors(version)) if version else 0,
+    if not shows_samples:
+        form.sample_ids.data = [s.id for s in samples]
+    pool = _chosen_raters(form, candidates)
+    context = {"form": form, "district": district, "version": version,
+               "samples": samples if shows_samples else [], "n_samples": len(samples),
+               "shows_samples": shows_samples, "candidates": candidates,
+               "n_anchors": len(queries.calibration_anchors(version)) if version else 0,
+               "unmet_calibration": (queries.unmet_calibration_count(
+                   version, [u.id for u in pool]) if version else 0),
+               "school_comparison_anchors": services.SCHOOL_COMPARISON_ANCHORS,
                "schools": district.schools}
-    return form, context
+    return form, context, samples
 
 
-def _round_request(form: RoundForm, context: dict) -> services.RoundRequest:
-    chosen_samples = set(form.sample_ids.data or [])
-    chosen_raters = set(form.rater_ids.data or [])
+def _chosen_raters(form: RoundForm, candidates) -> list[User]:
+    chosen = set(form.rater_ids.data or [])
     schools = set(form.rater_school_ids.data or [])
+    return [c.user for c in candidates if not c.excluded
+            and c.user.id in chosen and c.school.id in schools]
+
+
+def _round_request(form: RoundForm, context: dict, samples: list[WorkSample]
+                   ) -> services.RoundRequest:
+    chosen = set(form.sample_ids.data or [])
+    offered = {s.id for s in samples}
     return services.RoundRequest(
         name=form.name.data, version=context["version"],
-        samples=[s for s in context["samples"] if s.id in chosen_samples],
-        raters=[c.user for c in context["candidates"] if not c.excluded
-                and c.user.id in chosen_raters and c.school.id in schools],
+        samples=[s for s in samples if s.id in chosen]
+        + queries.samples_by_ids(sorted(chosen - offered)),
+        raters=_chosen_raters(form, context["candidates"]),
         ratings_per_sample=form.ratings_per_sample.data,
         validity_rate=form.validity_percent.data / 100,
         calibration_size=form.calibration_size.data, seed=form.seed.data)
@@ -399,11 +423,11 @@ def _round_request(form: RoundForm, context: dict) -> services.RoundRequest:
 @bp.route("/rounds/new", methods=["GET", "POST"])
 @role_required(*ROUND_ROLES)
 def new_round():
-    form, context = _round_form()
+    form, context, samples = _round_form()
     if form.validate_on_submit() and context["version"] is not None:
         try:
             scoring_round = services.open_round(context["district"], current_user,
-                                                _round_request(form, context))
+                                                _round_request(form, context, samples))
         except services.ScoringError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -420,12 +444,13 @@ def new_round():
 @bp.post("/rounds/preview")
 @role_required(*ROUND_ROLES)
 def preview_round():
-    form, context = _round_form()
+    form, context, samples = _round_form()
     design, status = None, 422
     if form.validate_on_submit() and context["version"] is not None:
         try:
             design = services.plan_round(context["district"],
-                                         _round_request(form, context)).summary()
+                                         _round_request(form, context, samples),
+                                         current_user).summary()
             status = 200
         except services.ScoringError as error:
             form.form_errors.append(str(error))
@@ -437,7 +462,7 @@ def preview_round():
 
 def _round_or_404(round_id: int) -> ScoringRound:
     scoring_round = db.get_or_404(ScoringRound, round_id)
-    if not queries.can_manage_round(current_user, scoring_round):
+    if not permissions.can_manage_round(current_user, scoring_round):
         abort(404)
     return scoring_round
 

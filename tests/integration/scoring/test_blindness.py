@@ -28,7 +28,8 @@ def blind_round(app, scoring_world, create_school, create_teacher, create_sample
                 scoring_db):
     """A round whose other schools' samples carry planted names, local scores and comments,
     and whose other raters have all submitted distinctive scores and comments."""
-    world = scoring_world(n_schools=3, teachers_per_school=2, samples_per_school=0, anchors=8)
+    world = scoring_world(n_schools=3, teachers_per_school=2, samples_per_school=0, anchors=8,
+                          practice_anchors=2)
     rater = world.teachers[world.schools[0].id][1]
     secrets = {}
     for i, school in enumerate(world.schools[1:]):

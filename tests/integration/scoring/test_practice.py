@@ -7,15 +7,24 @@ import pytest
 
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
+from moderation.samples.models import AnchorPool
 from moderation.scoring.assignment import ItemKind
-from moderation.scoring.models import PracticeAttempt, Rating, RatingKind, ScoringSettings
+from moderation.scoring.models import (
+    PracticeAttempt,
+    Rating,
+    RatingKind,
+    RoundStatus,
+    ScoringRound,
+    ScoringSettings,
+)
 from tests.conftest import csrf_token_from
 from tests.fixtures.scoring import score_form
 
 
 @pytest.fixture
 def practice_world(scoring_world, scoring_db):
-    world = scoring_world(n_schools=3, teachers_per_school=2, samples_per_school=2, anchors=4)
+    world = scoring_world(n_schools=3, teachers_per_school=2, samples_per_school=2, anchors=4,
+                          practice_anchors=3)
     return world, world.all_teachers[0], scoring_db.criteria(world.version)
 
 
@@ -32,10 +41,10 @@ def practise(hx, anchor_id: int, criteria, scores, nonce: str = "a" * 32):
 def test_practice_shows_the_agreed_scores_and_rationale_after_submitting(
         client, auth, hx, app, practice_world):
     world, teacher, criteria = practice_world
-    anchor = world.anchors[0]
+    anchor = world.practice_anchors[0]
     auth.login(teacher)
     listing = client.get("/scoring/practice").text
-    assert paper_ids(listing) == [a.id for a in world.anchors]
+    assert paper_ids(listing) == [a.id for a in world.practice_anchors]
     page = client.get(f"/scoring/practice/papers/{anchor.id}").text
     assert "Score this paper" in page and "Shows Criterion 1 clearly." not in page
     assert "WS-" not in page  # a code seen in practice would mark the paper in a queue
@@ -69,49 +78,99 @@ def test_practice_shows_the_agreed_scores_and_rationale_after_submitting(
 def test_an_incomplete_practice_comes_back_with_a_message(auth, hx, practice_world):
     world, teacher, criteria = practice_world
     auth.login(teacher)
-    response = practise(hx, world.anchors[0].id, criteria, [2])
+    response = practise(hx, world.practice_anchors[0].id, criteria, [2])
     assert response.status_code == 422
     assert f"Choose a level for “{criteria[1].name}”." in response.text
 
 
-def test_papers_in_an_open_round_are_withheld_until_it_closes(client, auth, hx, practice_world,
-                                                              open_round, scoring_db):
+def test_calibration_anchors_are_never_offered_for_practice(client, auth, hx, practice_world):
+    world, teacher, criteria = practice_world
+    auth.login(teacher)
+    offered = paper_ids(client.get("/scoring/practice").text)
+    assert set(offered) == {a.id for a in world.practice_anchors}
+    for anchor in world.anchors:
+        assert client.get(f"/scoring/practice/papers/{anchor.id}").status_code == 404
+        assert practise(hx, anchor.id, criteria, [3, 3]).status_code == 404
+
+
+def test_rounds_seed_only_calibration_anchors(practice_world, open_round, scoring_db):
+    world, _, _ = practice_world
+    scoring_round = open_round(world, n=2, validity_rate=0.4, calibration_size=2)
+    used = {i.anchor_id for i in scoring_db.items(scoring_round.id) if i.anchor_id}
+    assert used and used <= {a.id for a in world.anchors}
+
+
+def test_an_anchor_moved_to_practice_is_withheld_while_a_round_has_it(
+        client, auth, hx, practice_world, open_round, scoring_db):
     world, teacher, criteria = practice_world
     scoring_round = open_round(world, n=2, validity_rate=0.3, calibration_size=1)
     used = {i.anchor_id for i in scoring_db.items(scoring_round.id) if i.anchor_id}
-    assert used
-    auth.login(teacher)
-    offered = paper_ids(client.get("/scoring/practice").text)
-    assert offered and not set(offered) & used
-    withheld = next(iter(used))
-    assert client.get(f"/scoring/practice/papers/{withheld}").status_code == 404
-    assert practise(hx, withheld, criteria, [3, 3]).status_code == 404
+    moved = next(a for a in world.anchors if a.id in used)
+    auth.login(world.coach)
+    page = client.get(f"/samples/anchors/{moved.id}").text
+    assert "Calibration anchor paper" in page
+    saved = hx.post(f"/samples/anchors/{moved.id}/pool", {"pool": "practice"},
+                    target="anchor-pool")
+    assert saved.status_code == 200 and "is now a practice anchor" in saved.text
     auth.logout()
 
+    auth.login(teacher)
+    assert moved.id not in paper_ids(client.get("/scoring/practice").text)
+    assert client.get(f"/scoring/practice/papers/{moved.id}").status_code == 404
+    auth.logout()
     auth.login(world.coach)
     hx.post(f"/scoring/rounds/{scoring_round.id}/close", {"confirmed": "y"})
     auth.logout()
     auth.login(teacher)
-    assert set(paper_ids(client.get("/scoring/practice").text)) == {a.id for a in world.anchors}
+    assert moved.id in paper_ids(client.get("/scoring/practice").text)
+
+
+def practise_directly(app, teacher, anchors, criteria):
+    """Practice attempts recorded through the service, as they were before anchors had pools
+    (when any anchor could be practised)."""
+    from moderation.accounts.models import User
+    from moderation.samples.models import Anchor
+    from moderation.scoring import services
+
+    with app.app_context():
+        for n, anchor in enumerate(anchors):
+            services.submit_practice(db.session.get(Anchor, anchor.id),
+                                     db.session.get(User, teacher.id),
+                                     {c.id: 3 for c in criteria}, {}, f"{teacher.id}-{n}" * 8)
+        db.session.commit()
 
 
 def test_validity_papers_avoid_anchors_the_rater_has_practised(
-        auth, hx, practice_world, open_round, scoring_db):
+        app, practice_world, open_round, scoring_db):
     world, teacher, criteria = practice_world
-    auth.login(teacher)
-    for n, anchor in enumerate(world.anchors):
-        practise(hx, anchor.id, criteria, [3, 3], nonce=f"{n}" * 32)
+    practise_directly(app, teacher, world.anchors, criteria)
     scoring_round = open_round(world, n=2, validity_rate=0.4, calibration_size=0)
     items = scoring_db.items(scoring_round.id)
     assert not [i for i in items if i.rater_id == teacher.id and i.kind == ItemKind.VALIDITY]
     assert [i for i in items if i.kind == ItemKind.VALIDITY]  # others still get them
 
 
+def test_the_calibration_set_avoids_anchors_anyone_in_the_pool_has_practised(
+        app, practice_world, open_round, scoring_db):
+    world, teacher, criteria = practice_world
+    practised = world.anchors[0]
+    practise_directly(app, teacher, [practised], criteria)
+    for seed in range(1, 6):
+        scoring_round = open_round(world, n=2, calibration_size=3, seed=seed,
+                                   samples=world.samples[seed - 1:seed])
+        calibration = {i.anchor_id for i in scoring_db.items(scoring_round.id)
+                       if i.kind == ItemKind.CALIBRATION}
+        assert calibration and practised.id not in calibration
+        with app.app_context():  # closed, so its papers do not count as met in the next
+            db.session.get(ScoringRound, scoring_round.id).status = RoundStatus.CLOSED
+            db.session.commit()
+
+
 def test_practice_is_private_unless_the_district_shares_it_with_coaches(
         client, auth, hx, app, practice_world, create_coach, create_district_admin):
     world, teacher, criteria = practice_world
     auth.login(teacher)
-    practise(hx, world.anchors[0].id, criteria, [3, 3])
+    practise(hx, world.practice_anchors[0].id, criteria, [3, 3])
     with app.app_context():
         attempt_id = db.session.execute(db.select(PracticeAttempt.id)).scalar_one()
     auth.logout()
@@ -172,7 +231,7 @@ def test_practice_shows_scanned_work_by_its_practice_address_only(
         client, auth, create_sample, create_anchor, create_school, create_teacher, kind):
     school = create_school()
     sample = create_sample(school=school, kind=kind, ready=True)
-    anchor = create_anchor(sample)
+    anchor = create_anchor(sample, pool=AnchorPool.PRACTICE)
     auth.login(create_teacher(school=create_school(district=school.district_id)))
 
     page = client.get(f"/scoring/practice/papers/{anchor.id}").text

@@ -226,3 +226,53 @@ def test_simultaneous_submits_store_one_rating(app, auth, queue, scoring_db):
     assert all(f"Your scores for {items[0].sample.code} are submitted." in r.text
                for r in results)
     assert sorted(r.score for r in scoring_db.ratings(items[0])) == [3, 4]
+
+
+@pytest.mark.slow
+def test_simultaneous_revisions_keep_one_and_tell_the_other(app, auth, queue, scoring_db):
+    """Two windows send "Change my scores" at the same moment, several times over: each answer
+    is a success or the conflict message (never an error page), every success is stored, and
+    each criterion keeps one current rating with a straight chain of revisions."""
+    import threading
+
+    _, _, teacher, items, criteria = queue
+    item = items[0]
+    clients = [app.test_client() for _ in range(2)]
+    tokens = []
+    for c in clients:
+        auth.for_client(c).login(teacher)
+        tokens.append(csrf_token(c))
+    clients[0].post(f"/scoring/items/{item.token}/submit",
+                    data={**score_form(criteria, [2, 2]), "csrf_token": tokens[0]})
+    url = f"/scoring/items/{item.token}/revise"
+    # Every request asks for scores no other request asks for, so each success changes them.
+    combos = [[a, b] for a in range(1, 5) for b in range(1, 5) if [a, b] != [2, 2]]
+    answers = []
+    for attempt in range(7):
+        barrier, results = threading.Barrier(2), []
+
+        def revise(c, token, scores, reason, barrier=barrier, results=results):
+            barrier.wait()
+            results.append(c.post(url, data={**score_form(criteria, scores, reason=reason),
+                                              "csrf_token": token},
+                                  headers={"HX-Request": "true", "HX-Target": "queue-item"}))
+
+        pairs = [(clients[0], tokens[0], combos[2 * attempt], f"window A {attempt}"),
+                 (clients[1], tokens[1], combos[2 * attempt + 1], f"window B {attempt}")]
+        threads = [threading.Thread(target=revise, args=pair) for pair in pairs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        answers += results
+    assert {r.status_code for r in answers} <= {200, 422}
+    assert all("saved from another window at the same moment" in r.text
+               for r in answers if r.status_code == 422)
+    ratings = scoring_db.ratings(item)
+    current = [r for r in ratings if r.is_current]
+    assert sorted(r.criterion_id for r in current) == sorted(c.id for c in criteria)
+    revised = [r.revision_of_id for r in ratings if r.revision_of_id is not None]
+    assert len(revised) == len(set(revised))  # no rating was replaced twice
+    assert len(ratings) == len(criteria) + len(revised)
+    assert sum(r.status_code == 200 for r in answers) == len({r.reason for r in ratings
+                                                              if r.reason})

@@ -176,11 +176,23 @@ def test_impossible_rounds_are_refused_with_a_reason(client, auth, scoring_world
     assert opened.status_code == 422 and message in opened.text
 
 
+@pytest.mark.parametrize("seed", [-1, 2**31, 10**20])
+def test_a_seed_out_of_range_is_refused_with_a_message(client, auth, scoring_world, seed):
+    world = scoring_world(n_schools=3, teachers_per_school=2, samples_per_school=1, anchors=2)
+    auth.login(world.coach)
+    for url, htmx in (("/scoring/rounds/preview", True), ("/scoring/rounds/new", False)):
+        response = post_form(client, url, round_form(world, seed=seed), htmx=htmx)
+        assert response.status_code == 422
+        assert "random seed must be a whole number from 0 to 2147483647" in response.text
+    assert "Preview of the design" not in response.text
+
+
 def test_round_names_are_unique_in_a_district(client, auth, scoring_world, open_round):
     world = scoring_world()
-    open_round(world, name="Spring writing round")
+    open_round(world, name="Spring writing round", samples=world.samples[:1])
     auth.login(world.coach)
-    response = post_form(client, "/scoring/rounds/new", round_form(world, calibration_size=0))
+    response = post_form(client, "/scoring/rounds/new", round_form(
+        world, calibration_size=0, sample_ids=[s.id for s in world.samples[1:]]))
     assert response.status_code == 422
     assert "already has a round called “Spring writing round”" in response.text
 
