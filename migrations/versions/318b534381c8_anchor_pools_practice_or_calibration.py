@@ -5,7 +5,7 @@ no paper already seeded as a validity paper can be learnt; coaches move the ones
 practice on each anchor's page.
 
 Revision ID: 318b534381c8
-Revises: 5dfc79807584
+Revises: b7d1e2a9c4f0
 Create Date: 2026-12-02 08:07:07.509031
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '318b534381c8'
-down_revision = '5dfc79807584'
+down_revision = 'b7d1e2a9c4f0'
 branch_labels = None
 depends_on = None
 

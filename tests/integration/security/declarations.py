@@ -128,6 +128,7 @@ DECLARATIONS: dict[str, Access] = {
     "samples.purge_sample": allow({DISTRICT_ADMIN}),
     "samples.list_anchors": allow(COACHES, ADMINS),
     "samples.show_anchor": allow(ANCHOR_LEADS),
+    "samples.move_anchor": allow(ANCHOR_LEADS),
 
     "scoring.show_queue": allow(TEACHERS),
     "scoring.queue_progress": allow(TEACHERS),
