@@ -17,6 +17,9 @@ def choose_levels_with_the_keyboard(page: Page, panel: str, n_criteria: int) -> 
     """From the panel's heading, Tab into each criterion's radio group and pick a level with
     Space or the arrow keys, Tab past its comment box; returns the levels chosen (1-based)."""
     page.locator(f"{panel} h2").first.focus()
+    if page.locator(f"{panel} pre.sample-text").count():
+        page.keyboard.press("Tab")  # text work is a stop of its own, to scroll it by keyboard
+        expect(page.locator(":focus")).to_have_class("sample-text")
     chosen = []
     for index in range(n_criteria):
         page.keyboard.press("Tab")
