@@ -10,7 +10,7 @@ from moderation.accounts import queries as account_queries
 from moderation.accounts.cli import audit_cli
 from moderation.accounts.navigation import inject_navigation
 from moderation.accounts.views import bp as accounts_bp
-from moderation.core import errors, request_guard, security, storage
+from moderation.core import errors, request_guard, request_id, security, storage
 from moderation.core.config import load_config
 from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from moderation.samples import permissions as sample_permissions
@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_mapping(overrides or {})
 
     request_guard.init_app(app)  # first: it bounds the URL map's ids before any rule is added
+    request_id.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"),
                      render_as_batch=True)

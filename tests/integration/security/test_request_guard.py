@@ -39,8 +39,8 @@ def test_nul_in_the_url_path_is_refused(client, auth, create_teacher, path):
 
 def test_nul_in_the_query_string_is_refused(client, auth, create_district_admin):
     auth.login(create_district_admin())
-    _refused(client.get("/audit?actor=%00"))
-    _refused(client.get("/audit?a%00=1"))
+    _refused(client.get("/district/audit?actor=%00"))
+    _refused(client.get("/district/audit?a%00=1"))
 
 
 def test_lone_surrogate_or_nul_in_json_is_refused(client, auth, create_teacher):
