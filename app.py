@@ -48,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(samples_bp)
     app.register_blueprint(scoring_bp)
     sample_permissions.register_work_viewer(scoring_queries.can_view_work)
+    sample_permissions.register_blind_samples(scoring_queries.samples_of_rounds_scored_by)
     rubric_queries.register_score_counter(sample_queries.rating_count_for_version)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rubrics_cli)

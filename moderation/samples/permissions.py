@@ -9,10 +9,16 @@
 Blind scoring extends can_view_sample() (through WORK_VIEWERS) for raters assigned to a
 sample; everything else here stays closed to them (school, uploader, local score, identity,
 original download).
+- Blindness outranks oversight: while someone scores in an open round, that round's samples and
+  anchor papers are blind work to them (BLIND_SAMPLES), even if they also coach or administer
+  the district (a role granted mid-round, say). Pages show them the work alone, and lists and
+  anchor pages leave those rows out, so no page puts a school, uploader or score beside it.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from flask import g, has_request_context
 
 from moderation.accounts.models import Role
 
@@ -26,6 +32,28 @@ def register_work_viewer(check: Callable[..., bool]) -> None:
     """Add `check` to WORK_VIEWERS once, however many apps create_app() builds."""
     if check not in WORK_VIEWERS:
         WORK_VIEWERS.append(check)
+
+
+# The same kind of registry the other way round: sources of sample ids the user must see only
+# as blind work. Blind scoring registers "the samples of each open round they score in".
+BLIND_SAMPLES: list[Callable[..., set[int]]] = []
+
+
+def register_blind_samples(source: Callable[..., set[int]]) -> None:
+    if source not in BLIND_SAMPLES:
+        BLIND_SAMPLES.append(source)
+
+
+def blind_sample_ids(user) -> set[int]:
+    """Samples the user must meet as blind work only (staff of a sample's own school still see
+    it as staff: rounds never give them their schools' work). Asked once per request: a list
+    page asks it of every row."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    known = g.setdefault("blind_sample_ids", {}) if has_request_context() else {}
+    if user.id not in known:
+        known[user.id] = set().union(*(source(user) for source in BLIND_SAMPLES))
+    return known[user.id]
 
 
 def staff_school_ids(user) -> set[int]:
@@ -58,7 +86,10 @@ def is_school_staff(user, sample) -> bool:
 
 def is_in_scope(user, sample) -> bool:
     """School staff, coaches in scope and district administrators: not blind raters."""
-    return is_school_staff(user, sample) or _district_id(sample) in oversight_district_ids(user)
+    if is_school_staff(user, sample):
+        return True
+    return (_district_id(sample) in oversight_district_ids(user)
+            and sample.id not in blind_sample_ids(user))
 
 
 def can_view_sample(user, sample) -> bool:
@@ -84,19 +115,21 @@ def can_confirm_redaction(user, sample) -> bool:
 
 def can_manage_sample(user, sample) -> bool:
     """Delete (or, once scored, archive) the sample."""
-    return is_school_staff(user, sample) or _district_id(sample) in admin_district_ids(user)
+    return is_in_scope(user, sample) and (
+        is_school_staff(user, sample) or _district_id(sample) in admin_district_ids(user))
 
 
 def can_promote_anchor(user, sample) -> bool:
     """Coaches in scope and district administrators of the sample's district."""
     coach_schools = {m.school_id for m in user.memberships
                      if m.role == Role.COACH and m.school_id is not None}
-    return (sample.school_id in coach_schools
-            or _district_id(sample) in oversight_district_ids(user))
+    return ((sample.school_id in coach_schools
+             or _district_id(sample) in oversight_district_ids(user))
+            and sample.id not in blind_sample_ids(user))
 
 
 def can_purge(user, sample) -> bool:
-    return _district_id(sample) in admin_district_ids(user)
+    return _district_id(sample) in admin_district_ids(user) and is_in_scope(user, sample)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Lists are filtered by the same scope rules as permissions.py; the student link i
 through student_link(), which views call after permissions.can_see_identity().
 """
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import selectinload
 
 from moderation.accounts.models import School
@@ -27,8 +27,10 @@ def code_exists(code: str) -> bool:
 
 
 def _scope_filter(user):
+    """permissions.is_in_scope() as SQL."""
     return or_(WorkSample.school_id.in_(permissions.staff_school_ids(user)),
-               School.district_id.in_(permissions.oversight_district_ids(user)))
+               and_(School.district_id.in_(permissions.oversight_district_ids(user)),
+                    WorkSample.id.not_in(permissions.blind_sample_ids(user))))
 
 
 def samples_for(user, status: SampleStatus | None = None) -> list[WorkSample]:

@@ -497,6 +497,16 @@ def can_view_work(user, sample: WorkSample) -> bool:
                ScoringRound.status == RoundStatus.OPEN)) > 0
 
 
+def samples_of_rounds_scored_by(user) -> set[int]:
+    """Every sample, live work and anchor papers alike, of each open round the user scores in;
+    registered with samples.permissions.BLIND_SAMPLES so that no management page shows them to
+    the user beside a school or a score."""
+    rounds = (db.select(QueueItem.round_id).join(ScoringRound)
+              .where(QueueItem.rater_id == user.id, ScoringRound.status == RoundStatus.OPEN))
+    return set(db.session.scalars(
+        db.select(QueueItem.sample_id).where(QueueItem.round_id.in_(rounds)).distinct()))
+
+
 # --- the teacher's home page -------------------------------------------------------------------
 
 @dataclass(frozen=True)

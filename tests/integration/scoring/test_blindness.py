@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from moderation.accounts.models import User
+from moderation.accounts import services as account_services
+from moderation.accounts.models import District, Role, User
 from moderation.core.extensions import db
 from moderation.samples import services as sample_services
 from moderation.samples.models import WorkSample
@@ -175,3 +176,42 @@ def test_validity_papers_render_exactly_like_live_work(client, auth, hx, app, sc
     assert not re.search(r"anchor|validity|agreed|exact", submitted.text, re.I)
     queue_page = client.get("/scoring/queue").text
     assert not re.search(r"validity|calibration", queue_page, re.I)
+
+
+def test_a_rater_who_also_coaches_sees_no_round_work_beside_a_school_or_a_score(
+        app, client, auth, blind_round, scoring_db):
+    """The dual-role crawl: the rater is made the district's coach while the round is open, so
+    the coach's pages (rounds, work samples, anchors) are reachable too. Schools, uploaders and
+    anchors' agreed scores are a coach's to see there, but never beside the round's work: no
+    page that shows one of the round's sample codes (outside the rater's own school) also shows
+    a school, an uploader or an agreed score, and students, local scores and other raters'
+    scores show nowhere."""
+    world, scoring_round, rater, secrets, criteria = blind_round
+    with app.app_context():
+        account_services.grant_role(db.session.get(User, rater.id), Role.COACH,
+                                    db.session.get(District, world.district.id))
+        db.session.commit()
+    own_school = world.school_of(rater).id
+    round_codes = {i.sample.code for i in scoring_db.items(scoring_round.id)
+                   if i.sample.school_id != own_school}
+    auth.login(rater)
+
+    pages = crawl(client, csrf_token_from(client.get("/scoring/queue").text),
+                  ["/", "/coach", "/teacher", "/scoring/queue", "/scoring/practice",
+                   "/scoring/rounds", f"/scoring/rounds/{scoring_round.id}", "/samples",
+                   "/samples/anchors"]
+                  + [f"/scoring/items/{i.token}" for i in scoring_db.items(scoring_round.id,
+                                                                           rater)])
+    assert any(url.startswith("/scoring/rounds/") for url in pages)
+    assert any(url.startswith("/samples/anchors/") for url in pages), "saw no anchor page"
+    beside_work_only = ("another school", "the uploader", "an anchor's agreed rationale")
+    leaks = []
+    for url, body in pages.items():
+        text = body.decode("utf-8", "ignore")
+        shows_round_work = any(code in text for code in round_codes)
+        for secret, what in secrets.items():
+            if what in beside_work_only and not shows_round_work:
+                continue
+            if secret in text or html.escape(secret) in text:
+                leaks.append((url, what, secret))
+    assert leaks == []
