@@ -35,6 +35,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    _warn_if_limits_are_per_worker(app)
     _init_login(app)
     security.init_app(app)
     errors.init_app(app)
@@ -56,6 +57,13 @@ def create_app(overrides: dict | None = None) -> Flask:
         return {"status": "ok"}
 
     return app
+
+
+def _warn_if_limits_are_per_worker(app: Flask) -> None:
+    if app.config["APP_ENV"] == "production" and (
+            app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")):
+        app.logger.warning("REDIS_URL is not set: each worker process counts login attempts "
+                           "on its own, so the login limits are multiplied by the workers.")
 
 
 def _init_login(app: Flask) -> None:

@@ -1,0 +1,142 @@
+"""Authentication hardening: login limits shared by every worker, per account and per address,
+and the trusted-proxy setting; timing, headers, password strength and CSRF rotation."""
+
+import http.client
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import redis
+
+from app import create_app
+from tests.conftest import csrf_token_from
+
+REPO = Path(__file__).resolve().parents[3]
+REDIS_URL = "redis://127.0.0.1:6379/0"
+ACCOUNT_LIMIT = 5
+
+
+# --- item 13: the limit holds across gunicorn workers ------------------------------------------
+
+class Gunicorn:
+    """`gunicorn 'app:create_app()'` in production mode with two workers and Redis, on a free
+    loopback port; its access log says which worker process answered each numbered attempt."""
+
+    def __init__(self, database_url: str, folder: Path):
+        self.prefix = f"test-{secrets.token_hex(6)}"
+        self.access_log, self.error_log = folder / "access.log", folder / "error.log"
+        env = {**os.environ, "APP_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
+               "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
+               "RATELIMIT_KEY_PREFIX": self.prefix, "LOGIN_RATE_LIMIT": "5 per minute",
+               "STORAGE_LOCAL_PATH": str(folder / "storage")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", "127.0.0.1:0",
+             "--access-logfile", str(self.access_log),
+             "--access-logformat", "%({x-attempt}i)s %(p)s %(s)s",
+             "--error-logfile", str(self.error_log), "app:create_app()"],
+            cwd=REPO, env=env, stdin=subprocess.DEVNULL)
+        self.port = self._wait_until_serving()
+
+    def _wait_until_serving(self, seconds: float = 60) -> int:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"gunicorn exited:\n{self._errors()}"
+            match = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", self._errors())
+            if match and self._errors().count("Booting worker") == 2:
+                port = int(match.group(1))
+                try:
+                    if self.request(port, "GET", "/healthz")[0] == 200:
+                        return port
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        raise AssertionError(f"gunicorn did not serve within {seconds} s:\n{self._errors()}")
+
+    def _errors(self) -> str:
+        return self.error_log.read_text() if self.error_log.exists() else ""
+
+    @staticmethod
+    def request(port: int, method: str, path: str, form: dict | None = None,
+                headers: dict | None = None) -> tuple[int, str, str]:
+        """(status, Set-Cookie, body). No cookie jar: production cookies are Secure, which a
+        client keeps for https only, so the session cookie is sent back by hand."""
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = dict(headers or {})
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=urlencode(form) if form else None,
+                               headers=headers)
+            response = connection.getresponse()
+            return response.status, response.getheader("Set-Cookie", ""), response.read().decode()
+        finally:
+            connection.close()
+
+    def workers_by_attempt(self, attempts: int) -> dict[str, str]:
+        """attempt number -> pid of the worker that answered it, from the access log."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            lines = self.access_log.read_text().split("\n") if self.access_log.exists() else []
+            answered = dict(line.split()[:2] for line in lines if line[:1].isdigit())
+            if len(answered) >= attempts:
+                return answered
+            time.sleep(0.1)
+        raise AssertionError("gunicorn did not log every attempt")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        store = redis.Redis.from_url(REDIS_URL)
+        for key in store.scan_iter(match=f"*{self.prefix}*"):
+            store.delete(key)
+
+
+@pytest.fixture
+def gunicorn(app, database_url, tmp_path):
+    # `app` empties the tables afterwards (the failed logins are audited).
+    server = Gunicorn(database_url, tmp_path)
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+def test_failed_login_limit_is_shared_by_every_gunicorn_worker(gunicorn):
+    status, cookie, page = gunicorn.request(gunicorn.port, "GET", "/login")
+    session = cookie.split(";", 1)[0]
+    attempt = {"email": "nobody@example.org", "password": "not-the-password",
+               "csrf_token": csrf_token_from(page)}
+    statuses = []
+    deadline = time.monotonic() + 30
+    # Keep trying until both workers have answered: only then does an answer depend on a count
+    # the other worker made (each sync worker takes connections as it pleases).
+    while len(statuses) <= ACCOUNT_LIMIT or (
+            len(set(gunicorn.workers_by_attempt(len(statuses)).values())) < 2
+            and time.monotonic() < deadline):
+        statuses.append(gunicorn.request(
+            gunicorn.port, "POST", "/login", attempt,
+            {"Cookie": session, "X-Attempt": str(len(statuses) + 1)})[0])
+
+    workers = gunicorn.workers_by_attempt(len(statuses))
+    assert len(set(workers.values())) == 2, "gunicorn sent every attempt to one worker"
+    assert statuses[:ACCOUNT_LIMIT] == [422] * ACCOUNT_LIMIT
+    assert set(statuses[ACCOUNT_LIMIT:]) == {429}
+
+
+def test_production_without_redis_warns_that_limits_are_per_worker(
+        monkeypatch, caplog, database_url):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    assert "REDIS_URL is not set" in caplog.text
+
+    caplog.clear()
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    assert "REDIS_URL is not set" not in caplog.text
