@@ -5,6 +5,7 @@ Nothing imports this module but the WSGI server (gunicorn 'app:create_app()') an
 
 from flask import Flask, redirect, request, url_for
 from flask_htmx import make_response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation.accounts import queries as account_queries
 from moderation.accounts.cli import audit_cli
@@ -28,6 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(load_config(app.instance_path))
     app.config.from_mapping(overrides or {})
+    _trust_proxies(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"),
@@ -57,6 +59,15 @@ def create_app(overrides: dict | None = None) -> Flask:
         return {"status": "ok"}
 
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS proxies, take the client's address (the login limits' key) and
+    scheme from the headers those proxies set. Not the host: the app builds no absolute URLs,
+    and a forwarded host is one more header to trust."""
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _warn_if_limits_are_per_worker(app: Flask) -> None:

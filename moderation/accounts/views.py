@@ -13,6 +13,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from moderation.accounts import audit_text, queries, services
@@ -29,8 +30,17 @@ bp = Blueprint("accounts", __name__)
 AUDIT_PAGE_SIZE = 50
 
 
-def _failed(response) -> bool:
-    return response.status_code != 302
+def _refused(response) -> bool:
+    """The login form was refused: a guess. Not a 429, or hammering on after one account is
+    limited would use up the ceiling of everyone at the address."""
+    return response.status_code == 422
+
+
+def _account_at_address() -> str:
+    """The typed email and the client address: one person's guesses are limited without
+    locking out everyone else behind the same school network. The email is keyed-hashed, as
+    in the audit log, since people type passwords into that box."""
+    return f"{audit.email_digest(request.form.get('email', ''))}@{get_remote_address()}"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -50,8 +60,12 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+# Only failed attempts count: per account at an address, and a higher ceiling per address
+# against one machine trying many accounts.
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               deduct_when=_failed)
+               key_func=_account_at_address, deduct_when=_refused)
+@limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"],
+               key_func=get_remote_address, deduct_when=_refused)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.home"))

@@ -49,6 +49,19 @@ def secret_key(mode: str, instance_path: str) -> str:
     return key_file.read_text().strip()
 
 
+def trusted_proxy_hops() -> int:
+    """How many proxies in front of the app may be believed about the client (X-Forwarded-For).
+
+    0, the default, believes none: anyone can send the header, so trusting it unasked would let
+    a client choose its own address and escape the login limits.
+    """
+    value = os.environ.get("TRUSTED_PROXY_HOPS", "").strip() or "0"
+    if not value.isdigit():
+        raise ConfigError(f"TRUSTED_PROXY_HOPS must be a whole number of proxies (0 = none); "
+                          f"got {value!r}.")
+    return int(value)
+
+
 def load_config(instance_path: str) -> dict:
     """Build the Flask config mapping from the environment."""
     mode = os.environ.get("APP_ENV", "production").strip() or "production"
@@ -73,6 +86,8 @@ def load_config(instance_path: str) -> dict:
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "").strip(),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "50 per minute"),
+        "TRUSTED_PROXY_HOPS": trusted_proxy_hops(),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         **storage_config(mode, instance_path),
     }

@@ -15,7 +15,9 @@ import pytest
 import redis
 
 from app import create_app
-from tests.conftest import csrf_token_from
+from moderation.core.config import ConfigError
+from moderation.core.extensions import db
+from tests.conftest import TEST_CONFIG, csrf_token_from
 
 REPO = Path(__file__).resolve().parents[3]
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -140,3 +142,68 @@ def test_production_without_redis_warns_that_limits_are_per_worker(
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     create_app({"SQLALCHEMY_DATABASE_URI": database_url})
     assert "REDIS_URL is not set" not in caplog.text
+
+
+# --- item 14: per account and per address; X-Forwarded-For only from trusted proxies ----------
+
+def login(client, email: str, password: str, **request) -> int:
+    token = csrf_token_from(client.get("/login").text)
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": token}, **request).status_code
+
+
+def fail_until_limited(client, email: str, **request) -> list[int]:
+    return [login(client, email, f"wrong-{i}", **request) for i in range(ACCOUNT_LIMIT + 1)]
+
+
+def test_another_account_logs_in_from_the_same_address_after_one_is_limited(
+        app, auth, create_teacher):
+    guessed, colleague = create_teacher(), create_teacher()
+    assert fail_until_limited(app.test_client(), guessed.email) == [422] * 5 + [429]
+    assert login(app.test_client(), guessed.email, auth.password) == 429
+    assert login(app.test_client(), colleague.email, auth.password) == 302
+
+
+def test_one_address_trying_many_accounts_meets_the_address_ceiling(app, auth, create_teacher):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "8 per minute"
+    guessed, other, colleague = create_teacher(), create_teacher(), create_teacher()
+    client = app.test_client()
+    fail_until_limited(client, guessed.email)   # 5 failures count, the sixth is refused
+    assert [login(client, other.email, "wrong") for _ in range(3)] == [422, 422, 422]
+    assert login(client, colleague.email, auth.password) == 429
+    elsewhere = {"environ_base": {"REMOTE_ADDR": "127.0.0.2"}}
+    assert login(app.test_client(), colleague.email, auth.password, **elsewhere) == 302
+
+
+def test_a_spoofed_forwarded_for_does_not_escape_the_limit_by_default(app, create_teacher):
+    teacher, client = create_teacher(), app.test_client()
+    statuses = [login(client, teacher.email, "wrong",
+                      headers={"X-Forwarded-For": f"198.51.100.{i}"})
+                for i in range(ACCOUNT_LIMIT + 1)]
+    assert statuses == [422] * 5 + [429]
+
+
+@pytest.fixture
+def app_behind_one_proxy(app, database_url):
+    # `app` empties the tables afterwards; this one shares its database.
+    proxied = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                          "TRUSTED_PROXY_HOPS": 1})
+    yield proxied
+    with proxied.app_context():
+        db.engine.dispose()
+
+
+def test_the_forwarded_address_counts_behind_a_trusted_proxy(app_behind_one_proxy,
+                                                             create_teacher):
+    teacher, client = create_teacher(), app_behind_one_proxy.test_client()
+    limited = {"headers": {"X-Forwarded-For": "203.0.113.7"}}
+    assert fail_until_limited(client, teacher.email, **limited) == [422] * 5 + [429]
+    # Another person behind the same proxy is another address.
+    assert login(client, teacher.email, "wrong",
+                 headers={"X-Forwarded-For": "203.0.113.8"}) == 422
+
+
+def test_trusted_proxy_hops_must_be_a_number(monkeypatch):
+    monkeypatch.setenv("TRUSTED_PROXY_HOPS", "yes")
+    with pytest.raises(ConfigError, match="TRUSTED_PROXY_HOPS must be a whole number"):
+        create_app()
