@@ -1,6 +1,13 @@
 """Writes and rules for accounts. Services flush, never commit: the view commits once."""
 
-from moderation.accounts.models import District, Membership, Role, School, User
+from moderation.accounts.models import (
+    District,
+    Membership,
+    Role,
+    School,
+    User,
+    check_password_of_no_one,
+)
 from moderation.accounts.queries import user_by_email
 from moderation.core import audit
 from moderation.core.extensions import db
@@ -15,7 +22,10 @@ class AccountError(ValueError):
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None. Failed attempts are audited."""
     user = user_by_email(email)
-    if user is None or not user.is_active or not user.check_password(password):
+    # One password check whatever the account, so the time does not tell which emails exist.
+    password_matches = (user.check_password(password) if user is not None
+                        else check_password_of_no_one(password))
+    if user is None or not user.is_active or not password_matches:
         audit.record("login_failed", actor=user, email_digest=audit.email_digest(email))
         return None
     audit.record("login", actor=user, obj=user)

@@ -5,6 +5,7 @@ import http.client
 import os
 import re
 import secrets
+import statistics
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ import pytest
 import redis
 
 from app import create_app
+from moderation.accounts import services as account_services
 from moderation.core.config import ConfigError
 from moderation.core.extensions import db
 from tests.conftest import TEST_CONFIG, csrf_token_from
@@ -207,3 +209,35 @@ def test_trusted_proxy_hops_must_be_a_number(monkeypatch):
     monkeypatch.setenv("TRUSTED_PROXY_HOPS", "yes")
     with pytest.raises(ConfigError, match="TRUSTED_PROXY_HOPS must be a whole number"):
         create_app()
+
+
+# --- item 15: a refused login takes as long whether or not the email has an account -----------
+
+def _median_seconds(attempt, times: int = 7) -> float:
+    durations = []
+    for _ in range(times):
+        started = time.perf_counter()
+        attempt()
+        durations.append(time.perf_counter() - started)
+    return statistics.median(durations)
+
+
+def test_unknown_and_inactive_emails_cost_a_password_check_as_a_known_one_does(database_url):
+    # werkzeug's scrypt, as in production: the suite's one-round hash is too cheap to measure.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        known = account_services.create_user("known@example.org", "Known", "long-enough-1")
+        gone = account_services.create_user("gone@example.org", "Gone", "long-enough-2")
+        gone.is_active_account = False
+        db.session.flush()
+        authenticate = account_services.authenticate
+        authenticate("nobody@example.org", "warm-up")   # the dummy hash is made once
+        wrong_password = _median_seconds(lambda: authenticate(known.email, "wrong-guess"))
+        unknown = _median_seconds(lambda: authenticate("nobody@example.org", "wrong-guess"))
+        inactive = _median_seconds(lambda: authenticate(gone.email, "long-enough-2"))
+        db.session.rollback()
+        db.engine.dispose()
+    # A hash check is ~50 ms of scrypt, a miss without one well under 5 ms: half is a wide
+    # margin for a busy machine either way.
+    assert unknown >= wrong_password / 2, (unknown, wrong_password)
+    assert inactive >= wrong_password / 2, (inactive, wrong_password)
