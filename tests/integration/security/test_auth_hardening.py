@@ -241,3 +241,32 @@ def test_unknown_and_inactive_emails_cost_a_password_check_as_a_known_one_does(d
     # margin for a busy machine either way.
     assert unknown >= wrong_password / 2, (unknown, wrong_password)
     assert inactive >= wrong_password / 2, (inactive, wrong_password)
+
+
+# --- item 16: HSTS in production, no-store on signed-in pages ---------------------------------
+
+def test_production_asks_browsers_for_https_only_and_other_modes_do_not(
+        monkeypatch, app, client, database_url):
+    assert "Strict-Transport-Security" not in client.get("/login").headers   # testing mode
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
+    production = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    for path in ("/login", "/healthz"):
+        headers = production.test_client().get(path).headers
+        assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_signed_in_pages_are_not_stored_but_work_images_keep_their_own_header(
+        client, auth, create_school, create_teacher, create_sample):
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    school = create_school()
+    teacher = create_teacher(school=school)
+    sample = create_sample(school=school, uploader=teacher)
+    auth.login(teacher)
+    for path in ("/teacher", f"/samples/{sample.code}", f"/samples/{sample.code}/identity"):
+        response = client.get(path)
+        assert response.status_code == 200 and response.mimetype == "text/html", path
+        assert response.headers["Cache-Control"] == "no-store", path
+    image = client.get(f"/samples/{sample.code}/pages/1.png")
+    assert image.status_code == 200
+    assert image.headers["Cache-Control"] == "private, max-age=600"
