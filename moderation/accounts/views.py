@@ -103,7 +103,9 @@ def change_password():
             form.current_password.errors.append(str(error))
         else:
             db.session.commit()
-            login_user(current_user)  # re-issue this browser's cookie with the new version
+            # Re-issue this browser's cookie with the new version. The user, not the proxy:
+            # flask-login would keep current_user as itself, and the next read of it recurses.
+            login_user(current_user._get_current_object())
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("accounts.home"))
     status = 422 if request.method == "POST" else 200
