@@ -99,6 +99,8 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data,
                                      form.new_password.data)
+        except services.WeakPasswordError as error:
+            form.new_password.errors.append(str(error))
         except services.AccountError as error:
             form.current_password.errors.append(str(error))
         else:

@@ -270,3 +270,54 @@ def test_signed_in_pages_are_not_stored_but_work_images_keep_their_own_header(
     image = client.get(f"/samples/{sample.code}/pages/1.png")
     assert image.status_code == 200
     assert image.headers["Cache-Control"] == "private, max-age=600"
+
+
+# --- item 17: common and personal passwords are refused, with the reason ----------------------
+
+def change_password(client, auth, new: str):
+    return client.post("/account/password", data={
+        "current_password": auth.password, "new_password": new, "confirm_password": new,
+        "csrf_token": auth.csrf_token("/account/password")})
+
+
+@pytest.mark.parametrize(("weak", "reason"), [
+    ("aaaaaaaaaa", "Repeats like"),
+    ("password12", "This is a very common password."),
+    ("{email}", "It is made from your email, name, school or district."),
+])
+def test_a_guessable_new_password_is_refused_with_the_reason(client, auth, create_teacher,
+                                                             weak, reason):
+    teacher = create_teacher()
+    auth.login(teacher)
+    response = change_password(client, auth, weak.format(email=teacher.email))
+    assert response.status_code == 422
+    assert "Choose a stronger password." in response.text and reason in response.text
+    assert auth.for_client(client.application.test_client()).login(teacher).status_code == 302
+
+
+def test_the_school_the_teacher_works_at_is_personal_too(client, auth, create_school,
+                                                       create_teacher):
+    school = create_school(name="Northgate Elementary")
+    auth.login(create_teacher(school=school))
+    response = change_password(client, auth, "northgateelementary")
+    assert response.status_code == 422
+    assert "made from your email, name, school or district" in response.text
+
+
+def test_a_passphrase_is_accepted(client, auth, create_teacher):
+    teacher = create_teacher()
+    auth.login(teacher)
+    assert change_password(client, auth, "violet river lantern kettle").status_code == 302
+    fresh = auth.for_client(client.application.test_client())
+    assert fresh.login(teacher, "violet river lantern kettle").status_code == 302
+
+
+def test_accounts_are_not_created_with_a_guessable_password(app):
+    with app.app_context():
+        for weak in ("aaaaaaaaaa", "password12", "new.person@example.org"):
+            with pytest.raises(account_services.WeakPasswordError,
+                               match="Choose a stronger password"):
+                account_services.create_user("new.person@example.org", "New Person", weak)
+        account_services.create_user("new.person@example.org", "New Person",
+                                     "violet river lantern kettle")
+        db.session.rollback()
