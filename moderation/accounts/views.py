@@ -20,7 +20,7 @@ from moderation.accounts import audit_text, queries, services
 from moderation.accounts.forms import ChangePasswordForm, LoginForm
 from moderation.accounts.models import Role
 from moderation.accounts.permissions import home_endpoint, role_required
-from moderation.core import audit
+from moderation.core import audit, security
 from moderation.core.db import utcnow
 from moderation.core.errors import render_error
 from moderation.core.extensions import db, limiter
@@ -74,6 +74,7 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         db.session.commit()
         if user is not None:
+            security.rotate_csrf_token()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
         form.password.errors.append("That email and password do not match an account.")

@@ -1,7 +1,7 @@
 """HTTP security headers. The CSP allows no inline script or style, which htmx 2 honours with
 includeIndicatorStyles and allowEval switched off (see templates/base.html)."""
 
-from flask import current_app
+from flask import current_app, g, session
 from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -33,6 +33,15 @@ def set_security_headers(response):
         # for its back button after logout. Views that stream work images set their own header.
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def rotate_csrf_token() -> None:
+    """Make the CSRF token seen before a login worthless after it (as a session id would be
+    renewed). Flask-WTF keeps the raw token in the session and the signed one for the request
+    in g: without both, the next form gets a new token and the old one no longer matches."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(name, None)
+    g.pop(name, None)
 
 
 def init_app(app):

@@ -321,3 +321,19 @@ def test_accounts_are_not_created_with_a_guessable_password(app):
         account_services.create_user("new.person@example.org", "New Person",
                                      "violet river lantern kettle")
         db.session.rollback()
+
+
+# --- item 18: the CSRF token from before login is worthless after it --------------------------
+
+def test_the_csrf_token_from_before_login_stops_working_at_login(client, auth, create_teacher):
+    teacher = create_teacher()
+    before = auth.login_token()
+    assert client.post("/login", data={"email": teacher.email, "password": auth.password,
+                                       "csrf_token": before}).status_code == 302
+    refused = client.post("/logout", data={"csrf_token": before})
+    assert refused.status_code == 400
+    assert client.get("/teacher").status_code == 200   # still logged in
+    fresh = auth.csrf_token("/teacher")
+    assert fresh != before
+    assert client.post("/logout", data={"csrf_token": fresh}).status_code == 302
+    assert client.get("/teacher").status_code == 302   # logged out
