@@ -5,6 +5,7 @@ Nothing imports this module but the WSGI server (gunicorn 'app:create_app()') an
 
 from flask import Flask, redirect, request, url_for
 from flask_htmx import make_response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation.accounts import queries as account_queries
 from moderation.accounts.cli import audit_cli
@@ -28,6 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(load_config(app.instance_path))
     app.config.from_mapping(overrides or {})
+    _trust_proxies(app)
 
     request_guard.init_app(app)  # first: it bounds the URL map's ids before any rule is added
     request_id.init_app(app)
@@ -37,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    _warn_if_limits_are_per_worker(app)
     _init_login(app)
     security.init_app(app)
     errors.init_app(app)
@@ -59,6 +62,22 @@ def create_app(overrides: dict | None = None) -> Flask:
         return {"status": "ok"}
 
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS proxies, take the client's address (the login limits' key) and
+    scheme from the headers those proxies set. Not the host: the app builds no absolute URLs,
+    and a forwarded host is one more header to trust."""
+    hops = app.config["TRUSTED_PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def _warn_if_limits_are_per_worker(app: Flask) -> None:
+    if app.config["APP_ENV"] == "production" and (
+            app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")):
+        app.logger.warning("REDIS_URL is not set: each worker process counts login attempts "
+                           "on its own, so the login limits are multiplied by the workers.")
 
 
 def _init_login(app: Flask) -> None:

@@ -6,6 +6,8 @@ district_admin is always district-scoped.
 """
 
 import enum
+import functools
+import secrets
 from datetime import datetime
 
 from flask import current_app
@@ -57,6 +59,28 @@ class School(db.Model):
     district: Mapped[District] = relationship(back_populates="schools")
 
 
+def _hash_method() -> str | None:
+    # PASSWORD_HASH_METHOD is for the test suite, which creates hundreds of users: werkzeug's
+    # default (scrypt, about 0.1 s a hash) would dominate its run time. Unset everywhere else.
+    return current_app.config.get("PASSWORD_HASH_METHOD")
+
+
+def _hash_password(password: str, method: str | None) -> str:
+    return generate_password_hash(password, method) if method else generate_password_hash(password)
+
+
+@functools.cache
+def _dummy_hash(method: str | None) -> str:
+    return _hash_password(secrets.token_hex(16), method)
+
+
+def check_password_of_no_one(password: str) -> bool:
+    """Spend the time of a password check where there is no account to check, so a refused
+    login takes as long for an unknown email as for a wrong password. Always False."""
+    check_password_hash(_dummy_hash(_hash_method()), password)
+    return False
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -73,11 +97,7 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin")
 
     def set_password(self, password: str) -> None:
-        # PASSWORD_HASH_METHOD is for the test suite, which creates hundreds of users: werkzeug's
-        # default (scrypt, about 0.1 s a hash) would dominate its run time. Unset everywhere else.
-        method = current_app.config.get("PASSWORD_HASH_METHOD")
-        self.password_hash = (generate_password_hash(password, method) if method
-                              else generate_password_hash(password))
+        self.password_hash = _hash_password(password, _hash_method())
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

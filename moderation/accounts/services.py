@@ -1,21 +1,70 @@
 """Writes and rules for accounts. Services flush, never commit: the view commits once."""
 
-from moderation.accounts.models import District, Membership, Role, School, User
+import re
+from collections.abc import Iterable
+
+from zxcvbn import zxcvbn
+
+from moderation.accounts.models import (
+    District,
+    Membership,
+    Role,
+    School,
+    User,
+    check_password_of_no_one,
+)
 from moderation.accounts.queries import user_by_email
 from moderation.core import audit
 from moderation.core.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
+# zxcvbn's score, 0-4; 3 is "safely unguessable", about 10^8 guesses or more.
+MIN_PASSWORD_SCORE = 3
+# zxcvbn slows down on long input and refuses more than 72 characters: estimate on the start.
+ESTIMATED_LENGTH = 72
 
 
 class AccountError(ValueError):
     """A request about an account that cannot be carried out; the message is for the user."""
 
 
+class WeakPasswordError(AccountError):
+    """The new password would be easy to guess; the message says why."""
+
+
+def check_password_strength(password: str, context: Iterable[str]) -> None:
+    """Refuse short, common and guessable passwords, and those made of `context`: the person's
+    email, name, schools and districts (split into words, which zxcvbn matches whole)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPasswordError(
+            f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    texts = [text.lower() for text in context]
+    words = {word for text in texts for word in re.split(r"\W+", text) if len(word) >= 3}
+    result = zxcvbn(password[:ESTIMATED_LENGTH], user_inputs=sorted(words.union(texts)))
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return
+    personal = any(match.get("dictionary_name") == "user_inputs" for match in result["sequence"])
+    reason = result["feedback"]["warning"] or (
+        "It is made from your email, name, school or district." if personal
+        else "It would be easy to guess.")
+    raise WeakPasswordError(" ".join(["Choose a stronger password.", reason,
+                                      *result["feedback"]["suggestions"]]))
+
+
+def password_context(user: User) -> list[str]:
+    """What someone who knows the person would try first."""
+    places = [m.district.name for m in user.memberships]
+    places += [m.school.name for m in user.memberships if m.school is not None]
+    return [user.email, user.display_name, *places]
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None. Failed attempts are audited."""
     user = user_by_email(email)
-    if user is None or not user.is_active or not user.check_password(password):
+    # One password check whatever the account, so the time does not tell which emails exist.
+    password_matches = (user.check_password(password) if user is not None
+                        else check_password_of_no_one(password))
+    if user is None or not user.is_active or not password_matches:
         audit.record("login_failed", actor=user, email_digest=audit.email_digest(email))
         return None
     audit.record("login", actor=user, obj=user)
@@ -32,10 +81,9 @@ def end_sessions(user: User, reason: str) -> None:
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
         raise AccountError("Your current password is not correct.")
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
     if new == current:
-        raise AccountError("The new password must differ from the current one.")
+        raise WeakPasswordError("The new password must differ from the current one.")
+    check_password_strength(new, password_context(user))
     user.set_password(new)
     end_sessions(user, "password_changed")
 
@@ -43,6 +91,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def create_user(email: str, display_name: str, password: str) -> User:
     if user_by_email(email) is not None:
         raise AccountError(f"An account with the email {email} already exists.")
+    check_password_strength(password, [email, display_name])
     user = User(email=email.strip().lower(), display_name=display_name)
     user.set_password(password)
     db.session.add(user)

@@ -13,13 +13,14 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from moderation.accounts import audit_text, queries, services
 from moderation.accounts.forms import ChangePasswordForm, LoginForm
 from moderation.accounts.models import Role
 from moderation.accounts.permissions import home_endpoint, role_required
-from moderation.core import audit
+from moderation.core import audit, security
 from moderation.core.db import utcnow
 from moderation.core.errors import render_error
 from moderation.core.extensions import db, limiter
@@ -29,8 +30,17 @@ bp = Blueprint("accounts", __name__)
 AUDIT_PAGE_SIZE = 50
 
 
-def _failed(response) -> bool:
-    return response.status_code != 302
+def _refused(response) -> bool:
+    """The login form was refused: a guess. Not a 429, or hammering on after one account is
+    limited would use up the ceiling of everyone at the address."""
+    return response.status_code == 422
+
+
+def _account_at_address() -> str:
+    """The typed email and the client address: one person's guesses are limited without
+    locking out everyone else behind the same school network. The email is keyed-hashed, as
+    in the audit log, since people type passwords into that box."""
+    return f"{audit.email_digest(request.form.get('email', ''))}@{get_remote_address()}"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -50,8 +60,12 @@ def home():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+# Only failed attempts count: per account at an address, and a higher ceiling per address
+# against one machine trying many accounts.
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               deduct_when=_failed)
+               key_func=_account_at_address, deduct_when=_refused)
+@limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"],
+               key_func=get_remote_address, deduct_when=_refused)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("accounts.home"))
@@ -60,6 +74,7 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         db.session.commit()
         if user is not None:
+            security.rotate_csrf_token()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
         form.password.errors.append("That email and password do not match an account.")
@@ -85,11 +100,15 @@ def change_password():
         try:
             services.change_password(current_user, form.current_password.data,
                                      form.new_password.data)
+        except services.WeakPasswordError as error:
+            form.new_password.errors.append(str(error))
         except services.AccountError as error:
             form.current_password.errors.append(str(error))
         else:
             db.session.commit()
-            login_user(current_user)  # re-issue this browser's cookie with the new version
+            # Re-issue this browser's cookie with the new version. The user, not the proxy:
+            # flask-login would keep current_user as itself, and the next read of it recurses.
+            login_user(current_user._get_current_object())
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("accounts.home"))
     status = 422 if request.method == "POST" else 200

@@ -49,6 +49,19 @@ def secret_key(mode: str, instance_path: str) -> str:
     return key_file.read_text().strip()
 
 
+def trusted_proxy_hops() -> int:
+    """How many proxies in front of the app may be believed about the client (X-Forwarded-For).
+
+    0, the default, believes none: anyone can send the header, so trusting it unasked would let
+    a client choose its own address and escape the login limits.
+    """
+    value = os.environ.get("TRUSTED_PROXY_HOPS", "").strip() or "0"
+    if not value.isdigit():
+        raise ConfigError(f"TRUSTED_PROXY_HOPS must be a whole number of proxies (0 = none); "
+                          f"got {value!r}.")
+    return int(value)
+
+
 def load_config(instance_path: str) -> dict:
     """Build the Flask config mapping from the environment."""
     mode = os.environ.get("APP_ENV", "production").strip() or "production"
@@ -67,9 +80,14 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": is_production,
         "REMEMBER_COOKIE_SECURE": is_production,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, not one hour
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "memory://"),
+        # Without REDIS_URL each worker process counts on its own (create_app warns).
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL", "").strip() or "memory://",
+        # Keeps the counters of several apps (or test runs) sharing one Redis apart.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "").strip(),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
+        "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "50 per minute"),
+        "TRUSTED_PROXY_HOPS": trusted_proxy_hops(),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         **storage_config(mode, instance_path),
     }

@@ -1,6 +1,9 @@
 """HTTP security headers. The CSP allows no inline script or style, which htmx 2 honours with
 includeIndicatorStyles and allowEval switched off (see templates/base.html)."""
 
+from flask import current_app, g, session
+from flask_login import current_user
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -11,6 +14,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+# Production is served over HTTPS only (its cookies are Secure): browsers that have seen the app
+# once refuse a plain-http or certificate-warning version of it for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
 
 
 def set_security_headers(response):
@@ -20,7 +26,22 @@ def set_security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config["APP_ENV"] == "production":
+        response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+    if response.mimetype == "text/html" and current_user.is_authenticated:
+        # Signed-in pages show scores and student names: no copy on a shared computer's disk or
+        # for its back button after logout. Views that stream work images set their own header.
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def rotate_csrf_token() -> None:
+    """Make the CSRF token seen before a login worthless after it (as a session id would be
+    renewed). Flask-WTF keeps the raw token in the session and the signed one for the request
+    in g: without both, the next form gets a new token and the old one no longer matches."""
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(name, None)
+    g.pop(name, None)
 
 
 def init_app(app):
