@@ -5,37 +5,41 @@ name that claims another type is refused, because a mismatch usually means the w
 Images are decoded and re-encoded from their pixels alone, so EXIF (camera, GPS, dates), XMP,
 comments and colour-profile chunks are gone. PDFs are rewritten without the document
 information dictionary (author, title, ...), XMP metadata, scripts, embedded files or annotation
-authors, and their pages are rendered to PNG on the server so raters' browsers never run a PDF.
+authors, and their pages are rendered to PNG on the server so raters' browsers never run a PDF
+(in a child process with memory and time limits: render_worker).
 Plain text is decoded and stored as UTF-8; it is always displayed escaped.
 
 No Flask and no database here: bytes in, bytes out.
 """
 
 import io
+import logging
 import math
-import threading
+import signal
+import subprocess
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import PurePath
 
 import pikepdf
-import pypdfium2 as pdfium
 from PIL import Image, ImageOps
+
+from moderation.samples import render_worker
+from moderation.samples.render_worker import PAGE_RENDER_WIDTH, RenderedPage
 
 MAX_PDF_PAGES = 40
 MAX_IMAGE_PIXELS = 50_000_000
-# Rendered pages are this wide at most (about 150 dpi on a letter or A4 page).
-PAGE_RENDER_WIDTH = 1275
-# Rendered pages are judged by their pixels, not their area: at a fixed width a thin page
-# scales up (a 3-pt-wide page 425 times). 10 megapixels is a page about six times as long as it
-# is wide; a Letter or A4 page is 2.1-2.3 megapixels.
-MAX_PAGE_PIXELS = 10_000_000
-MAX_DOCUMENT_PIXELS = 120_000_000
 ACCEPTED = "PDF, PNG, JPEG or plain-text (.txt)"
+# A PDF render's limits. A letter page needs about 40 MB and 0.1-0.5 s (a noisy scan up to
+# 2.5 s, most of it PNG compression, on a busy server); 40 such pages stay well inside both.
+RENDER_MEMORY_LIMIT = 1024 * 1024 * 1024
+RENDER_TIMEOUT_SECONDS = 60
+# `python -m` finds the package from here whether or not it is installed.
+_PROJECT_ROOT = PurePath(__file__).parents[2]
 
-# pdfium is not thread-safe; gunicorn runs threaded workers.
-_PDFIUM_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class FileKind(StrEnum):
@@ -72,14 +76,6 @@ EXTENSIONS = {".pdf": FileKind.PDF, ".png": FileKind.PNG, ".jpg": FileKind.JPEG,
 
 class SampleFileError(ValueError):
     """The upload cannot be accepted; the message says why, for the person who uploaded it."""
-
-
-@dataclass(frozen=True)
-class RenderedPage:
-    number: int
-    png: bytes
-    width: int
-    height: int
 
 
 @dataclass(frozen=True)
@@ -248,12 +244,7 @@ def _clean_pdf(data: bytes) -> CleanFile:
         raise SampleFileError("This PDF could not be read; it may be damaged. Export it again "
                               "and upload the new copy.") from error
     cleaned = out.getvalue()
-    try:
-        pages = render_pdf_pages(cleaned)
-    except pdfium.PdfiumError as error:
-        raise SampleFileError("This PDF's pages could not be displayed; it may be damaged. "
-                              "Export it again and upload the new copy.") from error
-    return CleanFile(FileKind.PDF, cleaned, pages=pages)
+    return CleanFile(FileKind.PDF, cleaned, pages=render_pdf_pages(cleaned))
 
 
 def _strip_pdf(pdf: pikepdf.Pdf) -> None:
@@ -405,44 +396,44 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
     return bytes(out + data[i:])
 
 
-def render_pdf_pages(data: bytes, width: int = PAGE_RENDER_WIDTH) -> list[RenderedPage]:
+def render_pdf_pages(data: bytes, width: int = PAGE_RENDER_WIDTH, *,
+                     memory_limit: int | None = None,
+                     timeout: float | None = None) -> list[RenderedPage]:
     """Each page as a PNG `width` pixels wide (no forms or scripts are run).
 
-    Every page's rendered size is checked against the pixel budgets before any is rendered.
+    Rendered by render_worker in a child process with at most `memory_limit` bytes of address
+    space (RENDER_MEMORY_LIMIT) for `timeout` seconds (RENDER_TIMEOUT_SECONDS), so one upload
+    can neither exhaust the server nor hold up the others. Every page's rendered size is
+    checked against the pixel budgets before any is rendered. SampleFileError says why a PDF
+    cannot be shown.
     """
-    pages = []
-    with _PDFIUM_LOCK:
-        document = pdfium.PdfDocument(data)
-        try:
-            # pdfium's sizes are the ones it renders: CropBox within MediaBox, /Rotate applied.
-            sizes = [document.get_page_size(index) for index in range(len(document))]
-            _check_pixel_budget(sizes, width)
-            for index, (page_width, _) in enumerate(sizes):
-                page = document[index]
-                try:
-                    image = page.render(scale=width / max(page_width, 1)).to_pil()
-                finally:
-                    page.close()
-                out = io.BytesIO()
-                image.convert("RGB").save(out, "PNG", optimize=True)
-                pages.append(RenderedPage(index + 1, out.getvalue(), image.width, image.height))
-        finally:
-            document.close()
-    return pages
+    memory_limit = memory_limit or RENDER_MEMORY_LIMIT
+    timeout = timeout or RENDER_TIMEOUT_SECONDS
+    command = [sys.executable, "-m", render_worker.__name__, str(width), str(memory_limit),
+               str(math.ceil(timeout) + 1)]
+    try:
+        child = subprocess.run(command, input=data, capture_output=True, timeout=timeout,
+                               cwd=_PROJECT_ROOT)
+    except subprocess.TimeoutExpired as error:  # run() has killed the child
+        raise _needs_more("time", f"{timeout:g} seconds") from error
+    if child.returncode == 0:
+        return render_worker.decode_pages(child.stdout)
+    if child.returncode == render_worker.REFUSED:
+        raise SampleFileError(child.stdout.decode())
+    if child.returncode == -signal.SIGXCPU:
+        raise _needs_more("time", f"{timeout:g} seconds")
+    if child.returncode == render_worker.OUT_OF_MEMORY or child.returncode < 0:
+        # Native code that cannot allocate under the limit aborts or crashes (a signal).
+        log.warning("PDF render stopped at the %d MB memory limit (exit %s). %s",
+                    memory_limit // 2**20, child.returncode,
+                    child.stderr.decode(errors="replace")[-2000:])
+        raise _needs_more("memory", f"{memory_limit // 2**20:,} MB")
+    raise RuntimeError(f"The PDF render worker failed (exit {child.returncode}): "
+                       f"{child.stderr.decode(errors='replace')[-2000:]}")
 
 
-def _check_pixel_budget(sizes: list[tuple[float, float]], width: int) -> None:
-    total = 0
-    for number, (page_width, page_height) in enumerate(sizes, start=1):
-        pixels = width * math.ceil(page_height * width / max(page_width, 1))
-        if pixels > MAX_PAGE_PIXELS:
-            raise SampleFileError(
-                f"Page {number} of this PDF is {page_width:,.0f} x {page_height:,.0f} points, "
-                f"far longer than it is wide, and too large to display. Pages up to about "
-                f"{MAX_PAGE_PIXELS // (width * width)} times as long as they are wide can be "
-                f"shown. Print or export the work to PDF on Letter or A4 paper and upload that.")
-        total += pixels
-    if total > MAX_DOCUMENT_PIXELS:
-        raise SampleFileError(
-            "This PDF's pages are too large to display all together. Upload the pages that "
-            "matter, or print or export the work to PDF on Letter or A4 paper and upload that.")
+def _needs_more(what: str, allowed: str) -> SampleFileError:
+    return SampleFileError(
+        f"This PDF needs more {what} to display than the server allows ({allowed}). Upload "
+        f"the pages that matter, or print or export the work to PDF again (on Letter or A4 "
+        f"paper, with scans at 150-300 dpi) and upload that.")
