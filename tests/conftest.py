@@ -129,6 +129,8 @@ class AuthActions:
 
     def __init__(self, client):
         self.client = client
+        # Each login renews the CSRF token: helpers that keep one note the login it came from.
+        self.logins = 0
 
     def for_client(self, other_client) -> "AuthActions":
         return AuthActions(other_client)
@@ -138,6 +140,7 @@ class AuthActions:
 
     def login(self, user_or_email, password: str = PASSWORD):
         email = getattr(user_or_email, "email", user_or_email)
+        self.logins += 1
         return self.client.post("/login", data={"email": email, "password": password,
                                                 "csrf_token": self.login_token()})
 
