@@ -2,7 +2,6 @@
 includeIndicatorStyles and allowEval switched off (see templates/base.html)."""
 
 from flask import current_app, g, session
-from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -28,7 +27,9 @@ def set_security_headers(response):
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config["APP_ENV"] == "production":
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
-    if response.mimetype == "text/html" and current_user.is_authenticated:
+    # The session says whether someone signed in without asking the database, which may be
+    # the very thing that failed (the 503 page passes through here too).
+    if response.mimetype == "text/html" and session.get("_user_id"):
         # Signed-in pages show scores and student names: no copy on a shared computer's disk or
         # for its back button after logout. Views that stream work images set their own header.
         response.headers.setdefault("Cache-Control", "no-store")
