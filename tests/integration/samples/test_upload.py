@@ -8,8 +8,9 @@ from PIL import Image
 
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
+from moderation.samples import processing
 from moderation.samples.models import StudentLink, WorkSample
-from tests.fixtures.samples import GPS_IFD, jpeg_bytes, pdf_bytes
+from tests.fixtures.samples import GPS_IFD, blank_pdf_bytes, jpeg_bytes, pdf_bytes
 
 CODE = re.compile(r"WS-[2-9A-HJKMNP-TW-Z]{4}-[2-9A-HJKMNP-TW-Z]{4}")
 
@@ -115,6 +116,26 @@ def test_a_damaged_pdf_is_refused(app, client, auth, create_teacher,
     assert "This PDF could not be read" in response.text
 
 
+def test_a_pdf_too_large_to_display_is_refused_with_a_clear_message(
+        app, client, auth, create_teacher, create_rubric_version_for_samples, post_upload,
+        monkeypatch):
+    teacher = create_teacher()
+    school = _school(app, teacher.memberships[0].school_id)
+    version = create_rubric_version_for_samples(school.district_id)
+    auth.login(teacher)
+    # A 612 x 3,600 pt page is inside the pixel budget and needs about 90 MB to render.
+    monkeypatch.setattr(processing, "RENDER_MEMORY_LIMIT", 64 * 2**20)
+    for data, says in [
+            (blank_pdf_bytes(100, 14_400), "Page 1 of this PDF is 100 x 14,400 points"),
+            (blank_pdf_bytes(612, 3_600),
+             "This PDF needs more memory to display than the server allows (64 MB).")]:
+        response = post_upload(client, school, version, "essay.pdf", data)
+        assert response.status_code == 422
+        assert says in response.text
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(WorkSample.id))) == 0
+
+
 def test_oversized_upload_gets_a_clear_413_page(app, client, auth, create_teacher):
     auth.login(create_teacher())
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
@@ -211,8 +232,6 @@ def _district(app, district_id):
 
 
 def test_photos_placed_inside_a_pdf_lose_their_exif_and_xmp_too():
-    from moderation.samples import processing
-
     pdf = pikepdf.new()
     page = pdf.add_blank_page(page_size=(612, 792))
     photo = pdf.make_stream(jpeg_bytes(with_gps=True), Type=pikepdf.Name.XObject,
@@ -233,8 +252,6 @@ def test_photos_placed_inside_a_pdf_lose_their_exif_and_xmp_too():
 
 
 def test_text_from_older_windows_editors_and_oversized_images():
-    from moderation.samples import processing
-
     cp1252 = "Caf\u00e9 \u201cquotes\u201d".encode("cp1252")
     assert processing.clean(cp1252, "essay.txt").data.decode() == "Caf\u00e9 \u201cquotes\u201d"
     huge = io.BytesIO()
