@@ -52,12 +52,8 @@ def test_lone_surrogate_or_nul_in_json_is_refused(client, auth, create_teacher):
                              headers={"X-CSRFToken": token}))
 
 
-def test_nul_in_an_upload_form_and_file_name_is_refused(
-        app, client, auth, create_teacher, create_rubric_version_for_samples, post_upload):
-    teacher = create_teacher()
-    school = _school_of(app, teacher)
-    version = create_rubric_version_for_samples(school.district_id)
-    auth.login(teacher)
+def test_nul_in_an_upload_form_and_file_name_is_refused(app, client, uploader, post_upload):
+    school, version = uploader
     _refused(post_upload(client, school, version, "essay.txt", b"My essay",
                          title="Essay\x00"))
     _refused(post_upload(client, school, version, "ess\x00ay.txt", b"My essay"))
@@ -65,12 +61,9 @@ def test_nul_in_an_upload_form_and_file_name_is_refused(
         assert db.session.query(WorkSample).count() == 0
 
 
-def test_utf16_work_with_nul_bytes_in_its_body_is_still_accepted(
-        app, client, auth, create_teacher, create_rubric_version_for_samples, post_upload):
-    teacher = create_teacher()
-    school = _school_of(app, teacher)
-    version = create_rubric_version_for_samples(school.district_id)
-    auth.login(teacher)
+def test_utf16_work_with_nul_bytes_in_its_body_is_still_accepted(client, uploader,
+                                                                 post_upload):
+    school, version = uploader
     body = "My essay about homework".encode("utf-16")
     assert b"\x00" in body
     response = post_upload(client, school, version, "essay.txt", body)
@@ -91,6 +84,15 @@ def test_the_largest_storable_id_still_matches_its_route(app):
     assert urls.match("/rubrics/2147483647")[1] == {"rubric_id": 2147483647}
     with pytest.raises(NotFound):
         urls.match("/rubrics/2147483648")
+
+
+@pytest.fixture
+def uploader(app, auth, create_teacher, create_rubric_version_for_samples):
+    """A logged-in teacher's school and a rubric version to upload to: (school, version)."""
+    teacher = create_teacher()
+    school = _school_of(app, teacher)
+    auth.login(teacher)
+    return school, create_rubric_version_for_samples(school.district_id)
 
 
 def _school_of(app, teacher) -> School:
