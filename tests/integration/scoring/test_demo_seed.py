@@ -10,14 +10,9 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from moderation.accounts.models import User
+from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import Anchor, WorkSample
-from moderation.scoring.models import (
-    QueueItem,
-    Rating,
-    RatingKind,
-    RoundStatus,
-    ScoringRound,
-)
+from moderation.scoring.models import QueueItem, RoundStatus, ScoringRound
 from moderation.scoring.seed import COMPLETED_ROUND, DEMO_TEACHER, OPEN_ROUND
 
 pytestmark = pytest.mark.slow
