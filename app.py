@@ -7,6 +7,7 @@ from flask import Flask, redirect, request, url_for
 from flask_htmx import make_response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from moderation.accounts import permissions as account_permissions
 from moderation.accounts import queries as account_queries
 from moderation.accounts.cli import audit_cli
 from moderation.accounts.navigation import inject_navigation
@@ -53,6 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     sample_permissions.register_work_viewer(scoring_queries.can_view_work)
     sample_permissions.register_blind_samples(scoring_queries.samples_of_rounds_scored_by)
     rubric_queries.register_score_counter(rating_queries.count_for_version)
+    errors.register_forbidden_hint(account_permissions.forbidden_hint)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rubrics_cli)
     app.cli.add_command(audit_cli)

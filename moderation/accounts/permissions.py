@@ -31,6 +31,15 @@ HOME_ENDPOINT = {
 }
 
 
+def forbidden_hint() -> str | None:
+    """The refused page's hint for a district administrator: the general one tells people to
+    ask their district administrator, which is who they are."""
+    if current_user.is_authenticated and current_user.has_role(Role.DISTRICT_ADMIN):
+        return ("This page belongs to another role, such as a teacher's or a coach's. The menu "
+                "at the top lists the pages open to you.")
+    return None
+
+
 def home_endpoint(user) -> str:
     """The landing page of the user's broadest role."""
     for role in (Role.DISTRICT_ADMIN, Role.COACH, Role.TEACHER):

@@ -6,6 +6,8 @@ answer is 503 from a page that needs no database: the usual page asks the databa
 logged in, which is exactly what fails then.
 """
 
+from collections.abc import Callable
+
 from flask import current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -31,9 +33,17 @@ MESSAGES = {
           "usually for a restart that takes a minute. Nothing you saved was lost; please try "
           "again shortly."),
 }
+# Sources of a hint suited to who is refused (core knows no roles): the first one that has
+# something to say replaces the 403 page's general hint. create_app registers accounts' one.
+FORBIDDEN_HINTS: list[Callable[[], str | None]] = []
 # Raised when the database is down or restarting, or every pooled connection is busy.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 RETRY_AFTER_SECONDS = 10
+
+
+def register_forbidden_hint(source: Callable[[], str | None]) -> None:
+    if source not in FORBIDDEN_HINTS:
+        FORBIDDEN_HINTS.append(source)
 
 
 def render_error(status: int, detail: str | None = None, *, needs_database: bool = True):
@@ -43,12 +53,18 @@ def render_error(status: int, detail: str | None = None, *, needs_database: bool
     fragment = wants_fragment()
     if needs_database:
         try:
+            if status == 403:
+                context["hint"] = _forbidden_hint() or hint
             template = "errors/_error.html" if fragment else "errors/error.html"
             return render_template(template, **context), status
         except Exception:  # the page's chrome failed (it asks who is logged in)
             current_app.logger.exception("The error page failed (request id %s)", request_id())
             _forget_failed_transaction()
     return _render_without_database(fragment, context), status
+
+
+def _forbidden_hint() -> str | None:
+    return next((hint for hint in (source() for source in FORBIDDEN_HINTS) if hint), None)
 
 
 def _render_without_database(fragment: bool, context: dict) -> str:

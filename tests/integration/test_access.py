@@ -33,6 +33,18 @@ def test_each_role_reaches_only_its_pages(client, auth, user_with_role, role):
             assert "You do not have access to this page" in response.text
 
 
+def test_the_refusal_hint_suits_who_is_refused(client, auth, user_with_role):
+    auth.login(user_with_role(Role.DISTRICT_ADMIN))
+    refused = client.get("/teacher")
+    assert refused.status_code == 403
+    assert "district administrator" not in refused.text.split("<main", 1)[1]
+    assert "The menu at the top lists the pages open to you." in refused.text
+    auth.logout()
+
+    auth.login(user_with_role(Role.TEACHER))
+    assert "ask your district administrator" in client.get("/district").text
+
+
 @pytest.mark.parametrize("role,home", [(Role.TEACHER, "/teacher"), (Role.COACH, "/coach"),
                                        (Role.DISTRICT_ADMIN, "/district")])
 def test_root_sends_each_role_home(client, auth, user_with_role, role, home):
