@@ -59,7 +59,7 @@ COMMENTS = {
 def _params(n_schools: int, raters_per_school: int, n_samples: int, n_criteria: int,
             start: datetime):
     """A grade band in the model's terms. The work, anchor papers included, spreads widely
-    (2.5 logits) against the model's own noise and a modest spread of teachers (0.3 logits),
+    (4 logits) against the model's own noise and a modest spread of teachers (0.3 logits),
     so alpha lands near .7; one school lenient and one harsh by 0.4 logits, two teachers 1.5
     logits off (one harsh, one lenient), a school that inflates its own local scores, and one
     teacher in ten drifting."""
@@ -68,7 +68,7 @@ def _params(n_schools: int, raters_per_school: int, n_samples: int, n_criteria: 
     return DistrictParams(
         n_schools=n_schools, raters_per_school=raters_per_school, samples=n_samples,
         criteria=n_criteria, blind_ratings_per_sample=3, anchors=N_ANCHORS, levels=4,
-        anchor_spread=2.5, threshold_spread=2.5, sample_sd=2.5, school_quality_sd=0.5, severity_sd=0.3,
+        anchor_spread=4.0, threshold_spread=3.0, sample_sd=4.0, school_quality_sd=0.5, severity_sd=0.3,
         lenient_fraction=1 / n_schools, harsh_fraction=1 / n_schools, school_effect=0.4,
         outlier_raters=2, outlier_size=1.5, inflating_fraction=1 / n_schools,
         local_fraction=0.5, drift_fraction=0.1, drift_size=1.0,
@@ -246,7 +246,7 @@ class _BandDemo:
         """Submit the model's scores for an item, as the rater would have at `when`."""
         label = self._model_label(item)
         measure = (float(self.truth.sample_measure[label]) if label
-                   else float(self.rng.normal(0, 2.5)))
+                   else float(self.rng.normal(0, 4)))
         scores = _draw(self.truth, self.by_user[item.rater_id].label, measure, when, self.rng)
         for criterion, score in zip(self.criteria, scores, strict=True):
             comment = COMMENTS[score] if self.rng.uniform() < 0.12 else None
@@ -274,8 +274,8 @@ def _draw(truth, rater: str, measure: float, when: datetime,
 
 
 def _level(measure: float) -> int:
-    """The level of craft a piece is written at: the model's measure in bands of 2.5 logits."""
-    return int(np.clip(np.floor(measure / 2.5 + 2.5), 1, 4))
+    """The level of craft a piece is written at: the model's measure in bands of 4 logits."""
+    return int(np.clip(np.floor(measure / 4 + 2.5), 1, 4))
 
 
 def _rationale(criterion, score: int) -> str:
