@@ -54,7 +54,7 @@ from rubrics.models import RubricVersion
 MAX_RATINGS_PER_SAMPLE = 10
 MAX_VALIDITY_RATE = 0.5
 MAX_CALIBRATION_SIZE = 20
-# METHODS.md, "School standards": schools compare through a common set of at least 5 anchors.
+# docs/methods.md, "School standards": schools compare through a common set of >= 5 anchors.
 SCHOOL_COMPARISON_ANCHORS = 5
 COMMENT_LIMIT = 2000
 # The seed column is a 32-bit integer and numpy's generators take no negative seed.

@@ -68,7 +68,8 @@ def _params(n_schools: int, raters_per_school: int, n_samples: int, n_criteria: 
     return DistrictParams(
         n_schools=n_schools, raters_per_school=raters_per_school, samples=n_samples,
         criteria=n_criteria, blind_ratings_per_sample=3, anchors=N_ANCHORS, levels=4,
-        anchor_spread=4.0, threshold_spread=3.0, sample_sd=4.0, school_quality_sd=0.5, severity_sd=0.3,
+        anchor_spread=4.0, threshold_spread=3.0, sample_sd=4.0, school_quality_sd=0.5,
+        severity_sd=0.3,
         lenient_fraction=1 / n_schools, harsh_fraction=1 / n_schools, school_effect=0.4,
         outlier_raters=2, outlier_size=1.5, inflating_fraction=1 / n_schools,
         local_fraction=0.5, drift_fraction=0.1, drift_size=1.0,
