@@ -17,8 +17,8 @@ from moderation.accounts.views import bp as accounts_bp
 from moderation.core import errors, request_guard, request_id, security, storage
 from moderation.core.config import load_config
 from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from moderation.ratings import queries as rating_queries
 from moderation.samples import permissions as sample_permissions
-from moderation.samples import queries as sample_queries
 from moderation.samples.views import bp as samples_bp
 from moderation.scoring import queries as scoring_queries
 from moderation.scoring.views import bp as scoring_bp
@@ -56,7 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(scoring_bp)
     sample_permissions.register_work_viewer(scoring_queries.can_view_work)
     sample_permissions.register_blind_samples(scoring_queries.samples_of_rounds_scored_by)
-    rubric_queries.register_score_counter(sample_queries.rating_count_for_version)
+    rubric_queries.register_score_counter(rating_queries.count_for_version)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rubrics_cli)
     app.cli.add_command(audit_cli)

@@ -12,6 +12,8 @@ from sqlalchemy.orm import selectinload
 
 from moderation.accounts.models import Membership, Role, School, User
 from moderation.core.extensions import db
+from moderation.ratings import queries as rating_queries
+from moderation.ratings.models import Rating, RatingKind
 from moderation.samples import permissions as sample_permissions
 from moderation.samples.models import Anchor, AnchorPool, SampleStatus, WorkSample
 from moderation.scoring import permissions
@@ -19,8 +21,6 @@ from moderation.scoring.models import (
     ItemKind,
     PracticeAttempt,
     QueueItem,
-    Rating,
-    RatingKind,
     RoundRater,
     RoundStatus,
     ScoringRound,
@@ -343,10 +343,7 @@ def can_score_item(user, item: QueueItem) -> bool:
 
 def current_ratings(item: QueueItem) -> dict[int, Rating]:
     """The rater's current rating (draft or submitted) of each criterion of the item."""
-    rows = db.session.execute(
-        db.select(Rating).where(Rating.queue_item_id == item.id, Rating.is_current.is_(True))
-    ).scalars()
-    return {r.criterion_id: r for r in rows}
+    return rating_queries.current_by_criterion(Rating.queue_item_id == item.id)
 
 
 def revision_count(item: QueueItem) -> int:
@@ -411,12 +408,9 @@ def attempt_by_nonce(nonce: str) -> PracticeAttempt | None:
 
 
 def attempt_ratings(attempt: PracticeAttempt) -> dict[int, Rating]:
-    rows = db.session.execute(
-        db.select(Rating).where(Rating.kind == RatingKind.PRACTICE,
-                                Rating.context_type == "practice",
-                                Rating.context_id == attempt.id)
-    ).scalars()
-    return {r.criterion_id: r for r in rows}
+    return rating_queries.current_by_criterion(Rating.kind == RatingKind.PRACTICE,
+                                               Rating.context_type == "practice",
+                                               Rating.context_id == attempt.id)
 
 
 def scoring_settings(district_id: int) -> ScoringSettings:

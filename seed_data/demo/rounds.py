@@ -35,10 +35,11 @@ from moderation.accounts.models import District, School, User
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.core.storage import get_storage
+from moderation.ratings.models import Rating, RatingKind
 from moderation.samples import services as sample_services
 from moderation.samples.models import AnchorPool, WorkSample
 from moderation.scoring import queries, services
-from moderation.scoring.models import ItemKind, QueueItem, Rating, RatingKind, ScoringRound
+from moderation.scoring.models import ItemKind, QueueItem, ScoringRound
 from rubrics import queries as rubric_queries
 from rubrics.models import RubricVersion
 

@@ -2,8 +2,8 @@
 
 A step of `flask seed-demo` (SEED_STEPS in seed_data/demo/__init__.py), after the demo rubrics.
 Each file goes through the real upload service, so it is anonymised and rendered like any
-upload. A sample is found by its natural key (school, task title) and left alone if it exists, so running the
-seed again changes nothing. A sample whose rubric is missing is skipped.
+upload. A sample is found by its natural key (school, task title) and left alone if it exists,
+so running the seed again changes nothing. A sample whose rubric is missing is skipped.
 """
 
 import json

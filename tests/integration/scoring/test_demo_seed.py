@@ -14,14 +14,9 @@ from sqlalchemy.orm import Session
 
 from moderation.accounts.models import Membership, Role, School, User
 from moderation.core.extensions import db
+from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import Anchor, WorkSample
-from moderation.scoring.models import (
-    QueueItem,
-    Rating,
-    RatingKind,
-    RoundStatus,
-    ScoringRound,
-)
+from moderation.scoring.models import QueueItem, RoundStatus, ScoringRound
 from moderation.scoring.queries import round_ratings_table
 from moderation.statistics import analyze
 from rubrics.models import Rubric, RubricVersion
