@@ -30,6 +30,7 @@ import numpy as np
 from sqlalchemy import update
 
 from moderation.accounts.models import Role
+from moderation.accounts.permissions import school_ids
 from moderation.core import audit
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
@@ -195,8 +196,7 @@ def _staff_schools(user, district) -> set[int]:
 
 
 def _primary_school(user, staff: set[int]) -> int:
-    teaching = sorted(m.school_id for m in user.memberships
-                      if m.role == Role.TEACHER and m.school_id in staff)
+    teaching = sorted(school_ids(user, Role.TEACHER) & staff)
     return teaching[0] if teaching else min(staff)
 
 
