@@ -3,7 +3,10 @@
 Nothing imports this module but the WSGI server (gunicorn 'app:create_app()') and the tests.
 """
 
+import os
+
 from flask import Flask, redirect, request, url_for
+from flask.cli import load_dotenv
 from flask_htmx import make_response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -27,6 +30,7 @@ from seed_data.demo import seed_demo_command
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    _read_flaskenv_under_the_flask_command()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(load_config(app.instance_path))
     app.config.from_mapping(overrides or {})
@@ -64,6 +68,17 @@ def create_app(overrides: dict | None = None) -> Flask:
         return {"status": "ok"}
 
     return app
+
+
+def _read_flaskenv_under_the_flask_command() -> None:
+    """`flask --app app --help` lists the app's commands before Flask has read .flaskenv (click
+    handles --help before the option that loads it), so the factory would run in production
+    mode, refuse the missing SECRET_KEY and the listing would lose every command of ours. Under
+    the flask command only, read now the files Flask reads a moment later anyway; they never
+    override the environment. gunicorn does not set the flag, so a server stays in production
+    mode unless APP_ENV says otherwise."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+        load_dotenv()
 
 
 def _trust_proxies(app: Flask) -> None:

@@ -3,7 +3,7 @@
 Every score a person gives is a Rating: a class teacher's own (local) judgement of a sample, a
 blind score in a round, a practice score against an anchor, a score in a live session or a
 district cycle. Each records rater, sample, criterion, rubric version, score, time and the context
-it was given in (METHODS.md: the unit of reliability is a (sample, criterion) pair). A changed
+it was given in (docs/methods.md: the unit of reliability is a (sample, criterion) pair). A changed
 score is a new row pointing at the one it revises (revision_of_id); the old row stays with
 is_current False, so analyses use the current rows and the audit trail keeps them all.
 

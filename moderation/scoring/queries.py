@@ -11,10 +11,10 @@ from sqlalchemy import and_, case, func
 from sqlalchemy.orm import selectinload
 
 from moderation.accounts.models import Membership, Role, School, User
+from moderation.accounts.permissions import district_ids, school_ids
 from moderation.core.extensions import db
 from moderation.ratings import queries as rating_queries
 from moderation.ratings.models import Rating, RatingKind
-from moderation.samples import permissions as sample_permissions
 from moderation.samples.models import Anchor, AnchorPool, SampleStatus, WorkSample
 from moderation.scoring import permissions
 from moderation.scoring.models import (
@@ -346,11 +346,6 @@ def current_ratings(item: QueueItem) -> dict[int, Rating]:
     return rating_queries.current_by_criterion(Rating.queue_item_id == item.id)
 
 
-def revision_count(item: QueueItem) -> int:
-    return db.session.scalar(db.select(func.count(Rating.id)).where(
-        Rating.queue_item_id == item.id, Rating.revision_of_id.is_not(None)))
-
-
 # --- practice ------------------------------------------------------------------------------------
 
 def withheld_anchor_ids(user) -> set[int]:
@@ -425,18 +420,16 @@ def practice_shared_with_coaches(teacher) -> bool:
                for d in permissions.teacher_district_ids(teacher))
 
 
-def coached_school_ids(coach) -> tuple[set[int], set[int]]:
+def coach_scope(coach) -> tuple[set[int], set[int]]:
     """(schools the user coaches, districts they coach district-wide)."""
-    schools = {m.school_id for m in coach.memberships
-               if m.role == Role.COACH and m.school_id is not None}
-    return schools, sample_permissions.coach_district_ids(coach)
+    return (school_ids(coach, Role.COACH), district_ids(coach, Role.COACH, district_wide=True))
 
 
 def can_see_practice_of(viewer, teacher: User) -> bool:
     """The teacher themself; a coach in scope only if the district allows it."""
     if viewer.id == teacher.id:
         return True
-    schools, districts = coached_school_ids(viewer)
+    schools, districts = coach_scope(viewer)
     for m in teacher.memberships_as(Role.TEACHER):
         in_scope = m.school_id in schools or m.district_id in districts
         if in_scope and scoring_settings(m.district_id).practice_visible_to_coaches:
@@ -454,7 +447,7 @@ class CoachedTeacher:
 def coached_practice(coach) -> tuple[list[CoachedTeacher], bool]:
     """Teachers in the coach's scope whose district lets coaches see practice, with their
     number of attempts; and whether any scope of the coach keeps practice private."""
-    schools, districts = coached_school_ids(coach)
+    schools, districts = coach_scope(coach)
     rows = db.session.execute(
         db.select(User, School).join(Membership, Membership.user_id == User.id)
         .join(School, School.id == Membership.school_id)

@@ -30,6 +30,7 @@ import numpy as np
 from sqlalchemy import update
 
 from moderation.accounts.models import Role
+from moderation.accounts.permissions import school_ids
 from moderation.core import audit
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
@@ -55,7 +56,7 @@ from rubrics.models import RubricVersion
 MAX_RATINGS_PER_SAMPLE = 10
 MAX_VALIDITY_RATE = 0.5
 MAX_CALIBRATION_SIZE = 20
-# METHODS.md, "School standards": schools compare through a common set of at least 5 anchors.
+# docs/methods.md, "School standards": schools compare through a common set of >= 5 anchors.
 SCHOOL_COMPARISON_ANCHORS = 5
 COMMENT_LIMIT = 2000
 # The seed column is a 32-bit integer and numpy's generators take no negative seed.
@@ -195,8 +196,7 @@ def _staff_schools(user, district) -> set[int]:
 
 
 def _primary_school(user, staff: set[int]) -> int:
-    teaching = sorted(m.school_id for m in user.memberships
-                      if m.role == Role.TEACHER and m.school_id in staff)
+    teaching = sorted(school_ids(user, Role.TEACHER) & staff)
     return teaching[0] if teaching else min(staff)
 
 
