@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -95,18 +96,46 @@ def demo():
     return load_demo_spec()
 
 
+def log_in(page: Page, email: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+# Pages deliberately answered with 4xx (a refused page) log a resource error, and htmx logs each
+# error response it meets (request-errors.js shows it in the page): neither is a script error.
+ANSWERED_ERRORS = ("the server responded with a status of 4", "Response Status Error Code ")
+
+
+class ScriptErrors:
+    """Console errors and uncaught exceptions of a page; a CSP refusal is one of them."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def watch(self, page: Page) -> None:
+        page.on("console", lambda msg: self.seen.append(msg.text) if msg.type == "error"
+                else None)
+        page.on("pageerror", lambda exc: self.seen.append(str(exc)))
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.seen if not any(text in e for text in ANSWERED_ERRORS)]
+
+
+@pytest.fixture
+def script_errors():
+    """Watch more pages than the test's own (a context per role, say); the test fails on any
+    script error they log."""
+    errors = ScriptErrors()
+    yield errors
+    assert not errors.unexpected(), errors.unexpected()
+
+
 @pytest.fixture(autouse=True)
 def no_script_errors(page):
-    """A CSP violation or a JavaScript error shows up in the console: fail the test on it.
-
-    Pages deliberately answered with 4xx (a refused page) log a resource error, and htmx logs
-    each error response it meets (request-errors.js shows it in the page): neither is a script
-    error.
-    """
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    """A CSP violation or a JavaScript error shows up in the console: fail the test on it."""
+    errors = ScriptErrors()
+    errors.watch(page)
     yield
-    answered = ("the server responded with a status of 4", "Response Status Error Code ")
-    script_errors = [e for e in errors if not any(text in e for text in answered)]
-    assert not script_errors, script_errors
+    assert not errors.unexpected(), errors.unexpected()

@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_scoring_queue import log_in
+from tests.e2e.conftest import log_in
 
 
 def _htmx_button(page: Page, url: str, method: str = "get") -> None:

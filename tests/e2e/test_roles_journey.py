@@ -5,12 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-
-def log_in(page: Page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+from tests.e2e.conftest import log_in
 
 
 def log_out(page: Page) -> None:

@@ -7,13 +7,12 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import log_in
+
 
 def log_in_as_district_coach(page: Page, demo) -> None:
     coach = next(c for c in demo["coaches"] if c["school"] is None)
-    page.goto("/login")
-    page.get_by_label("Email").fill(coach["email"])
-    page.get_by_label("Password").fill(demo["passwords"]["coach"])
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, coach["email"], demo["passwords"]["coach"])
     expect(page).to_have_url(re.compile(r"/coach$"))
 
 
@@ -102,10 +101,7 @@ def test_a_coach_builds_a_rubric_and_downloads_it(page: Page, demo, tmp_path):
 
 def test_a_teacher_reads_a_rubric_as_a_grid(page: Page, demo):
     teacher = demo["schools"][2]["teachers"][0]
-    page.goto("/login")
-    page.get_by_label("Email").fill(teacher["email"])
-    page.get_by_label("Password").fill(demo["passwords"]["teacher"])
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, teacher["email"], demo["passwords"]["teacher"])
 
     page.get_by_role("link", name="Rubrics").click()
     page.get_by_role("link", name="Argumentative Writing").click()

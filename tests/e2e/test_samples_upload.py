@@ -8,7 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_roles_journey import log_in, log_out
+from tests.e2e.conftest import log_in
+from tests.e2e.test_roles_journey import log_out
 from tests.fixtures.samples import pdf_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
