@@ -54,7 +54,8 @@ def forbidden_hint() -> str | None:
     ask their district administrator, which is who they are."""
     if current_user.is_authenticated and current_user.has_role(Role.DISTRICT_ADMIN):
         return ("This page belongs to another role, such as a teacher's or a coach's. The menu "
-                "at the top lists the pages open to you.")
+                "at the top lists the pages open to you; roles are given by the team that runs "
+                "the platform for your district.")
     return None
 
 
