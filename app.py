@@ -3,7 +3,10 @@
 Nothing imports this module but the WSGI server (gunicorn 'app:create_app()') and the tests.
 """
 
+import os
+
 from flask import Flask, redirect, request, url_for
+from flask.cli import load_dotenv
 from flask_htmx import make_response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -14,8 +17,8 @@ from moderation.accounts.views import bp as accounts_bp
 from moderation.core import errors, request_guard, request_id, security, storage
 from moderation.core.config import load_config
 from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from moderation.ratings import queries as rating_queries
 from moderation.samples import permissions as sample_permissions
-from moderation.samples import queries as sample_queries
 from moderation.samples.views import bp as samples_bp
 from moderation.scoring import queries as scoring_queries
 from moderation.scoring.views import bp as scoring_bp
@@ -26,6 +29,7 @@ from seed_data.demo import seed_demo_command
 
 
 def create_app(overrides: dict | None = None) -> Flask:
+    _read_flaskenv_under_the_flask_command()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(load_config(app.instance_path))
     app.config.from_mapping(overrides or {})
@@ -52,7 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(scoring_bp)
     sample_permissions.register_work_viewer(scoring_queries.can_view_work)
     sample_permissions.register_blind_samples(scoring_queries.samples_of_rounds_scored_by)
-    rubric_queries.register_score_counter(sample_queries.rating_count_for_version)
+    rubric_queries.register_score_counter(rating_queries.count_for_version)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rubrics_cli)
     app.cli.add_command(audit_cli)
@@ -62,6 +66,17 @@ def create_app(overrides: dict | None = None) -> Flask:
         return {"status": "ok"}
 
     return app
+
+
+def _read_flaskenv_under_the_flask_command() -> None:
+    """`flask --app app --help` lists the app's commands before Flask has read .flaskenv (click
+    handles --help before the option that loads it), so the factory would run in production
+    mode, refuse the missing SECRET_KEY and the listing would lose every command of ours. Under
+    the flask command only, read now the files Flask reads a moment later anyway; they never
+    override the environment. gunicorn does not set the flag, so a server stays in production
+    mode unless APP_ENV says otherwise."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+        load_dotenv()
 
 
 def _trust_proxies(app: Flask) -> None:

@@ -118,8 +118,8 @@ def naive_alpha(steps: Steps, ratings: pd.DataFrame, full: bool) -> None:
                                              value_domain=value_domain,
                                              level_of_measurement="ordinal"))
     else:
-        print("  (overall dense alpha not run: pass --naive-full; METHODS reports 28 s and "
-              "10.6 GB at district scale)")
+        print("  (overall dense alpha not run: pass --naive-full; docs/methods.md reports "
+              "28 s and 10.6 GB at district scale)")
 
 
 def naive_icc(steps: Steps, ratings: pd.DataFrame) -> None:
@@ -147,7 +147,7 @@ def naive_icc(steps: Steps, ratings: pd.DataFrame) -> None:
                                                      ratings="score"))
     print(f"  -> x {blind['criterion'].nunique()} criteria: about "
           f"{steps.seconds[name] * blind['criterion'].nunique():.1f} s with pingouin "
-          f"{pingouin.__version__} (METHODS reports 53 s per criterion)")
+          f"{pingouin.__version__} (docs/methods.md reports 53 s per criterion)")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import selectinload
 
 from moderation.accounts.models import Role
+from moderation.accounts.permissions import district_ids
 from moderation.core.extensions import db
 from rubrics.models import Criterion, Rubric, RubricVersion
 
@@ -105,7 +106,7 @@ def version_problems(version: RubricVersion) -> list[str]:
 
 def district_ids_for(user, roles=VIEWER_ROLES) -> set[int]:
     """Districts in which the user holds one of `roles` (any school or district-wide)."""
-    return {m.district_id for m in user.memberships if m.role in roles}
+    return district_ids(user, *roles)
 
 
 def can_view(user, rubric: Rubric) -> bool:

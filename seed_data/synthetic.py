@@ -11,7 +11,8 @@ The model (Linacre 1989; Andrich 1978 rating scale), for sample n, criterion i, 
 
 - theta_n = quality of the sample's school + N(0, sample_sd).
 - lambda_j(t) = the rater's school effect + N(0, severity_sd) + a step of +-drift_size at the
-  rater's onset for a fraction of raters (positive = became harsher).
+  rater's onset for a fraction of raters (positive = became harsher); `outlier_raters` raters
+  chosen at random are further off by +-outlier_size, alternately harsh and lenient.
 - Blind ratings: each sample is scored by `blind_ratings_per_sample` distinct raters from other
   schools, chosen at random; every rater also scores a common calibration set of anchors, so the
   rater-sample design is connected. Anchors carry `reference` rows with the agreed score (the
@@ -49,6 +50,7 @@ class DistrictParams:
     criteria: int = 5
     blind_ratings_per_sample: int = 3
     anchors: int = 5
+    anchor_spread: float = 1.5          # anchor measures run evenly over +-spread
     levels: int = 4                     # rubric levels, scored 1..levels
     threshold_spread: float = 1.5       # tau runs evenly from -spread to +spread
     criterion_spread: float = 0.5       # criterion difficulties run evenly over +-spread
@@ -61,6 +63,8 @@ class DistrictParams:
     drift_fraction: float = 0.1
     drift_size: float = 1.0
     drift_window: tuple[float, float] = (0.2, 0.8)   # onsets fall in this part of the term
+    outlier_raters: int = 0             # raters far from the rest, alternately harsh and lenient
+    outlier_size: float = 1.5
     local_fraction: float = 0.2
     inflating_fraction: float = 0.1
     inflation: float = 0.8              # logits of leniency in inflating schools' local ratings
@@ -119,12 +123,16 @@ def _plant_people(p: DistrictParams, rng: np.random.Generator) -> dict:
     drift_onset[drifting] = rng.uniform(*p.drift_window, size=drifting.size)
     drift_shift = np.zeros(n_raters)
     drift_shift[drifting] = p.drift_size * rng.choice([-1.0, 1.0], size=drifting.size)
+    severity = school_effect[rater_school] + rng.normal(0, p.severity_sd, n_raters)
+    if p.outlier_raters:  # drawn last and only when asked, so other districts keep their draws
+        outliers = rng.permutation(n_raters)[:p.outlier_raters]
+        severity[outliers] += p.outlier_size * np.resize([1.0, -1.0], outliers.size)
     return {
         "n_raters": n_raters,
         "school_effect": school_effect,
         "inflating": inflating,
         "rater_school": rater_school,
-        "severity": school_effect[rater_school] + rng.normal(0, p.severity_sd, n_raters),
+        "severity": severity,
         "drift_onset": drift_onset,     # fraction of the term; inf = never
         "drift_shift": drift_shift,
     }
@@ -133,7 +141,8 @@ def _plant_people(p: DistrictParams, rng: np.random.Generator) -> dict:
 def _plant_samples(p: DistrictParams, rng: np.random.Generator) -> dict:
     school = np.arange(p.samples) % p.n_schools
     quality = rng.normal(0, p.school_quality_sd, p.n_schools)
-    anchors = np.linspace(-1.5, 1.5, p.anchors) if p.anchors > 1 else np.zeros(p.anchors)
+    anchors = (np.linspace(-p.anchor_spread, p.anchor_spread, p.anchors) if p.anchors > 1
+               else np.zeros(p.anchors))
     return {
         "school": school,
         "measure": np.concatenate([quality[school] + rng.normal(0, p.sample_sd, p.samples),

@@ -88,6 +88,8 @@ def logout():
     services.end_sessions(current_user, "logout")
     db.session.commit()
     logout_user()
+    # The signed-in session's token must not outlive it (as at login, a new one is issued).
+    security.rotate_csrf_token()
     flash("You are logged out.", "info")
     return redirect(url_for("accounts.login"))
 

@@ -1,7 +1,7 @@
 """HTTP security headers. The CSP allows no inline script or style, which htmx 2 honours with
 includeIndicatorStyles and allowEval switched off (see templates/base.html)."""
 
-from flask import current_app, g, session
+from flask import current_app, g, request, session
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -29,9 +29,10 @@ def set_security_headers(response):
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     # The session says whether someone signed in without asking the database, which may be
     # the very thing that failed (the 503 page passes through here too).
-    if response.mimetype == "text/html" and session.get("_user_id"):
-        # Signed-in pages show scores and student names: no copy on a shared computer's disk or
-        # for its back button after logout. Views that stream work images set their own header.
+    if session.get("_user_id") and request.endpoint != "static":
+        # Signed-in pages, fragments and exports (the audit CSV) show scores and names: no copy
+        # on a shared computer's disk or for its back button after logout. Views that stream
+        # work images set their own private header; the app's own scripts and styles may cache.
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from flask import g, has_request_context
 
 from moderation.accounts.models import Role
+from moderation.accounts.permissions import district_ids, school_ids
 
 # Checks that let someone outside the sample's scope see the work itself and nothing else,
 # registered from create_app (samples cannot import the packages that grant them): blind
@@ -58,17 +59,16 @@ def blind_sample_ids(user) -> set[int]:
 
 def staff_school_ids(user) -> set[int]:
     """Schools where the user is staff: a teacher there or a coach scoped to that school."""
-    return {m.school_id for m in user.memberships
-            if m.role in (Role.TEACHER, Role.COACH) and m.school_id is not None}
+    return school_ids(user, Role.TEACHER, Role.COACH)
 
 
 def coach_district_ids(user) -> set[int]:
     """Districts in which the user is a district-wide coach."""
-    return {m.district_id for m in user.memberships if m.role == Role.COACH and m.school_id is None}
+    return district_ids(user, Role.COACH, district_wide=True)
 
 
 def admin_district_ids(user) -> set[int]:
-    return {m.district_id for m in user.memberships if m.role == Role.DISTRICT_ADMIN}
+    return district_ids(user, Role.DISTRICT_ADMIN)
 
 
 def oversight_district_ids(user) -> set[int]:
@@ -105,8 +105,7 @@ def can_see_identity(user, sample) -> bool:
 def can_record_local_score(user, sample) -> bool:
     """The class teacher: the teacher at the sample's school who uploaded it."""
     return (sample.uploaded_by_id == user.id and not sample.is_archived
-            and any(m.role == Role.TEACHER and m.school_id == sample.school_id
-                    for m in user.memberships))
+            and sample.school_id in school_ids(user, Role.TEACHER))
 
 
 def can_confirm_redaction(user, sample) -> bool:
@@ -127,9 +126,7 @@ def can_manage_sample(user, sample) -> bool:
 
 def can_promote_anchor(user, sample) -> bool:
     """Coaches in scope and district administrators of the sample's district."""
-    coach_schools = {m.school_id for m in user.memberships
-                     if m.role == Role.COACH and m.school_id is not None}
-    return ((sample.school_id in coach_schools
+    return ((sample.school_id in school_ids(user, Role.COACH)
              or _district_id(sample) in oversight_district_ids(user))
             and sample.id not in blind_sample_ids(user))
 

@@ -10,10 +10,11 @@ from sqlalchemy.orm import selectinload
 from moderation.accounts.models import Role, School
 from moderation.core.extensions import db
 from moderation.core.storage import Storage, StorageError
+from moderation.ratings import queries as rating_queries
+from moderation.ratings.models import Rating, RatingKind
 from moderation.samples import namecheck, permissions, processing
 from moderation.samples.models import Anchor, SampleStatus, StudentLink, WorkSample
 from moderation.samples.processing import FileKind
-from moderation.scoring.models import Rating, RatingKind
 from rubrics import queries as rubric_queries
 from rubrics.models import RubricVersion
 
@@ -111,22 +112,8 @@ def drafts_without_student(user) -> list[tuple[WorkSample, StudentLink | None]]:
 
 def current_local_ratings(sample: WorkSample) -> dict[int, Rating]:
     """The class teacher's current local score of each criterion, by criterion id."""
-    rows = db.session.execute(
-        db.select(Rating).where(Rating.sample_id == sample.id, Rating.kind == RatingKind.LOCAL,
-                                Rating.is_current.is_(True))
-    ).scalars()
-    return {r.criterion_id: r for r in rows}
-
-
-def rating_count(sample: WorkSample) -> int:
-    return db.session.scalar(
-        db.select(func.count(Rating.id)).where(Rating.sample_id == sample.id))
-
-
-def rating_count_for_version(version_id: int) -> int:
-    """Scores recorded against a rubric version (registered with rubrics.queries.SCORE_COUNTERS)."""
-    return db.session.scalar(
-        db.select(func.count(Rating.id)).where(Rating.rubric_version_id == version_id))
+    return rating_queries.current_by_criterion(Rating.sample_id == sample.id,
+                                               Rating.kind == RatingKind.LOCAL)
 
 
 def anchor_for(sample: WorkSample) -> Anchor | None:

@@ -12,6 +12,9 @@ from moderation.core import audit
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.core.storage import Storage, delete_after_commit, discard_on_rollback
+from moderation.ratings import queries as rating_queries
+from moderation.ratings import services as ratings
+from moderation.ratings.models import RatingKind
 from moderation.samples import processing, queries
 from moderation.samples.models import (
     Anchor,
@@ -22,7 +25,6 @@ from moderation.samples.models import (
     StudentLink,
     WorkSample,
 )
-from moderation.scoring.models import Rating, RatingKind
 from rubrics import queries as rubric_queries
 from rubrics import services as rubric_services
 from rubrics.models import RubricVersion
@@ -210,13 +212,13 @@ def record_local_scores(sample: WorkSample, teacher, scores: dict[int, int]) -> 
         score, previous = scores[criterion.id], current.get(criterion.id)
         if previous is not None and previous.score == score:
             continue
-        if previous is not None:
-            previous.is_current = False
-        db.session.add(Rating(
-            rater_id=teacher.id, sample_id=sample.id, criterion_id=criterion.id,
-            rubric_version_id=version.id, score=score, kind=RatingKind.LOCAL,
-            submitted_at=now, revision_of=previous,
-            reason="Changed by the class teacher" if previous is not None else None))
+        if previous is None:
+            ratings.record(rater_id=teacher.id, sample_id=sample.id, criterion_id=criterion.id,
+                           rubric_version_id=version.id, score=score, kind=RatingKind.LOCAL,
+                           submitted_at=now)
+        else:
+            ratings.revise(previous, score, reason="Changed by the class teacher",
+                           submitted_at=now)
         changed[str(criterion.id)] = score
     if changed:
         rubric_services.freeze_version(version, reason=f"local score of {sample.code}")
@@ -284,7 +286,7 @@ def delete_sample(sample: WorkSample, user, storage: Storage) -> SampleStatus | 
     if sample.is_archived:
         raise SampleStateError(f"{sample.code} is already archived. A district administrator "
                                f"can purge it.")
-    n_ratings = queries.rating_count(sample)
+    n_ratings = rating_queries.count_for_sample(sample.id)
     if n_ratings or sample.anchors:
         sample.status = SampleStatus.ARCHIVED
         sample.archived_at = utcnow()
@@ -300,11 +302,11 @@ def delete_sample(sample: WorkSample, user, storage: Storage) -> SampleStatus | 
 
 def purge_sample(sample: WorkSample, user, storage: Storage) -> dict[str, int]:
     """Delete a sample with everything recorded about it, ratings included (district admins)."""
-    n_ratings = queries.rating_count(sample)
+    n_ratings = rating_queries.count_for_sample(sample.id)
     counts = {"ratings": n_ratings, "anchors": len(sample.anchors),
               "files": len(_stored_keys(sample))}
     audit.record("sample_purged", actor=user, obj=sample, code=sample.code, **counts)
-    db.session.execute(db.delete(Rating).where(Rating.sample_id == sample.id))
+    ratings.delete_for_sample(sample.id)
     _remove(sample, storage)
     return counts
 

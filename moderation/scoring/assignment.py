@@ -8,11 +8,12 @@ scipy only, so this module imports without Flask or SQLAlchemy.
 Why the design must connect schools
 -----------------------------------
 Rater severities, and so a school's leniency, are comparable only between raters linked by a
-chain of shared samples (METHODS.md, "Rater severity" on identification and "School
-standards"). If a school's teachers only ever shared samples with each other, a lenient school
-could not be told from a school with strong students. So no rater gets their own school's work,
-each sample's raters come from different schools where the pool allows it, and the rater-sample
-graph is checked (and repaired) to be one connected component.
+chain of shared samples (Linacre, *Many-Facet Rasch Measurement*, 1989; Eckes 2015 on
+disconnected subsets; docs/methods.md, "Rater severity" and "School standards"). If a school's
+teachers only ever shared samples with each other, a lenient school could not be told from a
+school with strong students. So no rater gets their own school's work, each sample's raters come
+from different schools where the pool allows it, and the rater-sample graph is checked (and
+repaired) to be one connected component.
 
 Algorithm of ``assign_raters`` (S samples, R raters, N ratings per sample)
 -------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def common_calibration_set(
     """Pick ``size`` anchors that every rater of the round scores, in the pool's order.
 
     The common set links every rater to every other, which is what makes schools comparable
-    (METHODS.md, "School standards": >= 5 anchors). ``size=0`` means no common set.
+    (docs/methods.md, "School standards": >= 5 anchors). ``size=0`` means no common set.
     """
     anchors = list(anchor_ids)
     if size < 0:

@@ -1,24 +1,18 @@
-"""The one ratings table the whole product uses.
+"""Blind scoring rounds, practice and a district's scoring settings.
 
-Every score a person gives is a Rating: a class teacher's own (local) judgement of a sample, a
-blind score in a round, a practice score against an anchor, a score in a live session or a
-district cycle. Each records rater, sample, criterion, rubric version, score, time and the context
-it was given in (METHODS.md: the unit of reliability is a (sample, criterion) pair). A changed
-score is a new row pointing at the one it revises (revision_of_id); the old row stays with
-is_current False, so analyses use the current rows and the audit trail keeps them all.
-
-Blind scoring rounds (issue 5) live here too: a ScoringRound of a district assigns its samples to
-raters (RoundRater) through QueueItems, each a live sample, a seeded validity paper or a paper
-of the common calibration set; the kind is stored but never shown to the rater. A round's blind
-ratings point at their queue item, and the database keeps one current rating per item and
-criterion, so a double submit cannot store two. Practice against anchor papers is a
-PracticeAttempt with PRACTICE ratings; ScoringSettings holds a district's privacy choice.
+The scores themselves are Ratings (moderation.ratings). A ScoringRound of a district assigns
+its samples to raters (RoundRater) through QueueItems, each a live sample, a seeded validity
+paper or a paper of the common calibration set; the kind is stored but never shown to the
+rater. A round's blind ratings point at their queue item, and the database keeps one current
+rating per item and criterion, so a double submit cannot store two. Practice against anchor
+papers is a PracticeAttempt with PRACTICE ratings; ScoringSettings holds a district's privacy
+choice.
 """
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.core.db import utcnow
@@ -26,53 +20,9 @@ from moderation.core.extensions import db
 from moderation.scoring.assignment import ItemKind  # live, validity or calibration
 
 
-class RatingKind(StrEnum):
-    BLIND = "blind"
-    LOCAL = "local"
-    PRACTICE = "practice"
-
-
 def _enum(enum_class, length=20):
     return Enum(enum_class, native_enum=False, length=length,
                 values_callable=lambda e: [member.value for member in e])
-
-
-class Rating(db.Model):
-    __tablename__ = "ratings"
-    __table_args__ = (
-        # One current rating per queue item and criterion: a retried or doubled submit, or two
-        # tabs saving at once, cannot leave two. Partial, because revisions keep their old rows.
-        Index("uq_ratings_current_item_criterion", "queue_item_id", "criterion_id", unique=True,
-              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    rater_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    sample_id: Mapped[int] = mapped_column(ForeignKey("work_samples.id"), index=True)
-    criterion_id: Mapped[int] = mapped_column(ForeignKey("rubric_criteria.id"), index=True)
-    rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"), index=True)
-    score: Mapped[int]
-    kind: Mapped[RatingKind] = mapped_column(
-        Enum(RatingKind, native_enum=False, length=20,
-             values_callable=lambda e: [k.value for k in e]))
-    # "round", "session", "cycle" or "practice", with the id of that round, session, ...
-    context_type: Mapped[str | None] = mapped_column(String(20))
-    context_id: Mapped[int | None]
-    comment: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # None while the rater is still drafting; analyses use submitted ratings only.
-    submitted_at: Mapped[datetime | None]
-    is_current: Mapped[bool] = mapped_column(default=True)
-    revision_of_id: Mapped[int | None] = mapped_column(ForeignKey("ratings.id"))
-    # Why a score was revised, in the rater's words.
-    reason: Mapped[str | None] = mapped_column(Text)
-    # The queue item of a blind rating given in a scoring round.
-    queue_item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("queue_items.id", ondelete="CASCADE"), index=True)
-
-    rater = relationship("User", viewonly=True)
-    criterion = relationship("Criterion", viewonly=True)
-    revision_of: Mapped["Rating | None"] = relationship(remote_side=[id])
 
 
 class RoundStatus(StrEnum):

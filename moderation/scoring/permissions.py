@@ -26,6 +26,7 @@ school they teach or coach at, so those pages cannot show a rater their own queu
 """
 
 from moderation.accounts.models import Role
+from moderation.accounts.permissions import district_ids
 from moderation.samples import permissions as sample_permissions
 
 ROUND_ROLES = (Role.COACH, Role.DISTRICT_ADMIN)
@@ -34,7 +35,7 @@ ROUND_ROLES = (Role.COACH, Role.DISTRICT_ADMIN)
 def managed_district_ids(user) -> set[int]:
     """Districts whose rounds the user creates and follows: any coach (school-scoped coaches
     included, since a round links every school of the district) and district administrators."""
-    return {m.district_id for m in user.memberships if m.role in ROUND_ROLES}
+    return district_ids(user, *ROUND_ROLES)
 
 
 def can_manage_round(user, scoring_round) -> bool:
@@ -42,7 +43,7 @@ def can_manage_round(user, scoring_round) -> bool:
 
 
 def teacher_district_ids(user) -> set[int]:
-    return {m.district_id for m in user.memberships if m.role == Role.TEACHER}
+    return district_ids(user, Role.TEACHER)
 
 
 def can_rate_in(user, district_id: int) -> bool:

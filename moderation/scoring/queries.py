@@ -11,16 +11,16 @@ from sqlalchemy import and_, case, func
 from sqlalchemy.orm import selectinload
 
 from moderation.accounts.models import Membership, Role, School, User
+from moderation.accounts.permissions import district_ids, school_ids
 from moderation.core.extensions import db
-from moderation.samples import permissions as sample_permissions
+from moderation.ratings import queries as rating_queries
+from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import Anchor, AnchorPool, SampleStatus, WorkSample
 from moderation.scoring import permissions
 from moderation.scoring.models import (
     ItemKind,
     PracticeAttempt,
     QueueItem,
-    Rating,
-    RatingKind,
     RoundRater,
     RoundStatus,
     ScoringRound,
@@ -343,15 +343,7 @@ def can_score_item(user, item: QueueItem) -> bool:
 
 def current_ratings(item: QueueItem) -> dict[int, Rating]:
     """The rater's current rating (draft or submitted) of each criterion of the item."""
-    rows = db.session.execute(
-        db.select(Rating).where(Rating.queue_item_id == item.id, Rating.is_current.is_(True))
-    ).scalars()
-    return {r.criterion_id: r for r in rows}
-
-
-def revision_count(item: QueueItem) -> int:
-    return db.session.scalar(db.select(func.count(Rating.id)).where(
-        Rating.queue_item_id == item.id, Rating.revision_of_id.is_not(None)))
+    return rating_queries.current_by_criterion(Rating.queue_item_id == item.id)
 
 
 # --- practice ------------------------------------------------------------------------------------
@@ -411,12 +403,9 @@ def attempt_by_nonce(nonce: str) -> PracticeAttempt | None:
 
 
 def attempt_ratings(attempt: PracticeAttempt) -> dict[int, Rating]:
-    rows = db.session.execute(
-        db.select(Rating).where(Rating.kind == RatingKind.PRACTICE,
-                                Rating.context_type == "practice",
-                                Rating.context_id == attempt.id)
-    ).scalars()
-    return {r.criterion_id: r for r in rows}
+    return rating_queries.current_by_criterion(Rating.kind == RatingKind.PRACTICE,
+                                               Rating.context_type == "practice",
+                                               Rating.context_id == attempt.id)
 
 
 def scoring_settings(district_id: int) -> ScoringSettings:
@@ -431,18 +420,16 @@ def practice_shared_with_coaches(teacher) -> bool:
                for d in permissions.teacher_district_ids(teacher))
 
 
-def coached_school_ids(coach) -> tuple[set[int], set[int]]:
+def coach_scope(coach) -> tuple[set[int], set[int]]:
     """(schools the user coaches, districts they coach district-wide)."""
-    schools = {m.school_id for m in coach.memberships
-               if m.role == Role.COACH and m.school_id is not None}
-    return schools, sample_permissions.coach_district_ids(coach)
+    return (school_ids(coach, Role.COACH), district_ids(coach, Role.COACH, district_wide=True))
 
 
 def can_see_practice_of(viewer, teacher: User) -> bool:
     """The teacher themself; a coach in scope only if the district allows it."""
     if viewer.id == teacher.id:
         return True
-    schools, districts = coached_school_ids(viewer)
+    schools, districts = coach_scope(viewer)
     for m in teacher.memberships_as(Role.TEACHER):
         in_scope = m.school_id in schools or m.district_id in districts
         if in_scope and scoring_settings(m.district_id).practice_visible_to_coaches:
@@ -460,7 +447,7 @@ class CoachedTeacher:
 def coached_practice(coach) -> tuple[list[CoachedTeacher], bool]:
     """Teachers in the coach's scope whose district lets coaches see practice, with their
     number of attempts; and whether any scope of the coach keeps practice private."""
-    schools, districts = coached_school_ids(coach)
+    schools, districts = coach_scope(coach)
     rows = db.session.execute(
         db.select(User, School).join(Membership, Membership.user_id == User.id)
         .join(School, School.id == Membership.school_id)

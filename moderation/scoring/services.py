@@ -30,9 +30,13 @@ import numpy as np
 from sqlalchemy import update
 
 from moderation.accounts.models import Role
+from moderation.accounts.permissions import school_ids
 from moderation.core import audit
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
+from moderation.ratings import queries as rating_queries
+from moderation.ratings import services as ratings
+from moderation.ratings.models import Rating, RatingKind
 from moderation.samples import permissions as sample_permissions
 from moderation.samples.models import Anchor, SampleStatus
 from moderation.scoring import assignment, permissions, queries
@@ -40,8 +44,6 @@ from moderation.scoring.assignment import AssignmentError, DesignReport, ItemKin
 from moderation.scoring.models import (
     PracticeAttempt,
     QueueItem,
-    Rating,
-    RatingKind,
     RoundRater,
     RoundStatus,
     ScoringRound,
@@ -54,7 +56,7 @@ from rubrics.models import RubricVersion
 MAX_RATINGS_PER_SAMPLE = 10
 MAX_VALIDITY_RATE = 0.5
 MAX_CALIBRATION_SIZE = 20
-# METHODS.md, "School standards": schools compare through a common set of at least 5 anchors.
+# docs/methods.md, "School standards": schools compare through a common set of >= 5 anchors.
 SCHOOL_COMPARISON_ANCHORS = 5
 COMMENT_LIMIT = 2000
 # The seed column is a 32-bit integer and numpy's generators take no negative seed.
@@ -194,8 +196,7 @@ def _staff_schools(user, district) -> set[int]:
 
 
 def _primary_school(user, staff: set[int]) -> int:
-    teaching = sorted(m.school_id for m in user.memberships
-                      if m.role == Role.TEACHER and m.school_id in staff)
+    teaching = sorted(school_ids(user, Role.TEACHER) & staff)
     return teaching[0] if teaching else min(staff)
 
 
@@ -395,12 +396,13 @@ def _check_open(item: QueueItem) -> None:
                                 f"change.")
 
 
-def _rating(item: QueueItem, criterion_id: int, score: int, comment: str | None, **extra
-            ) -> Rating:
-    return Rating(rater_id=item.rater_id, sample_id=item.sample_id, criterion_id=criterion_id,
-                  rubric_version_id=item.round.rubric_version_id, score=score,
-                  kind=RatingKind.BLIND, context_type="round", context_id=item.round_id,
-                  queue_item_id=item.id, comment=comment, **extra)
+def _record(item: QueueItem, criterion_id: int, score: int, comment: str | None,
+            submitted_at=None) -> Rating:
+    return ratings.record(rater_id=item.rater_id, sample_id=item.sample_id,
+                          criterion_id=criterion_id,
+                          rubric_version_id=item.round.rubric_version_id, score=score,
+                          kind=RatingKind.BLIND, context_type="round", context_id=item.round_id,
+                          queue_item_id=item.id, comment=comment, submitted_at=submitted_at)
 
 
 def save_draft(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str]) -> None:
@@ -422,9 +424,9 @@ def save_draft(item: QueueItem, rater, scores: dict[int, int], comments: dict[in
         comment = _clean(comments.get(criterion_id), COMMENT_LIMIT)
         draft = current.get(criterion_id)
         if draft is None:
-            db.session.add(_rating(item, criterion_id, score, comment))
+            _record(item, criterion_id, score, comment)
         else:
-            draft.score, draft.comment = score, comment
+            ratings.amend_draft(draft, score, comment)
     db.session.flush()
 
 
@@ -465,9 +467,9 @@ def submit_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[i
         comment = _clean(comments.get(criterion.id), COMMENT_LIMIT)
         draft = current.get(criterion.id)
         if draft is None:
-            db.session.add(_rating(item, criterion.id, score, comment, submitted_at=now))
+            _record(item, criterion.id, score, comment, submitted_at=now)
         else:
-            draft.score, draft.comment, draft.submitted_at = score, comment, now
+            ratings.amend_draft(draft, score, comment, submitted_at=now)
     audit.record("blind_scores_submitted", actor=rater, obj=item, round_id=item.round_id,
                  code=item.sample.code)
     db.session.flush()
@@ -499,13 +501,9 @@ def revise_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[i
     if not changes:
         return 0
     _claim_for_revision(item, {c: r.id for c, r in current.items()})
-    for old, _, _ in changes.values():
-        old.is_current = False
-    db.session.flush()  # the old rows stop being current before their successors arrive
     now = utcnow()
-    for criterion_id, (old, score, comment) in changes.items():
-        db.session.add(_rating(item, criterion_id, score, comment, submitted_at=now,
-                               revision_of_id=old.id, reason=reason))
+    for old, score, comment in changes.values():
+        ratings.revise(old, score, comment=comment, reason=reason, submitted_at=now)
     audit.record("blind_scores_revised", actor=rater, obj=item, round_id=item.round_id,
                  code=item.sample.code, reason=reason,
                  changes={str(c): [old.score, score] for c, (old, score, _) in changes.items()})
@@ -520,10 +518,7 @@ def _claim_for_revision(item: QueueItem, seen: dict[int, int]) -> None:
     replaced and stops with a conflict, as a second simultaneous submit does."""
     db.session.execute(update(QueueItem).where(QueueItem.id == item.id)
                        .values(submitted_at=QueueItem.submitted_at))
-    still = dict(db.session.execute(
-        db.select(Rating.criterion_id, Rating.id)
-        .where(Rating.queue_item_id == item.id, Rating.is_current.is_(True))).all())
-    if still != seen:
+    if rating_queries.current_ids_by_criterion(Rating.queue_item_id == item.id) != seen:
         raise ScoringConflict(SAVED_ELSEWHERE)
 
 
@@ -552,13 +547,12 @@ def submit_practice(anchor: Anchor, user, scores: dict[int, int], comments: dict
                        for c in version.criteria))
     db.session.add(attempt)
     db.session.flush()
-    now = attempt.submitted_at
-    db.session.add_all([
-        Rating(rater_id=user.id, sample_id=anchor.sample_id, criterion_id=c.id,
-               rubric_version_id=version.id, score=scores[c.id], kind=RatingKind.PRACTICE,
-               context_type="practice", context_id=attempt.id,
-               comment=_clean(comments.get(c.id), COMMENT_LIMIT), submitted_at=now)
-        for c in version.criteria])
+    for c in version.criteria:
+        ratings.record(rater_id=user.id, sample_id=anchor.sample_id, criterion_id=c.id,
+                       rubric_version_id=version.id, score=scores[c.id],
+                       kind=RatingKind.PRACTICE, context_type="practice",
+                       context_id=attempt.id, comment=_clean(comments.get(c.id), COMMENT_LIMIT),
+                       submitted_at=attempt.submitted_at)
     db.session.flush()
     return attempt, True
 

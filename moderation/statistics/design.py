@@ -1,8 +1,9 @@
 """The design of a moderation cycle: can raters, samples and schools be compared at all?
 
-Severities are comparable only within a connected part of the rater-sample graph (METHODS:
-identification), and school standards need cross-school blind scoring and common anchors
-(>= 10% of samples scored across schools, >= 5 anchors per rater; METHODS: school standards).
+Severities are comparable only within a connected part of the rater-sample graph (Eckes,
+*Introduction to Many-Facet Rasch Measurement*, 2015, on disconnected subsets), and school
+standards need cross-school blind scoring and common anchors (>= 10% of samples scored across
+schools, >= 5 anchors per rater; docs/methods.md, "School standards" and "The design").
 """
 
 from __future__ import annotations

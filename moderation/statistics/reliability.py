@@ -107,8 +107,9 @@ def krippendorff_alpha(counts: np.ndarray, value_domain: np.ndarray, level: str 
     The point estimate is the `krippendorff` package's, from value counts with an explicit
     value domain (from the coincidences directly when the package's dense intermediate would
     exceed MAX_PACKAGE_CELLS). The interval resamples units with all their ratings
-    (percentile bootstrap, n_bootstrap replicates; METHODS.md); p_below[t] is the share of
-    replicates below t. Replicates in which alpha is undefined are left out.
+    (percentile bootstrap, n_bootstrap replicates; Hayes & Krippendorff 2007, "Answering the
+    call for a standard reliability measure for coding data"; docs/methods.md); p_below[t] is
+    the share of replicates below t. Replicates in which alpha is undefined are left out.
     """
     pairable = counts[counts.sum(axis=1) >= 2]
     base = {"level": level, "n_units": pairable.shape[0], "n_values": int(pairable.sum())}

@@ -1,7 +1,8 @@
 """School standards: how severe a school's raters are, and how its own local scores compare.
 
 A school's average awarded score mixes the quality of its students' work with its teachers'
-leniency (METHODS: own-school means correlate 0.86 with quality, 0.43 with leniency), so neither
+leniency (in simulation own-school means correlate 0.86 with quality, 0.43 with leniency;
+docs/methods.md, "School standards"), so neither
 figure here uses it. Leniency comes from the many-facet Rasch severities of the school's raters,
 which are comparable only inside one connected rating design (Linacre, FACETS manual,
 "Subsets"; Eckes 2015, ch. 4).

@@ -161,7 +161,8 @@ def latest(rows: pd.DataFrame, key: list[str]) -> pd.DataFrame:
 
 def latest_blind(ratings: pd.DataFrame) -> pd.DataFrame:
     """The blind ratings, keeping a rater's latest score of each (sample, criterion) unit
-    (METHODS: keep the latest for reliability, all for the audit trail)."""
+    (docs/methods.md, "The unit of reliability": the latest for reliability, all for the
+    audit trail)."""
     return latest(ratings.loc[ratings["kind"] == "blind"], ["rater", "sample", "criterion"])
 
 

@@ -24,8 +24,10 @@ class Thresholds:
         set it for your district.
     rater_severity_z: 3, statistically clear: |severity / SE| >= 3 happens by chance for about
         3 raters in 1,000 (two-sided normal), and the size rule thins those further.
-    drift_z: 3, as rater_severity_z; METHODS measured 0.2% false positives in simulation.
-    school_effect: 0.3 logits mean rater severity (METHODS: school standards).
+    drift_z: 3, as rater_severity_z (Wolfe, Moulder & Myford 2001, "Detecting differential
+        rater functioning over time"; docs/methods.md, "Drift").
+    school_effect: 0.3 logits mean rater severity (a project default; docs/methods.md,
+        "School standards").
     local_gap: 0.25 score points between a school's local scores and blind scores (a quarter
         of a rubric level; a project default, as in schools.local_gaps).
     """

@@ -1,6 +1,6 @@
-"""Unexpected errors are logged under a request id the page shows (issue 8, item 12), and a
+"""Unexpected errors are logged under a request id the page shows, and a
 database that cannot be reached answers 503 from a page that needs no database, recovering by
-itself when the database is back (item 11)."""
+itself when the database is back."""
 
 import logging
 import os

@@ -11,7 +11,7 @@ from moderation.accounts.models import District, Role, User
 from moderation.core.extensions import db
 from rubrics import jsonformat, services
 from rubrics.models import Rubric
-from rubrics.seed import seed_files
+from seed_data.demo.rubrics import seed_files
 
 
 def download(client, version):

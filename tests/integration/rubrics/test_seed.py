@@ -7,7 +7,7 @@ from rubrics import queries
 from rubrics.models import Criterion, Level, Rubric, RubricVersion
 from seed_data.demo import seed_demo
 
-pytestmark = pytest.mark.slow  # the demo seed hashes 27 passwords
+pytestmark = pytest.mark.slow  # the demo seed hashes 57 passwords
 
 
 def rubric_counts() -> dict[str, int]:

@@ -4,8 +4,8 @@ district administrator can purge it with its scores. Each is audited."""
 from moderation.accounts.models import District
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
+from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import SamplePage, SampleStatus, StudentLink, WorkSample
-from moderation.scoring.models import Rating, RatingKind
 
 
 def _stored_keys(app, sample_id):

@@ -76,8 +76,8 @@ def test_names_in_plain_text_are_highlighted_in_context_and_escaped(
         app, client, auth, uploader, create_rubric_version_for_samples, post_upload):
     school, _ = uploader(client, auth)
     version = create_rubric_version_for_samples(school.district_id)
-    text = ("<b>Essay</b> by JANE\n  student, Ms Okafor's class at riverbend.\n"
-            "Janet and Studentship are other words.").encode()
+    text = (b"<b>Essay</b> by JANE\n  student, Ms Okafor's class at riverbend.\n"
+            b"Janet and Studentship are other words.")
     sample = _upload(app, client, post_upload, school, version, "essay.txt", text,
                      student_name="Jane Student")
 

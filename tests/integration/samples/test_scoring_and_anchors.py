@@ -2,8 +2,8 @@
 
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
+from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import Anchor, SampleStatus, WorkSample
-from moderation.scoring.models import Rating, RatingKind
 from rubrics.models import RubricVersion
 
 HTMX = {"HX-Request": "true"}

@@ -11,11 +11,12 @@ import pytest
 from moderation.accounts import services as account_services
 from moderation.accounts.models import District, Role, User
 from moderation.core.extensions import db
+from moderation.ratings.models import Rating, RatingKind
 from moderation.samples import services as sample_services
 from moderation.samples.models import WorkSample
 from moderation.scoring import services
 from moderation.scoring.assignment import ItemKind
-from moderation.scoring.models import QueueItem, Rating, RatingKind
+from moderation.scoring.models import QueueItem
 from tests.conftest import csrf_token_from
 from tests.fixtures.scoring import score_form
 

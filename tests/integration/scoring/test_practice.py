@@ -7,16 +7,10 @@ import pytest
 
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
+from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import AnchorPool
 from moderation.scoring.assignment import ItemKind
-from moderation.scoring.models import (
-    PracticeAttempt,
-    Rating,
-    RatingKind,
-    RoundStatus,
-    ScoringRound,
-    ScoringSettings,
-)
+from moderation.scoring.models import PracticeAttempt, RoundStatus, ScoringRound, ScoringSettings
 from tests.conftest import csrf_token_from
 from tests.fixtures.scoring import score_form
 

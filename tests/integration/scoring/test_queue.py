@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
-from moderation.scoring.models import Rating, RatingKind
+from moderation.ratings.models import Rating, RatingKind
 from tests.fixtures.scoring import score_form
 
 

@@ -272,6 +272,15 @@ def test_signed_in_pages_are_not_stored_but_work_images_keep_their_own_header(
     assert image.headers["Cache-Control"] == "private, max-age=600"
 
 
+def test_the_audit_export_is_not_stored_either(client, auth, create_district_admin):
+    auth.login(create_district_admin())
+    export = client.get("/district/audit/export.csv")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    assert export.headers["Cache-Control"] == "no-store"
+    with client.get("/static/css/app.css") as stylesheet:
+        assert "no-store" not in stylesheet.headers.get("Cache-Control", "")
+
+
 # --- item 17: common and personal passwords are refused, with the reason ----------------------
 
 def change_password(client, auth, new: str):
@@ -337,3 +346,15 @@ def test_the_csrf_token_from_before_login_stops_working_at_login(client, auth, c
     assert fresh != before
     assert client.post("/logout", data={"csrf_token": fresh}).status_code == 302
     assert client.get("/teacher").status_code == 302   # logged out
+
+
+def test_the_signed_in_csrf_token_stops_working_at_logout(client, auth, create_teacher):
+    teacher = create_teacher()
+    auth.login(teacher)
+    signed_in = auth.csrf_token("/teacher")
+    assert client.post("/logout", data={"csrf_token": signed_in}).status_code == 302
+    # The next person at this browser cannot be made to submit with the last one's token.
+    refused = client.post("/login", data={"email": teacher.email, "password": auth.password,
+                                          "csrf_token": signed_in})
+    assert refused.status_code == 400
+    assert client.get("/teacher").status_code == 302   # not logged in

@@ -1,5 +1,5 @@
-"""Values no database column can hold are refused once, for every request (issue 8, items 6
-and 7). On PostgreSQL each of these was a 500: text columns cannot hold NUL, and an id past
+"""Values no database column can hold are refused once, for every request.
+On PostgreSQL each of these was a 500: text columns cannot hold NUL, and an id past
 2**31 - 1 overflows the integer comparison."""
 
 import json

@@ -1,5 +1,7 @@
 """Intraclass correlations: pingouin on complete designs, moment estimators on sparse ones."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,8 +17,8 @@ from moderation.statistics.icc import (
 )
 from moderation.statistics.table import encode_blind, load_ratings
 
-SHROUT_FLEISS = "/work/shared/reference/shrout_fleiss_1979.csv"
-# Shrout & Fleiss (1979), Table 4, full precision (reference/README.md).
+SHROUT_FLEISS = Path(__file__).resolve().parents[2] / "reference" / "shrout_fleiss_1979.csv"
+# Shrout & Fleiss (1979), Table 4, full precision (tests/reference/README.md).
 PUBLISHED = {"ICC1": 0.165742, "ICC2": 0.289764, "ICC3": 0.714841,
              "ICC1k": 0.442797, "ICC2k": 0.620051, "ICC3k": 0.909316}
 

@@ -1,6 +1,6 @@
 """Published values, reproduced through analyze() and the command line.
 
-The two tables are copied from shared/reference (their README gives the sources and values):
+The two tables are in tests/reference (its README gives the sources and values):
 Krippendorff, Computing Krippendorff's Alpha-Reliability (2011), the 4 observers x 12 units
 example with missing values; Shrout & Fleiss (1979), 6 targets x 4 judges.
 """
@@ -9,82 +9,15 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from moderation.statistics import analyze
 
-KRIPPENDORFF_2011 = """\
-rater,sample,criterion,score
-A,u1,C,1
-A,u2,C,2
-A,u3,C,3
-A,u4,C,3
-A,u5,C,2
-A,u6,C,1
-A,u7,C,4
-A,u8,C,1
-A,u9,C,2
-B,u1,C,1
-B,u2,C,2
-B,u3,C,3
-B,u4,C,3
-B,u5,C,2
-B,u6,C,2
-B,u7,C,4
-B,u8,C,1
-B,u9,C,2
-B,u10,C,5
-B,u12,C,3
-C,u2,C,3
-C,u3,C,3
-C,u4,C,3
-C,u5,C,2
-C,u6,C,3
-C,u7,C,4
-C,u8,C,2
-C,u9,C,2
-C,u10,C,5
-C,u11,C,1
-D,u1,C,1
-D,u2,C,2
-D,u3,C,3
-D,u4,C,3
-D,u5,C,2
-D,u6,C,4
-D,u7,C,4
-D,u8,C,1
-D,u9,C,2
-D,u10,C,5
-D,u11,C,1
-"""
-SHROUT_FLEISS_1979 = """\
-rater,sample,criterion,score
-J1,t1,C,9
-J2,t1,C,2
-J3,t1,C,5
-J4,t1,C,8
-J1,t2,C,6
-J2,t2,C,1
-J3,t2,C,3
-J4,t2,C,2
-J1,t3,C,8
-J2,t3,C,4
-J3,t3,C,6
-J4,t3,C,8
-J1,t4,C,7
-J2,t4,C,1
-J3,t4,C,2
-J4,t4,C,6
-J1,t5,C,10
-J2,t5,C,5
-J3,t5,C,6
-J4,t5,C,9
-J1,t6,C,6
-J2,t6,C,2
-J3,t6,C,4
-J4,t6,C,7
-"""
+REFERENCE = Path(__file__).resolve().parents[2] / "reference"
+KRIPPENDORFF_2011 = (REFERENCE / "krippendorff_2011.csv").read_text()
+SHROUT_FLEISS_1979 = (REFERENCE / "shrout_fleiss_1979.csv").read_text()
 ALPHA = {"nominal": 0.743421, "ordinal": 0.815388, "interval": 0.849107, "ratio": 0.797403}
 ICC = {"ICC1": 0.165742, "ICC2": 0.289764, "ICC3": 0.714841,
        "ICC1k": 0.442797, "ICC2k": 0.620051, "ICC3k": 0.909316}

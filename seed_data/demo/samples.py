@@ -1,9 +1,9 @@
 """The demo district's work samples: the files in seed_data/samples/, uploaded once.
 
-A step of `flask seed-demo` (seed_data/demo.py SEED_STEPS), after the demo rubrics. Each file
-goes through the real upload service, so it is anonymised and rendered like any upload. A sample
-is found by its natural key (school, task title) and left alone if it exists, so running the
-seed again changes nothing. A sample whose rubric is missing is skipped.
+A step of `flask seed-demo` (SEED_STEPS in seed_data/demo/__init__.py), after the demo rubrics.
+Each file goes through the real upload service, so it is anonymised and rendered like any
+upload. A sample is found by its natural key (school, task title) and left alone if it exists,
+so running the seed again changes nothing. A sample whose rubric is missing is skipped.
 """
 
 import json
@@ -17,7 +17,7 @@ from moderation.samples import services
 from moderation.samples.models import AnchorPool, WorkSample
 from rubrics import queries as rubric_queries
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "seed_data" / "samples"
+SEED_DIR = Path(__file__).resolve().parents[1] / "samples"
 
 
 def _exists(school: School, title: str) -> bool:

@@ -1,8 +1,10 @@
 """The demo district: `flask seed-demo` creates it, and running it again changes nothing.
 
-Every object is looked up by its natural key before it is created, so the command is safe to run
-on every `make run`. Later features add their own steps to SEED_STEPS (rubrics, samples, a
-completed scoring round); each step must be idempotent in the same way.
+The district is described in demo_district.json: nine schools, three per grade band (K-5, 6-8,
+9-12), six teachers each, two coaches, a teacher who also coaches, a district administrator,
+and for each grade band its rubric and its rounds. Every object is looked up by its natural key
+before it is created, so the command is safe to run on every `make run`. The steps after the
+accounts (SEED_STEPS: rubrics.py, samples.py, rounds.py) are idempotent in the same way.
 """
 
 import json
@@ -16,11 +18,11 @@ from moderation.accounts import queries as account_queries
 from moderation.accounts import services as account_services
 from moderation.accounts.models import District, Membership, Role, School, User
 from moderation.core.extensions import db
-from moderation.samples.seed import seed_demo_samples
-from moderation.scoring.seed import seed_demo_scoring
-from rubrics.seed import seed_demo_rubrics
+from seed_data.demo.rounds import seed_demo_scoring
+from seed_data.demo.rubrics import seed_demo_rubrics
+from seed_data.demo.samples import seed_demo_samples
 
-DEMO_FILE = Path(__file__).with_name("demo_district.json")
+DEMO_FILE = Path(__file__).resolve().parents[1] / "demo_district.json"
 
 
 def load_demo_spec() -> dict:
@@ -81,7 +83,7 @@ def seed_accounts(spec: dict) -> District:
     return district
 
 
-# Each step takes the demo spec and the district; later features append theirs.
+# Each step takes the demo spec and the district, in this order: rounds need the rubrics.
 SEED_STEPS: list[Callable[[dict, District], None]] = [seed_demo_rubrics, seed_demo_samples,
                                                      seed_demo_scoring]
 
@@ -101,6 +103,8 @@ def demo_logins(spec: dict) -> list[tuple[str, str, str]]:
     p = spec["passwords"]
     rows = [("Teacher", first_teacher["email"], p["teacher"])]
     rows += [(f"Coach ({c['note']})", c["email"], p["coach"]) for c in spec["coaches"]]
+    rows += [(f"Teacher and coach ({d['note']})", d["email"], p["teacher"])
+             for d in spec["dual_roles"]]
     rows += [("District administrator", a["email"], p["district_admin"])
              for a in spec["district_admins"]]
     return rows
@@ -117,5 +121,7 @@ def seed_demo_command():
     click.echo(f"Demo district ready: {district.name}, {len(district.schools)} schools, "
                f"{n_users} staff.")
     click.echo("Demo logins (every teacher shares the teacher password):")
-    for role, email, password in demo_logins(load_demo_spec()):
-        click.echo(f"  {role:<42} {email:<36} {password}")
+    logins = demo_logins(load_demo_spec())
+    width = max(len(role) for role, _, _ in logins)
+    for role, email, password in logins:
+        click.echo(f"  {role:<{width}}  {email:<36} {password}")

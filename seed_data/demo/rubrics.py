@@ -1,8 +1,8 @@
 """The demo district's rubrics: every JSON file in seed_data/rubrics/, imported once.
 
-A step of `flask seed-demo` (seed_data/demo.py SEED_STEPS). A rubric is found by its natural
-key (district, title) and left alone if it exists, so running the seed again changes nothing
-and never overwrites a rubric someone has since edited or versioned.
+A step of `flask seed-demo` (SEED_STEPS in seed_data/demo/__init__.py). A rubric is found by
+its natural key (district, title) and left alone if it exists, so running the seed again changes
+nothing and never overwrites a rubric someone has since edited or versioned.
 """
 
 from pathlib import Path
@@ -11,7 +11,7 @@ from moderation.accounts.models import District, User
 from moderation.core.extensions import db
 from rubrics import jsonformat, queries, services
 
-SEED_DIR = Path(__file__).resolve().parents[1] / "seed_data" / "rubrics"
+SEED_DIR = Path(__file__).resolve().parents[1] / "rubrics"
 
 
 def seed_files() -> list[Path]:
