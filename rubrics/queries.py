@@ -1,5 +1,6 @@
 """Reads for rubrics: what a district has, which version is current, who may see or edit it."""
 
+import re
 from collections.abc import Callable
 
 from sqlalchemy.orm import selectinload
@@ -160,3 +161,36 @@ def suggested_level(criterion: Criterion) -> dict:
     is_proficient = criterion.proficient_level is None and (
         sibling.is_proficient if sibling is not None else score == DEFAULT_PROFICIENT_SCORE)
     return {"score": score, "label": label, "is_proficient": is_proficient}
+
+
+# Kindergarten (and the years before it) as grade numbers, so "K-5" is the span 0-5.
+_GRADE_WORDS = {"pk": -1, "prek": -1, "tk": -1, "k": 0, "kindergarten": 0}
+
+
+def grade_span(band: str | None) -> tuple[int, int] | None:
+    """A grade band such as "K-5", "9-10", "Grade 4" or "6–8" as (lowest, highest) grade, or
+    None when it names no grade."""
+    words = re.findall(r"[a-z]+|\d+", (band or "").lower().replace("pre-k", "prek"))
+    grades = [int(w) if w.isdigit() else _GRADE_WORDS[w] for w in words
+              if w.isdigit() or w in _GRADE_WORDS]
+    return (min(grades), max(grades)) if grades else None
+
+
+def version_for_grade_band(versions: list[RubricVersion], band: str | None
+                           ) -> RubricVersion | None:
+    """Of these versions, the latest version of the rubric whose grade band overlaps `band` by
+    the most grades (the first such rubric in the list on a tie), or None when none overlaps."""
+    span = grade_span(band)
+    if span is None:
+        return None
+    best, best_overlap = None, 0
+    for version in versions:
+        rubric_span = grade_span(version.rubric.grade_band)
+        if rubric_span is None:
+            continue
+        overlap = min(span[1], rubric_span[1]) - max(span[0], rubric_span[0]) + 1
+        if overlap > best_overlap or (
+                best is not None and version.rubric_id == best.rubric_id
+                and version.number > best.number):
+            best, best_overlap = version, max(overlap, best_overlap)
+    return best

@@ -1,11 +1,24 @@
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
+from wtforms import (
+    BooleanField,
+    FloatField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from moderation.samples.models import AnchorPool
-from moderation.samples.processing import ACCEPTED
+from moderation.samples.processing import (
+    ACCEPTED,
+    MAX_REDACTION_BOXES,
+    Box,
+    RedactionError,
+    box_from_fractions,
+)
 
 
 def _pool_field(**kwargs) -> RadioField:
@@ -19,16 +32,24 @@ class AnchorPoolForm(FlaskForm):
     pool = _pool_field()
 
 
-class UploadForm(FlaskForm):
+class _SampleFields(FlaskForm):
     school_id = SelectField("School", coerce=int, validators=[DataRequired()])
     rubric_version_id = SelectField("Rubric", coerce=int, validators=[DataRequired()])
     title = StringField("Task", validators=[DataRequired(message="Say what the task was."),
                                             Length(max=200)],
                         description="What the student was asked to do, without their name.")
-    student_name = StringField("Student name", validators=[Optional(), Length(max=200)])
-    student_local_id = StringField("Student local ID", validators=[Optional(), Length(max=100)])
-    file = FileField("Student work", validators=[FileRequired("Choose the file to upload.")],
-                     description=f"A {ACCEPTED} file.")
+
+
+def _student_name_field() -> StringField:
+    return StringField("Student name", validators=[Optional(), Length(max=200)])
+
+
+def _student_local_id_field() -> StringField:
+    return StringField("Student local ID", validators=[Optional(), Length(max=100)])
+
+
+class _IdentityCheck:
+    """The student's name or local id, at least one of them."""
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -39,6 +60,64 @@ class UploadForm(FlaskForm):
                                         "school sees it)."]
             return False
         return valid
+
+
+class UploadForm(_IdentityCheck, _SampleFields):
+    student_name = _student_name_field()
+    student_local_id = _student_local_id_field()
+    file = FileField("Student work", validators=[FileRequired("Choose the file to upload.")],
+                     description=f"A {ACCEPTED} file.")
+
+
+class ClassSetForm(_SampleFields):
+    files = MultipleFileField(
+        "Student work, one file per student",
+        validators=[DataRequired("Choose the files to upload.")],
+        description=f"{ACCEPTED} files; choose them all at once.")
+
+
+class IdentityForm(_IdentityCheck, FlaskForm):
+    student_name = _student_name_field()
+    student_local_id = _student_local_id_field()
+
+
+def _percent(label: str) -> FloatField:
+    return FloatField(label, validators=[Optional(), NumberRange(0, 100, "From 0 to 100.")])
+
+
+class RedactForm(FlaskForm):
+    """The boxes to black out on one page: those drawn on the page (each a `box` value of four
+    fractions "x,y,width,height", added by static/js/redact.js) and one typed as percentages
+    of the page, the way to enter a box without a pointer."""
+
+    left = _percent("Left %")
+    top = _percent("Top %")
+    width = _percent("Width %")
+    height = _percent("Height %")
+
+    def boxes(self, drawn: list[str]) -> list[Box]:
+        """The boxes; RedactionError when one is not four numbers or not inside the page."""
+        if len(drawn) > MAX_REDACTION_BOXES:
+            raise RedactionError(f"At most {MAX_REDACTION_BOXES} boxes can be blacked out at "
+                                 f"once; send the rest in a second go.")
+        boxes = []
+        for value in drawn:
+            parts = value.split(",")
+            try:
+                numbers = [float(part) for part in parts]
+            except ValueError:
+                numbers = []
+            if len(numbers) != 4:
+                raise RedactionError("A drawn box did not arrive as four numbers. Reload the "
+                                     "page and draw it again.")
+            boxes.append(box_from_fractions(*numbers))
+        typed = [self.left.data, self.top.data, self.width.data, self.height.data]
+        if any(v is not None for v in typed):
+            if any(v is None for v in typed):
+                raise RedactionError("Give the typed box all four numbers: left, top, width "
+                                     "and height.")
+            boxes.append(box_from_fractions(*(v / 100 for v in typed)))
+        return boxes
 
 
 class ConfirmRedactionForm(FlaskForm):

@@ -6,6 +6,7 @@ lives in StudentLink, a table only staff of the uploading school may read (permi
 never joined into lists, exports or the audit log.
 """
 
+import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -80,6 +81,12 @@ class WorkSample(db.Model):
         return self.status == SampleStatus.ARCHIVED
 
     @property
+    def image_version(self) -> str:
+        """Changes whenever the stored file does (a redaction), so image URLs carrying it are
+        never answered from a browser's cache of the unredacted image."""
+        return _version(self.storage_key)
+
+    @property
     def download_name(self) -> str:
         """The name a download gets: the code, never the original file name."""
         return self.code + self.kind.extension
@@ -100,6 +107,14 @@ class SamplePage(db.Model):
     height: Mapped[int]
 
     sample: Mapped[WorkSample] = relationship(back_populates="pages")
+
+    @property
+    def image_version(self) -> str:
+        return _version(self.storage_key)
+
+
+def _version(storage_key: str) -> str:
+    return hashlib.sha256(storage_key.encode()).hexdigest()[:12]
 
 
 class StudentLink(db.Model):

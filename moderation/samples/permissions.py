@@ -112,6 +112,12 @@ def can_confirm_redaction(user, sample) -> bool:
     return sample.uploaded_by_id == user.id and is_school_staff(user, sample)
 
 
+def can_redact(user, sample) -> bool:
+    """Black out parts of the work, or say whose it is: its uploader, while it is not archived
+    (a name noticed after the confirmation can still be blacked out)."""
+    return can_confirm_redaction(user, sample) and not sample.is_archived
+
+
 def can_manage_sample(user, sample) -> bool:
     """Delete (or, once scored, archive) the sample."""
     return is_in_scope(user, sample) and (
@@ -138,6 +144,7 @@ class SampleAccess:
     identity: bool
     local_score: bool
     confirm_redaction: bool
+    redact: bool
     manage: bool
     promote: bool
     purge: bool
@@ -150,6 +157,7 @@ def access(user, sample) -> SampleAccess:
         identity=can_see_identity(user, sample),
         local_score=can_record_local_score(user, sample),
         confirm_redaction=can_confirm_redaction(user, sample),
+        redact=can_redact(user, sample),
         manage=can_manage_sample(user, sample),
         promote=can_promote_anchor(user, sample),
         purge=can_purge(user, sample),

@@ -407,9 +407,21 @@ def render_pdf_pages(data: bytes, width: int = PAGE_RENDER_WIDTH, *,
     checked against the pixel budgets before any is rendered. SampleFileError says why a PDF
     cannot be shown.
     """
+    output = _run_worker(str(width), data, memory_limit, timeout)
+    return render_worker.decode_pages(output)
+
+
+def pdf_page_texts(data: bytes) -> list[str]:
+    """Each page's text layer ("" where a page has none, as a scan has not), read by
+    render_worker in a child process under the same limits as a render."""
+    return render_worker.decode_texts(_run_worker(render_worker.TEXT_MODE, data, None, None))
+
+
+def _run_worker(mode: str, data: bytes, memory_limit: int | None,
+                timeout: float | None) -> bytes:
     memory_limit = memory_limit or RENDER_MEMORY_LIMIT
     timeout = timeout or RENDER_TIMEOUT_SECONDS
-    command = [sys.executable, "-m", render_worker.__name__, str(width), str(memory_limit),
+    command = [sys.executable, "-m", render_worker.__name__, mode, str(memory_limit),
                str(math.ceil(timeout) + 1)]
     try:
         child = subprocess.run(command, input=data, capture_output=True, timeout=timeout,
@@ -417,7 +429,7 @@ def render_pdf_pages(data: bytes, width: int = PAGE_RENDER_WIDTH, *,
     except subprocess.TimeoutExpired as error:  # run() has killed the child
         raise _needs_more("time", f"{timeout:g} seconds") from error
     if child.returncode == 0:
-        return render_worker.decode_pages(child.stdout)
+        return child.stdout
     if child.returncode == render_worker.REFUSED:
         raise SampleFileError(child.stdout.decode())
     if child.returncode == -signal.SIGXCPU:
@@ -437,3 +449,101 @@ def _needs_more(what: str, allowed: str) -> SampleFileError:
         f"This PDF needs more {what} to display than the server allows ({allowed}). Upload "
         f"the pages that matter, or print or export the work to PDF again (on Letter or A4 "
         f"paper, with scans at 150-300 dpi) and upload that.")
+
+
+# --- redaction ---------------------------------------------------------------------------------
+
+MAX_REDACTION_BOXES = 40
+# Rendered pages are PAGE_RENDER_WIDTH pixels wide, 150 dpi on a Letter page: a PDF rebuilt
+# from them at that resolution prints at the size the original had.
+REBUILT_PDF_DPI = 150.0
+
+
+class RedactionError(ValueError):
+    """Boxes that cannot be burned in; the message says why, for the person who drew them."""
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle on a page, as fractions of the page's width and height from its top left."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+    def pixels(self, image_width: int, image_height: int) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) in pixels, rounded outwards so the box covers every pixel
+        it touches."""
+        left, top = math.floor(self.x * image_width), math.floor(self.y * image_height)
+        right = math.ceil((self.x + self.width) * image_width)
+        bottom = math.ceil((self.y + self.height) * image_height)
+        return (max(left, 0), max(top, 0), min(right, image_width), min(bottom, image_height))
+
+
+# Drawn boxes may end a hair outside the page after rounding in the browser.
+_EDGE_TOLERANCE = 1e-6
+
+
+def box_from_fractions(x: float, y: float, width: float, height: float) -> Box:
+    """A Box, or RedactionError when it is not a rectangle inside the page."""
+    values = (x, y, width, height)
+    if not all(math.isfinite(v) for v in values):
+        raise RedactionError("A box's position and size must be numbers.")
+    if width <= 0 or height <= 0:
+        raise RedactionError("A box needs a width and a height above zero.")
+    if (x < 0 or y < 0 or x + width > 1 + _EDGE_TOLERANCE
+            or y + height > 1 + _EDGE_TOLERANCE):
+        raise RedactionError("A box must lie inside the page: left and top from 0 to 100 %, "
+                             "and left + width, top + height at most 100 %.")
+    return Box(x, y, min(width, 1 - x), min(height, 1 - y))
+
+
+def check_boxes(boxes: list[Box]) -> list[Box]:
+    if not boxes:
+        raise RedactionError("Draw a box over each name first (or enter one in the fields).")
+    if len(boxes) > MAX_REDACTION_BOXES:
+        raise RedactionError(f"At most {MAX_REDACTION_BOXES} boxes can be blacked out at once; "
+                             f"send the rest in a second go.")
+    return boxes
+
+
+def burn_boxes(data: bytes, kind: FileKind, boxes: list[Box]) -> bytes | None:
+    """The image (PNG or JPEG) with every box filled opaque black, or None when that changes
+    no pixel (the boxes were burned in before): redacting twice is the same as once."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        burned = image.copy()
+    black = {"RGBA": (0, 0, 0, 255), "RGB": (0, 0, 0), "L": 0, "LA": (0, 255)}.get(
+        burned.mode)
+    if black is None:
+        burned = burned.convert("RGB")
+        black = (0, 0, 0)
+    before = burned.tobytes()
+    for box in boxes:
+        left, top, right, bottom = box.pixels(burned.width, burned.height)
+        if right > left and bottom > top:
+            burned.paste(black, (left, top, right, bottom))
+    if burned.tobytes() == before:
+        return None
+    out = io.BytesIO()
+    if kind == FileKind.JPEG:
+        burned.save(out, "JPEG", quality=90, optimize=True)
+    else:
+        burned.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def pdf_from_page_images(pages: list[bytes]) -> bytes:
+    """A PDF made of nothing but these page images (no text layer, no metadata): what a
+    redacted PDF sample downloads as, so no blacked-out word survives in a hidden layer."""
+    images = [Image.open(io.BytesIO(page)) for page in pages]
+    try:
+        rgb = [image.convert("RGB") for image in images]
+        out = io.BytesIO()
+        rgb[0].save(out, "PDF", save_all=True, append_images=rgb[1:],
+                    resolution=REBUILT_PDF_DPI)
+    finally:
+        for image in images:
+            image.close()
+    return out.getvalue()

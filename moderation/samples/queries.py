@@ -7,12 +7,14 @@ through student_link(), which views call after permissions.can_see_identity().
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import selectinload
 
-from moderation.accounts.models import School
+from moderation.accounts.models import Role, School
 from moderation.core.extensions import db
+from moderation.core.storage import Storage, StorageError
 from moderation.ratings import queries as rating_queries
 from moderation.ratings.models import Rating, RatingKind
-from moderation.samples import permissions
+from moderation.samples import namecheck, permissions, processing
 from moderation.samples.models import Anchor, SampleStatus, StudentLink, WorkSample
+from moderation.samples.processing import FileKind
 from rubrics import queries as rubric_queries
 from rubrics.models import RubricVersion
 
@@ -78,6 +80,36 @@ def versions_for_upload(schools: list[School]) -> list[RubricVersion]:
     return versions
 
 
+def home_school(user, schools: list[School]) -> School | None:
+    """Of the schools the user may upload to, the one they teach at (their first), else the
+    first: the upload form's default."""
+    teaching = {m.school_id for m in user.memberships if m.role == Role.TEACHER}
+    return next((s for s in schools if s.id in teaching), schools[0] if schools else None)
+
+
+def default_upload_version(school: School | None, versions: list[RubricVersion]
+                           ) -> RubricVersion | None:
+    """The rubric version the upload form starts on: one for the school's grade band."""
+    if school is None:
+        return None
+    return rubric_queries.version_for_grade_band(
+        [v for v in versions if v.rubric.district_id == school.district_id], school.grade_band)
+
+
+def drafts_without_student(user) -> list[tuple[WorkSample, StudentLink | None]]:
+    """The user's own drafts that do not yet say whose work they are (a class set just
+    uploaded), oldest first, with their student links (for the original file name)."""
+    rows = db.session.execute(
+        db.select(WorkSample, StudentLink)
+        .outerjoin(StudentLink, StudentLink.sample_id == WorkSample.id)
+        .where(WorkSample.uploaded_by_id == user.id, WorkSample.status == SampleStatus.DRAFT,
+               WorkSample.school_id.in_(permissions.staff_school_ids(user)),
+               func.coalesce(StudentLink.student_name, StudentLink.student_local_id).is_(None))
+        .order_by(WorkSample.created_at, WorkSample.id)
+    ).all()
+    return [(sample, link) for sample, link in rows]
+
+
 def current_local_ratings(sample: WorkSample) -> dict[int, Rating]:
     """The class teacher's current local score of each criterion, by criterion id."""
     return rating_queries.current_by_criterion(Rating.sample_id == sample.id,
@@ -103,3 +135,32 @@ def anchors_for(user) -> list[Anchor]:
     )
     return [a for a in db.session.execute(query).scalars()
             if permissions.can_promote_anchor(user, a.sample)]
+
+
+def name_check(sample: WorkSample, storage: Storage) -> namecheck.NameCheck:
+    """Where the student's identity as typed, the uploader's name and the school's name appear
+    in the sample's text (plain text, or the text layers of a PDF's pages). Call only after
+    permissions.can_see_identity(). An image has no text: the result says nothing was searched.
+    """
+    link = student_link(sample)
+    terms = namecheck.search_terms([
+        (namecheck.Source.STUDENT, link.student_name if link else None),
+        (namecheck.Source.LOCAL_ID, link.student_local_id if link else None),
+        (namecheck.Source.UPLOADER, sample.uploaded_by.display_name),
+        (namecheck.Source.SCHOOL, sample.school.name)])
+    pages: list[tuple[int | None, str]] = []
+    if sample.kind in (FileKind.TEXT, FileKind.PDF):
+        try:
+            data = storage.open(sample.storage_key)
+        except StorageError:
+            data = b""
+        if sample.kind == FileKind.TEXT:
+            pages = [(None, data.decode("utf-8", errors="replace"))]
+        elif data:
+            try:
+                pages = list(enumerate(processing.pdf_page_texts(data), start=1))
+            except processing.SampleFileError:
+                pages = []
+            if not pages:
+                pages = [(page.number, "") for page in sample.pages]
+    return namecheck.find_names(terms, pages)

@@ -1,16 +1,20 @@
 """A PDF's pages rendered to PNG in a process of its own, under an address-space limit.
 
     python -m moderation.samples.render_worker WIDTH MEMORY_LIMIT_BYTES CPU_SECONDS < essay.pdf
+    python -m moderation.samples.render_worker text MEMORY_LIMIT_BYTES CPU_SECONDS < essay.pdf
 
-processing.render_pdf_pages runs this for every PDF upload. pdfium works on a hostile file, where
-a few hundred bytes can ask for gigabytes or minutes, and a limit can stop a process of its own
-without stopping the server. Renders of different uploads also run side by side instead of
-queueing for one lock: pdfium is not thread-safe, but this process has a single thread.
+processing.render_pdf_pages runs this for every PDF upload; processing.pdf_page_texts runs the
+second form (each page's text layer, for the search for names before a sample is confirmed).
+pdfium works on a hostile file, where a few hundred bytes can ask for gigabytes or minutes, and
+a limit can stop a process of its own without stopping the server. Renders of different uploads
+also run side by side instead of queueing for one lock: pdfium is not thread-safe, but this
+process has a single thread.
 
 Every page's rendered size is checked against the pixel budget before any page is rendered.
 The answer is the exit status: 0 with the pages on stdout (each as its width, height and PNG
 length, three big-endian 32-bit numbers, then the PNG); REFUSED with a message for the uploader
-on stdout; OUT_OF_MEMORY when an allocation failed under the limit.
+on stdout; OUT_OF_MEMORY when an allocation failed under the limit. The text form answers each
+page's text as its UTF-8 length (a big-endian 32-bit number) and the UTF-8.
 
 Only pypdfium2 and Pillow are loaded (not pikepdf, not Flask), so the process starts in about
 0.1 s with under 40 MB of address space, and nearly all of the limit is left for the render.
@@ -37,6 +41,8 @@ MAX_DOCUMENT_PIXELS = 120_000_000
 REFUSED = 3
 OUT_OF_MEMORY = 4
 _HEADER = struct.Struct(">III")
+_TEXT_HEADER = struct.Struct(">I")
+TEXT_MODE = "text"
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,44 @@ def _check_pixel_budget(sizes: list[tuple[float, float]], width: int) -> None:
             "matter, or print or export the work to PDF on Letter or A4 paper and upload that.")
 
 
+def page_texts(data: bytes) -> list[str]:
+    """Each page's text layer as pdfium reads it ("" for a page without one, such as a scan)."""
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        raise _damaged() from error
+    texts = []
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                textpage = page.get_textpage()
+                texts.append(textpage.get_text_range())
+                textpage.close()
+            finally:
+                page.close()
+    except pdfium.PdfiumError as error:
+        raise _damaged() from error
+    finally:
+        document.close()
+    return texts
+
+
+def encode_texts(texts: list[str]) -> bytes:
+    encoded = [text.encode("utf-8", errors="replace") for text in texts]
+    return b"".join(_TEXT_HEADER.pack(len(text)) + text for text in encoded)
+
+
+def decode_texts(data: bytes) -> list[str]:
+    texts, offset = [], 0
+    while offset < len(data):
+        (length,) = _TEXT_HEADER.unpack_from(data, offset)
+        offset += _TEXT_HEADER.size
+        texts.append(data[offset:offset + length].decode("utf-8", errors="replace"))
+        offset += length
+    return texts
+
+
 def encode_pages(pages: list[RenderedPage]) -> bytes:
     return b"".join(_HEADER.pack(page.width, page.height, len(page.png)) + page.png
                     for page in pages)
@@ -128,7 +172,7 @@ def decode_pages(data: bytes) -> list[RenderedPage]:
 
 
 def main(argv: list[str]) -> int:
-    width, memory_limit, cpu_seconds = (int(arg) for arg in argv)
+    mode, memory_limit, cpu_seconds = argv[0], int(argv[1]), int(argv[2])
     # Pillow's codecs are loaded now: under the limit a shared library may fail to map.
     Image.preinit()
     resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
@@ -137,7 +181,10 @@ def main(argv: list[str]) -> int:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
     data = sys.stdin.buffer.read()
     try:
-        output = encode_pages(render_pages(data, width))
+        if mode == TEXT_MODE:
+            output = encode_texts(page_texts(data))
+        else:
+            output = encode_pages(render_pages(data, int(mode)))
     except Refused as refusal:
         sys.stdout.buffer.write(str(refusal).encode())
         return REFUSED

@@ -5,6 +5,7 @@ or an original file name, because district administrators read the log.
 """
 
 import secrets
+from dataclasses import dataclass
 
 from moderation.accounts.models import School
 from moderation.core import audit
@@ -54,29 +55,21 @@ def _clean_text(value: str | None, limit: int) -> str | None:
     return value[:limit] or None
 
 
-def upload_sample(*, uploader, school: School, rubric_version: RubricVersion, title: str,
-                  data: bytes, filename: str | None, storage: Storage,
-                  student_name: str | None = None, student_local_id: str | None = None
-                  ) -> WorkSample:
-    """Check, anonymise and store an upload as a draft sample with its student link.
-
-    processing.SampleFileError if the file is refused, SampleError for the other fields. The
-    stored file and rendered pages are removed again if the transaction does not commit.
-    """
+def _check_upload(school: School, rubric_version: RubricVersion, title: str | None) -> str:
     title = _clean_text(title, 200)
     if not title:
         raise SampleError("Say what the task was, e.g. “Should homework be banned?”.")
-    student_name, student_local_id = (_clean_text(student_name, 200),
-                                      _clean_text(student_local_id, 100))
-    if not (student_name or student_local_id):
-        raise SampleError("Enter the student's name or local ID, so your school can tell whose "
-                          "work this is. Raters never see it.")
     if rubric_version.rubric.district_id != school.district_id:
         raise SampleError("That rubric belongs to another district.")
     if problems := rubric_queries.version_problems(rubric_version):
         raise SampleError(f"{rubric_version.label} is not ready for scoring: {problems[0]}")
-    clean = processing.clean(data, filename)
+    return title
 
+
+def _store_sample(clean: processing.CleanFile, *, uploader, school: School,
+                  rubric_version: RubricVersion, title: str, filename: str | None,
+                  storage: Storage, student_name: str | None, student_local_id: str | None
+                  ) -> WorkSample:
     stored = storage.save(clean.data, clean.content_type)
     pages = [(page, storage.save(page.png, "image/png")) for page in clean.pages]
     discard_on_rollback(storage, [stored.key] + [s.key for _, s in pages])
@@ -102,11 +95,94 @@ def upload_sample(*, uploader, school: School, rubric_version: RubricVersion, ti
     return sample
 
 
+def _identity(student_name: str | None, student_local_id: str | None
+              ) -> tuple[str | None, str | None]:
+    student_name, student_local_id = (_clean_text(student_name, 200),
+                                      _clean_text(student_local_id, 100))
+    if not (student_name or student_local_id):
+        raise SampleError("Enter the student's name or local ID, so your school can tell whose "
+                          "work this is. Raters never see it.")
+    return student_name, student_local_id
+
+
+def upload_sample(*, uploader, school: School, rubric_version: RubricVersion, title: str,
+                  data: bytes, filename: str | None, storage: Storage,
+                  student_name: str | None = None, student_local_id: str | None = None
+                  ) -> WorkSample:
+    """Check, anonymise and store an upload as a draft sample with its student link.
+
+    processing.SampleFileError if the file is refused, SampleError for the other fields. The
+    stored file and rendered pages are removed again if the transaction does not commit.
+    """
+    title = _check_upload(school, rubric_version, title)
+    student_name, student_local_id = _identity(student_name, student_local_id)
+    clean = processing.clean(data, filename)
+    return _store_sample(clean, uploader=uploader, school=school, rubric_version=rubric_version,
+                         title=title, filename=filename, storage=storage,
+                         student_name=student_name, student_local_id=student_local_id)
+
+
+MAX_CLASS_SET_FILES = 40
+
+
+@dataclass(frozen=True)
+class ClassSetResult:
+    samples: list[WorkSample]
+    refused: list[tuple[str, str]]  # (file name as uploaded, why), shown only to the uploader
+
+
+def upload_class_set(*, uploader, school: School, rubric_version: RubricVersion, title: str,
+                     files: list[tuple[str | None, bytes]], storage: Storage) -> ClassSetResult:
+    """Each file of a class set as its own draft sample of the same task, with no student yet
+    (the uploader names each one next: set_identity). A file that is refused is reported with
+    its reason and the others are kept. SampleError when the set as a whole cannot be taken."""
+    title = _check_upload(school, rubric_version, title)
+    files = [(name, data) for name, data in files if name or data]
+    if not files:
+        raise SampleError("Choose the files to upload.")
+    if len(files) > MAX_CLASS_SET_FILES:
+        raise SampleError(f"{len(files)} files were chosen; a class set can have at most "
+                          f"{MAX_CLASS_SET_FILES}. Upload the rest in a second set.")
+    samples, refused = [], []
+    for filename, data in files:
+        try:
+            clean = processing.clean(data, filename)
+        except processing.SampleFileError as error:
+            refused.append((filename or "(no name)", str(error)))
+            continue
+        samples.append(_store_sample(
+            clean, uploader=uploader, school=school, rubric_version=rubric_version,
+            title=title, filename=filename, storage=storage, student_name=None,
+            student_local_id=None))
+    return ClassSetResult(samples, refused)
+
+
+def set_identity(sample: WorkSample, user, *, student_name: str | None,
+                 student_local_id: str | None) -> StudentLink:
+    """Say (or correct) whose work a sample is. The audit records that it changed, never what
+    it says."""
+    if sample.is_archived:
+        raise SampleStateError(f"{sample.code} is archived; its student can no longer change.")
+    student_name, student_local_id = _identity(student_name, student_local_id)
+    link = queries.student_link(sample)
+    if link is None:
+        link = StudentLink(sample_id=sample.id)
+        db.session.add(link)
+    link.student_name, link.student_local_id = student_name, student_local_id
+    audit.record("sample_student_set", actor=user, obj=sample, code=sample.code)
+    db.session.flush()
+    return link
+
+
 def confirm_redaction(sample: WorkSample, user) -> None:
     """The uploader has looked at the rendered work: no names are visible. Draft -> ready."""
     if sample.status != SampleStatus.DRAFT:
         raise SampleStateError(f"{sample.code} is {sample.status.label.lower()}; only a draft "
                                f"needs this check.")
+    link = queries.student_link(sample)
+    if link is None or not (link.student_name or link.student_local_id):
+        raise SampleError("Enter whose work this is first: the search for names needs it, and "
+                          "your school needs to know.")
     sample.status = SampleStatus.READY
     sample.redaction_confirmed_at = utcnow()
     sample.redaction_confirmed_by_id = user.id
@@ -240,3 +316,63 @@ def _remove(sample: WorkSample, storage: Storage) -> None:
     db.session.execute(db.delete(StudentLink).where(StudentLink.sample_id == sample.id))
     db.session.delete(sample)
     db.session.flush()
+
+
+def _swap_key(model, row, old_key: str, stored) -> None:
+    """Point `row` at the newly stored object unless someone else changed it since it was read
+    (then SampleStateError: their change is kept and this one dropped)."""
+    result = db.session.execute(
+        db.update(model).where(model.id == row.id, model.storage_key == old_key)
+        .values(storage_key=stored.key, size=stored.size,
+                **({"checksum_sha256": stored.checksum_sha256} if model is WorkSample else {}))
+        .execution_options(synchronize_session="fetch"))
+    if result.rowcount != 1:
+        raise SampleStateError("Someone changed this sample's pages at the same moment. Open it "
+                               "again and black out what is still visible.")
+
+
+def redact_page(sample: WorkSample, user, number: int, boxes: list[processing.Box],
+                storage: Storage) -> bool:
+    """Burn opaque boxes into page `number` of the stored work (the sample image itself, for a
+    photo or scan), and for a PDF rebuild the downloadable file from the page images alone, so
+    no text layer keeps what was blacked out. The unredacted objects are deleted once the
+    transaction commits. Returns False when the boxes changed nothing (already blacked out).
+
+    processing.RedactionError for bad boxes; SampleError when the sample has no page images.
+    """
+    if sample.is_archived:
+        raise SampleStateError(f"{sample.code} is archived; its pages can no longer change.")
+    processing.check_boxes(boxes)
+    if sample.kind == processing.FileKind.TEXT:
+        raise SampleError("Plain text has no page images to black out: delete this draft and "
+                          "upload the work without the names.")
+    if sample.kind == processing.FileKind.PDF:
+        page = next((p for p in sample.pages if p.number == number), None)
+        if page is None:
+            raise SampleError(f"{sample.code} has no page {number}.")
+        target, model, kind, content_type = page, SamplePage, processing.FileKind.PNG, "image/png"
+    else:
+        if number != 1:
+            raise SampleError(f"{sample.code} has one page.")
+        target, model, kind, content_type = (sample, WorkSample, sample.kind,
+                                             sample.content_type)
+    old_key = target.storage_key
+    burned = processing.burn_boxes(storage.open(old_key), kind, boxes)
+    if burned is None:
+        return False
+    stored = storage.save(burned, content_type)
+    discard_on_rollback(storage, [stored.key])
+    _swap_key(model, target, old_key, stored)
+    delete_after_commit(storage, [old_key])
+    if sample.kind == processing.FileKind.PDF:
+        old_pdf = sample.storage_key
+        rebuilt = processing.pdf_from_page_images(
+            [storage.open(p.storage_key) for p in sample.pages])
+        stored_pdf = storage.save(rebuilt, sample.content_type)
+        discard_on_rollback(storage, [stored_pdf.key])
+        _swap_key(WorkSample, sample, old_pdf, stored_pdf)
+        delete_after_commit(storage, [old_pdf])
+    audit.record("sample_redacted", actor=user, obj=sample, code=sample.code, page=number,
+                 boxes=len(boxes))
+    db.session.flush()
+    return True

@@ -26,13 +26,21 @@ from moderation.core.storage import StorageError, get_storage
 from moderation.samples import permissions, queries, services
 from moderation.samples.forms import (
     AnchorPoolForm,
+    ClassSetForm,
     ConfirmPurgeForm,
     ConfirmRedactionForm,
     CriterionScores,
+    IdentityForm,
+    RedactForm,
     UploadForm,
 )
 from moderation.samples.models import Anchor, SampleStatus, WorkSample
-from moderation.samples.processing import FileKind, SampleFileError
+from moderation.samples.processing import (
+    MAX_REDACTION_BOXES,
+    FileKind,
+    RedactionError,
+    SampleFileError,
+)
 from rubrics.models import RubricVersion
 
 bp = Blueprint("samples", __name__, url_prefix="/samples")
@@ -92,16 +100,28 @@ def list_samples():
                   can_upload=bool(permissions.staff_school_ids(current_user)))
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@role_required(Role.TEACHER, Role.COACH)
-def upload_sample():
+def _upload_choices(form) -> list[RubricVersion]:
+    """Fill the school and rubric choices of an upload form, starting on the user's own school
+    and a rubric for its grade band; 403 for someone with no school to upload to."""
     schools = queries.uploadable_schools(current_user)
     if not schools:
         abort(403)
     versions = queries.versions_for_upload(schools)
-    form = UploadForm()
     form.school_id.choices = [SelectChoice(s.id, s.name) for s in schools]
     form.rubric_version_id.choices = [SelectChoice(v.id, v.label) for v in versions]
+    if not form.is_submitted():
+        school = queries.home_school(current_user, schools)
+        form.school_id.data = school.id
+        if default := queries.default_upload_version(school, versions):
+            form.rubric_version_id.data = default.id
+    return versions
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.TEACHER, Role.COACH)
+def upload_sample():
+    form = UploadForm()
+    versions = _upload_choices(form)
     if form.validate_on_submit():
         school = db.get_or_404(School, form.school_id.data)
         version = db.get_or_404(RubricVersion, form.rubric_version_id.data)
@@ -124,6 +144,75 @@ def upload_sample():
     status = 422 if request.method == "POST" else 200
     return render("samples/upload.html", "samples/_upload_form.html", status=status, form=form,
                   has_versions=bool(versions))
+
+
+@bp.route("/new/class-set", methods=["GET", "POST"])
+@role_required(Role.TEACHER, Role.COACH)
+def upload_class_set():
+    form = ClassSetForm()
+    versions = _upload_choices(form)
+    if form.validate_on_submit():
+        school = db.get_or_404(School, form.school_id.data)
+        version = db.get_or_404(RubricVersion, form.rubric_version_id.data)
+        try:
+            result = services.upload_class_set(
+                uploader=current_user, school=school, rubric_version=version,
+                title=form.title.data, storage=get_storage(),
+                files=[(upload.filename, upload.read()) for upload in form.files.data])
+        except services.SampleError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            if not result.refused:
+                flash(f"{len(result.samples)} files uploaded, each as its own draft. Say whose "
+                      f"work each one is.", "success")
+                return redirect(url_for("samples.name_students"))
+            # The refused files are listed on this response, not flashed: their names could
+            # name students, and the flash travels in the session cookie.
+            return render_template(
+                "samples/students.html", rows=_student_rows(), refused=result.refused,
+                uploaded=len(result.samples)), 200 if result.samples else 422
+    status = 422 if request.method == "POST" else 200
+    return render("samples/class_set.html", "samples/_class_set_form.html", status=status,
+                  form=form, has_versions=bool(versions),
+                  max_files=services.MAX_CLASS_SET_FILES)
+
+
+def _student_rows() -> list[dict]:
+    return [{"sample": sample, "link": link, "form": IdentityForm(prefix=sample.code,
+                                                                   formdata=None)}
+            for sample, link in queries.drafts_without_student(current_user)]
+
+
+@bp.get("/students")
+@role_required(Role.TEACHER, Role.COACH)
+def name_students():
+    return render_template("samples/students.html", rows=_student_rows(), refused=[],
+                           uploaded=None)
+
+
+@bp.post("/<code>/student")
+@role_required(Role.TEACHER, Role.COACH)
+def set_student(code: str):
+    sample = _sample_or_abort(code, permissions.can_redact)
+    form = IdentityForm(prefix=sample.code)
+    saved, status = False, 422
+    if form.validate_on_submit():
+        try:
+            services.set_identity(sample, current_user, student_name=form.student_name.data,
+                                  student_local_id=form.student_local_id.data)
+        except services.SampleError as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            saved, status = True, 200
+            if not wants_fragment():
+                flash(f"Saved whose work {sample.code} is. Check it for names next.", "success")
+                return redirect(url_for("samples.show_sample", code=sample.code))
+    row = {"sample": sample, "link": queries.student_link(sample), "form": form,
+           "saved": saved}
+    return render("samples/students.html", "samples/_student_row.html", status=status,
+                  row=row, rows=[row], refused=[], uploaded=None)
 
 
 def _sample_context(sample: WorkSample, **extra) -> dict:
@@ -162,6 +251,56 @@ def show_identity(code: str):
     sample = _sample_or_abort(code, permissions.can_see_identity)
     return render("samples/identity.html", "samples/_identity.html", sample=sample,
                   link=queries.student_link(sample))
+
+
+@bp.get("/<code>/name-check")
+@role_required(*ALL_STAFF)
+def name_check(code: str):
+    sample = _sample_or_abort(code, permissions.can_see_identity)
+    return render("samples/name_check.html", "samples/_name_check.html", sample=sample,
+                  access=permissions.access(current_user, sample),
+                  check=queries.name_check(sample, get_storage()))
+
+
+def _redact_page(sample: WorkSample, forms: dict | None = None, status: int = 200):
+    pages = sample.pages if sample.kind == FileKind.PDF else [None]
+    forms = forms or {}
+    return render_template(
+        "samples/redact.html", sample=sample, access=permissions.access(current_user, sample),
+        max_boxes=MAX_REDACTION_BOXES,
+        page_forms=[(number, forms.get(number) or RedactForm(prefix=f"p{number}",
+                                                             formdata=None), page)
+                    for number, page in enumerate(pages, start=1)]), status
+
+
+@bp.get("/<code>/redact")
+@role_required(Role.TEACHER, Role.COACH)
+def redact_sample(code: str):
+    sample = _sample_or_abort(code, permissions.can_redact)
+    if sample.kind == FileKind.TEXT:
+        abort(404)
+    return _redact_page(sample)
+
+
+@bp.post("/<code>/pages/<int:number>/redact")
+@role_required(Role.TEACHER, Role.COACH)
+def redact_page(code: str, number: int):
+    sample = _sample_or_abort(code, permissions.can_redact)
+    form = RedactForm(prefix=f"p{number}")
+    if form.validate_on_submit():
+        try:
+            boxes = form.boxes(request.form.getlist(f"p{number}-box"))
+            changed = services.redact_page(sample, current_user, number, boxes, get_storage())
+        except (RedactionError, services.SampleError) as error:
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Page {number}: {len(boxes)} box{'es' if len(boxes) != 1 else ''} blacked "
+                  f"out for good." if changed else
+                  f"Page {number} already had those parts blacked out.", "success")
+            return redirect(url_for("samples.redact_sample", code=sample.code))
+    db.session.rollback()
+    return _redact_page(sample, {number: form}, 422)
 
 
 @bp.get("/<code>/pages/<int:number>.png")
@@ -221,12 +360,16 @@ def confirm_redaction(code: str):
     form = ConfirmRedactionForm()
     status = 422
     if form.validate_on_submit():
-        services.confirm_redaction(sample, current_user)
-        db.session.commit()
-        status = 200
-        if not wants_fragment():
-            flash(f"{sample.code} is ready for scoring.", "success")
-            return redirect(url_for("samples.show_sample", code=sample.code))
+        try:
+            services.confirm_redaction(sample, current_user)
+        except services.SampleError as error:
+            form.confirmed.errors = [*form.confirmed.errors, str(error)]
+        else:
+            db.session.commit()
+            status = 200
+            if not wants_fragment():
+                flash(f"{sample.code} is ready for scoring.", "success")
+                return redirect(url_for("samples.show_sample", code=sample.code))
     return render("samples/show.html", "samples/_status.html", status=status,
                   trigger="sampleReady" if status == 200 else None,
                   **_sample_context(sample, redaction_form=form))

@@ -13,7 +13,9 @@ def sample_urls(code: str) -> list[tuple[str, str]]:
             ("GET", f"/samples/{code}/pages/1.png"), ("GET", f"/samples/{code}/download"),
             ("GET", f"/samples/{code}/local-score"), ("POST", f"/samples/{code}/local-score"),
             ("POST", f"/samples/{code}/confirm"), ("GET", f"/samples/{code}/anchor"),
-            ("POST", f"/samples/{code}/delete"), ("POST", f"/samples/{code}/purge")]
+            ("POST", f"/samples/{code}/delete"), ("POST", f"/samples/{code}/purge"),
+            ("GET", f"/samples/{code}/name-check"), ("GET", f"/samples/{code}/redact"),
+            ("POST", f"/samples/{code}/pages/1/redact"), ("POST", f"/samples/{code}/student")]
 
 
 @pytest.fixture
@@ -64,6 +66,8 @@ def test_overseers_see_the_work_but_never_the_student(client, auth, world, creat
                           headers={"HX-Request": "true", "HX-Target": "student-identity"})
     assert identity.status_code == 403
     assert STUDENT not in identity.text
+    assert client.get(f"/samples/{sample.code}/name-check").status_code == 403
+    assert client.get(f"/samples/{sample.code}/redact").status_code == 403
     listing = client.get("/samples/").text
     assert STUDENT not in listing
 
