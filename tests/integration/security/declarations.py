@@ -70,6 +70,8 @@ PRACTICE_PAPER = allow({TEACHER_A, TEACHER_B, DUAL}, not_found={OTHER_TEACHER})
 PRACTICE_OF_A = allow({TEACHER_A, COACH_A, DISTRICT_COACH},
                       not_found={TEACHER_B, COACH_B, DUAL, OTHER_TEACHER, OTHER_COACH})
 ROUND_1 = allow(LEADS_1, not_found=LEADS_2)
+# Staff of some school upload; a district-wide coach has no school to upload to.
+UPLOADERS = allow({TEACHER_A, TEACHER_B, COACH_A, COACH_B, DUAL, OTHER_TEACHER})
 RATER_VIEW = allow(OWNER_STAFF, OVERSIGHT, {TEACHER_B})  # teacher_b has the sample queued
 
 DECLARATIONS: dict[str, Access] = {
@@ -113,9 +115,14 @@ DECLARATIONS: dict[str, Access] = {
     "rubrics.delete_level": EDIT_1,
 
     "samples.list_samples": allow(EVERYONE),
-    # Staff of some school upload; a district-wide coach has no school to upload to.
-    "samples.upload_sample": allow({TEACHER_A, TEACHER_B, COACH_A, COACH_B, DUAL,
-                                    OTHER_TEACHER}),
+    "samples.upload_sample": UPLOADERS,
+    "samples.upload_class_set": UPLOADERS,
+    # Anyone who may upload has a list of their drafts still waiting for a student's name.
+    "samples.name_students": allow(TEACHERS, COACHES),
+    "samples.set_student": allow({TEACHER_A}),
+    "samples.name_check": allow(OWNER_STAFF),
+    "samples.redact_sample": allow({TEACHER_A}),
+    "samples.redact_page": allow({TEACHER_A}),
     "samples.show_sample": RATER_VIEW,
     "samples.page_image": RATER_VIEW,
     "samples.sample_image": RATER_VIEW,
