@@ -36,7 +36,8 @@ ROUND = ["district_id", "name", "rubric_version_id", "sample_ids", "rater_school
          "rater_ids", "ratings_per_sample", "validity_percent", "calibration_size", "seed"]
 QUERY_FIELDS = {"accounts.login": ["next"], "samples.list_samples": ["status"],
                 "scoring.new_round": ["district_id", "rubric_version_id"]}
-FILE_FIELDS = {"samples.upload_sample": "file", "rubrics.import_rubric": "import-file"}
+FILE_FIELDS = {"samples.upload_sample": "file", "samples.upload_class_set": "files",
+               "rubrics.import_rubric": "import-file"}
 # Logging out would end the session the other requests share; the access matrix covers it.
 NOT_FUZZED = {"accounts.logout"}
 
@@ -70,6 +71,10 @@ def form_fields(world) -> dict[str, list[str]]:
                                   "student_local_id"],
         "samples.record_local_score": scores,
         "samples.confirm_redaction": ["confirmed"],
+        "samples.upload_class_set": ["school_id", "rubric_version_id", "title"],
+        "samples.set_student": prefixed(world.ids["pdf_sample"],
+                                        ["student_name", "student_local_id"]),
+        "samples.redact_page": prefixed("p1", ["left", "top", "width", "height", "box"]),
         "samples.promote_anchor": scores + [f"rationale_{c}" for c in criteria] + ["pool"],
         "samples.move_anchor": ["pool"],
         "samples.delete_sample": [],
