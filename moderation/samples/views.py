@@ -217,13 +217,9 @@ def set_student(code: str):
 
 def _sample_context(sample: WorkSample, **extra) -> dict:
     access = permissions.access(current_user, sample)
-    context = {"sample": sample, "access": access, "text": None,
+    context = {"sample": sample, "access": access,
+               "text": queries.work_text(sample, get_storage()),
                "redaction_form": ConfirmRedactionForm()}
-    if sample.kind == FileKind.TEXT:
-        try:
-            context["text"] = get_storage().open(sample.storage_key).decode("utf-8")
-        except StorageError:
-            context["text"] = ""
     if access.identity:
         context["link"] = queries.student_link(sample)
     if access.in_scope:

@@ -124,6 +124,3 @@ class CloseRoundForm(FlaskForm):
     confirmed = BooleanField("Close the round now: unscored items stay unscored.",
                              validators=[DataRequired("Tick the box to close the round.")])
 
-
-class PracticePrivacyForm(FlaskForm):
-    visible = BooleanField("Coaches may see the practice history of the teachers in their scope")

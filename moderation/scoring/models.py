@@ -1,12 +1,10 @@
-"""Blind scoring rounds, practice and a district's scoring settings.
+"""Blind scoring rounds: their pools and queues.
 
 The scores themselves are Ratings (moderation.ratings). A ScoringRound of a district assigns
 its samples to raters (RoundRater) through QueueItems, each a live sample, a seeded validity
 paper or a paper of the common calibration set; the kind is stored but never shown to the
 rater. A round's blind ratings point at their queue item, and the database keeps one current
-rating per item and criterion, so a double submit cannot store two. Practice against anchor
-papers is a PracticeAttempt with PRACTICE ratings; ScoringSettings holds a district's privacy
-choice.
+rating per item and criterion, so a double submit cannot store two.
 """
 
 from datetime import datetime
@@ -118,37 +116,3 @@ class QueueItem(db.Model):
     @property
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
-
-
-class PracticeAttempt(db.Model):
-    """A teacher scoring an anchor paper on their own, then seeing the agreed scores.
-
-    `nonce` comes from the practice form, so sending the same form twice records one attempt.
-    """
-
-    __tablename__ = "practice_attempts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    anchor_id: Mapped[int] = mapped_column(ForeignKey("anchors.id", ondelete="CASCADE"),
-                                           index=True)
-    nonce: Mapped[str] = mapped_column(String(64), unique=True)
-    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    n_criteria: Mapped[int]
-    n_exact: Mapped[int]
-    n_adjacent: Mapped[int]  # within one level, exact included
-
-    user = relationship("User", viewonly=True)
-    anchor = relationship("Anchor", viewonly=True)
-
-
-class ScoringSettings(db.Model):
-    """A district's choices about scoring; created with the defaults on first change."""
-
-    __tablename__ = "scoring_settings"
-
-    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), primary_key=True)
-    # May coaches see the practice history of the teachers in their scope? Off by default.
-    practice_visible_to_coaches: Mapped[bool] = mapped_column(default=False)
-    updated_at: Mapped[datetime | None]
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

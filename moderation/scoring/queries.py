@@ -1,17 +1,17 @@
-"""Reads for blind scoring: rounds, queues, practice, and who may see what.
+"""Reads for blind scoring: rounds, queues, and who may see what.
 
-Everything a rater can reach is filtered here by the rater's own id: their queue items, their
-own ratings, the anchors they may practise on. Nothing here returns another rater's score to a
-rater; round pages get counts (round_progress), never scores.
+Everything a rater can reach is filtered here by the rater's own id: their queue items and
+their own ratings. Nothing here returns another rater's score to a rater; round pages get
+counts (round_progress), never scores.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func
 from sqlalchemy.orm import selectinload
 
 from moderation.accounts.models import Membership, Role, School, User
-from moderation.accounts.permissions import district_ids, school_ids
 from moderation.core.extensions import db
 from moderation.ratings import queries as rating_queries
 from moderation.ratings.models import Rating, RatingKind
@@ -19,15 +19,13 @@ from moderation.samples.models import Anchor, AnchorPool, SampleStatus, WorkSamp
 from moderation.scoring import permissions
 from moderation.scoring.models import (
     ItemKind,
-    PracticeAttempt,
     QueueItem,
     RoundRater,
     RoundStatus,
     ScoringRound,
-    ScoringSettings,
 )
 from rubrics import queries as rubric_queries
-from rubrics.models import Rubric, RubricVersion
+from rubrics.models import RubricVersion
 
 # --- who runs rounds ---------------------------------------------------------------------------
 
@@ -147,21 +145,32 @@ def calibration_anchors(version: RubricVersion) -> list[Anchor]:
     ).scalars())
 
 
+# Other sources of work a user has met elsewhere, registered from create_app (scoring cannot
+# import the packages above it): practice registers "the anchor papers they have practised on",
+# whose agreed scores they have seen. Each takes user ids and returns user id -> sample ids.
+MET_SAMPLES: list[Callable[[list[int]], dict[int, set[int]]]] = []
+
+
+def register_met_samples(source: Callable[[list[int]], dict[int, set[int]]]) -> None:
+    """Add `source` to MET_SAMPLES once, however many apps create_app() builds."""
+    if source not in MET_SAMPLES:
+        MET_SAMPLES.append(source)
+
+
 def met_sample_ids(user_ids: list[int]) -> dict[int, set[int]]:
     """For each user, the work they have met: every sample in their queues of open rounds, and
-    the sample of every anchor paper they have practised on (so they know its agreed scores).
-    A round gives nobody this work again."""
+    what MET_SAMPLES adds (the anchor papers they have practised on). A round gives nobody this
+    work again."""
     result: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
     if not user_ids:
         return result
-    queued = (db.select(QueueItem.rater_id, QueueItem.sample_id).join(ScoringRound)
-              .where(QueueItem.rater_id.in_(user_ids), ScoringRound.status == RoundStatus.OPEN))
-    practised = (db.select(PracticeAttempt.user_id, Anchor.sample_id)
-                 .join(Anchor, Anchor.id == PracticeAttempt.anchor_id)
-                 .where(PracticeAttempt.user_id.in_(user_ids)))
-    for query in (queued, practised):
-        for user_id, sample_id in db.session.execute(query.distinct()):
-            result[user_id].add(sample_id)
+    for user_id, sample_id in db.session.execute(
+            db.select(QueueItem.rater_id, QueueItem.sample_id).distinct().join(ScoringRound)
+            .where(QueueItem.rater_id.in_(user_ids), ScoringRound.status == RoundStatus.OPEN)):
+        result[user_id].add(sample_id)
+    for source in MET_SAMPLES:
+        for user_id, sample_ids in source(user_ids).items():
+            result[user_id] |= sample_ids
     return result
 
 
@@ -346,136 +355,12 @@ def current_ratings(item: QueueItem) -> dict[int, Rating]:
     return rating_queries.current_by_criterion(Rating.queue_item_id == item.id)
 
 
-# --- practice ------------------------------------------------------------------------------------
-
-def withheld_anchor_ids(user) -> set[int]:
-    """Anchors seeded as validity or calibration papers in any open round the user is a rater
-    in, whoever's queue they are in: practice would show their agreed scores."""
-    in_rounds = (db.select(RoundRater.round_id).join(ScoringRound)
-                 .where(RoundRater.user_id == user.id, ScoringRound.status == RoundStatus.OPEN))
-    return set(db.session.execute(
-        db.select(QueueItem.anchor_id).distinct()
-        .where(QueueItem.round_id.in_(in_rounds), QueueItem.anchor_id.is_not(None))
-    ).scalars())
-
-
-def practice_anchors_for(user) -> list[Anchor]:
-    """Anchor papers the teacher may practise on: the practice pool of their districts' rubric
-    versions, samples still in use, less withheld_anchor_ids() (a paper moved to practice while
-    an open round of theirs has it), by rubric then oldest first. Calibration anchors never
-    appear: any teacher may practise any practice anchor, so those are no secret."""
-    withheld = withheld_anchor_ids(user)
-    anchors = db.session.execute(
-        db.select(Anchor).join(WorkSample, WorkSample.id == Anchor.sample_id)
-        .join(RubricVersion, RubricVersion.id == Anchor.rubric_version_id)
-        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
-        .where(Rubric.district_id.in_(permissions.teacher_district_ids(user)),
-               Anchor.pool == AnchorPool.PRACTICE, WorkSample.status != SampleStatus.ARCHIVED)
-        .options(selectinload(Anchor.sample),
-                 selectinload(Anchor.rubric_version).selectinload(RubricVersion.rubric))
-        .order_by(Rubric.title, RubricVersion.number, Anchor.id)
-    ).scalars()
-    return [a for a in anchors if a.id not in withheld]
-
-
-def can_practise(user, anchor: Anchor) -> bool:
-    return (anchor.pool == AnchorPool.PRACTICE
-            and anchor.rubric_version.rubric.district_id in permissions.teacher_district_ids(user)
-            and anchor.sample.status != SampleStatus.ARCHIVED
-            and anchor.id not in withheld_anchor_ids(user))
-
-
-def practice_history(user) -> list[PracticeAttempt]:
-    """The user's practice attempts, newest first."""
-    return list(db.session.execute(
-        db.select(PracticeAttempt).where(PracticeAttempt.user_id == user.id)
-        .options(selectinload(PracticeAttempt.anchor).selectinload(Anchor.sample),
-                 selectinload(PracticeAttempt.anchor).selectinload(Anchor.rubric_version)
-                 .selectinload(RubricVersion.rubric))
-        .order_by(PracticeAttempt.submitted_at.desc(), PracticeAttempt.id.desc())
-    ).scalars())
-
-
-def attempt_by_nonce(nonce: str) -> PracticeAttempt | None:
-    return db.session.execute(
-        db.select(PracticeAttempt).where(PracticeAttempt.nonce == nonce)
-    ).scalar_one_or_none()
-
-
-def attempt_ratings(attempt: PracticeAttempt) -> dict[int, Rating]:
-    return rating_queries.current_by_criterion(Rating.kind == RatingKind.PRACTICE,
-                                               Rating.context_type == "practice",
-                                               Rating.context_id == attempt.id)
-
-
-def scoring_settings(district_id: int) -> ScoringSettings:
-    """The district's settings, or the defaults (not added to the session) if never changed."""
-    settings = db.session.get(ScoringSettings, district_id)
-    return settings or ScoringSettings(district_id=district_id, practice_visible_to_coaches=False)
-
-
-def practice_shared_with_coaches(teacher) -> bool:
-    """Whether any district the teacher teaches in lets coaches see practice."""
-    return any(scoring_settings(d).practice_visible_to_coaches
-               for d in permissions.teacher_district_ids(teacher))
-
-
-def coach_scope(coach) -> tuple[set[int], set[int]]:
-    """(schools the user coaches, districts they coach district-wide)."""
-    return (school_ids(coach, Role.COACH), district_ids(coach, Role.COACH, district_wide=True))
-
-
-def can_see_practice_of(viewer, teacher: User) -> bool:
-    """The teacher themself; a coach in scope only if the district allows it."""
-    if viewer.id == teacher.id:
-        return True
-    schools, districts = coach_scope(viewer)
-    for m in teacher.memberships_as(Role.TEACHER):
-        in_scope = m.school_id in schools or m.district_id in districts
-        if in_scope and scoring_settings(m.district_id).practice_visible_to_coaches:
-            return True
-    return False
-
-
-@dataclass(frozen=True)
-class CoachedTeacher:
-    user: User
-    school: School
-    attempts: int
-
-
-def coached_practice(coach) -> tuple[list[CoachedTeacher], bool]:
-    """Teachers in the coach's scope whose district lets coaches see practice, with their
-    number of attempts; and whether any scope of the coach keeps practice private."""
-    schools, districts = coach_scope(coach)
-    rows = db.session.execute(
-        db.select(User, School).join(Membership, Membership.user_id == User.id)
-        .join(School, School.id == Membership.school_id)
-        .where(Membership.role == Role.TEACHER,
-               Membership.school_id.in_(schools) | Membership.district_id.in_(districts))
-        .order_by(School.name, User.display_name)
-    ).all()
-    visible = {d: scoring_settings(d).practice_visible_to_coaches
-               for d in {school.district_id for _, school in rows} | districts}
-    counts = dict(db.session.execute(
-        db.select(PracticeAttempt.user_id, func.count(PracticeAttempt.id))
-        .where(PracticeAttempt.user_id.in_([u.id for u, _ in rows]))
-        .group_by(PracticeAttempt.user_id)).all())
-    seen, teachers = set(), []
-    for user, school in rows:
-        if visible.get(school.district_id) and user.id not in seen:
-            seen.add(user.id)
-            teachers.append(CoachedTeacher(user, school, counts.get(user.id, 0)))
-    any_private = not all(visible.values()) if visible else True
-    return teachers, any_private
-
-
 # --- the sample pages a rater may open -----------------------------------------------------------
 
 def can_view_work(user, sample: WorkSample) -> bool:
     """A rater may see the rendered work of a sample in their queue of an open round (and
     nothing else about it); registered with samples.permissions.WORK_VIEWERS. Practice shows
-    anchor papers through its own addresses (views.practice_page)."""
+    anchor papers through its own addresses (practice.views.practice_page)."""
     if not getattr(user, "is_authenticated", False) or sample.is_archived:
         return False
     return db.session.scalar(
@@ -501,8 +386,6 @@ class TeacherSummary:
     open_rounds: int
     left: int
     assigned: int
-    practice_anchors: int
-    attempts: int
 
 
 def teacher_summary(user) -> TeacherSummary:
@@ -511,7 +394,4 @@ def teacher_summary(user) -> TeacherSummary:
         open_rounds=len(progress),
         left=sum(p.assigned - p.done for p in progress),
         assigned=sum(p.assigned for p in progress),
-        practice_anchors=len(practice_anchors_for(user)),
-        attempts=db.session.scalar(db.select(func.count(PracticeAttempt.id))
-                                   .where(PracticeAttempt.user_id == user.id)),
     )

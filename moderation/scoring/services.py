@@ -38,16 +38,14 @@ from moderation.ratings import queries as rating_queries
 from moderation.ratings import services as ratings
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples import permissions as sample_permissions
-from moderation.samples.models import Anchor, SampleStatus
+from moderation.samples.models import SampleStatus
 from moderation.scoring import assignment, permissions, queries
 from moderation.scoring.assignment import AssignmentError, DesignReport, ItemKind
 from moderation.scoring.models import (
-    PracticeAttempt,
     QueueItem,
     RoundRater,
     RoundStatus,
     ScoringRound,
-    ScoringSettings,
 )
 from rubrics import queries as rubric_queries
 from rubrics import services as rubric_services
@@ -520,57 +518,3 @@ def _claim_for_revision(item: QueueItem, seen: dict[int, int]) -> None:
                        .values(submitted_at=QueueItem.submitted_at))
     if rating_queries.current_ids_by_criterion(Rating.queue_item_id == item.id) != seen:
         raise ScoringConflict(SAVED_ELSEWHERE)
-
-
-# --- practice ----------------------------------------------------------------------------------
-
-def submit_practice(anchor: Anchor, user, scores: dict[int, int], comments: dict[int, str],
-                    nonce: str) -> tuple[PracticeAttempt, bool]:
-    """Record a practice attempt on an anchor paper: PRACTICE ratings and the agreement with
-    the agreed scores. Returns (attempt, created); the same form sent twice (same nonce)
-    returns the first attempt. Practice is private, so nothing goes to the audit log."""
-    nonce = (nonce or "").strip()
-    if not 16 <= len(nonce) <= 64:
-        raise ScoringError("The practice form is incomplete. Reload the page and try again.")
-    existing = queries.attempt_by_nonce(nonce)
-    if existing is not None:
-        if existing.user_id != user.id or existing.anchor_id != anchor.id:
-            raise ScoringError("The practice form is out of date. Reload the page and try again.")
-        return existing, False
-    version = anchor.rubric_version
-    _check_scores(version, scores, comments, complete=True)
-    agreed = {s.criterion_id: s.score for s in anchor.scores}
-    attempt = PracticeAttempt(
-        user_id=user.id, anchor_id=anchor.id, nonce=nonce, n_criteria=len(version.criteria),
-        n_exact=sum(scores[c.id] == agreed.get(c.id) for c in version.criteria),
-        n_adjacent=sum(c.id in agreed and abs(scores[c.id] - agreed[c.id]) <= 1
-                       for c in version.criteria))
-    db.session.add(attempt)
-    db.session.flush()
-    for c in version.criteria:
-        ratings.record(rater_id=user.id, sample_id=anchor.sample_id, criterion_id=c.id,
-                       rubric_version_id=version.id, score=scores[c.id],
-                       kind=RatingKind.PRACTICE, context_type="practice",
-                       context_id=attempt.id, comment=_clean(comments.get(c.id), COMMENT_LIMIT),
-                       submitted_at=attempt.submitted_at)
-    db.session.flush()
-    return attempt, True
-
-
-def set_practice_visibility(district, actor, visible: bool) -> bool:
-    """Let coaches see (or stop them seeing) the practice history of the teachers in their
-    scope. Returns whether the setting changed; a change is audit-logged."""
-    settings = db.session.get(ScoringSettings, district.id)
-    if settings is None:
-        settings = ScoringSettings(district_id=district.id, practice_visible_to_coaches=False)
-        db.session.add(settings)
-    if settings.practice_visible_to_coaches == bool(visible):
-        return False
-    settings.practice_visible_to_coaches = bool(visible)
-    settings.updated_at = utcnow()
-    settings.updated_by_id = actor.id
-    audit.record("practice_privacy_changed", actor=actor, object_type="District",
-                 object_id=district.id, practice_visible_to_coaches=bool(visible))
-    db.session.flush()
-    return True
-

@@ -1,6 +1,5 @@
-import io
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields import SelectChoice
@@ -10,27 +9,17 @@ from moderation.accounts.permissions import role_required
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.core.htmx import render, wants_fragment
-from moderation.core.storage import StorageError, get_storage
-from moderation.samples import permissions as sample_permissions
-from moderation.samples.models import Anchor, WorkSample
-from moderation.samples.processing import FileKind
+from moderation.core.storage import get_storage
+from moderation.samples import queries as sample_queries
+from moderation.samples.models import WorkSample
 from moderation.scoring import permissions, queries, services
-from moderation.scoring.forms import CloseRoundForm, PracticePrivacyForm, RoundForm, ScoreSheet
-from moderation.scoring.models import PracticeAttempt, QueueItem, ScoringRound
+from moderation.scoring.forms import CloseRoundForm, RoundForm, ScoreSheet
+from moderation.scoring.models import QueueItem, ScoringRound
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 
 ROUND_ROLES = permissions.ROUND_ROLES
 SAVED_ELSEWHERE = services.SAVED_ELSEWHERE
-
-
-def _text_of(sample: WorkSample) -> str | None:
-    if sample.kind != FileKind.TEXT:
-        return None
-    try:
-        return get_storage().open(sample.storage_key).decode("utf-8")
-    except StorageError:
-        return ""
 
 
 def _commit_or_conflict() -> bool:
@@ -62,9 +51,10 @@ def _item_context(item: QueueItem | None, *, form=None, mode: str | None = None,
     mode = mode or ("submitted" if item.is_submitted else "score")
     sheet = ScoreSheet(version, with_reason=mode == "revise")
     form = form or sheet.form(current=current)
-    return {"item": item, "sample": item.sample, "text": _text_of(item.sample),
-            "version": version, "form": form, "rows": sheet.rows(form), "mode": mode,
-            "current": current, "message": message}
+    return {"item": item, "sample": item.sample,
+            "text": sample_queries.work_text(item.sample, get_storage()), "version": version,
+            "form": form, "rows": sheet.rows(form), "mode": mode, "current": current,
+            "message": message}
 
 
 def _queue_context() -> dict:
@@ -191,153 +181,10 @@ def revise_item(token: str):
     return _render_item(item, status=status, form=form, mode="revise")
 
 
-# --- practice ------------------------------------------------------------------------------------
-
-def _practice_anchor_or_404(anchor_id: int) -> Anchor:
-    anchor = db.get_or_404(Anchor, anchor_id)
-    if not queries.can_practise(current_user, anchor):
-        abort(404)
-    return anchor
-
-
-@bp.get("/practice")
-@role_required(Role.TEACHER)
-def show_practice():
-    return render_template("scoring/practice.html",
-                           anchors=queries.practice_anchors_for(current_user),
-                           attempts=queries.practice_history(current_user),
-                           owner=current_user, own=True,
-                           shared=queries.practice_shared_with_coaches(current_user))
-
-
-def _practice_context(anchor: Anchor, form, sheet, attempt=None) -> dict:
-    return {"anchor": anchor, "sample": anchor.sample, "text": _text_of(anchor.sample),
-            "version": anchor.rubric_version, "form": form, "rows": sheet.rows(form),
-            "attempt": attempt, **(_feedback(attempt) if attempt else {})}
-
-
-def _feedback(attempt: PracticeAttempt) -> dict:
-    return {"attempt": attempt, "given": queries.attempt_ratings(attempt),
-            "agreed": {s.criterion_id: s for s in attempt.anchor.scores}}
-
-
-@bp.route("/practice/papers/<int:anchor_id>", methods=["GET", "POST"])
-@role_required(Role.TEACHER)
-def practise(anchor_id: int):
-    anchor = _practice_anchor_or_404(anchor_id)
-    sheet = ScoreSheet(anchor.rubric_version, with_nonce=True)
-    form = sheet.form()
-    if form.validate_on_submit():
-        try:
-            attempt, _ = services.submit_practice(anchor, current_user, sheet.scores(form),
-                                                  sheet.comments(form), form.nonce.data)
-        except services.ScoringError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            if not _commit_or_conflict():  # the same form sent twice at once: the first counts
-                attempt = queries.attempt_by_nonce(form.nonce.data)
-            if not wants_fragment():
-                return redirect(url_for("scoring.show_attempt", attempt_id=attempt.id))
-            return render("scoring/practice_paper.html", "scoring/_practice.html",
-                          trigger="practiceRecorded",
-                          **_practice_context(anchor, form, sheet, attempt))
-    status = 422 if request.method == "POST" else 200
-    return render("scoring/practice_paper.html", "scoring/_practice.html", status=status,
-                  **_practice_context(anchor, form, sheet))
-
-
-@bp.get("/practice/papers/<int:anchor_id>/pages/<int:number>.png")
-@role_required(Role.TEACHER)
-def practice_page(anchor_id: int, number: int):
-    # Practice shows the work by its own address, never the sample's code: a code seen in
-    # practice must not identify an anchor paper when it turns up in a queue.
-    anchor = _practice_anchor_or_404(anchor_id)
-    page = next((p for p in anchor.sample.pages if p.number == number), None)
-    if page is None:
-        abort(404)
-    return _stream(page.storage_key, "image/png")
-
-
-@bp.get("/practice/papers/<int:anchor_id>/image")
-@role_required(Role.TEACHER)
-def practice_image(anchor_id: int):
-    sample = _practice_anchor_or_404(anchor_id).sample
-    if sample.kind not in (FileKind.PNG, FileKind.JPEG):
-        abort(404)
-    return _stream(sample.storage_key, sample.content_type)
-
-
-def _stream(key: str, mimetype: str):
-    try:
-        body = get_storage().open(key)
-    except StorageError:
-        abort(404)
-    response = send_file(io.BytesIO(body), mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-@bp.get("/practice/attempts/<int:attempt_id>")
-@role_required(Role.TEACHER, Role.COACH)
-def show_attempt(attempt_id: int):
-    attempt = db.get_or_404(PracticeAttempt, attempt_id)
-    if not queries.can_see_practice_of(current_user, attempt.user):
-        abort(404)
-    return render_template("scoring/attempt.html", anchor=attempt.anchor,
-                           version=attempt.anchor.rubric_version,
-                           own=attempt.user_id == current_user.id, **_feedback(attempt))
-
-
-@bp.get("/practice/teachers/<int:user_id>")
-@role_required(Role.TEACHER, Role.COACH)
-def teacher_practice(user_id: int):
-    teacher = db.get_or_404(User, user_id)
-    if not queries.can_see_practice_of(current_user, teacher):
-        abort(404)
-    return render_template("scoring/practice_history.html", owner=teacher,
-                           attempts=queries.practice_history(teacher),
-                           own=teacher.id == current_user.id)
-
-
-# --- district setting: may coaches see practice? -------------------------------------------------
-
-def practice_privacy_for(district: District) -> dict:
-    settings = queries.scoring_settings(district.id)
-    form = PracticePrivacyForm(formdata=None, visible=settings.practice_visible_to_coaches)
-    return {"settings": settings, "form": form}
-
-
-@bp.app_template_global("scoring_practice_privacy")
-def scoring_practice_privacy(district: District) -> dict:
-    """For the district page (templates/accounts/district_home.html)."""
-    return practice_privacy_for(district)
-
-
 @bp.app_template_global("scoring_teacher_summary")
 def scoring_teacher_summary(user) -> queries.TeacherSummary:
     """For the teacher's home page (templates/accounts/teacher_home.html)."""
     return queries.teacher_summary(user)
-
-
-@bp.route("/districts/<int:district_id>/practice-privacy", methods=["GET", "POST"])
-@role_required(Role.DISTRICT_ADMIN)
-def practice_privacy(district_id: int):
-    district = db.get_or_404(District, district_id)
-    if district.id not in sample_permissions.admin_district_ids(current_user):
-        abort(403)
-    form = PracticePrivacyForm()
-    message = None
-    if form.validate_on_submit():
-        changed = services.set_practice_visibility(district, current_user, form.visible.data)
-        db.session.commit()
-        message = ("Saved: " if changed else "Unchanged: ") + (
-            "coaches may now see the practice history of the teachers in their scope."
-            if form.visible.data else "practice history is private to each teacher.")
-    elif request.method == "POST":
-        abort(400)
-    return render("scoring/practice_privacy.html", "scoring/_practice_privacy.html",
-                  district=district, privacy_message=message)
 
 
 # --- rounds --------------------------------------------------------------------------------------
@@ -345,9 +192,7 @@ def practice_privacy(district_id: int):
 @bp.get("/rounds")
 @role_required(*ROUND_ROLES)
 def list_rounds():
-    teachers, any_private = queries.coached_practice(current_user)
     return render_template("scoring/rounds.html", rounds=queries.rounds_for(current_user),
-                           coached=teachers, practice_private=any_private,
                            is_coach=current_user.has_role(Role.COACH))
 
 

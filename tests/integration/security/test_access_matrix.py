@@ -25,7 +25,7 @@ from tests.integration.security.declarations import (
 BODIES = {
     "rubrics.move_criterion": {"direction": "down"},
     "rubrics.move_level": {"direction": "down"},
-    "scoring.practice_privacy": {"visible": "y"},  # keep coaches' view of practice as built
+    "practice.practice_privacy": {"visible": "y"},  # keep coaches' view of practice as built
 }
 # These end every session of the user: they run on a client of their own, and the role's
 # shared client logs in again afterwards.

@@ -10,7 +10,8 @@ from moderation.core.extensions import db
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import AnchorPool
 from moderation.scoring.assignment import ItemKind
-from moderation.scoring.models import PracticeAttempt, RoundStatus, ScoringRound, ScoringSettings
+from moderation.practice.models import PracticeAttempt, PracticeSettings
+from moderation.scoring.models import RoundStatus, ScoringRound
 from tests.conftest import csrf_token_from
 from tests.fixtures.scoring import score_form
 
@@ -124,7 +125,7 @@ def practise_directly(app, teacher, anchors, criteria):
     (when any anchor could be practised)."""
     from moderation.accounts.models import User
     from moderation.samples.models import Anchor
-    from moderation.scoring import services
+    from moderation.practice import services
 
     with app.app_context():
         for n, anchor in enumerate(anchors):
@@ -199,7 +200,7 @@ def test_practice_is_private_unless_the_district_shares_it_with_coaches(
     assert saved.status_code == 200 and "coaches may now see" in saved.text
     assert "checked" in saved.text
     with app.app_context():
-        assert db.session.get(ScoringSettings, world.district.id).practice_visible_to_coaches
+        assert db.session.get(PracticeSettings, world.district.id).practice_visible_to_coaches
         event = db.session.execute(db.select(AuditEvent).where(
             AuditEvent.action == "practice_privacy_changed")).scalar_one()
         assert event.details == {"practice_visible_to_coaches": True}
