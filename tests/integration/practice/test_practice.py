@@ -7,20 +7,13 @@ import pytest
 
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
+from moderation.practice.models import PracticeAttempt, PracticeSettings
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import AnchorPool
 from moderation.scoring.assignment import ItemKind
-from moderation.practice.models import PracticeAttempt, PracticeSettings
 from moderation.scoring.models import RoundStatus, ScoringRound
 from tests.conftest import csrf_token_from
 from tests.fixtures.scoring import score_form
-
-
-@pytest.fixture
-def practice_world(scoring_world, scoring_db):
-    world = scoring_world(n_schools=3, teachers_per_school=2, samples_per_school=2, anchors=4,
-                          practice_anchors=3)
-    return world, world.all_teachers[0], scoring_db.criteria(world.version)
 
 
 def paper_ids(html: str) -> list[int]:
@@ -124,8 +117,8 @@ def practise_directly(app, teacher, anchors, criteria):
     """Practice attempts recorded through the service, as they were before anchors had pools
     (when any anchor could be practised)."""
     from moderation.accounts.models import User
-    from moderation.samples.models import Anchor
     from moderation.practice import services
+    from moderation.samples.models import Anchor
 
     with app.app_context():
         for n, anchor in enumerate(anchors):
