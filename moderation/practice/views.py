@@ -168,9 +168,11 @@ def practice_summary(user) -> dict:
 
 
 @bp.app_template_global("practice_of_coached")
-def practice_of_coached(coach) -> tuple[list[queries.CoachedTeacher], bool]:
-    """For the coach's rounds page (templates/scoring/rounds.html)."""
-    return queries.coached_practice(coach)
+def practice_of_coached(coach) -> dict:
+    """Practice attempts per teacher id, of the teachers whose district shares practice with
+    the coach, and whether any of the coach's districts keeps it private (coach_home.html)."""
+    teachers, private = queries.coached_practice(coach)
+    return {"attempts": {t.user.id: t.attempts for t in teachers}, "private": private}
 
 
 # --- district setting: may coaches see practice? -------------------------------------------------

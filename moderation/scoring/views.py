@@ -187,13 +187,18 @@ def scoring_teacher_summary(user) -> queries.TeacherSummary:
     return queries.teacher_summary(user)
 
 
+@bp.app_template_global("scoring_rounds_overview")
+def scoring_rounds_overview(user) -> queries.RoundsOverview:
+    """For the home pages of coaches and district administrators (templates/accounts)."""
+    return queries.rounds_overview(user)
+
+
 # --- rounds --------------------------------------------------------------------------------------
 
 @bp.get("/rounds")
 @role_required(*ROUND_ROLES)
 def list_rounds():
-    return render_template("scoring/rounds.html", rounds=queries.rounds_for(current_user),
-                           is_coach=current_user.has_role(Role.COACH))
+    return render_template("scoring/rounds.html", rounds=queries.rounds_for(current_user))
 
 
 def _round_form() -> tuple[RoundForm, dict, list[WorkSample]]:
