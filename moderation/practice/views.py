@@ -156,6 +156,8 @@ def practice_result(attempt: PracticeAttempt) -> str:
     if exact == n:
         return f"All {n} criteria matched the agreed scores."
     matched = f"{exact} of {n} matched the agreed scores" if exact else "None matched exactly"
+    if not near:
+        return f"{matched}; its feedback shows where the agreed scores sit."
     within = "all" if near == n else f"{near} of {n}"
     return f"{matched}; {within} within one level."
 

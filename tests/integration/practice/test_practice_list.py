@@ -40,6 +40,9 @@ def test_practised_papers_say_how_often_when_and_how_the_last_attempt_went(
     practise(hx, second.id, criteria, [3, 3], nonce="c" * 32)
     row = row_of(section(client.get("/scoring/practice").text, "papers-practised"), second.id)
     assert "Practised once" in row and "All 2 criteria matched the agreed scores." in row
+    practise(hx, third.id, criteria, [1, 1], nonce="d" * 32)
+    row = row_of(section(client.get("/scoring/practice").text, "papers-practised"), third.id)
+    assert "None matched exactly; its feedback shows where the agreed scores sit." in row
 
 
 def test_every_paper_practised_says_so_instead_of_an_empty_list(
