@@ -205,6 +205,7 @@ def test_practice_is_private_unless_the_district_shares_it_with_coaches(
     assert f"/scoring/practice/teachers/{teacher.id}" in coach_home
     history = client.get(f"/scoring/practice/teachers/{teacher.id}")
     assert history.status_code == 200 and f"Practice of {teacher.display_name}" in history.text
+    assert '<p class="breadcrumb"><a href="/coach">Coaching</a></p>' in history.text
     assert client.get(f"/scoring/practice/attempts/{attempt_id}").status_code == 200
     auth.logout()
     auth.login(colleague)  # still not other teachers, nor the district admin
