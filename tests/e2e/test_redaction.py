@@ -6,8 +6,8 @@ import io
 import re
 
 import pypdfium2 as pdfium
-from playwright.sync_api import Browser, Page, expect
 from PIL import Image
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import log_in
 from tests.e2e.test_layout import overflow
