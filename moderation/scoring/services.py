@@ -405,21 +405,41 @@ def _record(item: QueueItem, criterion_id: int, score: int, comment: str | None,
                           queue_item_id=item.id, comment=comment, submitted_at=submitted_at)
 
 
-def save_draft(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str]) -> None:
-    """Keep the levels chosen so far (any number of criteria) with their comments."""
+def _or_read(item: QueueItem, current: dict[int, Rating] | None) -> dict[int, Rating]:
+    return queries.current_ratings(item) if current is None else current
+
+
+def _claim_unsubmitted(item: QueueItem, current: dict[int, Rating], **values
+                       ) -> dict[int, Rating] | None:
+    """Set `values` on the item if it is still unsubmitted: a compare-and-set, so of two
+    simultaneous requests for the item exactly one finds it so, and a draft and a submit
+    cannot interleave. Returns the item's current ratings under the claim: `current` (what
+    the request read) when no draft has been saved since the item was loaded, else read
+    afresh (another window saved one at the same moment). None when the item is submitted."""
+    unsubmitted = (QueueItem.id == item.id, QueueItem.submitted_at.is_(None))
+    as_loaded = (QueueItem.draft_saved_at.is_(None) if item.draft_saved_at is None
+                 else QueueItem.draft_saved_at == item.draft_saved_at)
+    if db.session.execute(update(QueueItem).where(*unsubmitted, as_loaded)
+                          .values(**values)).rowcount == 1:
+        return current
+    if db.session.execute(update(QueueItem).where(*unsubmitted).values(**values)).rowcount == 1:
+        return queries.current_ratings(item, afresh=True)
+    return None
+
+
+def save_draft(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str],
+               current: dict[int, Rating] | None = None) -> None:
+    """Keep the levels chosen so far (any number of criteria) with their comments. `current`
+    is the item's current ratings if the caller has read them (queries.current_ratings)."""
     _check_open(item)
     version = item.round.rubric_version
     _check_scores(version, scores, comments, complete=False)
     if not scores:
         raise ScoringError("Choose a level for at least one criterion, then save the draft.")
-    # Claims the item row too, so a draft and a submit of the same item cannot interleave.
-    claimed = db.session.execute(
-        update(QueueItem).where(QueueItem.id == item.id, QueueItem.submitted_at.is_(None))
-        .values(draft_saved_at=utcnow())).rowcount
-    if claimed != 1:
+    current = _claim_unsubmitted(item, _or_read(item, current), draft_saved_at=utcnow())
+    if current is None:
         raise ScoringStateError(f"You have already submitted your scores for "
                                 f"{item.sample.code}.")
-    current = queries.current_ratings(item)
     for criterion_id, score in scores.items():
         comment = _clean(comments.get(criterion_id), COMMENT_LIMIT)
         draft = current.get(criterion_id)
@@ -430,42 +450,51 @@ def save_draft(item: QueueItem, rater, scores: dict[int, int], comments: dict[in
     db.session.flush()
 
 
-def matches(item: QueueItem, scores: dict[int, int], comments: dict[int, str]) -> bool:
-    """Whether the item's current ratings are exactly these scores and comments."""
-    current = queries.current_ratings(item)
+def matches(current: dict[int, Rating], scores: dict[int, int], comments: dict[int, str]
+            ) -> bool:
+    """Whether these current ratings are exactly these scores and comments."""
     return set(current) == set(scores) and all(
         current[c].score == scores[c]
         and (current[c].comment or None) == _clean(comments.get(c), COMMENT_LIMIT)
         for c in scores)
 
 
-def submit_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str]
-                ) -> bool:
-    """Submit a score for every criterion. Returns True when this call submitted them, False
-    when the very same scores were already submitted (a double click or a retry: same result).
-    Different scores for a submitted item raise ScoringStateError: that is a revision."""
+def stored_by_twin(item: QueueItem, scores: dict[int, int], comments: dict[int, str]) -> bool:
+    """After this request lost a race for the item to a simultaneous one (its commit refused,
+    or its revision found the ratings replaced) and rolled back: whether the winner stored
+    exactly these scores and comments, as a double click or a retry does. Then this request
+    may answer as the winner did; otherwise the rater must reload and see what was kept."""
+    db.session.refresh(item)
+    return item.is_submitted and matches(queries.current_ratings(item, afresh=True), scores,
+                                         comments)
+
+
+def submit_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str],
+                current: dict[int, Rating] | None = None) -> bool:
+    """Submit a score for every criterion. `current` is the item's current ratings if the
+    caller has read them (queries.current_ratings). Returns True when this call submitted them,
+    False when the very same scores were already submitted (a double click or a retry: same
+    result). Different scores for a submitted item raise ScoringStateError: that is a
+    revision."""
     _check_open(item)
     version = item.round.rubric_version
     _check_scores(version, scores, comments, complete=True)
     now = utcnow()
-    claimed = 0
+    claimed = None
     if item.submitted_at is None:
-        # Compare-and-set: of two simultaneous submits exactly one finds the item unsubmitted.
-        claimed = db.session.execute(
-            update(QueueItem).where(QueueItem.id == item.id, QueueItem.submitted_at.is_(None))
-            .values(submitted_at=now)).rowcount
-    if claimed != 1:
-        db.session.refresh(item)
-        if item.submitted_at is not None and matches(item, scores, comments):
+        claimed = _claim_unsubmitted(item, _or_read(item, current), submitted_at=now)
+        if claimed is None:  # submitted a moment ago, by a simultaneous request
+            current = queries.current_ratings(item, afresh=True)
+    if claimed is None:
+        if matches(_or_read(item, current), scores, comments):
             return False
         raise ScoringStateError(
             f"You have already submitted your scores for {item.sample.code}. To change one, "
             f"choose “Change my scores” and say why.")
-    current = queries.current_ratings(item)
     for criterion in version.criteria:
         score = scores[criterion.id]
         comment = _clean(comments.get(criterion.id), COMMENT_LIMIT)
-        draft = current.get(criterion.id)
+        draft = claimed.get(criterion.id)
         if draft is None:
             _record(item, criterion.id, score, comment, submitted_at=now)
         else:
@@ -477,10 +506,11 @@ def submit_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[i
 
 
 def revise_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str],
-                reason: str | None) -> int:
+                reason: str | None, current: dict[int, Rating] | None = None) -> int:
     """Change submitted scores: each changed criterion gets a new current rating pointing at
-    the one it replaces, with the reason; the old one is kept, no longer current. Returns the
-    number of criteria changed (0 when nothing differs)."""
+    the one it replaces, with the reason; the old one is kept, no longer current. `current`
+    is the item's current ratings if the caller has read them (queries.current_ratings).
+    Returns the number of criteria changed (0 when nothing differs)."""
     _check_open(item)
     if item.submitted_at is None:
         raise ScoringStateError(f"Submit your scores for {item.sample.code} first; until then "
@@ -491,7 +521,7 @@ def revise_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[i
                            "change.")
     version = item.round.rubric_version
     _check_scores(version, scores, comments, complete=True)
-    current = queries.current_ratings(item)
+    current = _or_read(item, current)
     changes = {}
     for criterion in version.criteria:
         old = current[criterion.id]
