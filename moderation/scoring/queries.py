@@ -205,7 +205,9 @@ def round_progress(scoring_round: ScoringRound) -> list[RaterProgress]:
     }
     raters = db.session.execute(
         db.select(RoundRater).where(RoundRater.round_id == scoring_round.id)
-        .options(selectinload(RoundRater.user), selectinload(RoundRater.school))
+        # Names only: the raters' memberships (loaded with a user by default) are not needed.
+        .options(selectinload(RoundRater.user).lazyload(User.memberships),
+                 selectinload(RoundRater.school))
     ).scalars()
     rows = [RaterProgress(r.user, r.school, *counts.get(r.user_id, (0, 0, 0))) for r in raters]
     return sorted(rows, key=lambda row: (row.school.name if row.school else "",

@@ -60,9 +60,10 @@ def _item_context(item: QueueItem | None, *, current: dict | None = None, form=N
     if item is None:
         return {"item": None, "message": message}
     version = item.round.rubric_version
-    if current is None:
-        current = queries.current_ratings(item)
     mode = mode or ("submitted" if item.is_submitted else "score")
+    # Only a new form and the list of submitted scores show the current ratings.
+    if current is None and (form is None or mode == "submitted"):
+        current = queries.current_ratings(item)
     sheet = ScoreSheet(version, with_reason=mode == "revise")
     form = form or sheet.form(current=current)
     return {"item": item, "sample": item.sample, "text": _text_of(item.sample),
