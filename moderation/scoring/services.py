@@ -15,8 +15,9 @@ permissions.py):
   (met_sample_ids; anchors practised before pools existed included). The common set is drawn
   from the anchors no teacher of the pool has met, so it stays common.
 - A teacher at several schools (or a teacher who coaches another school) is kept off the work
-  of every school they work at: the engine knows one school per rater, so after it runs, any
-  slot that breaks this is swapped with another slot (loads unchanged).
+  of every school they work at: the engine assigns against one school per rater, then
+  assignment.keep_off_own_schools swaps any slot that breaks this with another (loads
+  unchanged).
 - Validity papers avoid, per rater, anchors from the rater's own schools (their own school's
   work can never be live in their queue, so it would give the paper away). The common
   calibration set is common, except that a rater skips its papers from their own schools, for
@@ -219,19 +220,19 @@ def plan_round(district, request: RoundRequest, actor=None) -> RoundPlan:
                                         rng=rng)
     except AssignmentError as error:
         raise ScoringError(_named_schools(str(error), samples)) from error
-    design = np.array(plan.raters)
-    report = plan.report
-    if _keep_off_own_schools(design, sample_schools, staff, raters, rng):
-        report = assignment.design_report(
-            np.column_stack([np.repeat(np.arange(len(samples)), design.shape[1]),
-                             design.ravel()]), sample_schools, primary)
+    try:
+        plan = assignment.keep_off_own_schools(plan, sample_schools, primary, staff, rng)
+    except assignment.OwnSchoolConflict as error:
+        raise ScoringError(f"{raters[error.rater].display_name} works at more than one school "
+                           f"of this round, and no exchange keeps them off their own schools' "
+                           f"work. Leave them out of the pool.") from error
 
     anchors = queries.calibration_anchors(request.version)
     met = queries.met_sample_ids([r.id for r in raters])
     calibration = _calibration_set(request, anchors, met, rng)
     pool = [a for a in anchors if a.id not in calibration]
     live = [[] for _ in raters]
-    for s, row in enumerate(design.tolist()):
+    for s, row in enumerate(plan.raters.tolist()):
         for r in row:
             live[r].append(samples[s].id)
     validity = _validity_papers(request, raters, staff, live, pool, calibration, met, rng)
@@ -246,7 +247,7 @@ def plan_round(district, request: RoundRequest, actor=None) -> RoundPlan:
             [(anchor_sample[a], a) for a in own_calibration], rng)
         queues.append([PlannedItem(item.item_id[0], item.item_id[1], item.kind)
                        for item in order])
-    return RoundPlan(report=report, rater_schools=primary, queues=queues,
+    return RoundPlan(report=plan.report, rater_schools=primary, queues=queues,
                      calibration=tuple(calibration))
 
 
@@ -255,35 +256,6 @@ def _named_schools(message: str, samples) -> str:
     for sample in samples:
         message = message.replace(f"school {sample.school_id} ", f"{sample.school.name} ")
     return message
-
-
-def _keep_off_own_schools(design: np.ndarray, sample_schools: list[int], staff: list[set[int]],
-                          raters, rng: np.random.Generator) -> bool:
-    """Swap raters between slots until nobody has work of any school they work at (the engine
-    knows only one school per rater). Loads stay the same. Returns whether anything moved."""
-    n_samples, n = design.shape
-
-    def fits(rater: int, sample: int) -> bool:
-        return sample_schools[sample] not in staff[rater] and rater not in design[sample]
-
-    moved = False
-    for s in range(n_samples):
-        for k in range(n):
-            u = int(design[s, k])
-            if sample_schools[s] not in staff[u]:
-                continue
-            for s2 in rng.permutation(n_samples).tolist():
-                swap = next((k2 for k2 in range(n) if s2 != s
-                             and fits(int(design[s2, k2]), s) and fits(u, s2)), None)
-                if swap is not None:
-                    design[s, k], design[s2, swap] = design[s2, swap], u
-                    moved = True
-                    break
-            else:
-                raise ScoringError(f"{raters[u].display_name} works at more than one school of "
-                                   f"this round, and no exchange keeps them off their own "
-                                   f"schools' work. Leave them out of the pool.")
-    return moved
 
 
 def _calibration_set(request: RoundRequest, anchors, met, rng) -> tuple[int, ...]:
