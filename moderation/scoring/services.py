@@ -138,6 +138,26 @@ def _plain(value):
     return value
 
 
+def round_version(versions: list[RubricVersion], wanted_id: int | None
+                  ) -> RubricVersion | None:
+    """The rubric version a new round is for: the one asked for if it is among `versions`,
+    else by default the one with the most work ready to score."""
+    wanted = next((v for v in versions if v.id == wanted_id), None)
+    if wanted is not None or not versions:
+        return wanted
+    counts = queries.ready_sample_counts([v.id for v in versions])
+    return max(versions, key=lambda v: counts.get(v.id, 0))
+
+
+def chosen_pool(candidates: list[queries.Candidate], rater_ids, school_ids) -> list:
+    """The teachers a coach chose for a round's pool: those ticked, less those who may not be in
+    it (Candidate.excluded), and only of the ticked schools: unticking a school takes its
+    teachers out without unticking each one."""
+    chosen, schools = set(rater_ids), set(school_ids)
+    return [c.user for c in candidates
+            if not c.excluded and c.user.id in chosen and c.school.id in schools]
+
+
 def _check_request(district, request: RoundRequest, actor) -> str:
     name = (request.name or "").strip()
     if not name:

@@ -399,10 +399,7 @@ def _round_form() -> tuple[RoundForm, dict, list[WorkSample]]:
     form.rubric_version_id.choices = [SelectChoice(v.id, v.label) for v in versions]
     wanted = (form.rubric_version_id.data if request.method == "POST"
               else request.args.get("rubric_version_id", type=int))
-    counts = queries.ready_sample_counts([v.id for v in versions])
-    # By default the version with the most work ready to score.
-    fallback = max(versions, key=lambda v: counts.get(v.id, 0), default=None)
-    version = next((v for v in versions if v.id == wanted), fallback)
+    version = services.round_version(versions, wanted)
     samples = queries.round_candidate_samples(version) if version else []
     candidates = queries.round_candidate_raters(district.id, opened_by=current_user)
     eligible = [c for c in candidates if not c.excluded]
@@ -432,10 +429,8 @@ def _round_form() -> tuple[RoundForm, dict, list[WorkSample]]:
 
 
 def _chosen_raters(form: RoundForm, candidates) -> list[User]:
-    chosen = set(form.rater_ids.data or [])
-    schools = set(form.rater_school_ids.data or [])
-    return [c.user for c in candidates if not c.excluded
-            and c.user.id in chosen and c.school.id in schools]
+    return services.chosen_pool(candidates, form.rater_ids.data or [],
+                                form.rater_school_ids.data or [])
 
 
 def _round_request(form: RoundForm, context: dict, samples: list[WorkSample]
