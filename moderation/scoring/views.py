@@ -143,8 +143,7 @@ def save_draft(token: str):
                 return _render_item(item, trigger="draftSaved", form=form,
                                     message="Draft saved. Nothing is final until you submit.")
             form.form_errors.append(SAVED_ELSEWHERE)
-        return _render_item(item, status=422, form=form)
-    return _render_item(item, status=422, form=form, current=current)
+    return _render_item(item, status=422, form=form)
 
 
 @bp.post("/items/<token>/submit")
@@ -172,8 +171,7 @@ def submit_item(token: str):
                 return redirect(url_for("scoring.show_queue"))
             return _render_item(queries.next_item(current_user), trigger="scoreSubmitted",
                                 message=message)
-        return _render_item(item, status=422, form=form)
-    return _render_item(item, status=422, form=form, current=current)
+    return _render_item(item, status=422, form=form)
 
 
 @bp.route("/items/<token>/revise", methods=["GET", "POST"])
@@ -207,9 +205,8 @@ def revise_item(token: str):
                 return _render_item(item, trigger="scoreRevised" if changed else None,
                                     message=message)
             form.form_errors.append(SAVED_ELSEWHERE)
-        return _render_item(item, status=422, form=form, mode="revise")
     status = 422 if request.method == "POST" else 200
-    return _render_item(item, status=status, form=form, mode="revise", current=current)
+    return _render_item(item, status=status, form=form, mode="revise")
 
 
 # --- practice ------------------------------------------------------------------------------------
