@@ -25,12 +25,13 @@ permissions.py):
 """
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 import numpy as np
 from sqlalchemy import update
 
-from moderation.accounts.models import Role
+from moderation.accounts.models import Role, User
 from moderation.accounts.permissions import school_ids
 from moderation.core import audit
 from moderation.core.db import utcnow
@@ -149,11 +150,12 @@ def round_version(versions: list[RubricVersion], wanted_id: int | None
     return max(versions, key=lambda v: counts.get(v.id, 0))
 
 
-def chosen_pool(candidates: list[queries.Candidate], rater_ids, school_ids) -> list:
+def chosen_pool(candidates: list[queries.Candidate], ticked_raters: Iterable[int],
+                ticked_schools: Iterable[int]) -> list[User]:
     """The teachers a coach chose for a round's pool: those ticked, less those who may not be in
     it (Candidate.excluded), and only of the ticked schools: unticking a school takes its
     teachers out without unticking each one."""
-    chosen, schools = set(rater_ids), set(school_ids)
+    chosen, schools = set(ticked_raters), set(ticked_schools)
     return [c.user for c in candidates
             if not c.excluded and c.user.id in chosen and c.school.id in schools]
 
