@@ -143,7 +143,9 @@ def own_time_zone():
         if not form.validate_on_submit():
             abort(400)
         try:
-            changed = services.set_own_time_zone(current_user, form.time_zone.data or None)
+            # The user, not the proxy: the audit event is named after the object's class.
+            changed = services.set_own_time_zone(current_user._get_current_object(),
+                                                 form.time_zone.data or None)
         except timezones.UnknownZoneError as error:
             return render_error(400, str(error))
         db.session.commit()

@@ -16,10 +16,12 @@ LATE_EVENING = datetime(2026, 12, 4, 2, 15, tzinfo=UTC)
 
 
 def zone_events(app) -> list[tuple[str, dict]]:
+    """The time zone changes audited: each about a district or a person, with before/after."""
     with app.app_context():
-        rows = db.session.execute(
+        rows = list(db.session.execute(
             db.select(AuditEvent).where(AuditEvent.action.like("%time_zone%"))
-            .order_by(AuditEvent.id)).scalars()
+            .order_by(AuditEvent.id)).scalars())
+        assert {e.object_type for e in rows} <= {"District", "User"}
         return [(e.action, e.details) for e in rows]
 
 
@@ -143,6 +145,7 @@ def test_own_zone_changes_read_as_sentences_in_the_audit_log(client, app, auth, 
     hx.post("/account/time-zone", {"time_zone": "Europe/London"}, target="own-time-zone")
     hx.post("/account/time-zone", {"time_zone": ""}, target="own-time-zone")
     log = client.get("/district/audit").text
+    assert f'<td data-label="About">{admin.display_name}</td>' in log
     assert "Chose Europe/London as their own time zone (was their district&#39;s)." in log
     assert "Went back to their district&#39;s time zone (was Europe/London)." in log
 
