@@ -119,9 +119,16 @@ def grant_role(user: User, role: Role, district: District, school: School | None
     return membership
 
 
+def _check_zone(name: str) -> None:
+    try:
+        timezones.zone_named(name)
+    except timezones.UnknownZoneError as error:
+        raise AccountError(str(error)) from None
+
+
 def set_district_time_zone(district: District, actor: User, name: str) -> bool:
     """Set the zone `district` reads times in; False when it already was. Audited."""
-    timezones.zone_named(name)
+    _check_zone(name)
     if district.time_zone == name:
         return False
     audit.record("district_time_zone_changed", actor=actor, obj=district,
@@ -135,7 +142,7 @@ def set_own_time_zone(user: User, name: str | None) -> bool:
     """Set the zone `user` reads times in, or None to follow their district's; False when
     nothing changed. Audited."""
     if name is not None:
-        timezones.zone_named(name)
+        _check_zone(name)
     if user.time_zone == name:
         return False
     audit.record("own_time_zone_changed", actor=user, obj=user, before=user.time_zone,

@@ -146,7 +146,7 @@ def own_time_zone():
             # The user, not the proxy: the audit event is named after the object's class.
             changed = services.set_own_time_zone(current_user._get_current_object(),
                                                  form.time_zone.data or None)
-        except timezones.UnknownZoneError as error:
+        except services.AccountError as error:
             return render_error(400, str(error))
         db.session.commit()
         local_time.forget_viewer_zone()
@@ -197,7 +197,7 @@ def district_time_zone(district_id: int):
         try:
             changed = services.set_district_time_zone(district, current_user,
                                                       form.time_zone.data or "")
-        except timezones.UnknownZoneError as error:
+        except services.AccountError as error:
             return render_error(400, str(error))
         db.session.commit()
         local_time.forget_viewer_zone()
