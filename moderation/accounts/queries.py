@@ -65,7 +65,9 @@ def district_by_name(name: str) -> District | None:
 def time_zone_name_of(user: User) -> str:
     """The zone `user` reads times in: their own choice, else their district's (the district
     of their first membership, where they belong to several), else UTC."""
-    return timezones.first_known([user.time_zone, district_time_zone_of(user)])
+    if user.time_zone in timezones.zone_names():
+        return user.time_zone  # without loading a district
+    return district_time_zone_of(user)
 
 
 def district_time_zone_of(user: User) -> str:

@@ -5,7 +5,8 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from moderation.accounts.models import District, User
+from moderation.accounts.models import District, Role, User
+from moderation.accounts.services import grant_role
 from moderation.core.audit import AuditEvent, AuditEventDistrict
 from moderation.core.extensions import db
 from moderation.scoring.models import PracticeAttempt
@@ -211,3 +212,17 @@ def test_practice_history_shows_local_times(client, app, auth, hx, scoring_world
     assert "3 Dec 2026, 18:15 PST" in history
     assert "3 Dec 2026, 18:15 PST" in client.get(
         f"/scoring/practice/attempts/{attempt_id}").text
+
+
+def test_someone_in_two_districts_reads_the_zone_of_their_first(client, app, auth,
+                                                                create_school, create_teacher):
+    first, second = create_school(), create_school()
+    set_district_zone(app, first.district_id, "America/Denver")
+    set_district_zone(app, second.district_id, "Asia/Tokyo")
+    teacher = create_teacher(school=first)
+    with app.app_context():
+        grant_role(db.session.get(User, teacher.id), Role.COACH,
+                   db.session.get(District, second.district_id))
+        db.session.commit()
+    auth.login(teacher)
+    assert "Times on every page show in America/Denver" in client.get("/account/password").text
