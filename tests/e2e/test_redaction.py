@@ -189,3 +189,25 @@ def test_on_a_phone_the_redaction_page_fits_and_a_finger_draws_the_box(
     assert blacked_out(stored_image(page), NAME_LINE)
     assert overflow(page) <= 0
     context.close()
+
+
+def test_a_page_is_not_blacked_out_while_another_page_holds_boxes_it_would_drop(
+        page: Page, demo, tmp_path):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    code = upload(page, demo, tmp_path, "two_pages.pdf", pdf_bytes(STUDENT, pages=2))
+    page.goto(f"/samples/{code}/redact")
+    second = page.locator("#redact-page-2")
+    second.get_by_label("Left %").fill("10")
+    second.get_by_label("Top %").fill("8")
+    second.get_by_label("Width %").fill("70")
+    second.get_by_label("Height %").fill("6")
+    second.get_by_role("button", name="Add this box").click()
+    expect(second.get_by_text("1 box ready to black out.")).to_be_visible()
+
+    page.get_by_role("button", name="Black out on page 1, for good").click()
+    expect(page.locator("#redact-page-1 [data-redact-count]")).to_contain_text(
+        "Page 2 has boxes not yet blacked out.")
+    expect(second.locator("[data-redact-boxes] li")).to_have_count(1)  # nothing was dropped
+
+    second.get_by_role("button", name="Black out on page 2, for good").click()
+    expect(page.get_by_text("Page 2: 1 box blacked out for good.")).to_be_visible()
