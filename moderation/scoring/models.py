@@ -9,7 +9,7 @@ papers is a PracticeAttempt with PRACTICE ratings; ScoringSettings holds a distr
 choice.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
@@ -54,6 +54,8 @@ class ScoringRound(db.Model):
     validity_rate: Mapped[float]  # share of a queue that is validity papers (0.1 = one in ten)
     calibration_size: Mapped[int]
     seed: Mapped[int]  # of the random choices, so a preview and the opening give one design
+    # The day by which raters should have scored their queue; a reminder, nothing closes then.
+    due_date: Mapped[date | None]
     design: Mapped[dict] = mapped_column(JSON, default=dict)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -70,6 +72,11 @@ class ScoringRound(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == RoundStatus.OPEN
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still open after its due date."""
+        return self.is_open and self.due_date is not None and self.due_date < utcnow().date()
 
 
 class RoundRater(db.Model):

@@ -25,6 +25,7 @@ permissions.py):
 
 import secrets
 from dataclasses import dataclass, fields
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import update
@@ -62,6 +63,8 @@ COMMENT_LIMIT = 2000
 # The seed column is a 32-bit integer and numpy's generators take no negative seed.
 MAX_SEED = 2**31 - 1
 REASON_LIMIT = 1000
+# A due date further ahead than this is taken for a typing slip (2062 for 2026).
+MAX_DUE_AHEAD = timedelta(days=366)
 
 
 SEED_MESSAGE = (f"The design's random seed must be a whole number from 0 to {MAX_SEED}. Reload "
@@ -98,6 +101,7 @@ class RoundRequest:
     validity_rate: float = 0.1
     calibration_size: int = assignment.DEFAULT_CALIBRATION_SET_SIZE
     seed: int = 0
+    due_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,21 @@ def _plain(value):
     return value
 
 
+def due_date_problem(due: date | None, today: date | None = None) -> str | None:
+    """Why `due` cannot be a new round's due date, or None. No due date is fine; a day in the
+    past is not (the round would open overdue), nor one more than a year ahead."""
+    if due is None:
+        return None
+    today = today or utcnow().date()
+    if due < today:
+        return (f"The due date {due:%d %B %Y} has passed; choose today or a later day, or "
+                f"leave it empty.")
+    if due > today + MAX_DUE_AHEAD:
+        return (f"The due date {due:%d %B %Y} is more than a year away; check the year, or "
+                f"leave it empty.")
+    return None
+
+
 def _check_request(district, request: RoundRequest, actor) -> str:
     name = (request.name or "").strip()
     if not name:
@@ -166,6 +185,8 @@ def _check_request(district, request: RoundRequest, actor) -> str:
     seed = request.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise ScoringError(SEED_MESSAGE)
+    if problem := due_date_problem(request.due_date):
+        raise ScoringError(problem)
     return name
 
 
@@ -339,7 +360,8 @@ def open_round(district, actor, request: RoundRequest) -> ScoringRound:
         district_id=district.id, rubric_version_id=version.id, name=name,
         status=RoundStatus.OPEN, ratings_per_sample=request.ratings_per_sample,
         validity_rate=float(request.validity_rate), calibration_size=request.calibration_size,
-        seed=int(request.seed), design=plan.summary(), opened_by_id=actor.id)
+        seed=int(request.seed), due_date=request.due_date, design=plan.summary(),
+        opened_by_id=actor.id)
     db.session.add(scoring_round)
     db.session.flush()
     raters = sorted(request.raters, key=lambda u: u.id)
@@ -355,6 +377,7 @@ def open_round(district, actor, request: RoundRequest) -> ScoringRound:
                  rubric_version_id=version.id, samples=len(request.samples),
                  raters=len(raters), ratings_per_sample=request.ratings_per_sample,
                  validity_rate=request.validity_rate, calibration_size=request.calibration_size,
+                 due_date=request.due_date.isoformat() if request.due_date else None,
                  design=plan.summary())
     db.session.flush()
     return scoring_round
