@@ -1,5 +1,5 @@
 """A round's optional due date: refused with a message when it has passed, shown to the
-coach on the rounds list and round page, and to each teacher in their queue and on the item,
+coach on their home page, the rounds list and the round page, and to each teacher in their queue and on the item,
 marked overdue once it passes while the round is open."""
 
 import re
@@ -81,6 +81,7 @@ def test_the_due_date_shows_to_the_coach_and_in_each_teachers_queue(
     round_page = client.get(opened.headers["Location"]).text
     assert f'<span class="due">Due {label(due)}</span>' in round_page
     assert f"Due {label(due)}" in client.get("/scoring/rounds").text
+    assert f"Due {label(due)}" in client.get("/coach").text
     round_id = int(opened.headers["Location"].rsplit("/", 1)[1])
     auth.logout()
 
