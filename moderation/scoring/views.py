@@ -323,7 +323,7 @@ def scoring_practice_privacy(district: District) -> dict:
     return practice_privacy_for(district)
 
 
-@bp.app_template_filter("day")
+@bp.app_template_filter("short_day")
 def day_label(day: date) -> str:
     """"Fri 11 Dec", with the year when it is not this year's."""
     label = f"{day:%a} {day.day} {day:%b}"
@@ -464,8 +464,10 @@ def _chosen_raters(form: RoundForm, candidates) -> list[User]:
 
 
 def _valid_round_form(form: RoundForm, context: dict) -> bool:
-    """The round form and its sample list both valid, and a version to score against."""
+    """The round form sent, it and its sample list valid, and a version to score against."""
     valid = form.validate_on_submit()
+    if not form.is_submitted():
+        return False
     if context["version"] is None:
         form.form_errors.append("The district has no rubric version ready for scoring yet.")
         return False

@@ -100,6 +100,16 @@ def test_a_bad_filter_is_answered_with_its_message(client, auth, hx, banded_worl
     assert message in response.text and not codes(response.text)
 
 
+def test_more_ticks_than_a_form_should_carry_are_refused_with_a_way_on(client, auth, hx,
+                                                                       banded_world):
+    auth.login(banded_world.coach)
+    ticks = "".join(f"&sample_ids={i}" for i in range(1, 5002))
+    response = hx.get(list_url(banded_world) + ticks, target="round-samples")
+    assert response.status_code == 422
+    assert "Tick at most 5000 samples one by one; for more, use “Select all matching”." in (
+        response.text)
+
+
 def test_round_status_tells_never_scored_from_scored_from_in_an_open_round(
         client, auth, hx, banded_world, open_round):
     world = banded_world

@@ -1,6 +1,6 @@
 """A round's optional due date: refused with a message when it has passed, shown to the
-coach on their home page, the rounds list and the round page, and to each teacher in their queue and on the item,
-marked overdue once it passes while the round is open."""
+coach on their home page, the rounds list and the round page, and to each teacher in their
+queue and on the item, marked overdue once it passes while the round is open."""
 
 import re
 from datetime import date, timedelta
