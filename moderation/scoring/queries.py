@@ -680,7 +680,7 @@ def teacher_summary(user) -> TeacherSummary:
     )
 
 
-# --- the coach's and the district administrator's home pages ---------------------------------------------------------------------
+# --- the home pages of coaches and district administrators ---------------------------------------
 
 @dataclass(frozen=True)
 class RoundSummary:
