@@ -3,7 +3,7 @@
 Optional: rounds opened before it have none, and a coach may open a round without one.
 
 Revision ID: a41d7c2e9b10
-Revises: 318b534381c8
+Revises: a3c9e5f1d2b7
 Create Date: 2026-12-03 08:40:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a41d7c2e9b10'
-down_revision = '318b534381c8'
+down_revision = 'a3c9e5f1d2b7'
 branch_labels = None
 depends_on = None
 
