@@ -1,4 +1,5 @@
 import secrets
+from datetime import date, tzinfo
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -145,9 +146,10 @@ class SampleChoiceForm(FlaskForm):
         _plain_date_message(self.uploaded_to)
         return valid
 
-    def sample_filter(self, version_id: int) -> queries.SampleFilter:
+    def sample_filter(self, version_id: int, zone: tzinfo) -> queries.SampleFilter:
+        """The filter; its upload dates are days of `zone`, the viewer's."""
         return queries.SampleFilter(
-            version_id=version_id, school_id=self.school_id.data,
+            version_id=version_id, zone=zone, school_id=self.school_id.data,
             grade_band=self.grade_band.data or None, uploaded_from=self.uploaded_from.data,
             uploaded_to=self.uploaded_to.data,
             history=queries.RoundHistory(self.history.data or "available"))
@@ -206,8 +208,13 @@ class RoundForm(FlaskForm):
                                     NumberRange(0, services.MAX_SEED, services.SEED_MESSAGE)],
                         default=lambda: secrets.randbelow(services.MAX_SEED))
 
+    def __init__(self, *args, today: date, **kwargs):
+        """`today`: the date in the round's district, which a due date may not be before."""
+        super().__init__(*args, **kwargs)
+        self.today = today
+
     def validate_due_date(self, field) -> None:
-        if problem := services.due_date_problem(field.data):
+        if problem := services.due_date_problem(field.data, self.today):
             raise ValidationError(problem)
 
     def validate(self, extra_validators=None) -> bool:

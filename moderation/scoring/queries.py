@@ -6,7 +6,7 @@ rater; round pages get counts (round_progress), never scores.
 """
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from sqlalchemy import and_, case, false, func
@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from moderation.accounts.models import Membership, Role, School, User
 from moderation.accounts.permissions import district_ids, school_ids
+from moderation.core import timezones
 from moderation.core.extensions import db
 from moderation.ratings import queries as rating_queries
 from moderation.ratings.models import Rating, RatingKind
@@ -86,9 +87,10 @@ class RoundHistory(StrEnum):
 @dataclass(frozen=True)
 class SampleFilter:
     """What the New round form's sample list is narrowed to. Dates are of the upload, both
-    ends included, in UTC."""
+    ends included, days of `zone`."""
 
     version_id: int
+    zone: tzinfo = UTC
     school_id: int | None = None
     grade_band: str | None = None
     uploaded_from: date | None = None
@@ -111,8 +113,14 @@ def grade_bands(schools: list[School]) -> list[str]:
     return sorted(bands, key=lambda band: (rubric_queries.grade_span(band) or (99, 99), band))
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _start_in_utc(day: date, zone: tzinfo, *, days_after: int = 0) -> datetime | None:
+    """The UTC instant where `day` (or the day `days_after` it) begins in `zone`; None past
+    either end of the calendar, where it bounds nothing."""
+    try:
+        return timezones.local_to_utc(datetime.combine(day + timedelta(days=days_after),
+                                                       time.min), zone)
+    except OverflowError:
+        return None
 
 
 def _matching(district_id: int, f: SampleFilter, *, choosable: bool = False) -> list:
@@ -127,10 +135,11 @@ def _matching(district_id: int, f: SampleFilter, *, choosable: bool = False) -> 
         conditions.append(WorkSample.school_id == f.school_id)
     if f.grade_band:
         conditions.append(School.grade_band == f.grade_band)
-    if f.uploaded_from:
-        conditions.append(WorkSample.created_at >= _start_of(f.uploaded_from))
-    if f.uploaded_to and f.uploaded_to < date.max:
-        conditions.append(WorkSample.created_at < _start_of(f.uploaded_to + timedelta(days=1)))
+    # Both days included: from the start of the first to the start of the day after the last.
+    if f.uploaded_from and (start := _start_in_utc(f.uploaded_from, f.zone)):
+        conditions.append(WorkSample.created_at >= start)
+    if f.uploaded_to and (end := _start_in_utc(f.uploaded_to, f.zone, days_after=1)):
+        conditions.append(WorkSample.created_at < end)
     in_open = WorkSample.id.in_(_live_in(RoundStatus.OPEN))
     if f.history == RoundHistory.OPEN:
         conditions.append(in_open)

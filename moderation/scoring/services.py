@@ -32,7 +32,7 @@ from sqlalchemy import update
 
 from moderation.accounts.models import Role
 from moderation.accounts.permissions import school_ids
-from moderation.core import audit
+from moderation.core import audit, timezones
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.ratings import queries as rating_queries
@@ -141,12 +141,12 @@ def _plain(value):
     return value
 
 
-def due_date_problem(due: date | None, today: date | None = None) -> str | None:
-    """Why `due` cannot be a new round's due date, or None. No due date is fine; a day in the
-    past is not (the round would open overdue), nor one more than a year ahead."""
+def due_date_problem(due: date | None, today: date) -> str | None:
+    """Why `due` cannot be a new round's due date when it is `today` in its district, or None.
+    No due date is fine; a day in the past is not (the round would open overdue), nor one more
+    than a year ahead."""
     if due is None:
         return None
-    today = today or utcnow().date()
     if due < today:
         return (f"The due date {due:%d %B %Y} has passed; choose today or a later day, or "
                 f"leave it empty.")
@@ -185,7 +185,7 @@ def _check_request(district, request: RoundRequest, actor) -> str:
     seed = request.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise ScoringError(SEED_MESSAGE)
-    if problem := due_date_problem(request.due_date):
+    if problem := due_date_problem(request.due_date, timezones.today_in(district.time_zone)):
         raise ScoringError(problem)
     return name
 

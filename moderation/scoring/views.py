@@ -8,9 +8,11 @@ from wtforms.fields import SelectChoice
 
 from moderation.accounts.models import District, Role, User
 from moderation.accounts.permissions import role_required
+from moderation.core import timezones
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.core.htmx import render, wants_fragment
+from moderation.core.local_time import viewer_zone
 from moderation.core.storage import StorageError, get_storage
 from moderation.samples import permissions as sample_permissions
 from moderation.samples.models import Anchor, WorkSample
@@ -415,7 +417,7 @@ def _sample_list(district: District, version: RubricVersion | None) -> dict:
                "sample_selection": None}
     if version is None or not choice.validate():
         return context
-    sample_filter = choice.sample_filter(version.id)
+    sample_filter = choice.sample_filter(version.id, viewer_zone())
     selection = (choice.sample_selection() if shows_samples
                  else queries.SampleSelection(all_matching=True))
     page = queries.round_sample_page(district.id, sample_filter, selection,
@@ -429,7 +431,8 @@ def _round_form() -> tuple[RoundForm, dict]:
     """The round form with its choices for the chosen district and rubric version, and the
     page's context: the sample list (_sample_list) and the teachers who could score."""
     district = _round_district()
-    form = RoundForm()
+    today = timezones.today_in(district.time_zone)
+    form = RoundForm(today=today)
     form.district_id.data = district.id
     versions = queries.round_versions(district.id)
     form.rubric_version_id.choices = [SelectChoice(v.id, v.label) for v in versions]
@@ -452,7 +455,7 @@ def _round_form() -> tuple[RoundForm, dict]:
                "unmet_calibration": (queries.unmet_calibration_count(
                    version, [u.id for u in pool]) if version else 0),
                "school_comparison_anchors": services.SCHOOL_COMPARISON_ANCHORS,
-               "schools": district.schools, "today": utcnow().date()}
+               "schools": district.schools, "today": today}
     return form, context
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, insert
 
-from moderation.accounts.models import School
+from moderation.accounts.models import School, User
 from moderation.core.extensions import db
 from moderation.samples.models import SampleStatus, WorkSample
 from moderation.scoring.assignment import ItemKind
@@ -84,6 +84,29 @@ def test_the_list_is_filtered_by_school_grade_band_and_upload_date(client, auth,
     later = hx.get(list_url(world, uploaded_from="2026-10-01", grade_band="K-5"),
                    target="round-samples")
     assert codes(later.text) == codes_of(by_school[world.schools[1].id])
+
+
+def test_upload_dates_are_days_of_the_viewers_zone(client, auth, hx, app, banded_world):
+    world = banded_world
+    late_evening = world.samples[3]  # 22:00 on 15 November in New York, 03:00 UTC on the 16th
+    with app.app_context():
+        db.session.get(WorkSample, late_evening.id).created_at = datetime(2026, 11, 16, 3,
+                                                                          tzinfo=UTC)
+        db.session.get(User, world.coach.id).time_zone = "America/New_York"
+        db.session.commit()
+    auth.login(world.coach)
+    on_the_15th = hx.get(list_url(world, uploaded_from="2026-11-15", uploaded_to="2026-11-15"),
+                         target="round-samples").text
+    assert late_evening.code in codes(on_the_15th)
+    assert late_evening.code not in codes(hx.get(list_url(world, uploaded_from="2026-11-16"),
+                                                 target="round-samples").text)
+    # The ends of the calendar bound nothing, whatever the zone.
+    with app.app_context():
+        db.session.get(User, world.coach.id).time_zone = "Pacific/Kiritimati"
+        db.session.commit()
+    widest = hx.get(list_url(world, uploaded_from="0001-01-01", uploaded_to="9999-12-31"),
+                    target="round-samples")
+    assert widest.status_code == 200 and codes(widest.text) == codes_of(world.samples)
 
 
 @pytest.mark.parametrize("params, message", [

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from moderation.accounts.models import District, User
+from moderation.core import timezones
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.samples.models import WorkSample
@@ -52,6 +53,27 @@ def test_a_due_date_that_cannot_be_is_refused_beside_the_field(client, auth, sco
     errors = re.search(r'<ul class="errors" id="due_date-errors">(.*?)</ul>', response.text, re.S)
     assert errors and message in errors.group(1)
     assert 'aria-describedby="due_date-hint due_date-errors"' in response.text
+
+
+def test_today_is_the_districts(app, client, auth, scoring_world):
+    """Kiritimati's calendar is always a day ahead of Pago Pago's: Pago Pago's today has
+    passed in a district on Kiritimati time, whatever the hour in UTC."""
+    world = scoring_world(n_schools=3, teachers_per_school=2, samples_per_school=1, anchors=0)
+    with app.app_context():
+        db.session.get(District, world.district.id).time_zone = "Pacific/Kiritimati"
+        db.session.commit()
+    district_today = timezones.today_in("Pacific/Kiritimati")
+    auth.login(world.coach)
+    page = client.get("/scoring/rounds/new").text
+    assert f'min="{district_today.isoformat()}"' in page
+    behind = timezones.today_in("Pacific/Pago_Pago")
+    refused = client.post("/scoring/rounds/new",
+                          data=round_data(world, page, due_date=behind.isoformat()))
+    assert refused.status_code == 422 and "has passed" in refused.text
+    opened = client.post("/scoring/rounds/new", data=round_data(
+        world, page, due_date=district_today.isoformat()))
+    assert opened.status_code == 302
+    assert "Overdue" not in client.get(opened.headers["Location"]).text
 
 
 def test_the_due_date_rule_is_the_services(app, scoring_world):
