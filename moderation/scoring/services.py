@@ -148,11 +148,11 @@ def due_date_problem(due: date | None, today: date) -> str | None:
     if due is None:
         return None
     if due < today:
-        return (f"The due date {due:%d %B %Y} has passed; choose today or a later day, or "
-                f"leave it empty.")
+        return (f"The due date {due.day} {due:%B %Y} has passed; choose today or a later day, "
+                f"or leave it empty.")
     if due > today + MAX_DUE_AHEAD:
-        return (f"The due date {due:%d %B %Y} is more than a year away; check the year, or "
-                f"leave it empty.")
+        return (f"The due date {due.day} {due:%B %Y} is more than a year away; check the year, "
+                f"or leave it empty.")
     return None
 
 
