@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from moderation.accounts.models import School, User
 from moderation.core.extensions import db
@@ -271,27 +271,6 @@ def test_each_number_field_has_its_own_help_under_it(client, auth, banded_world)
 
 # --- at district scale ---------------------------------------------------------------------
 
-@pytest.fixture
-def count_statements(app):
-    """Counts the SQL statements the app sends while the block runs."""
-
-    class Counter:
-        def __init__(self):
-            self.n = 0
-
-        def __call__(self, *args):
-            self.n += 1
-
-    def counting():
-        counter = Counter()
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        return counter, lambda: event.remove(engine, "before_cursor_execute", counter)
-
-    return counting
-
-
 def add_samples(app, world, n: int) -> None:
     """`n` ready text samples spread over the world's schools, inserted in one statement (the
     list never opens their files)."""
@@ -316,23 +295,17 @@ def test_two_thousand_samples_come_a_page_at_a_time_in_few_statements(
     auth.login(world.coach)
     hx.get(list_url(world), target="round-samples")  # the CSRF token and caches are warm
 
-    counter, stop = count_statements()
-    try:
+    with count_statements() as log:
         response = hx.get(list_url(world, action="select_all", page=3), target="round-samples")
-    finally:
-        stop()
     assert response.status_code == 200
     assert summary(response.text) == "2000 samples match; 2000 selected."
     assert "Page 3 of 40" in response.text
     assert len(ticked(response.text)) == 50 and len(codes(response.text)) == 50
     # 14 when written: the user, their memberships, the district, the versions, three counts,
     # the page, its schools and its rounds. A query per sample would be hundreds.
-    assert counter.n <= 16, f"{counter.n} statements for one page of the sample list"
+    assert log.count <= 16, log.report()
 
-    counter, stop = count_statements()
-    try:
+    with count_statements() as log:
         page = client.get("/scoring/rounds/new")
-    finally:
-        stop()
     assert len(codes(page.text)) == 50 and "Page 1 of 40" in page.text
-    assert counter.n <= 26, f"{counter.n} statements for the New round page"
+    assert log.count <= 26, log.report()
