@@ -7,12 +7,13 @@ rater. A round's blind ratings point at their queue item, and the database keeps
 rating per item and criterion, so a double submit cannot store two.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from moderation.core import timezones
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.scoring.assignment import ItemKind  # live, validity or calibration
@@ -52,6 +53,9 @@ class ScoringRound(db.Model):
     validity_rate: Mapped[float]  # share of a queue that is validity papers (0.1 = one in ten)
     calibration_size: Mapped[int]
     seed: Mapped[int]  # of the random choices, so a preview and the opening give one design
+    # The day (in the district's zone) by which raters should have scored their queue; a
+    # reminder, nothing closes then.
+    due_date: Mapped[date | None]
     design: Mapped[dict] = mapped_column(JSON, default=dict)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -68,6 +72,12 @@ class ScoringRound(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == RoundStatus.OPEN
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still open after its due date, a day of the district's calendar."""
+        return (self.is_open and self.due_date is not None
+                and self.due_date < timezones.today_in(self.district.time_zone))
 
 
 class RoundRater(db.Model):

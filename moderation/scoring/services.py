@@ -27,13 +27,14 @@ permissions.py):
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import update
 
 from moderation.accounts.models import Role, User
 from moderation.accounts.permissions import school_ids
-from moderation.core import audit
+from moderation.core import audit, timezones
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.ratings import queries as rating_queries
@@ -62,6 +63,8 @@ COMMENT_LIMIT = 2000
 # The seed column is a 32-bit integer and numpy's generators take no negative seed.
 MAX_SEED = 2**31 - 1
 REASON_LIMIT = 1000
+# A due date further ahead than this is taken for a typing slip (2062 for 2026).
+MAX_DUE_AHEAD = timedelta(days=366)
 
 
 SEED_MESSAGE = (f"The design's random seed must be a whole number from 0 to {MAX_SEED}. Reload "
@@ -98,6 +101,7 @@ class RoundRequest:
     validity_rate: float = 0.1
     calibration_size: int = assignment.DEFAULT_CALIBRATION_SET_SIZE
     seed: int = 0
+    due_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,21 @@ def _plain(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def due_date_problem(due: date | None, today: date) -> str | None:
+    """Why `due` cannot be a new round's due date when it is `today` in its district, or None.
+    No due date is fine; a day in the past is not (the round would open overdue), nor one more
+    than a year ahead."""
+    if due is None:
+        return None
+    if due < today:
+        return (f"The due date {due.day} {due:%B %Y} has passed; choose today or a later day, "
+                f"or leave it empty.")
+    if due > today + MAX_DUE_AHEAD:
+        return (f"The due date {due.day} {due:%B %Y} is more than a year away; check the year, "
+                f"or leave it empty.")
+    return None
 
 
 def round_version(versions: list[RubricVersion], wanted_id: int | None
@@ -187,6 +206,8 @@ def _check_request(district, request: RoundRequest, actor) -> str:
     seed = request.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise ScoringError(SEED_MESSAGE)
+    if problem := due_date_problem(request.due_date, timezones.today_in(district.time_zone)):
+        raise ScoringError(problem)
     return name
 
 
@@ -331,7 +352,8 @@ def open_round(district, actor, request: RoundRequest) -> ScoringRound:
         district_id=district.id, rubric_version_id=version.id, name=name,
         status=RoundStatus.OPEN, ratings_per_sample=request.ratings_per_sample,
         validity_rate=float(request.validity_rate), calibration_size=request.calibration_size,
-        seed=int(request.seed), design=plan.summary(), opened_by_id=actor.id)
+        seed=int(request.seed), due_date=request.due_date, design=plan.summary(),
+        opened_by_id=actor.id)
     db.session.add(scoring_round)
     db.session.flush()
     raters = sorted(request.raters, key=lambda u: u.id)
@@ -347,6 +369,7 @@ def open_round(district, actor, request: RoundRequest) -> ScoringRound:
                  rubric_version_id=version.id, samples=len(request.samples),
                  raters=len(raters), ratings_per_sample=request.ratings_per_sample,
                  validity_rate=request.validity_rate, calibration_size=request.calibration_size,
+                 due_date=request.due_date.isoformat() if request.due_date else None,
                  design=plan.summary())
     db.session.flush()
     return scoring_round

@@ -156,6 +156,7 @@ DECLARATIONS: dict[str, Access] = {
     "scoring.list_rounds": allow(COACHES, ADMINS),
     "scoring.new_round": allow(COACHES, ADMINS),
     "scoring.preview_round": allow(COACHES, ADMINS),
+    "scoring.round_samples": allow(COACHES, ADMINS),
     "scoring.show_round": ROUND_1,
     "scoring.round_progress": ROUND_1,
     "scoring.close_round": ROUND_1,
