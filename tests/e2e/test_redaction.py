@@ -62,6 +62,13 @@ def blacked_out(image: Image.Image, box) -> bool:
     return region(image, box).getextrema() == (0, 0)
 
 
+def wait_until_ready(page: Page) -> None:
+    """The drawing script has run and the name check has loaded above the pages: until then a
+    drag can miss the overlay, or the swap-in moves the page under the pointer."""
+    expect(page.locator(".redact-overlay").first).to_be_visible()
+    expect(page.locator("section#name-check")).to_be_visible()
+
+
 def page_point(page: Page, x: float, y: float) -> tuple[float, float]:
     """Viewport coordinates of the point at fractions (x, y) of the shown page image."""
     bounds = page.locator(".redact-canvas img").bounding_box()
@@ -69,6 +76,7 @@ def page_point(page: Page, x: float, y: float) -> tuple[float, float]:
 
 
 def drag_with_mouse(page: Page, box) -> None:
+    wait_until_ready(page)
     page.mouse.move(*page_point(page, box[0], box[1]))
     page.mouse.down()
     page.mouse.move(*page_point(page, box[2], box[3]), steps=8)
@@ -77,6 +85,7 @@ def drag_with_mouse(page: Page, box) -> None:
 
 def drag_with_finger(page: Page, box) -> None:
     """A one-finger drag, sent as real touch input (Playwright's touchscreen only taps)."""
+    wait_until_ready(page)
     cdp = page.context.new_cdp_session(page)
     (x0, y0), (x1, y1) = page_point(page, box[0], box[1]), page_point(page, box[2], box[3])
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart",
