@@ -14,14 +14,15 @@ from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
 from moderation.core.storage import StorageError
 from moderation.samples.models import SamplePage, SampleStatus, WorkSample
-from tests.fixtures.samples import pdf_bytes, png_bytes
+from seed_data.pdfs import text_pdf
+from tests.fixtures.samples import png_bytes
 
 HX = {"HX-Request": "true", "HX-Target": "name-check"}
 
 
 def pdf_with_a_scanned_page(text: str) -> bytes:
     """Page 1 has a text layer holding `text`; page 2 is a picture only, like a scan."""
-    with pikepdf.open(io.BytesIO(pdf_bytes(text))) as pdf:
+    with pikepdf.open(io.BytesIO(text_pdf(text))) as pdf:
         page = pdf.add_blank_page(page_size=(612, 792))
         picture = pikepdf.Stream(pdf, bytes([30, 30, 30]) * 4)
         picture.Type, picture.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
@@ -179,7 +180,7 @@ def test_a_redacted_pdf_downloads_rebuilt_from_its_page_images(
     school, _ = uploader(client, auth)
     version = create_rubric_version_for_samples(school.district_id)
     sample = _upload(app, client, post_upload, school, version, "essay.pdf",
-                     pdf_bytes("Written by Jane Student", pages=2))
+                     text_pdf("Written by Jane Student", pages=2))
     first, second = sample.pages
 
     response = _redact(client, auth, sample, boxes=["0.05,0.05,0.6,0.1"], left="10", top="50",
@@ -247,7 +248,7 @@ def test_redaction_refuses_a_missing_page_text_and_other_users(
         create_teacher):
     school, _ = uploader(client, auth)
     version = create_rubric_version_for_samples(school.district_id)
-    sample = _upload(app, client, post_upload, school, version, "essay.pdf", pdf_bytes())
+    sample = _upload(app, client, post_upload, school, version, "essay.pdf", text_pdf())
     assert _redact(client, auth, sample, number=7, boxes=["0,0,.1,.1"]).status_code == 422
     text = _upload(app, client, post_upload, school, version, "essay.txt", b"Just words.")
     assert client.get(f"/samples/{text.code}/redact").status_code == 404
@@ -292,7 +293,7 @@ def test_a_class_set_keeps_the_good_files_lists_the_bad_one_and_names_each_stude
     token = auth.csrf_token("/samples/new/class-set")
     files = [(io.BytesIO(png_bytes()), "ada.png"), (io.BytesIO(b"Bea's essay."), "bea.txt"),
              (io.BytesIO(b"\x00\x01 not a pdf"), "cal_lopez.pdf"),
-             (io.BytesIO(pdf_bytes("Dev wrote this")), "dev.pdf")]
+             (io.BytesIO(text_pdf("Dev wrote this")), "dev.pdf")]
     response = client.post("/samples/new/class-set", content_type="multipart/form-data", data={
         "csrf_token": token, "school_id": school.id, "rubric_version_id": version.id,
         "title": "Opinion piece", "files": files})

@@ -10,7 +10,8 @@ from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
 from moderation.samples import processing
 from moderation.samples.models import StudentLink, WorkSample
-from tests.fixtures.samples import GPS_IFD, blank_pdf_bytes, jpeg_bytes, pdf_bytes
+from seed_data.pdfs import blank_pdf, text_pdf
+from tests.fixtures.samples import GPS_IFD, jpeg_bytes
 
 CODE = re.compile(r"WS-[2-9A-HJKMNP-TW-Z]{4}-[2-9A-HJKMNP-TW-Z]{4}")
 
@@ -63,7 +64,7 @@ def test_pdf_loses_author_title_and_xmp_and_its_pages_are_rendered(
     teacher = create_teacher()
     school = _school(app, teacher.memberships[0].school_id)
     version = create_rubric_version_for_samples(school.district_id)
-    original = pdf_bytes(author="Jane Student", pages=2)
+    original = text_pdf(author="Jane Student", pages=2)
     auth.login(teacher)
     sample = _uploaded(app, post_upload(client, school, version, "jane_student_essay.pdf",
                                         original))
@@ -126,8 +127,8 @@ def test_a_pdf_too_large_to_display_is_refused_with_a_clear_message(
     # A 612 x 3,600 pt page is inside the pixel budget and needs about 90 MB to render.
     monkeypatch.setattr(processing, "RENDER_MEMORY_LIMIT", 64 * 2**20)
     for data, says in [
-            (blank_pdf_bytes(100, 14_400), "Page 1 of this PDF is 100 x 14,400 points"),
-            (blank_pdf_bytes(612, 3_600),
+            (blank_pdf(100, 14_400), "Page 1 of this PDF is 100 x 14,400 points"),
+            (blank_pdf(612, 3_600),
              "This PDF needs more memory to display than the server allows (64 MB).")]:
         response = post_upload(client, school, version, "essay.pdf", data)
         assert response.status_code == 422
