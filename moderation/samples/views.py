@@ -1,4 +1,3 @@
-import io
 from collections.abc import Callable
 
 from flask import (
@@ -10,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -22,7 +20,7 @@ from moderation.accounts.permissions import role_required
 from moderation.core.errors import render_error
 from moderation.core.extensions import db
 from moderation.core.htmx import render, wants_fragment
-from moderation.core.storage import StorageError, get_storage
+from moderation.core.storage import StorageError, get_storage, send_stored
 from moderation.samples import permissions, queries, services
 from moderation.samples.forms import (
     AnchorPoolForm,
@@ -78,16 +76,6 @@ def _sample_or_abort(code: str, allowed: Callable[..., bool]) -> WorkSample:
     if not allowed(current_user, sample):
         abort(403)
     return sample
-
-
-def _stream(key: str, mimetype: str):
-    try:
-        body = get_storage().open(key)
-    except StorageError:
-        abort(404)
-    response = send_file(io.BytesIO(body), mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, max-age=600"
-    return response
 
 
 @bp.get("/")
@@ -310,7 +298,7 @@ def page_image(code: str, number: int):
     page = next((p for p in sample.pages if p.number == number), None)
     if page is None:
         abort(404)
-    return _stream(page.storage_key, "image/png")
+    return send_stored(page.storage_key, "image/png")
 
 
 @bp.get("/<code>/image")
@@ -319,7 +307,7 @@ def sample_image(code: str):
     sample = _sample_or_abort(code, permissions.can_view_sample)
     if sample.kind not in (FileKind.PNG, FileKind.JPEG):
         abort(404)
-    return _stream(sample.storage_key, sample.content_type)
+    return send_stored(sample.storage_key, sample.content_type)
 
 
 @bp.get("/<code>/download")

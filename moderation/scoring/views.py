@@ -1,6 +1,4 @@
-import io
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields import SelectChoice
@@ -10,7 +8,7 @@ from moderation.accounts.permissions import role_required
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.core.htmx import render, wants_fragment
-from moderation.core.storage import StorageError, get_storage
+from moderation.core.storage import StorageError, get_storage, send_stored
 from moderation.samples import permissions as sample_permissions
 from moderation.samples.models import Anchor, WorkSample
 from moderation.samples.processing import FileKind
@@ -256,7 +254,7 @@ def practice_page(anchor_id: int, number: int):
     page = next((p for p in anchor.sample.pages if p.number == number), None)
     if page is None:
         abort(404)
-    return _stream(page.storage_key, "image/png")
+    return send_stored(page.storage_key, "image/png")
 
 
 @bp.get("/practice/papers/<int:anchor_id>/image")
@@ -265,17 +263,7 @@ def practice_image(anchor_id: int):
     sample = _practice_anchor_or_404(anchor_id).sample
     if sample.kind not in (FileKind.PNG, FileKind.JPEG):
         abort(404)
-    return _stream(sample.storage_key, sample.content_type)
-
-
-def _stream(key: str, mimetype: str):
-    try:
-        body = get_storage().open(key)
-    except StorageError:
-        abort(404)
-    response = send_file(io.BytesIO(body), mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(sample.storage_key, sample.content_type)
 
 
 @bp.get("/practice/attempts/<int:attempt_id>")
