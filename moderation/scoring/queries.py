@@ -515,3 +515,73 @@ def teacher_summary(user) -> TeacherSummary:
         attempts=db.session.scalar(db.select(func.count(PracticeAttempt.id))
                                    .where(PracticeAttempt.user_id == user.id)),
     )
+
+
+# --- the coach's home page ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoundSummary:
+    """A round as the coach's home page lists it: counts of items, never scores."""
+    round: ScoringRound
+    assigned: int
+    done: int
+    raters: int
+    raters_finished: int
+
+    @property
+    def share_done(self) -> float:
+        return self.done / self.assigned if self.assigned else 0.0
+
+
+@dataclass(frozen=True)
+class CoachOverview:
+    open_rounds: list[RoundSummary]
+    closed_rounds: list[RoundSummary]
+    # Per teacher id: (items done, items assigned) across the open rounds the coach follows.
+    teacher_progress: dict[int, tuple[int, int]]
+
+
+RECENT_CLOSED_ROUNDS = 5
+
+
+def coach_overview(coach) -> CoachOverview:
+    """What needs the coach now: the open rounds of their districts with progress, the latest
+    closed rounds, and each teacher's items done and assigned in the open ones."""
+    rounds = rounds_for(coach)
+    per_rater = _item_counts_per_round_and_rater([r.id for r in rounds])
+    summaries = {r.id: _summary(r, per_rater.get(r.id, {})) for r in rounds}
+    open_ids = {r.id for r in rounds if r.status == RoundStatus.OPEN}
+    teacher_progress: dict[int, tuple[int, int]] = {}
+    for round_id in open_ids:
+        for rater_id, (done, assigned) in per_rater.get(round_id, {}).items():
+            so_far = teacher_progress.get(rater_id, (0, 0))
+            teacher_progress[rater_id] = (so_far[0] + done, so_far[1] + assigned)
+    return CoachOverview(
+        open_rounds=[summaries[r.id] for r in rounds if r.id in open_ids],
+        closed_rounds=[summaries[r.id] for r in rounds
+                       if r.id not in open_ids][:RECENT_CLOSED_ROUNDS],
+        teacher_progress=teacher_progress)
+
+
+def _item_counts_per_round_and_rater(round_ids: list[int]) -> dict[int, dict[int, tuple]]:
+    """{round id: {rater id: (done, assigned)}} in one query."""
+    counts: dict[int, dict[int, tuple]] = {}
+    if not round_ids:
+        return counts
+    for round_id, rater_id, assigned, done in db.session.execute(
+            db.select(QueueItem.round_id, QueueItem.rater_id, func.count(QueueItem.id),
+                      func.count(QueueItem.submitted_at))
+            .join(WorkSample, WorkSample.id == QueueItem.sample_id)
+            .where(QueueItem.round_id.in_(round_ids), _not_withdrawn())
+            .group_by(QueueItem.round_id, QueueItem.rater_id)):
+        counts.setdefault(round_id, {})[rater_id] = (done, assigned)
+    return counts
+
+
+def _summary(scoring_round: ScoringRound, per_rater: dict[int, tuple]) -> RoundSummary:
+    return RoundSummary(
+        round=scoring_round,
+        assigned=sum(assigned for _, assigned in per_rater.values()),
+        done=sum(done for done, _ in per_rater.values()),
+        raters=len(per_rater),
+        raters_finished=sum(1 for done, assigned in per_rater.values() if done == assigned))

@@ -308,6 +308,20 @@ def scoring_teacher_summary(user) -> queries.TeacherSummary:
     return queries.teacher_summary(user)
 
 
+@bp.app_template_global("scoring_coach_overview")
+def scoring_coach_overview(user) -> queries.CoachOverview:
+    """For the coach's home page (templates/accounts/coach_home.html)."""
+    return queries.coach_overview(user)
+
+
+@bp.app_template_global("scoring_coached_practice")
+def scoring_coached_practice(user) -> dict:
+    """Practice attempts per teacher id, of the teachers whose district shares practice with
+    the coach, and whether any of the coach's districts keeps it private (coach_home.html)."""
+    teachers, private = queries.coached_practice(user)
+    return {"attempts": {t.user.id: t.attempts for t in teachers}, "private": private}
+
+
 @bp.route("/districts/<int:district_id>/practice-privacy", methods=["GET", "POST"])
 @role_required(Role.DISTRICT_ADMIN)
 def practice_privacy(district_id: int):
@@ -333,10 +347,7 @@ def practice_privacy(district_id: int):
 @bp.get("/rounds")
 @role_required(*ROUND_ROLES)
 def list_rounds():
-    teachers, any_private = queries.coached_practice(current_user)
-    return render_template("scoring/rounds.html", rounds=queries.rounds_for(current_user),
-                           coached=teachers, practice_private=any_private,
-                           is_coach=current_user.has_role(Role.COACH))
+    return render_template("scoring/rounds.html", rounds=queries.rounds_for(current_user))
 
 
 def _round_form() -> tuple[RoundForm, dict, list[WorkSample]]:

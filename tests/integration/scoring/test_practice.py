@@ -177,9 +177,9 @@ def test_practice_is_private_unless_the_district_shares_it_with_coaches(
         assert client.get(f"/scoring/practice/teachers/{teacher.id}").status_code in (403, 404)
         auth.logout()
     auth.login(school_coach)
-    rounds_page = client.get("/scoring/rounds").text
-    assert "Practice history is private" in rounds_page
-    assert f"/scoring/practice/teachers/{teacher.id}" not in rounds_page
+    coach_home = client.get("/coach").text
+    assert "Practice history is private" in coach_home
+    assert f"/scoring/practice/teachers/{teacher.id}" not in coach_home
     auth.logout()
 
     outsider = create_district_admin()
@@ -207,8 +207,8 @@ def test_practice_is_private_unless_the_district_shares_it_with_coaches(
     auth.logout()
 
     auth.login(school_coach)
-    rounds_page = client.get("/scoring/rounds").text
-    assert f"/scoring/practice/teachers/{teacher.id}" in rounds_page
+    coach_home = client.get("/coach").text
+    assert f"/scoring/practice/teachers/{teacher.id}" in coach_home
     history = client.get(f"/scoring/practice/teachers/{teacher.id}")
     assert history.status_code == 200 and f"Practice of {teacher.display_name}" in history.text
     assert client.get(f"/scoring/practice/attempts/{attempt_id}").status_code == 200
