@@ -28,10 +28,11 @@ from moderation.samples.forms import (
     ClassSetForm,
     ConfirmPurgeForm,
     ConfirmRedactionForm,
-    CriterionScores,
     IdentityForm,
     RedactForm,
     UploadForm,
+    anchor_sheet,
+    local_score_sheet,
 )
 from moderation.samples.models import Anchor, SampleStatus, WorkSample
 from moderation.samples.processing import (
@@ -215,8 +216,8 @@ def _sample_context(sample: WorkSample, **extra) -> dict:
         context["local"] = queries.current_local_ratings(sample)
         context["anchor"] = queries.anchor_for(sample)
     if access.local_score and "local_form" not in extra:
-        scoring = CriterionScores(sample.rubric_version, with_rationale=False)
-        form = scoring.form(current={k: r.score for k, r in context["local"].items()})
+        scoring = local_score_sheet(sample.rubric_version)
+        form = scoring.form(scores={k: r.score for k, r in context["local"].items()})
         context["local_rows"], context["local_form"] = scoring.rows(form), form
     if access.purge:
         context["purge_form"] = ConfirmPurgeForm(prefix="purge")
@@ -319,9 +320,9 @@ def download_sample(code: str):
 @role_required(Role.TEACHER)
 def record_local_score(code: str):
     sample = _sample_or_abort(code, permissions.can_record_local_score)
-    scoring = CriterionScores(sample.rubric_version, with_rationale=False)
-    form = scoring.form(current={k: r.score for k, r in
-                                 queries.current_local_ratings(sample).items()})
+    scoring = local_score_sheet(sample.rubric_version)
+    form = scoring.form(scores={k: r.score for k, r in
+                                queries.current_local_ratings(sample).items()})
 
     def answer(status: int, saved: bool = False):
         return render("samples/local_score.html", "samples/_local_score.html", status=status,
@@ -361,7 +362,7 @@ def confirm_redaction(code: str):
 @role_required(Role.COACH, Role.DISTRICT_ADMIN)
 def promote_anchor(code: str):
     sample = _sample_or_abort(code, permissions.can_promote_anchor)
-    scoring = CriterionScores(sample.rubric_version, with_rationale=True, with_pool=True)
+    scoring = anchor_sheet(sample.rubric_version)
     form = scoring.form()
 
     def promoted(anchor: Anchor):
@@ -370,7 +371,7 @@ def promote_anchor(code: str):
         return redirect(url_for("samples.show_anchor", anchor_id=anchor.id))
 
     return submit(form, lambda: services.promote_to_anchor(
-        sample, current_user, scoring.scores(form), scoring.rationales(form), form.pool.data),
+        sample, current_user, scoring.scores(form), scoring.notes(form), form.pool.data),
         refused={services.SampleError: None}, done=promoted,
         invalid=lambda status: render(
             "samples/promote.html", "samples/_promote_form.html", status=status,
