@@ -107,6 +107,13 @@ def _upload_choices(form) -> list[RubricVersion]:
     return versions
 
 
+def _upload_target(form) -> dict:
+    """Who uploads, to which school and rubric version, the task, and where the files go."""
+    return {"uploader": current_user, "school": db.get_or_404(School, form.school_id.data),
+            "rubric_version": db.get_or_404(RubricVersion, form.rubric_version_id.data),
+            "title": form.title.data, "storage": get_storage()}
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.TEACHER, Role.COACH)
 def upload_sample():
@@ -115,10 +122,8 @@ def upload_sample():
 
     def upload():
         return services.upload_sample(
-            uploader=current_user, school=db.get_or_404(School, form.school_id.data),
-            rubric_version=db.get_or_404(RubricVersion, form.rubric_version_id.data),
-            title=form.title.data, data=form.file.data.read(), filename=form.file.data.filename,
-            storage=get_storage(), student_name=form.student_name.data,
+            **_upload_target(form), data=form.file.data.read(),
+            filename=form.file.data.filename, student_name=form.student_name.data,
             student_local_id=form.student_local_id.data)
 
     def uploaded(sample: WorkSample):
@@ -141,9 +146,7 @@ def upload_class_set():
 
     def upload():
         return services.upload_class_set(
-            uploader=current_user, school=db.get_or_404(School, form.school_id.data),
-            rubric_version=db.get_or_404(RubricVersion, form.rubric_version_id.data),
-            title=form.title.data, storage=get_storage(),
+            **_upload_target(form),
             files=[(upload.filename, upload.read()) for upload in form.files.data])
 
     def uploaded(result: services.ClassSetResult):
