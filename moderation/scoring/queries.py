@@ -517,11 +517,11 @@ def teacher_summary(user) -> TeacherSummary:
     )
 
 
-# --- the coach's home page ---------------------------------------------------------------------
+# --- the home pages of coaches and district administrators ---------------------------------------
 
 @dataclass(frozen=True)
 class RoundSummary:
-    """A round as the coach's home page lists it: counts of items, never scores."""
+    """A round as the home pages of coaches and administrators list it: counts, never scores."""
     round: ScoringRound
     assigned: int
     done: int
@@ -534,20 +534,20 @@ class RoundSummary:
 
 
 @dataclass(frozen=True)
-class CoachOverview:
+class RoundsOverview:
     open_rounds: list[RoundSummary]
     closed_rounds: list[RoundSummary]
-    # Per teacher id: (items done, items assigned) across the open rounds the coach follows.
+    # Per teacher id: (items done, items assigned) across the open rounds the user follows.
     teacher_progress: dict[int, tuple[int, int]]
 
 
 RECENT_CLOSED_ROUNDS = 5
 
 
-def coach_overview(coach) -> CoachOverview:
-    """What needs the coach now: the open rounds of their districts with progress, the latest
-    closed rounds, and each teacher's items done and assigned in the open ones."""
-    rounds = rounds_for(coach)
+def rounds_overview(user) -> RoundsOverview:
+    """What needs a round manager now: the open rounds of their districts with progress, the
+    latest closed rounds, and each teacher's items done and assigned in the open ones."""
+    rounds = rounds_for(user)
     per_rater = _item_counts_per_round_and_rater([r.id for r in rounds])
     summaries = {r.id: _summary(r, per_rater.get(r.id, {})) for r in rounds}
     open_ids = {r.id for r in rounds if r.status == RoundStatus.OPEN}
@@ -556,7 +556,7 @@ def coach_overview(coach) -> CoachOverview:
         for rater_id, (done, assigned) in per_rater.get(round_id, {}).items():
             so_far = teacher_progress.get(rater_id, (0, 0))
             teacher_progress[rater_id] = (so_far[0] + done, so_far[1] + assigned)
-    return CoachOverview(
+    return RoundsOverview(
         open_rounds=[summaries[r.id] for r in rounds if r.id in open_ids],
         closed_rounds=[summaries[r.id] for r in rounds
                        if r.id not in open_ids][:RECENT_CLOSED_ROUNDS],

@@ -308,10 +308,10 @@ def scoring_teacher_summary(user) -> queries.TeacherSummary:
     return queries.teacher_summary(user)
 
 
-@bp.app_template_global("scoring_coach_overview")
-def scoring_coach_overview(user) -> queries.CoachOverview:
-    """For the coach's home page (templates/accounts/coach_home.html)."""
-    return queries.coach_overview(user)
+@bp.app_template_global("scoring_rounds_overview")
+def scoring_rounds_overview(user) -> queries.RoundsOverview:
+    """For the home pages of coaches and district administrators (templates/accounts)."""
+    return queries.rounds_overview(user)
 
 
 @bp.app_template_global("scoring_coached_practice")

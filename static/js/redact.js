@@ -7,6 +7,9 @@
 // "<prefix>-box" input ("x,y,width,height") and a Remove button; the typed fields below the
 // page add a box the same way, for keyboard users. Without this script the overlay stays
 // hidden and the typed fields are posted as they are, one box at a time.
+//
+// Each page posts on its own and the page reloads after it, so a page's button refuses while
+// another page still holds boxes not yet blacked out: they would be dropped without a word.
 (function () {
   "use strict";
 
@@ -33,7 +36,19 @@
              width: Math.abs(a.x - b.x), height: Math.abs(a.y - b.y) };
   }
 
-  function setUp(section) {
+  function pendingBoxes(section) {
+    return section.querySelectorAll("[data-redact-boxes] li").length;
+  }
+
+  function otherPagesWithBoxes(section, sections) {
+    return sections.filter(function (other) {
+      return other !== section && pendingBoxes(other) > 0;
+    }).map(function (other) {
+      return other.getAttribute("data-page-number");
+    });
+  }
+
+  function setUp(section, sections) {
     var svg = section.querySelector(".redact-overlay");
     var form = section.querySelector(".redact-form");
     var list = form.querySelector("[data-redact-boxes]");
@@ -152,10 +167,22 @@
       addBox(box);
       typed.forEach(function (field) { field.value = ""; });
     });
+
+    form.addEventListener("submit", function (event) {
+      var others = otherPagesWithBoxes(section, sections);
+      if (others.length) {
+        event.preventDefault();
+        updateCount("Page " + others.join(", ") + (others.length === 1 ? " has" : " have") +
+          " boxes not yet blacked out. Black them out first (or remove them): saving this page " +
+          "reloads the pages and would drop them.");
+        count.focus();
+      }
+    });
   }
 
   function init() {
-    document.querySelectorAll(".redact-page").forEach(setUp);
+    var sections = Array.prototype.slice.call(document.querySelectorAll(".redact-page"));
+    sections.forEach(function (section) { setUp(section, sections); });
   }
 
   if (document.readyState === "loading") {

@@ -14,7 +14,7 @@ def test_coach_home_leads_to_an_open_round(page: Page, demo, width, height):
     page.set_viewport_size({"width": width, "height": height})
     log_in(page, demo["coaches"][0]["email"], demo["passwords"]["coach"])
     expect(page.get_by_role("heading", name="Coaching", level=1)).to_be_visible()
-    cards = page.locator("#coach-open-rounds .round-card")
+    cards = page.locator("#open-rounds .round-card")
     expect(cards.first).to_be_visible()
     assert cards.count() == len(demo["grade_bands"])  # the demo opens one round per band
     first = cards.first

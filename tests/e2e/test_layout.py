@@ -61,4 +61,4 @@ def test_on_a_phone_the_work_comes_before_the_rubric(page: Page, demo):
     sheet = page.locator("#queue-item .score-sheet").bounding_box()
     assert work["y"] + work["height"] <= sheet["y"]
     radio = page.locator("#queue-item .score-sheet input[type=radio]").first.bounding_box()
-    assert 0 <= radio["x"] and radio["x"] + radio["width"] <= VIEWPORTS[0]["width"]
+    assert radio["x"] >= 0 and radio["x"] + radio["width"] <= VIEWPORTS[0]["width"]

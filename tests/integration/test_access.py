@@ -38,7 +38,8 @@ def test_the_refusal_hint_suits_who_is_refused(client, auth, user_with_role):
     refused = client.get("/teacher")
     assert refused.status_code == 403
     assert "district administrator" not in refused.text.split("<main", 1)[1]
-    assert "The menu at the top lists the pages open to you; roles are given by the team" in refused.text
+    assert ("The menu at the top lists the pages open to you; roles are given by the team"
+            in refused.text)
     auth.logout()
 
     auth.login(user_with_role(Role.TEACHER))

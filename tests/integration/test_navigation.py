@@ -22,7 +22,8 @@ ROLE_ACTIONS = {
         "Teachers of the district read rubrics": "rubrics.list_rubrics",
     },
     Role.COACH: {
-        "Instructional coaches** see the teachers in their scope": "accounts.coach_home",
+        "Instructional coaches** start on *Coaching*": "accounts.coach_home",
+        "the teachers in their scope": "accounts.coach_home",
         "They view work samples in their scope": "samples.list_samples",
         "promote anchor papers": "samples.list_anchors",
         "run scoring rounds": "scoring.list_rounds",

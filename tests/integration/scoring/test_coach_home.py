@@ -44,8 +44,8 @@ def test_coach_home_lists_open_and_closed_rounds_with_progress_and_links(
     auth.login(world.coach)
     page = client.get("/coach")
     assert page.status_code == 200
-    open_part = page.text.split('id="coach-open-rounds"')[1].split('id="coach-closed-rounds"')[0]
-    closed_part = page.text.split('id="coach-closed-rounds"')[1]
+    open_part = page.text.split('id="open-rounds"')[1].split('id="closed-rounds"')[0]
+    closed_part = page.text.split('id="closed-rounds"')[1]
     n_items = len(scoring_db.items(live.id))
     n_raters = len(world.all_teachers)
     assert f'href="/scoring/rounds/{live.id}">Winter essays</a>' in open_part
@@ -103,3 +103,12 @@ def test_coach_home_shows_no_scores(client, auth, hx, coached_district, scoring_
     page = client.get("/coach").text
     assert "A distinctive comment" not in page
     assert item.sample.code not in page
+
+
+def test_the_district_administrator_home_lists_the_rounds_too(client, auth, coached_district):
+    world, closed, live, _ = coached_district
+    auth.login(world.admin)
+    page = client.get("/district").text
+    open_part = page.split('id="open-rounds"')[1].split('id="closed-rounds"')[0]
+    assert f'href="/scoring/rounds/{live.id}">Winter essays</a>' in open_part
+    assert f'href="/scoring/rounds/{closed.id}">Autumn essays</a>' in page
