@@ -15,7 +15,7 @@ from moderation.accounts import queries as account_queries
 from moderation.accounts.cli import audit_cli
 from moderation.accounts.navigation import inject_navigation
 from moderation.accounts.views import bp as accounts_bp
-from moderation.core import errors, request_guard, request_id, security, storage
+from moderation.core import errors, local_time, request_guard, request_id, security, storage
 from moderation.core.config import load_config
 from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
 from moderation.ratings import queries as rating_queries
@@ -49,6 +49,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     storage.init_app(app)
+    local_time.init_app(app, account_queries.time_zone_name_of)
 
     app.context_processor(inject_navigation)
     app.register_blueprint(accounts_bp)

@@ -8,10 +8,10 @@ thing per batch of events, never once per row.
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, tzinfo
 
 from moderation.accounts.models import District, Role, School, User
-from moderation.core import audit
+from moderation.core import audit, timezones
 from moderation.core.audit import AuditEvent, Filters, Scope
 from moderation.core.extensions import db
 from moderation.scoring.models import ScoringRound
@@ -33,6 +33,8 @@ ACTION_LABELS = {
     "blind_scores_submitted": "Blind scores submitted",
     "blind_scores_revised": "Blind scores revised",
     "practice_privacy_changed": "Practice privacy changed",
+    "district_time_zone_changed": "District time zone changed",
+    "own_time_zone_changed": "Own time zone changed",
     "rubric_created": "Rubric created", "rubric_details_changed": "Rubric details changed",
     "rubric_version_created": "Rubric version created",
     "rubric_version_frozen": "Rubric version frozen",
@@ -93,7 +95,8 @@ def _number(args: Mapping[str, str], name: str, errors: dict[str, str], message:
     return int(text)
 
 
-def filters_from(args: Mapping[str, str]) -> FilterInput:
+def filters_from(args: Mapping[str, str], zone: tzinfo) -> FilterInput:
+    """The filters in `args`; their dates are days in `zone`, the reader's."""
     errors: dict[str, str] = {}
     since, until = _date(args, "since", errors), _date(args, "until", errors)
     if since and until and until < since:
@@ -103,7 +106,7 @@ def filters_from(args: Mapping[str, str]) -> FilterInput:
     page = (args.get("page") or "").strip()
     filters = Filters(actor_id=actor_id, action=(args.get("action") or "").strip() or None,
                       object_type=(args.get("object") or "").strip() or None,
-                      since=since, until=until)
+                      since=since, until=until, time_zone=zone)
     return FilterInput(filters, int(page) if page.isdigit() and len(page) < 9 else 1,
                        district_id, errors)
 
@@ -260,6 +263,13 @@ def _login_failed(d, n: Names, e: AuditEvent) -> str:
     return f"{who}." + (f" Address hash {digest}…" if digest else "")
 
 
+def _own_time_zone_changed(d, n: Names) -> str:
+    before = d.get("before") or "their district's"
+    if not d.get("after"):
+        return f"Went back to their district's time zone (was {before})."
+    return f"Chose {d['after']} as their own time zone (was {before})."
+
+
 Describer = Callable[..., str]
 SENTENCES: dict[str, Describer] = {
     "login": lambda d, n: "Logged in.",
@@ -300,6 +310,9 @@ SENTENCES: dict[str, Describer] = {
         "Coaches may now see the practice history of the teachers in their scope."
         if d.get("practice_visible_to_coaches")
         else "Coaches can no longer see teachers' practice history."),
+    "district_time_zone_changed": lambda d, n: (
+        f"Set the district's time zone to {d.get('after', '?')} (was {d.get('before', '?')})."),
+    "own_time_zone_changed": _own_time_zone_changed,
     "rubric_created": lambda d, n: f"Created rubric “{d.get('title', '')}”.",
     "rubric_version_created": lambda d, n: (
         f"Created version {d.get('number', '?')} of “{n('rubric', d.get('rubric_id'))}”, "
@@ -371,9 +384,9 @@ def actor_text(e: AuditEvent, names: Names) -> str:
 
 @dataclass(frozen=True)
 class EventRow:
-    """One event as people read it."""
+    """One event as people read it (its time still UTC: the reader's zone formats it)."""
 
-    occurred_at: str
+    occurred_at: datetime
     who: str
     action: str
     action_label: str
@@ -385,7 +398,7 @@ class EventRow:
 def rows(events: Iterable[AuditEvent]) -> list[EventRow]:
     events = list(events)
     names = Names(events)
-    return [EventRow(e.occurred_at.strftime("%Y-%m-%d %H:%M:%S"), actor_text(e, names),
+    return [EventRow(timezones.as_utc(e.occurred_at), actor_text(e, names),
                      e.action, action_label(e.action), object_text(e, names),
                      sentence(e, names),
                      ", ".join(names("district", d) for d in e.district_ids))
@@ -407,7 +420,9 @@ def filter_menus(scope: Scope) -> dict[str, list[tuple]]:
 
 # --- CSV ---------------------------------------------------------------------------------------
 
-CSV_HEADER = ["When (UTC)", "Who", "Action", "Object", "Details", "Districts"]
+def csv_header(zone: tzinfo) -> list[str]:
+    # The zone named in the header too: a spreadsheet may drop the offset from the cells.
+    return [f"When ({zone})", "Who", "Action", "Object", "Details", "Districts"]
 
 
 def spreadsheet_safe(cell: str) -> str:
@@ -415,6 +430,8 @@ def spreadsheet_safe(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
-def csv_cells(row: EventRow) -> list[str]:
-    return [spreadsheet_safe(c) for c in (row.occurred_at, row.who, row.action_label,
-                                          row.object, row.details, row.districts)]
+def csv_cells(row: EventRow, zone: tzinfo) -> list[str]:
+    """The row's cells, its time in ISO 8601 with the offset of `zone`."""
+    return [spreadsheet_safe(c) for c in (timezones.local_iso(row.occurred_at, zone), row.who,
+                                          row.action_label, row.object, row.details,
+                                          row.districts)]

@@ -4,13 +4,13 @@ District administrators read their own districts' events in the app; some events
 district (a failed login for an address with no account), and only this command shows them.
 """
 
-from datetime import date
+from datetime import UTC, date
 
 import click
 from flask.cli import AppGroup
 
 from moderation.accounts import audit_text, queries
-from moderation.core import audit
+from moderation.core import audit, timezones
 from moderation.core.extensions import db
 
 audit_cli = AppGroup("audit", help="Read the audit log (operators).")
@@ -52,5 +52,6 @@ def list_command(district_name, without_district, action, email, since, until, l
     if not rows:
         click.echo("No audit events match.")
     for row in rows:
-        click.echo("  ".join((row.occurred_at, row.districts or "(no district)", row.who,
-                              row.action, row.object or "-", row.details)))
+        click.echo("  ".join((timezones.local_iso(row.occurred_at, UTC),
+                              row.districts or "(no district)", row.who, row.action,
+                              row.object or "-", row.details)))

@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from moderation.accounts.services import MIN_PASSWORD_LENGTH
+from moderation.core import timezones
 
 
 class LoginForm(FlaskForm):
@@ -17,3 +18,24 @@ class ChangePasswordForm(FlaskForm):
     confirm_password = PasswordField(
         "Repeat the new password",
         validators=[DataRequired(), EqualTo("new_password", message="The passwords differ.")])
+
+
+# The menu offers only known zones, so an unknown one was sent by hand or from a page older
+# than the zone database: the service refuses it with its own message (validate_choice off).
+
+class DistrictTimeZoneForm(FlaskForm):
+    time_zone = SelectField("Time zone", validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = timezones.zone_choices()
+
+
+class OwnTimeZoneForm(FlaskForm):
+    time_zone = SelectField("Your time zone", validate_choice=False)
+
+    def __init__(self, district_zone: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.time_zone.choices = {
+            "Your district": [("", f"Your district's time zone ({district_zone})")],
+            **timezones.zone_choices()}

@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
+from moderation.core.timezones import DEFAULT_ZONE
 
 
 class Role(enum.StrEnum):
@@ -36,6 +37,10 @@ class District(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The IANA zone its people read times in, unless they choose their own. Times are stored
+    # in UTC whatever this says.
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_ZONE,
+                                           server_default=DEFAULT_ZONE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     schools: Mapped[list["School"]] = relationship(back_populates="district",
@@ -91,6 +96,8 @@ class User(UserMixin, db.Model):
     # Bumped on logout and password change: session cookies carry it, so old cookies stop working.
     session_version: Mapped[int] = mapped_column(default=1)
     is_active_account: Mapped[bool] = mapped_column(default=True)
+    # The person's own IANA zone; empty means their district's.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(

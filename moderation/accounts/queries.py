@@ -3,6 +3,7 @@
 from sqlalchemy import func
 
 from moderation.accounts.models import District, Membership, Role, School, User
+from moderation.core import timezones
 from moderation.core.extensions import db
 
 
@@ -59,3 +60,17 @@ def school_overview(district_id: int) -> list[dict]:
 
 def district_by_name(name: str) -> District | None:
     return db.session.execute(db.select(District).where(District.name == name)).scalar_one_or_none()
+
+
+def time_zone_name_of(user: User) -> str:
+    """The zone `user` reads times in: their own choice, else their district's (the district
+    of their first membership, where they belong to several), else UTC."""
+    if user.time_zone in timezones.zone_names():
+        return user.time_zone  # without loading a district
+    return district_time_zone_of(user)
+
+
+def district_time_zone_of(user: User) -> str:
+    """The zone `user` would read times in without a choice of their own."""
+    memberships = sorted(user.memberships, key=lambda m: m.id)
+    return timezones.first_known(m.district.time_zone for m in memberships)

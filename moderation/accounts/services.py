@@ -14,7 +14,7 @@ from moderation.accounts.models import (
     check_password_of_no_one,
 )
 from moderation.accounts.queries import user_by_email
-from moderation.core import audit
+from moderation.core import audit, timezones
 from moderation.core.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
@@ -117,3 +117,36 @@ def grant_role(user: User, role: Role, district: District, school: School | None
     audit.record("role_granted", obj=user, district=district, role=role.value,
                  district_id=district.id, school_id=school.id if school else None)
     return membership
+
+
+def _check_zone(name: str) -> None:
+    try:
+        timezones.zone_named(name)
+    except timezones.UnknownZoneError as error:
+        raise AccountError(str(error)) from None
+
+
+def set_district_time_zone(district: District, actor: User, name: str) -> bool:
+    """Set the zone `district` reads times in; False when it already was. Audited."""
+    _check_zone(name)
+    if district.time_zone == name:
+        return False
+    audit.record("district_time_zone_changed", actor=actor, obj=district,
+                 before=district.time_zone, after=name)
+    district.time_zone = name
+    db.session.flush()
+    return True
+
+
+def set_own_time_zone(user: User, name: str | None) -> bool:
+    """Set the zone `user` reads times in, or None to follow their district's; False when
+    nothing changed. Audited."""
+    if name is not None:
+        _check_zone(name)
+    if user.time_zone == name:
+        return False
+    audit.record("own_time_zone_changed", actor=user, obj=user, before=user.time_zone,
+                 after=name)
+    user.time_zone = name
+    db.session.flush()
+    return True

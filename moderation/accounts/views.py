@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -17,10 +18,15 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from moderation.accounts import audit_text, queries, services
-from moderation.accounts.forms import ChangePasswordForm, LoginForm
-from moderation.accounts.models import Role
-from moderation.accounts.permissions import home_endpoint, role_required
-from moderation.core import audit, security
+from moderation.accounts.forms import (
+    ChangePasswordForm,
+    DistrictTimeZoneForm,
+    LoginForm,
+    OwnTimeZoneForm,
+)
+from moderation.accounts.models import District, Role
+from moderation.accounts.permissions import district_ids, home_endpoint, role_required
+from moderation.core import audit, local_time, security, timezones
 from moderation.core.db import utcnow
 from moderation.core.errors import render_error
 from moderation.core.extensions import db, limiter
@@ -114,7 +120,39 @@ def change_password():
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("accounts.home"))
     status = 422 if request.method == "POST" else 200
-    return render_template("accounts/change_password.html", form=form), status
+    return render_template("accounts/change_password.html", form=form,
+                           **_own_time_zone_context()), status
+
+
+def _own_time_zone_context(message: str | None = None) -> dict:
+    district_zone = queries.district_time_zone_of(current_user)
+    form = OwnTimeZoneForm(district_zone, formdata=None, time_zone=current_user.time_zone or "")
+    return {"zone_form": form, "district_zone": district_zone, "zone_message": message}
+
+
+def _now_reads() -> str:
+    return f"It is now {timezones.local_time(utcnow(), local_time.viewer_zone())}."
+
+
+@bp.route("/account/time-zone", methods=["GET", "POST"])
+@login_required
+def own_time_zone():
+    message = None
+    if request.method == "POST":
+        form = OwnTimeZoneForm(queries.district_time_zone_of(current_user))
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            # The user, not the proxy: the audit event is named after the object's class.
+            changed = services.set_own_time_zone(current_user._get_current_object(),
+                                                 form.time_zone.data or None)
+        except services.AccountError as error:
+            return render_error(400, str(error))
+        db.session.commit()
+        local_time.forget_viewer_zone()
+        message = ("Saved. " if changed else "Unchanged. ") + _now_reads()
+    return render("accounts/own_time_zone.html", "accounts/_own_time_zone.html",
+                  **_own_time_zone_context(message))
 
 
 @bp.get("/teacher")
@@ -139,11 +177,42 @@ def district_home():
     return render_template("accounts/district_home.html", districts=districts)
 
 
+@bp.app_template_global("accounts_district_time_zone_form")
+def district_time_zone_form(district: District) -> DistrictTimeZoneForm:
+    """For the district page's time zone panel (templates/accounts/_district_time_zone.html)."""
+    return DistrictTimeZoneForm(formdata=None, time_zone=district.time_zone)
+
+
+@bp.route("/district/<int:district_id>/time-zone", methods=["GET", "POST"])
+@role_required(Role.DISTRICT_ADMIN)
+def district_time_zone(district_id: int):
+    district = db.get_or_404(District, district_id)
+    if district.id not in district_ids(current_user, Role.DISTRICT_ADMIN):
+        abort(403)
+    message = None
+    if request.method == "POST":
+        form = DistrictTimeZoneForm()
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            changed = services.set_district_time_zone(district, current_user,
+                                                      form.time_zone.data or "")
+        except services.AccountError as error:
+            return render_error(400, str(error))
+        db.session.commit()
+        local_time.forget_viewer_zone()
+        message = (f"Saved: {district.name} reads times in {district.time_zone}."
+                   if changed else f"Unchanged: {district.name} already reads times in "
+                   f"{district.time_zone}.")
+    return render("accounts/district_time_zone.html", "accounts/_district_time_zone.html",
+                  district=district, time_zone_message=message)
+
+
 def _audit_reading():
     """The admin's districts as a scope (narrowed to one if asked) and the filters read."""
     administered = {m.district_id: m.district for m in
                     current_user.memberships_as(Role.DISTRICT_ADMIN)}
-    reading = audit_text.filters_from(request.args)
+    reading = audit_text.filters_from(request.args, local_time.viewer_zone())
     if reading.district_id is not None and reading.district_id not in administered:
         reading.errors["district"] = "Choose one of your districts."
     chosen = ([reading.district_id] if reading.district_id in administered
@@ -172,19 +241,20 @@ def export_audit_log():
     if reading.errors:
         return render_error(422, " ".join(reading.errors.values()))
     query = audit.events_query(scope, reading.filters).execution_options(yield_per=500)
+    zone = local_time.viewer_zone()
 
     def lines():
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(audit_text.CSV_HEADER)
+        writer.writerow(audit_text.csv_header(zone))
         for batch in db.session.execute(query).scalars().partitions():
-            writer.writerows(audit_text.csv_cells(row) for row in audit_text.rows(batch))
+            writer.writerows(audit_text.csv_cells(row, zone) for row in audit_text.rows(batch))
             yield out.getvalue()
             out.seek(0)
             out.truncate()
         yield out.getvalue()
 
-    filename = f"audit-log-{utcnow():%Y-%m-%d}.csv"
+    filename = f"audit-log-{utcnow().astimezone(zone):%Y-%m-%d}.csv"
     return Response(stream_with_context(lines()), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

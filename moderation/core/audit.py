@@ -16,7 +16,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from flask import current_app
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
+from moderation.core.timezones import local_day_bounds
 
 # Attributes that lead from an object to the one that names its district, tried in this order
 # (a queue item's round before its sample: the round is what the district runs).
@@ -148,7 +149,8 @@ class Scope:
 
 @dataclass(frozen=True)
 class Filters:
-    """What a reader narrowed the log to; empty fields do not narrow. Dates are inclusive."""
+    """What a reader narrowed the log to; empty fields do not narrow. Dates are inclusive,
+    and are days in the reader's `time_zone`."""
 
     actor_id: int | None = None
     action: str | None = None
@@ -157,6 +159,7 @@ class Filters:
     until: date | None = None
     email_digest: str | None = None
     without_district: bool = False
+    time_zone: tzinfo = UTC
 
 
 @dataclass(frozen=True)
@@ -199,10 +202,11 @@ def _filtered(query, filters: Filters):
     if filters.object_type:
         query = query.where(AuditEvent.object_type == filters.object_type)
     if filters.since:
-        query = query.where(AuditEvent.occurred_at >= datetime.combine(filters.since, time.min))
+        start, _ = local_day_bounds(filters.since, filters.time_zone)
+        query = query.where(AuditEvent.occurred_at >= start)
     if filters.until:
-        next_day = datetime.combine(filters.until + timedelta(days=1), time.min)
-        query = query.where(AuditEvent.occurred_at < next_day)
+        _, end = local_day_bounds(filters.until, filters.time_zone)
+        query = query.where(AuditEvent.occurred_at < end)
     if filters.email_digest:
         query = query.where(
             AuditEvent.details["email_digest"].as_string() == filters.email_digest)

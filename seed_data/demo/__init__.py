@@ -32,7 +32,8 @@ def load_demo_spec() -> dict:
 def _district(spec: dict) -> District:
     district = account_queries.district_by_name(spec["district"])
     if district is None:
-        district = District(name=spec["district"])
+        # The zone only when the district is new: its administrator may have changed it since.
+        district = District(name=spec["district"], time_zone=spec["time_zone"])
         db.session.add(district)
         db.session.flush()
     return district

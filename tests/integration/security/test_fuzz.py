@@ -54,6 +54,8 @@ def form_fields(world) -> dict[str, list[str]]:
     return {
         "accounts.login": ["email", "password"],
         "accounts.change_password": ["current_password", "new_password", "confirm_password"],
+        "accounts.own_time_zone": ["time_zone"],
+        "accounts.district_time_zone": ["time_zone"],
         "rubrics.create_rubric": prefixed("new", [*DETAILS, "district_id"]),
         "rubrics.import_rubric": prefixed("import", ["district_id", "as_new_version"]),
         "rubrics.create_version": ["next-change_note"],
