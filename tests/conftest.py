@@ -8,9 +8,11 @@ from empty tables.
 import os
 import re
 import uuid
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from sqlalchemy import event
 
 os.environ["APP_ENV"] = "testing"
 
@@ -184,6 +186,57 @@ class HtmxClient:
 @pytest.fixture
 def hx(client, auth):
     return HtmxClient(client, auth)
+
+
+# Savepoints and transaction control are the connection's bookkeeping, not the page's reads
+# and writes; drivers differ in whether they send them at all, so budgets leave them out.
+TRANSACTION_CHATTER = re.compile(
+    r"\s*(SAVEPOINT|RELEASE\s+SAVEPOINT|ROLLBACK\s+TO\s+SAVEPOINT|BEGIN|COMMIT|ROLLBACK)\b",
+    re.IGNORECASE)
+
+
+class StatementLog:
+    """The SQL statements sent while counting, in order."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def record(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if not TRANSACTION_CHATTER.match(statement):
+            self.statements.append(statement)
+
+    def report(self) -> str:
+        """The statements, numbered: what a failed budget prints to show where they went."""
+        lines = [f"{self.count} statements:"]
+        lines += [f"{n:3}. {' '.join(s.split())}" for n, s in enumerate(self.statements, 1)]
+        return "\n".join(lines)
+
+
+@pytest.fixture
+def count_statements(app):
+    """A context manager that logs the statements the app's engine sends inside it:
+
+        with count_statements() as log:
+            client.get("/scoring/queue")
+        assert log.count <= 12, log.report()
+    """
+    with app.app_context():
+        engine = db.engine
+
+    @contextmanager
+    def counting():
+        log = StatementLog()
+        event.listen(engine, "before_cursor_execute", log.record)
+        try:
+            yield log
+        finally:
+            event.remove(engine, "before_cursor_execute", log.record)
+
+    return counting
 
 
 # --- factories: callables that build what a test needs and commit it -----------------------

@@ -50,9 +50,11 @@ Algorithm of ``assign_raters`` (S samples, R raters, N ratings per sample)
 Guarantees: no rater gets a sample of their own school; every sample has exactly N distinct
 raters; max - min load <= 1 whenever feasible; the same seed gives the same plan. Requests that
 cannot be met (an empty pool, N larger than the raters outside some sample's school) raise
-``AssignmentError`` with a message for the user. Measured at district scale (60,000 samples,
-3,000 raters, 300 schools, N = 3): 0.5-0.6 s, one component
-(``benchmarks/assignment_round.py``).
+``AssignmentError`` with a message for the user. A rater who works at several schools (a
+teacher at two, or one who also coaches another) is kept off all of them afterwards by
+``keep_off_own_schools``, which swaps slots between samples and leaves the loads as they were.
+Measured at district scale (60,000 samples, 3,000 raters, 300 schools, N = 3): 0.5-0.6 s, one
+component (``benchmarks/assignment_round.py``).
 
 Validity papers and the common calibration set
 ----------------------------------------------
@@ -140,7 +142,9 @@ class ItemKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class QueueItem:
+class OrderedItem:
+    """One item of a rater's queue as ``queue_order`` placed it: the caller's id, its kind."""
+
     item_id: Hashable
     kind: ItemKind
 
@@ -191,6 +195,62 @@ def design_report(
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     return _report(pairs, _encode_schools(sample_schools, rater_schools))
+
+
+class OwnSchoolConflict(AssignmentError):
+    """No exchange of slots keeps rater position ``rater`` off the work of every school they
+    work at."""
+
+    def __init__(self, rater: int):
+        super().__init__(f"Rater {rater} works at more than one school of this round, and no "
+                         f"exchange keeps them off their own schools' work.")
+        self.rater = rater
+
+
+def keep_off_own_schools(
+    plan: AssignmentPlan,
+    sample_schools: Sequence[Hashable],
+    rater_schools: Sequence[Hashable],
+    staff_schools: Sequence[set],
+    rng: SeedLike = None,
+) -> AssignmentPlan:
+    """The plan with raters swapped between slots until nobody has a sample of any school they
+    work at.
+
+    ``assign_raters`` keeps each rater off one school (``rater_schools``); a teacher at several
+    schools, or one who also coaches another, works at all of ``staff_schools[r]``. Each slot
+    that breaks this is swapped with a slot of another sample, chosen in random order, that
+    both raters may take; loads stay the same. Returns ``plan`` itself when nothing had to move,
+    else a new plan whose report is recomputed. Raises ``OwnSchoolConflict`` naming the rater
+    when no swap works.
+    """
+    rng = np.random.default_rng(rng)
+    design = np.array(plan.raters)
+    n_samples, n = design.shape
+
+    def fits(rater: int, sample: int) -> bool:
+        return sample_schools[sample] not in staff_schools[rater] and rater not in design[sample]
+
+    moved = False
+    for s in range(n_samples):
+        for k in range(n):
+            u = int(design[s, k])
+            if sample_schools[s] not in staff_schools[u]:
+                continue
+            for s2 in rng.permutation(n_samples).tolist():
+                swap = next((k2 for k2 in range(n) if s2 != s
+                             and fits(int(design[s2, k2]), s) and fits(u, s2)), None)
+                if swap is not None:
+                    design[s, k], design[s2, swap] = design[s2, swap], u
+                    moved = True
+                    break
+            else:
+                raise OwnSchoolConflict(u)
+    if not moved:
+        return plan
+    design.flags.writeable = False
+    return AssignmentPlan(raters=design, loads=plan.loads,
+                          report=design_report(_pairs_of(design), sample_schools, rater_schools))
 
 
 def common_calibration_set(
@@ -252,16 +312,16 @@ def queue_order(
     validity: Sequence[Hashable] = (),
     calibration: Sequence[Hashable] = (),
     rng: SeedLike = None,
-) -> tuple[QueueItem, ...]:
+) -> tuple[OrderedItem, ...]:
     """The order in which a rater sees their items: a uniform shuffle of all of them.
 
     Anchors sit at random positions among live work, so neither their place nor their
     neighbours give them away; the web layer stores each item's index as its position.
     """
     items = (
-        [QueueItem(item, ItemKind.LIVE) for item in live]
-        + [QueueItem(item, ItemKind.VALIDITY) for item in validity]
-        + [QueueItem(item, ItemKind.CALIBRATION) for item in calibration]
+        [OrderedItem(item, ItemKind.LIVE) for item in live]
+        + [OrderedItem(item, ItemKind.VALIDITY) for item in validity]
+        + [OrderedItem(item, ItemKind.CALIBRATION) for item in calibration]
     )
     order = np.random.default_rng(rng).permutation(len(items))
     return tuple(items[i] for i in order.tolist())

@@ -8,7 +8,7 @@ rater; round pages get counts (round_progress), never scores.
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from moderation.accounts.models import Membership, Role, School, User
 from moderation.accounts.permissions import district_ids, school_ids
@@ -27,7 +27,7 @@ from moderation.scoring.models import (
     ScoringSettings,
 )
 from rubrics import queries as rubric_queries
-from rubrics.models import Rubric, RubricVersion
+from rubrics.models import Criterion, Rubric, RubricVersion
 
 # --- who runs rounds ---------------------------------------------------------------------------
 
@@ -205,7 +205,9 @@ def round_progress(scoring_round: ScoringRound) -> list[RaterProgress]:
     }
     raters = db.session.execute(
         db.select(RoundRater).where(RoundRater.round_id == scoring_round.id)
-        .options(selectinload(RoundRater.user), selectinload(RoundRater.school))
+        # Names only: the raters' memberships (loaded with a user by default) are not needed.
+        .options(selectinload(RoundRater.user).lazyload(User.memberships),
+                 selectinload(RoundRater.school))
     ).scalars()
     rows = [RaterProgress(r.user, r.school, *counts.get(r.user_id, (0, 0, 0))) for r in raters]
     return sorted(rows, key=lambda row: (row.school.name if row.school else "",
@@ -301,10 +303,19 @@ def queue_items_for(user) -> list[QueueItem]:
     ).scalars())
 
 
+def _to_score():
+    """Load options for an item about to be shown with its score sheet: its sample, round and
+    rubric version with every criterion and level, in a fixed few statements rather than one
+    per criterion."""
+    version = joinedload(QueueItem.round).joinedload(ScoringRound.rubric_version)
+    return (joinedload(QueueItem.sample), version.joinedload(RubricVersion.rubric),
+            version.selectinload(RubricVersion.criteria).selectinload(Criterion.levels))
+
+
 def next_item(user) -> QueueItem | None:
     """The first item not yet submitted, across the rater's open rounds."""
     return db.session.execute(
-        _open_items(user).where(QueueItem.submitted_at.is_(None))
+        _open_items(user).where(QueueItem.submitted_at.is_(None)).options(*_to_score())
         .order_by(ScoringRound.opened_at, ScoringRound.id, QueueItem.position).limit(1)
     ).scalar_one_or_none()
 
@@ -331,7 +342,7 @@ def queue_progress(user) -> list[QueueProgress]:
 
 def item_by_token(token: str) -> QueueItem | None:
     return db.session.execute(
-        db.select(QueueItem).where(QueueItem.token == token)
+        db.select(QueueItem).where(QueueItem.token == token).options(*_to_score())
     ).scalar_one_or_none()
 
 
@@ -341,8 +352,15 @@ def can_score_item(user, item: QueueItem) -> bool:
             and (item.is_submitted or item.sample.status != SampleStatus.ARCHIVED))
 
 
-def current_ratings(item: QueueItem) -> dict[int, Rating]:
-    """The rater's current rating (draft or submitted) of each criterion of the item."""
+def current_ratings(item: QueueItem, *, afresh: bool = False) -> dict[int, Rating]:
+    """The rater's current rating (draft or submitted) of each criterion of the item.
+
+    An item loaded as never drafted nor submitted has none, so they are not read at all
+    (services set draft_saved_at or submitted_at in the transaction that writes an item's
+    ratings); `afresh` reads them anyway, for a request that found another one had written.
+    """
+    if not afresh and item.draft_saved_at is None and item.submitted_at is None:
+        return {}
     return rating_queries.current_by_criterion(Rating.queue_item_id == item.id)
 
 

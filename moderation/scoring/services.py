@@ -15,8 +15,9 @@ permissions.py):
   (met_sample_ids; anchors practised before pools existed included). The common set is drawn
   from the anchors no teacher of the pool has met, so it stays common.
 - A teacher at several schools (or a teacher who coaches another school) is kept off the work
-  of every school they work at: the engine knows one school per rater, so after it runs, any
-  slot that breaks this is swapped with another slot (loads unchanged).
+  of every school they work at: the engine assigns against one school per rater, then
+  assignment.keep_off_own_schools swaps any slot that breaks this with another (loads
+  unchanged).
 - Validity papers avoid, per rater, anchors from the rater's own schools (their own school's
   work can never be live in their queue, so it would give the paper away). The common
   calibration set is common, except that a rater skips its papers from their own schools, for
@@ -24,12 +25,13 @@ permissions.py):
 """
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 
 import numpy as np
 from sqlalchemy import update
 
-from moderation.accounts.models import Role
+from moderation.accounts.models import Role, User
 from moderation.accounts.permissions import school_ids
 from moderation.core import audit
 from moderation.core.db import utcnow
@@ -137,6 +139,27 @@ def _plain(value):
     return value
 
 
+def round_version(versions: list[RubricVersion], wanted_id: int | None
+                  ) -> RubricVersion | None:
+    """The rubric version a new round is for: the one asked for if it is among `versions`,
+    else by default the one with the most work ready to score."""
+    wanted = next((v for v in versions if v.id == wanted_id), None)
+    if wanted is not None or not versions:
+        return wanted
+    counts = queries.ready_sample_counts([v.id for v in versions])
+    return max(versions, key=lambda v: counts.get(v.id, 0))
+
+
+def chosen_pool(candidates: list[queries.Candidate], ticked_raters: Iterable[int],
+                ticked_schools: Iterable[int]) -> list[User]:
+    """The teachers a coach chose for a round's pool: those ticked, less those who may not be in
+    it (Candidate.excluded), and only of the ticked schools: unticking a school takes its
+    teachers out without unticking each one."""
+    chosen, schools = set(ticked_raters), set(ticked_schools)
+    return [c.user for c in candidates
+            if not c.excluded and c.user.id in chosen and c.school.id in schools]
+
+
 def _check_request(district, request: RoundRequest, actor) -> str:
     name = (request.name or "").strip()
     if not name:
@@ -219,19 +242,19 @@ def plan_round(district, request: RoundRequest, actor=None) -> RoundPlan:
                                         rng=rng)
     except AssignmentError as error:
         raise ScoringError(_named_schools(str(error), samples)) from error
-    design = np.array(plan.raters)
-    report = plan.report
-    if _keep_off_own_schools(design, sample_schools, staff, raters, rng):
-        report = assignment.design_report(
-            np.column_stack([np.repeat(np.arange(len(samples)), design.shape[1]),
-                             design.ravel()]), sample_schools, primary)
+    try:
+        plan = assignment.keep_off_own_schools(plan, sample_schools, primary, staff, rng)
+    except assignment.OwnSchoolConflict as error:
+        raise ScoringError(f"{raters[error.rater].display_name} works at more than one school "
+                           f"of this round, and no exchange keeps them off their own schools' "
+                           f"work. Leave them out of the pool.") from error
 
     anchors = queries.calibration_anchors(request.version)
     met = queries.met_sample_ids([r.id for r in raters])
     calibration = _calibration_set(request, anchors, met, rng)
     pool = [a for a in anchors if a.id not in calibration]
     live = [[] for _ in raters]
-    for s, row in enumerate(design.tolist()):
+    for s, row in enumerate(plan.raters.tolist()):
         for r in row:
             live[r].append(samples[s].id)
     validity = _validity_papers(request, raters, staff, live, pool, calibration, met, rng)
@@ -246,7 +269,7 @@ def plan_round(district, request: RoundRequest, actor=None) -> RoundPlan:
             [(anchor_sample[a], a) for a in own_calibration], rng)
         queues.append([PlannedItem(item.item_id[0], item.item_id[1], item.kind)
                        for item in order])
-    return RoundPlan(report=report, rater_schools=primary, queues=queues,
+    return RoundPlan(report=plan.report, rater_schools=primary, queues=queues,
                      calibration=tuple(calibration))
 
 
@@ -255,35 +278,6 @@ def _named_schools(message: str, samples) -> str:
     for sample in samples:
         message = message.replace(f"school {sample.school_id} ", f"{sample.school.name} ")
     return message
-
-
-def _keep_off_own_schools(design: np.ndarray, sample_schools: list[int], staff: list[set[int]],
-                          raters, rng: np.random.Generator) -> bool:
-    """Swap raters between slots until nobody has work of any school they work at (the engine
-    knows only one school per rater). Loads stay the same. Returns whether anything moved."""
-    n_samples, n = design.shape
-
-    def fits(rater: int, sample: int) -> bool:
-        return sample_schools[sample] not in staff[rater] and rater not in design[sample]
-
-    moved = False
-    for s in range(n_samples):
-        for k in range(n):
-            u = int(design[s, k])
-            if sample_schools[s] not in staff[u]:
-                continue
-            for s2 in rng.permutation(n_samples).tolist():
-                swap = next((k2 for k2 in range(n) if s2 != s
-                             and fits(int(design[s2, k2]), s) and fits(u, s2)), None)
-                if swap is not None:
-                    design[s, k], design[s2, swap] = design[s2, swap], u
-                    moved = True
-                    break
-            else:
-                raise ScoringError(f"{raters[u].display_name} works at more than one school of "
-                                   f"this round, and no exchange keeps them off their own "
-                                   f"schools' work. Leave them out of the pool.")
-    return moved
 
 
 def _calibration_set(request: RoundRequest, anchors, met, rng) -> tuple[int, ...]:
@@ -405,21 +399,41 @@ def _record(item: QueueItem, criterion_id: int, score: int, comment: str | None,
                           queue_item_id=item.id, comment=comment, submitted_at=submitted_at)
 
 
-def save_draft(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str]) -> None:
-    """Keep the levels chosen so far (any number of criteria) with their comments."""
+def _or_read(item: QueueItem, current: dict[int, Rating] | None) -> dict[int, Rating]:
+    return queries.current_ratings(item) if current is None else current
+
+
+def _claim_unsubmitted(item: QueueItem, current: dict[int, Rating], **values
+                       ) -> dict[int, Rating] | None:
+    """Set `values` on the item if it is still unsubmitted: a compare-and-set, so of two
+    simultaneous requests for the item exactly one finds it so, and a draft and a submit
+    cannot interleave. Returns the item's current ratings under the claim: `current` (what
+    the request read) when no draft has been saved since the item was loaded, else read
+    afresh (another window saved one at the same moment). None when the item is submitted."""
+    unsubmitted = (QueueItem.id == item.id, QueueItem.submitted_at.is_(None))
+    as_loaded = (QueueItem.draft_saved_at.is_(None) if item.draft_saved_at is None
+                 else QueueItem.draft_saved_at == item.draft_saved_at)
+    if db.session.execute(update(QueueItem).where(*unsubmitted, as_loaded)
+                          .values(**values)).rowcount == 1:
+        return current
+    if db.session.execute(update(QueueItem).where(*unsubmitted).values(**values)).rowcount == 1:
+        return queries.current_ratings(item, afresh=True)
+    return None
+
+
+def save_draft(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str],
+               current: dict[int, Rating] | None = None) -> None:
+    """Keep the levels chosen so far (any number of criteria) with their comments. `current`
+    is the item's current ratings if the caller has read them (queries.current_ratings)."""
     _check_open(item)
     version = item.round.rubric_version
     _check_scores(version, scores, comments, complete=False)
     if not scores:
         raise ScoringError("Choose a level for at least one criterion, then save the draft.")
-    # Claims the item row too, so a draft and a submit of the same item cannot interleave.
-    claimed = db.session.execute(
-        update(QueueItem).where(QueueItem.id == item.id, QueueItem.submitted_at.is_(None))
-        .values(draft_saved_at=utcnow())).rowcount
-    if claimed != 1:
+    current = _claim_unsubmitted(item, _or_read(item, current), draft_saved_at=utcnow())
+    if current is None:
         raise ScoringStateError(f"You have already submitted your scores for "
                                 f"{item.sample.code}.")
-    current = queries.current_ratings(item)
     for criterion_id, score in scores.items():
         comment = _clean(comments.get(criterion_id), COMMENT_LIMIT)
         draft = current.get(criterion_id)
@@ -430,42 +444,51 @@ def save_draft(item: QueueItem, rater, scores: dict[int, int], comments: dict[in
     db.session.flush()
 
 
-def matches(item: QueueItem, scores: dict[int, int], comments: dict[int, str]) -> bool:
-    """Whether the item's current ratings are exactly these scores and comments."""
-    current = queries.current_ratings(item)
+def matches(current: dict[int, Rating], scores: dict[int, int], comments: dict[int, str]
+            ) -> bool:
+    """Whether these current ratings are exactly these scores and comments."""
     return set(current) == set(scores) and all(
         current[c].score == scores[c]
         and (current[c].comment or None) == _clean(comments.get(c), COMMENT_LIMIT)
         for c in scores)
 
 
-def submit_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str]
-                ) -> bool:
-    """Submit a score for every criterion. Returns True when this call submitted them, False
-    when the very same scores were already submitted (a double click or a retry: same result).
-    Different scores for a submitted item raise ScoringStateError: that is a revision."""
+def stored_by_twin(item: QueueItem, scores: dict[int, int], comments: dict[int, str]) -> bool:
+    """After this request lost a race for the item to a simultaneous one (its commit refused,
+    or its revision found the ratings replaced) and rolled back: whether the winner stored
+    exactly these scores and comments, as a double click or a retry does. Then this request
+    may answer as the winner did; otherwise the rater must reload and see what was kept."""
+    db.session.refresh(item)
+    return item.is_submitted and matches(queries.current_ratings(item, afresh=True), scores,
+                                         comments)
+
+
+def submit_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str],
+                current: dict[int, Rating] | None = None) -> bool:
+    """Submit a score for every criterion. `current` is the item's current ratings if the
+    caller has read them (queries.current_ratings). Returns True when this call submitted them,
+    False when the very same scores were already submitted (a double click or a retry: same
+    result). Different scores for a submitted item raise ScoringStateError: that is a
+    revision."""
     _check_open(item)
     version = item.round.rubric_version
     _check_scores(version, scores, comments, complete=True)
     now = utcnow()
-    claimed = 0
+    claimed = None
     if item.submitted_at is None:
-        # Compare-and-set: of two simultaneous submits exactly one finds the item unsubmitted.
-        claimed = db.session.execute(
-            update(QueueItem).where(QueueItem.id == item.id, QueueItem.submitted_at.is_(None))
-            .values(submitted_at=now)).rowcount
-    if claimed != 1:
-        db.session.refresh(item)
-        if item.submitted_at is not None and matches(item, scores, comments):
+        claimed = _claim_unsubmitted(item, _or_read(item, current), submitted_at=now)
+        if claimed is None:  # submitted a moment ago, by a simultaneous request
+            current = queries.current_ratings(item, afresh=True)
+    if claimed is None:
+        if matches(_or_read(item, current), scores, comments):
             return False
         raise ScoringStateError(
             f"You have already submitted your scores for {item.sample.code}. To change one, "
             f"choose “Change my scores” and say why.")
-    current = queries.current_ratings(item)
     for criterion in version.criteria:
         score = scores[criterion.id]
         comment = _clean(comments.get(criterion.id), COMMENT_LIMIT)
-        draft = current.get(criterion.id)
+        draft = claimed.get(criterion.id)
         if draft is None:
             _record(item, criterion.id, score, comment, submitted_at=now)
         else:
@@ -477,10 +500,11 @@ def submit_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[i
 
 
 def revise_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[int, str],
-                reason: str | None) -> int:
+                reason: str | None, current: dict[int, Rating] | None = None) -> int:
     """Change submitted scores: each changed criterion gets a new current rating pointing at
-    the one it replaces, with the reason; the old one is kept, no longer current. Returns the
-    number of criteria changed (0 when nothing differs)."""
+    the one it replaces, with the reason; the old one is kept, no longer current. `current`
+    is the item's current ratings if the caller has read them (queries.current_ratings).
+    Returns the number of criteria changed (0 when nothing differs)."""
     _check_open(item)
     if item.submitted_at is None:
         raise ScoringStateError(f"Submit your scores for {item.sample.code} first; until then "
@@ -491,7 +515,7 @@ def revise_item(item: QueueItem, rater, scores: dict[int, int], comments: dict[i
                            "change.")
     version = item.round.rubric_version
     _check_scores(version, scores, comments, complete=True)
-    current = queries.current_ratings(item)
+    current = _or_read(item, current)
     changes = {}
     for criterion in version.criteria:
         old = current[criterion.id]

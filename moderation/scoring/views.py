@@ -51,13 +51,17 @@ def _item_or_404(token: str) -> QueueItem:
     return item
 
 
-def _item_context(item: QueueItem | None, *, form=None, mode: str | None = None,
-                  message: str | None = None) -> dict:
+def _item_context(item: QueueItem | None, *, current: dict | None = None, form=None,
+                  mode: str | None = None, message: str | None = None) -> dict:
+    """What the item region shows; `current` is the item's current ratings if the request
+    has read them already."""
     if item is None:
         return {"item": None, "message": message}
     version = item.round.rubric_version
-    current = queries.current_ratings(item)
     mode = mode or ("submitted" if item.is_submitted else "score")
+    # Only a new form and the list of submitted scores show the current ratings.
+    if current is None and (form is None or mode == "submitted"):
+        current = queries.current_ratings(item)
     sheet = ScoreSheet(version, with_reason=mode == "revise")
     form = form or sheet.form(current=current)
     return {"item": item, "sample": item.sample, "text": _text_of(item.sample),
@@ -65,35 +69,47 @@ def _item_context(item: QueueItem | None, *, form=None, mode: str | None = None,
             "current": current, "message": message}
 
 
-def _queue_context() -> dict:
-    return {"progress": queries.queue_progress(current_user),
-            "items": queries.queue_items_for(current_user)}
+def _rest_of_queue(shown: dict) -> dict:
+    """The regions of the queue page that a view has not built already."""
+    rest = {}
+    if "progress" not in shown:
+        rest["progress"] = queries.queue_progress(current_user)
+    if "items" not in shown:
+        rest["items"] = queries.queue_items_for(current_user)
+    if "item" not in shown:
+        rest.update(_item_context(queries.next_item(current_user)))
+    return rest
+
+
+def _queue_page(fragment: str, *, status: int = 200, trigger=None, **shown):
+    """One region of the queue page (`fragment`, from what `shown` holds) for a targeted htmx
+    request, which refreshes that region alone; the whole page otherwise."""
+    if not wants_fragment():
+        shown = {**_rest_of_queue(shown), **shown}
+    return render("scoring/queue.html", fragment, status=status, trigger=trigger, **shown)
 
 
 def _render_item(item, status=200, trigger=None, **kwargs):
-    return render("scoring/queue.html", "scoring/_item.html", status=status, trigger=trigger,
-                  **_queue_context(), **_item_context(item, **kwargs))
+    return _queue_page("scoring/_item.html", status=status, trigger=trigger,
+                       **_item_context(item, **kwargs))
 
 
 @bp.get("/queue")
 @role_required(Role.TEACHER)
 def show_queue():
-    return render_template("scoring/queue.html", **_queue_context(),
-                           **_item_context(queries.next_item(current_user)))
+    return render_template("scoring/queue.html", **_rest_of_queue({}))
 
 
 @bp.get("/queue/progress")
 @role_required(Role.TEACHER)
 def queue_progress():
-    return render("scoring/queue.html", "scoring/_progress.html", **_queue_context(),
-                  **_item_context(queries.next_item(current_user)))
+    return _queue_page("scoring/_progress.html", progress=queries.queue_progress(current_user))
 
 
 @bp.get("/queue/items")
 @role_required(Role.TEACHER)
 def queue_items():
-    return render("scoring/queue.html", "scoring/_queue_list.html", **_queue_context(),
-                  **_item_context(queries.next_item(current_user)))
+    return _queue_page("scoring/_queue_list.html", items=queries.queue_items_for(current_user))
 
 
 @bp.get("/items/<token>")
@@ -102,19 +118,21 @@ def show_item(token: str):
     return _render_item(_item_or_404(token))
 
 
-def _sheet_for(item: QueueItem, *, with_reason: bool = False):
+def _sheet_for(item: QueueItem, current: dict, *, with_reason: bool = False):
     sheet = ScoreSheet(item.round.rubric_version, with_reason=with_reason)
-    return sheet, sheet.form(current=queries.current_ratings(item))
+    return sheet, sheet.form(current=current)
 
 
 @bp.post("/items/<token>/draft")
 @role_required(Role.TEACHER)
 def save_draft(token: str):
     item = _item_or_404(token)
-    sheet, form = _sheet_for(item)
+    current = queries.current_ratings(item)
+    sheet, form = _sheet_for(item, current)
     if form.validate_on_submit():
         try:
-            services.save_draft(item, current_user, sheet.scores(form), sheet.comments(form))
+            services.save_draft(item, current_user, sheet.scores(form), sheet.comments(form),
+                                current)
         except services.ScoringError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -130,22 +148,21 @@ def save_draft(token: str):
 @role_required(Role.TEACHER)
 def submit_item(token: str):
     item = _item_or_404(token)
-    sheet, form = _sheet_for(item)
+    current = queries.current_ratings(item)
+    sheet, form = _sheet_for(item, current)
     if form.validate_on_submit():
         scores, comments = sheet.scores(form), sheet.comments(form)
         try:
-            services.submit_item(item, current_user, scores, comments)
+            services.submit_item(item, current_user, scores, comments, current)
         except services.ScoringError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
         else:
-            if not _commit_or_conflict():
-                # A simultaneous submit of the same item won; same scores mean same result.
-                db.session.refresh(item)
-                if not (item.is_submitted and services.matches(item, scores, comments)):
-                    form.form_errors.append(SAVED_ELSEWHERE)
-                    return _render_item(item, status=422, form=form)
-            code = item.sample.code
+            code = item.sample.code  # read before the commit expires the item
+            if not _commit_or_conflict() and not services.stored_by_twin(item, scores,
+                                                                          comments):
+                form.form_errors.append(SAVED_ELSEWHERE)
+                return _render_item(item, status=422, form=form)
             message = f"Your scores for {code} are submitted."
             if not wants_fragment():
                 flash(message, "success")
@@ -159,18 +176,19 @@ def submit_item(token: str):
 @role_required(Role.TEACHER)
 def revise_item(token: str):
     item = _item_or_404(token)
+    current = queries.current_ratings(item)
     if not item.is_submitted:
-        return _render_item(item)
-    sheet, form = _sheet_for(item, with_reason=True)
+        return _render_item(item, current=current)
+    sheet, form = _sheet_for(item, current, with_reason=True)
     if form.validate_on_submit():
         scores, comments = sheet.scores(form), sheet.comments(form)
         try:
             changed = services.revise_item(item, current_user, scores, comments,
-                                           form.reason.data)
+                                           form.reason.data, current)
         except services.ScoringConflict as error:
             db.session.rollback()
             # A double click: the simultaneous twin already stored exactly these scores.
-            if services.matches(item, scores, comments):
+            if services.stored_by_twin(item, scores, comments):
                 return _render_item(item, message="Your changed scores are saved; the reason "
                                                   "is kept with the change.")
             form.form_errors.append(str(error))
@@ -366,10 +384,7 @@ def _round_form() -> tuple[RoundForm, dict, list[WorkSample]]:
     form.rubric_version_id.choices = [SelectChoice(v.id, v.label) for v in versions]
     wanted = (form.rubric_version_id.data if request.method == "POST"
               else request.args.get("rubric_version_id", type=int))
-    counts = queries.ready_sample_counts([v.id for v in versions])
-    # By default the version with the most work ready to score.
-    fallback = max(versions, key=lambda v: counts.get(v.id, 0), default=None)
-    version = next((v for v in versions if v.id == wanted), fallback)
+    version = services.round_version(versions, wanted)
     samples = queries.round_candidate_samples(version) if version else []
     candidates = queries.round_candidate_raters(district.id, opened_by=current_user)
     eligible = [c for c in candidates if not c.excluded]
@@ -399,10 +414,8 @@ def _round_form() -> tuple[RoundForm, dict, list[WorkSample]]:
 
 
 def _chosen_raters(form: RoundForm, candidates) -> list[User]:
-    chosen = set(form.rater_ids.data or [])
-    schools = set(form.rater_school_ids.data or [])
-    return [c.user for c in candidates if not c.excluded
-            and c.user.id in chosen and c.school.id in schools]
+    return services.chosen_pool(candidates, form.rater_ids.data or [],
+                                form.rater_school_ids.data or [])
 
 
 def _round_request(form: RoundForm, context: dict, samples: list[WorkSample]

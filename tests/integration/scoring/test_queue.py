@@ -6,9 +6,12 @@ import re
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from moderation.accounts.models import User
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
 from moderation.ratings.models import Rating, RatingKind
+from moderation.scoring import queries, services
+from moderation.scoring.models import QueueItem
 from tests.fixtures.scoring import score_form
 
 
@@ -276,3 +279,24 @@ def test_simultaneous_revisions_keep_one_and_tell_the_other(app, auth, queue, sc
     assert len(ratings) == len(criteria) + len(revised)
     assert sum(r.status_code == 200 for r in answers) == len({r.reason for r in ratings
                                                               if r.reason})
+
+
+def test_a_draft_saved_from_another_window_meanwhile_is_submitted_with_the_rest(
+        app, queue, scoring_db):
+    """A submit that read the item before another window saved a draft of it still finds the
+    draft when it claims the item, and submits it, rather than adding a second rating."""
+    _, _, teacher, items, criteria = queue
+    with app.app_context():
+        item = db.session.get(QueueItem, items[0].id)
+        seen = queries.current_ratings(item)
+        with app.app_context():  # the other window, in its own session
+            services.save_draft(db.session.get(QueueItem, item.id),
+                                db.session.get(User, teacher.id), {criteria[0].id: 2}, {})
+            db.session.commit()
+        assert services.submit_item(item, db.session.get(User, teacher.id),
+                                    {c.id: 3 for c in criteria}, {}, seen)
+        db.session.commit()
+    ratings = scoring_db.ratings(items[0])
+    assert [(r.criterion_id, r.score, r.is_current, r.submitted_at is not None)
+            for r in sorted(ratings, key=lambda r: r.criterion_id)] == [
+        (c.id, 3, True, True) for c in criteria]

@@ -314,3 +314,20 @@ def test_choosing_another_rubric_version_refreshes_the_form(client, auth, hx, ap
     assert fragment.status_code == 200 and fragment.text.startswith('<form id="round-form"')
     assert "0 ready samples" in fragment.text and "No ready samples" in fragment.text
     assert not any(s.code in fragment.text for s in world.samples)
+
+
+def test_unticking_a_school_leaves_its_teachers_out_of_the_pool(client, auth, app,
+                                                                 scoring_world):
+    world = scoring_world(n_schools=3, teachers_per_school=2, samples_per_school=2, anchors=2)
+    left_out = world.schools[2]
+    auth.login(world.coach)
+
+    opened = post_form(client, "/scoring/rounds/new", round_form(
+        world, rater_school_ids=[s.id for s in world.schools[:2]]))  # every teacher ticked
+
+    assert opened.status_code == 302
+    with app.app_context():
+        scoring_round = db.session.execute(db.select(ScoringRound)).scalar_one()
+        pool = {r.user_id for r in scoring_round.raters}
+    assert pool == {t.id for s in world.schools[:2] for t in world.teachers[s.id]}
+    assert not pool & {t.id for t in world.teachers[left_out.id]}

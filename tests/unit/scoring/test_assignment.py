@@ -14,9 +14,11 @@ from scipy.optimize import linprog
 from moderation.scoring.assignment import (
     AssignmentError,
     ItemKind,
+    OwnSchoolConflict,
     assign_raters,
     common_calibration_set,
     design_report,
+    keep_off_own_schools,
     plan_validity_papers,
     queue_order,
 )
@@ -206,6 +208,46 @@ def test_design_report_on_a_stored_design():
 def test_impossible_requests_say_what_to_change(sample_schools, rater_schools, n, message):
     with pytest.raises(AssignmentError, match=message):
         assign_raters(sample_schools, rater_schools, n)
+
+
+def test_a_rater_at_two_schools_is_kept_off_the_work_of_both_with_loads_unchanged():
+    schools = [i % 4 for i in range(24)]
+    raters = [i % 4 for i in range(12)]
+    staff = [{school} for school in raters]
+    staff[0] = {0, 1}  # teaches at school 0, coaches at school 1
+    plan = assign_raters(schools, raters, 2, rng=5)
+    assert any(schools[s] == 1 for s in np.flatnonzero((plan.raters == 0).any(1)))
+
+    kept = keep_off_own_schools(plan, schools, raters, staff, rng=5)
+
+    assert all(schools[s] not in {0, 1} for s in np.flatnonzero((kept.raters == 0).any(1)))
+    assert_rules(kept, schools, raters, 2)
+    assert kept.loads.tolist() == plan.loads.tolist()
+    assert kept.report.n_ratings == 48
+    assert np.array_equal(kept.raters, keep_off_own_schools(plan, schools, raters, staff,
+                                                            rng=5).raters)
+    with pytest.raises(ValueError):
+        kept.raters[0, 0] = 1
+
+
+def test_a_plan_that_keeps_everyone_off_their_schools_comes_back_unchanged():
+    schools = [i % 3 for i in range(9)]
+    raters = [i % 3 for i in range(6)]
+    plan = assign_raters(schools, raters, 2, rng=1)
+
+    assert keep_off_own_schools(plan, schools, raters, [{s} for s in raters], rng=1) is plan
+
+
+def test_a_rater_at_every_school_cannot_be_kept_off_and_is_named():
+    schools = [0, 1, 0, 1]
+    raters = [0, 1, 0, 1]
+    staff = [{0}, {1}, {0}, {0, 1}]
+    plan = assign_raters(schools, raters, 1, rng=2)
+
+    with pytest.raises(OwnSchoolConflict) as refused:
+        keep_off_own_schools(plan, schools, raters, staff, rng=2)
+    assert refused.value.rater == 3
+    assert "works at more than one school" in str(refused.value)
 
 
 def test_validity_counts_follow_the_rate_queue_by_queue_and_overall():
