@@ -18,6 +18,8 @@ from moderation.accounts.views import bp as accounts_bp
 from moderation.core import errors, local_time, request_guard, request_id, security, storage
 from moderation.core.config import load_config
 from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from moderation.practice import queries as practice_queries
+from moderation.practice.views import bp as practice_bp
 from moderation.ratings import queries as rating_queries
 from moderation.samples import permissions as sample_permissions
 from moderation.samples.views import bp as samples_bp
@@ -56,8 +58,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(rubrics_bp)
     app.register_blueprint(samples_bp)
     app.register_blueprint(scoring_bp)
+    app.register_blueprint(practice_bp)
     sample_permissions.register_work_viewer(scoring_queries.can_view_work)
     sample_permissions.register_blind_samples(scoring_queries.samples_of_rounds_scored_by)
+    scoring_queries.register_met_samples(practice_queries.practised_sample_ids)
     rubric_queries.register_score_counter(rating_queries.count_for_version)
     errors.register_forbidden_hint(account_permissions.forbidden_hint)
     app.cli.add_command(seed_demo_command)

@@ -32,7 +32,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(Role.COACH, "samples.list_anchors", "Anchors"),
     NavItem(Role.DISTRICT_ADMIN, "samples.list_anchors", "Anchors"),
     NavItem(Role.TEACHER, "scoring.show_queue", "My queue"),
-    NavItem(Role.TEACHER, "scoring.show_practice", "Practice"),
+    NavItem(Role.TEACHER, "practice.show_practice", "Practice"),
     NavItem(Role.COACH, "scoring.list_rounds", "Scoring rounds"),
     NavItem(Role.DISTRICT_ADMIN, "scoring.list_rounds", "Scoring rounds"),
 ]

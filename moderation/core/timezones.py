@@ -104,6 +104,11 @@ def local_day_bounds(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
             local_to_utc(datetime.combine(day + timedelta(days=1), time.min), zone))
 
 
+def today_in(name: str | None) -> date:
+    """The calendar day it is now in the zone called `name` (UTC for an unknown name)."""
+    return datetime.now(zoneinfo.ZoneInfo(first_known([name]))).date()
+
+
 def first_known(names: Iterable[str | None]) -> str:
     """The first name that is an offered zone, else UTC: a stored name that a newer time zone
     database dropped falls back rather than breaking every page."""

@@ -137,6 +137,17 @@ def anchors_for(user) -> list[Anchor]:
             if permissions.can_promote_anchor(user, a.sample)]
 
 
+def work_text(sample: WorkSample, storage: Storage) -> str | None:
+    """The text of a plain-text sample, shown in the page; None for a file shown otherwise,
+    and empty if the stored file has gone."""
+    if sample.kind != FileKind.TEXT:
+        return None
+    try:
+        return storage.open(sample.storage_key).decode("utf-8")
+    except StorageError:
+        return ""
+
+
 def name_check(sample: WorkSample, storage: Storage) -> namecheck.NameCheck:
     """Where the student's identity as typed, the uploader's name and the school's name appear
     in the sample's text (plain text, or the text layers of a PDF's pages). Call only after

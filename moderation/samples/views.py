@@ -21,7 +21,7 @@ from moderation.core.errors import render_error
 from moderation.core.extensions import db
 from moderation.core.forms import submit
 from moderation.core.htmx import render, wants_fragment
-from moderation.core.storage import StorageError, get_storage, send_stored
+from moderation.core.storage import get_storage, send_stored
 from moderation.samples import permissions, queries, services
 from moderation.samples.forms import (
     AnchorPoolForm,
@@ -206,13 +206,9 @@ def set_student(code: str):
 
 def _sample_context(sample: WorkSample, **extra) -> dict:
     access = permissions.access(current_user, sample)
-    context = {"sample": sample, "access": access, "text": None,
+    context = {"sample": sample, "access": access,
+               "text": queries.work_text(sample, get_storage()),
                "redaction_form": ConfirmRedactionForm()}
-    if sample.kind == FileKind.TEXT:
-        try:
-            context["text"] = get_storage().open(sample.storage_key).decode("utf-8")
-        except StorageError:
-            context["text"] = ""
     if access.identity:
         context["link"] = queries.student_link(sample)
     if access.in_scope:

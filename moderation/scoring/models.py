@@ -1,20 +1,19 @@
-"""Blind scoring rounds, practice and a district's scoring settings.
+"""Blind scoring rounds: their pools and queues.
 
 The scores themselves are Ratings (moderation.ratings). A ScoringRound of a district assigns
 its samples to raters (RoundRater) through QueueItems, each a live sample, a seeded validity
 paper or a paper of the common calibration set; the kind is stored but never shown to the
 rater. A round's blind ratings point at their queue item, and the database keeps one current
-rating per item and criterion, so a double submit cannot store two. Practice against anchor
-papers is a PracticeAttempt with PRACTICE ratings; ScoringSettings holds a district's privacy
-choice.
+rating per item and criterion, so a double submit cannot store two.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from moderation.core import timezones
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.scoring.assignment import ItemKind  # live, validity or calibration
@@ -54,6 +53,9 @@ class ScoringRound(db.Model):
     validity_rate: Mapped[float]  # share of a queue that is validity papers (0.1 = one in ten)
     calibration_size: Mapped[int]
     seed: Mapped[int]  # of the random choices, so a preview and the opening give one design
+    # The day (in the district's zone) by which raters should have scored their queue; a
+    # reminder, nothing closes then.
+    due_date: Mapped[date | None]
     design: Mapped[dict] = mapped_column(JSON, default=dict)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -70,6 +72,12 @@ class ScoringRound(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == RoundStatus.OPEN
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still open after its due date, a day of the district's calendar."""
+        return (self.is_open and self.due_date is not None
+                and self.due_date < timezones.today_in(self.district.time_zone))
 
 
 class RoundRater(db.Model):
@@ -118,37 +126,3 @@ class QueueItem(db.Model):
     @property
     def is_submitted(self) -> bool:
         return self.submitted_at is not None
-
-
-class PracticeAttempt(db.Model):
-    """A teacher scoring an anchor paper on their own, then seeing the agreed scores.
-
-    `nonce` comes from the practice form, so sending the same form twice records one attempt.
-    """
-
-    __tablename__ = "practice_attempts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    anchor_id: Mapped[int] = mapped_column(ForeignKey("anchors.id", ondelete="CASCADE"),
-                                           index=True)
-    nonce: Mapped[str] = mapped_column(String(64), unique=True)
-    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    n_criteria: Mapped[int]
-    n_exact: Mapped[int]
-    n_adjacent: Mapped[int]  # within one level, exact included
-
-    user = relationship("User", viewonly=True)
-    anchor = relationship("Anchor", viewonly=True)
-
-
-class ScoringSettings(db.Model):
-    """A district's choices about scoring; created with the defaults on first change."""
-
-    __tablename__ = "scoring_settings"
-
-    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), primary_key=True)
-    # May coaches see the practice history of the teachers in their scope? Off by default.
-    practice_visible_to_coaches: Mapped[bool] = mapped_column(default=False)
-    updated_at: Mapped[datetime | None]
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -14,9 +14,10 @@ and services of rounds and nowhere in a template:
    school): sees_sample_list(). A round manager who also teaches in the district, such as a
    teacher at one school who coaches another, gets the round pages without sample rows: the
    New round form shows how many samples the round will take, and a round they open takes every
-   candidate sample (round_candidate_samples: ready, not an anchor, not in another open
-   round). Round pages otherwise show counts only, never scores, to everyone. So nobody who has
-   seen a sample list can be in a pool, whenever they saw it and whoever opens the round.
+   candidate sample matching the form's filters (queries.round_sample_page: ready, not an
+   anchor, not in another open round), never a hand-picked list. Round pages otherwise show
+   counts only, never scores, to everyone. So nobody who has seen a sample list can be in a
+   pool, whenever they saw it and whoever opens the round.
 3. Whoever opens a round is kept out of its pool: they chose its samples and its design
    (pool_exclusion(), also checked by services.open_round).
 

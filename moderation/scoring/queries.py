@@ -1,17 +1,20 @@
-"""Reads for blind scoring: rounds, queues, practice, and who may see what.
+"""Reads for blind scoring: rounds, queues, and who may see what.
 
-Everything a rater can reach is filtered here by the rater's own id: their queue items, their
-own ratings, the anchors they may practise on. Nothing here returns another rater's score to a
-rater; round pages get counts (round_progress), never scores.
+Everything a rater can reach is filtered here by the rater's own id: their queue items and
+their own ratings. Nothing here returns another rater's score to a rater; round pages get
+counts (round_progress), never scores.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, case, false, func
 from sqlalchemy.orm import joinedload, selectinload
 
 from moderation.accounts.models import Membership, Role, School, User
-from moderation.accounts.permissions import district_ids, school_ids
+from moderation.core import timezones
 from moderation.core.extensions import db
 from moderation.ratings import queries as rating_queries
 from moderation.ratings.models import Rating, RatingKind
@@ -19,15 +22,13 @@ from moderation.samples.models import Anchor, AnchorPool, SampleStatus, WorkSamp
 from moderation.scoring import permissions
 from moderation.scoring.models import (
     ItemKind,
-    PracticeAttempt,
     QueueItem,
     RoundRater,
     RoundStatus,
     ScoringRound,
-    ScoringSettings,
 )
 from rubrics import queries as rubric_queries
-from rubrics.models import Criterion, Rubric, RubricVersion
+from rubrics.models import Criterion, RubricVersion
 
 # --- who runs rounds ---------------------------------------------------------------------------
 
@@ -60,32 +61,201 @@ def round_versions(district_id: int) -> list[RubricVersion]:
     return rubric_queries.versions_for_district(district_id, ready_only=True)
 
 
-def _in_open_rounds():
-    """Ids of the samples live in an open round: each is scored in one open round at a time."""
+def _live_in(status: RoundStatus):
+    """Ids of the samples that are (or were) live work in a round of this status."""
     return (db.select(QueueItem.sample_id).join(ScoringRound)
-            .where(ScoringRound.status == RoundStatus.OPEN, QueueItem.kind == ItemKind.LIVE))
+            .where(ScoringRound.status == status, QueueItem.kind == ItemKind.LIVE))
 
 
-def round_candidate_samples(version: RubricVersion) -> list[WorkSample]:
-    """Samples that can be scored blind against `version`: its ready samples (names checked,
-    not archived) that are not live in an open round already, anchor papers of the version
-    left out (they have agreed scores already and come in as validity or calibration papers),
-    by school then code."""
-    anchored = db.select(Anchor.sample_id).where(Anchor.rubric_version_id == version.id)
+class RoundHistory(StrEnum):
+    """Where a sample stands with rounds, as the New round form filters by it. A sample is live
+    in one open round at a time, so OPEN samples are listed but never choosable."""
+
+    AVAILABLE = "available"  # not in an open round: never scored, or scored in a closed one
+    NEVER = "never"  # never live work in a round
+    CLOSED = "closed"  # live work of a closed round, not in an open one
+    OPEN = "open"
+
+    @property
+    def label(self) -> str:
+        return {"available": "Not in an open round", "never": "Never scored in a round",
+                "closed": "Scored in a closed round", "open": "In an open round"}[self.value]
+
+
+@dataclass(frozen=True)
+class SampleFilter:
+    """What the New round form's sample list is narrowed to. Dates are of the upload, both
+    ends included, days of `zone`."""
+
+    version_id: int
+    zone: tzinfo = UTC
+    school_id: int | None = None
+    grade_band: str | None = None
+    uploaded_from: date | None = None
+    uploaded_to: date | None = None
+    history: RoundHistory = RoundHistory.AVAILABLE
+
+
+@dataclass(frozen=True)
+class SampleSelection:
+    """The samples a coach chose: the ticked ids, or every choosable sample matching the filter
+    (resolved when the round opens) except the unticked ids."""
+
+    all_matching: bool = False
+    ids: frozenset[int] = frozenset()
+
+
+def grade_bands(schools: list[School]) -> list[str]:
+    """The grade bands of these schools, youngest first (bands naming no grade last)."""
+    bands = {s.grade_band for s in schools if s.grade_band}
+    return sorted(bands, key=lambda band: (rubric_queries.grade_span(band) or (99, 99), band))
+
+
+def _start_in_utc(day: date, zone: tzinfo, *, days_after: int = 0) -> datetime | None:
+    """The UTC instant where `day` (or the day `days_after` it) begins in `zone`; None past
+    either end of the calendar, where it bounds nothing."""
+    try:
+        return timezones.local_to_utc(datetime.combine(day + timedelta(days=days_after),
+                                                       time.min), zone)
+    except OverflowError:
+        return None
+
+
+def _matching(district_id: int, f: SampleFilter, *, choosable: bool = False) -> list:
+    """Conditions on WorkSample (joined to School) for the samples of `f`: ready samples of
+    the version at the district's schools, its anchor papers left out (they come into rounds as
+    validity or calibration papers). `choosable` also leaves out those in an open round."""
+    anchored = db.select(Anchor.sample_id).where(Anchor.rubric_version_id == f.version_id)
+    conditions = [WorkSample.rubric_version_id == f.version_id,
+                  WorkSample.status == SampleStatus.READY, School.district_id == district_id,
+                  WorkSample.id.not_in(anchored)]
+    if f.school_id is not None:
+        conditions.append(WorkSample.school_id == f.school_id)
+    if f.grade_band:
+        conditions.append(School.grade_band == f.grade_band)
+    # Both days included: from the start of the first to the start of the day after the last.
+    if f.uploaded_from and (start := _start_in_utc(f.uploaded_from, f.zone)):
+        conditions.append(WorkSample.created_at >= start)
+    if f.uploaded_to and (end := _start_in_utc(f.uploaded_to, f.zone, days_after=1)):
+        conditions.append(WorkSample.created_at < end)
+    in_open = WorkSample.id.in_(_live_in(RoundStatus.OPEN))
+    if f.history == RoundHistory.OPEN:
+        conditions.append(in_open)
+    else:
+        conditions.append(~in_open)
+    if f.history == RoundHistory.NEVER:
+        conditions.append(WorkSample.id.not_in(_live_in(RoundStatus.CLOSED)))
+    elif f.history == RoundHistory.CLOSED:
+        conditions.append(WorkSample.id.in_(_live_in(RoundStatus.CLOSED)))
+    if choosable and f.history == RoundHistory.OPEN:
+        conditions.append(false())
+    return conditions
+
+
+def _count(conditions) -> int:
+    return db.session.scalar(db.select(func.count(WorkSample.id))
+                             .join(School, School.id == WorkSample.school_id).where(*conditions))
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    sample: WorkSample
+    open_round: str | None  # the open round it is live in: it cannot be chosen
+    scored_before: bool  # live work of a closed round
+
+
+@dataclass(frozen=True)
+class SamplePage:
+    """One page of the New round form's sample list, with the counts it shows."""
+
+    rows: list[SampleRow]
+    matching: int  # samples matching the filter
+    in_open_rounds: int  # samples matching every filter but history, left out: in an open round
+    page: int
+    pages: int
+    selected: int  # chosen samples that a round could take (SampleSelection, resolved now)
+
+    @property
+    def choosable(self) -> bool:
+        return any(row.open_round is None for row in self.rows)
+
+
+def round_sample_page(district_id: int, f: SampleFilter, selection: SampleSelection,
+                      page: int = 1, per_page: int = 50) -> SamplePage:
+    """The samples of `f` by school then code, `per_page` at a time (a page past the end is
+    the last one), with the counts: a fixed number of statements whatever the district's size.
+    """
+    conditions = _matching(district_id, f)
+    matching = _count(conditions)
+    in_open = 0
+    if f.history != RoundHistory.OPEN:
+        in_open = _count(_matching(district_id, replace(f, history=RoundHistory.OPEN)))
+    pages = max(1, -(-matching // per_page))
+    page = min(max(page, 1), pages)
+    samples = list(db.session.execute(
+        db.select(WorkSample).join(School, School.id == WorkSample.school_id).where(*conditions)
+        .options(selectinload(WorkSample.school))
+        .order_by(School.name, WorkSample.code).limit(per_page).offset((page - 1) * per_page)
+    ).scalars())
+    rounds = _rounds_of([s.id for s in samples])
+    rows = [SampleRow(s, rounds.get(s.id, {}).get(RoundStatus.OPEN),
+                      RoundStatus.CLOSED in rounds.get(s.id, {})) for s in samples]
+    return SamplePage(rows, matching, in_open, page, pages,
+                      _count_selected(district_id, f, selection))
+
+
+def _rounds_of(sample_ids: list[int]) -> dict[int, dict[RoundStatus, str]]:
+    """For each of these samples, a round name per status of the rounds it is live work in."""
+    result: dict[int, dict[RoundStatus, str]] = {}
+    if not sample_ids:
+        return result
+    for sample_id, status, name in db.session.execute(
+            db.select(QueueItem.sample_id, ScoringRound.status, ScoringRound.name)
+            .join(ScoringRound).where(QueueItem.kind == ItemKind.LIVE,
+                                      QueueItem.sample_id.in_(sample_ids)).distinct()):
+        result.setdefault(sample_id, {})[RoundStatus(status)] = name
+    return result
+
+
+def _chosen(district_id: int, f: SampleFilter, selection: SampleSelection) -> list:
+    """Conditions for the samples chosen that a round could take now: ticked ones of the
+    version not in an open round (whatever the filter), or all choosable ones matching it
+    but the unticked."""
+    if selection.all_matching:
+        return [*_matching(district_id, f, choosable=True), WorkSample.id.not_in(selection.ids)]
+    return [*_matching(district_id, SampleFilter(f.version_id), choosable=True),
+            WorkSample.id.in_(selection.ids)]
+
+
+def _count_selected(district_id: int, f: SampleFilter, selection: SampleSelection) -> int:
+    if not selection.all_matching and not selection.ids:
+        return 0
+    return _count(_chosen(district_id, f, selection))
+
+
+def chosen_samples(district_id: int, f: SampleFilter, selection: SampleSelection
+                   ) -> list[WorkSample]:
+    """The samples a round takes: every choosable sample of an all-matching selection, resolved
+    now; for ticked ones, each ticked sample, even one that can no longer be taken (opened in
+    another round since), so that the round's checks say why."""
+    if not selection.all_matching:
+        return samples_by_ids(sorted(selection.ids))
     return list(db.session.execute(
         db.select(WorkSample).join(School, School.id == WorkSample.school_id)
-        .where(WorkSample.rubric_version_id == version.id,
-               WorkSample.status == SampleStatus.READY, WorkSample.id.not_in(anchored),
-               WorkSample.id.not_in(_in_open_rounds()))
-        .options(selectinload(WorkSample.school))
-        .order_by(School.name, WorkSample.code)
-    ).scalars())
+        .where(*_chosen(district_id, f, selection))
+        .options(selectinload(WorkSample.school), selectinload(WorkSample.anchors))
+        .order_by(WorkSample.id)).scalars())
+
+
+def round_candidate_count(district_id: int, version: RubricVersion) -> int:
+    """How many samples a round of `version` could take now."""
+    return _count(_matching(district_id, SampleFilter(version.id)))
 
 
 def samples_by_ids(sample_ids: list[int]) -> list[WorkSample]:
     return list(db.session.execute(
         db.select(WorkSample).where(WorkSample.id.in_(sample_ids))
-        .options(selectinload(WorkSample.school))).scalars())
+        .options(selectinload(WorkSample.school), selectinload(WorkSample.anchors))).scalars())
 
 
 def open_rounds_of(sample_ids: list[int]) -> dict[int, str]:
@@ -147,21 +317,32 @@ def calibration_anchors(version: RubricVersion) -> list[Anchor]:
     ).scalars())
 
 
+# Other sources of work a user has met elsewhere, registered from create_app (scoring cannot
+# import the packages above it): practice registers "the anchor papers they have practised on",
+# whose agreed scores they have seen. Each takes user ids and returns user id -> sample ids.
+MET_SAMPLES: list[Callable[[list[int]], dict[int, set[int]]]] = []
+
+
+def register_met_samples(source: Callable[[list[int]], dict[int, set[int]]]) -> None:
+    """Add `source` to MET_SAMPLES once, however many apps create_app() builds."""
+    if source not in MET_SAMPLES:
+        MET_SAMPLES.append(source)
+
+
 def met_sample_ids(user_ids: list[int]) -> dict[int, set[int]]:
     """For each user, the work they have met: every sample in their queues of open rounds, and
-    the sample of every anchor paper they have practised on (so they know its agreed scores).
-    A round gives nobody this work again."""
+    what MET_SAMPLES adds (the anchor papers they have practised on). A round gives nobody this
+    work again."""
     result: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
     if not user_ids:
         return result
-    queued = (db.select(QueueItem.rater_id, QueueItem.sample_id).join(ScoringRound)
-              .where(QueueItem.rater_id.in_(user_ids), ScoringRound.status == RoundStatus.OPEN))
-    practised = (db.select(PracticeAttempt.user_id, Anchor.sample_id)
-                 .join(Anchor, Anchor.id == PracticeAttempt.anchor_id)
-                 .where(PracticeAttempt.user_id.in_(user_ids)))
-    for query in (queued, practised):
-        for user_id, sample_id in db.session.execute(query.distinct()):
-            result[user_id].add(sample_id)
+    for user_id, sample_id in db.session.execute(
+            db.select(QueueItem.rater_id, QueueItem.sample_id).distinct().join(ScoringRound)
+            .where(QueueItem.rater_id.in_(user_ids), ScoringRound.status == RoundStatus.OPEN)):
+        result[user_id].add(sample_id)
+    for source in MET_SAMPLES:
+        for user_id, sample_ids in source(user_ids).items():
+            result[user_id] |= sample_ids
     return result
 
 
@@ -364,136 +545,12 @@ def current_ratings(item: QueueItem, *, afresh: bool = False) -> dict[int, Ratin
     return rating_queries.current_by_criterion(Rating.queue_item_id == item.id)
 
 
-# --- practice ------------------------------------------------------------------------------------
-
-def withheld_anchor_ids(user) -> set[int]:
-    """Anchors seeded as validity or calibration papers in any open round the user is a rater
-    in, whoever's queue they are in: practice would show their agreed scores."""
-    in_rounds = (db.select(RoundRater.round_id).join(ScoringRound)
-                 .where(RoundRater.user_id == user.id, ScoringRound.status == RoundStatus.OPEN))
-    return set(db.session.execute(
-        db.select(QueueItem.anchor_id).distinct()
-        .where(QueueItem.round_id.in_(in_rounds), QueueItem.anchor_id.is_not(None))
-    ).scalars())
-
-
-def practice_anchors_for(user) -> list[Anchor]:
-    """Anchor papers the teacher may practise on: the practice pool of their districts' rubric
-    versions, samples still in use, less withheld_anchor_ids() (a paper moved to practice while
-    an open round of theirs has it), by rubric then oldest first. Calibration anchors never
-    appear: any teacher may practise any practice anchor, so those are no secret."""
-    withheld = withheld_anchor_ids(user)
-    anchors = db.session.execute(
-        db.select(Anchor).join(WorkSample, WorkSample.id == Anchor.sample_id)
-        .join(RubricVersion, RubricVersion.id == Anchor.rubric_version_id)
-        .join(Rubric, Rubric.id == RubricVersion.rubric_id)
-        .where(Rubric.district_id.in_(permissions.teacher_district_ids(user)),
-               Anchor.pool == AnchorPool.PRACTICE, WorkSample.status != SampleStatus.ARCHIVED)
-        .options(selectinload(Anchor.sample),
-                 selectinload(Anchor.rubric_version).selectinload(RubricVersion.rubric))
-        .order_by(Rubric.title, RubricVersion.number, Anchor.id)
-    ).scalars()
-    return [a for a in anchors if a.id not in withheld]
-
-
-def can_practise(user, anchor: Anchor) -> bool:
-    return (anchor.pool == AnchorPool.PRACTICE
-            and anchor.rubric_version.rubric.district_id in permissions.teacher_district_ids(user)
-            and anchor.sample.status != SampleStatus.ARCHIVED
-            and anchor.id not in withheld_anchor_ids(user))
-
-
-def practice_history(user) -> list[PracticeAttempt]:
-    """The user's practice attempts, newest first."""
-    return list(db.session.execute(
-        db.select(PracticeAttempt).where(PracticeAttempt.user_id == user.id)
-        .options(selectinload(PracticeAttempt.anchor).selectinload(Anchor.sample),
-                 selectinload(PracticeAttempt.anchor).selectinload(Anchor.rubric_version)
-                 .selectinload(RubricVersion.rubric))
-        .order_by(PracticeAttempt.submitted_at.desc(), PracticeAttempt.id.desc())
-    ).scalars())
-
-
-def attempt_by_nonce(nonce: str) -> PracticeAttempt | None:
-    return db.session.execute(
-        db.select(PracticeAttempt).where(PracticeAttempt.nonce == nonce)
-    ).scalar_one_or_none()
-
-
-def attempt_ratings(attempt: PracticeAttempt) -> dict[int, Rating]:
-    return rating_queries.current_by_criterion(Rating.kind == RatingKind.PRACTICE,
-                                               Rating.context_type == "practice",
-                                               Rating.context_id == attempt.id)
-
-
-def scoring_settings(district_id: int) -> ScoringSettings:
-    """The district's settings, or the defaults (not added to the session) if never changed."""
-    settings = db.session.get(ScoringSettings, district_id)
-    return settings or ScoringSettings(district_id=district_id, practice_visible_to_coaches=False)
-
-
-def practice_shared_with_coaches(teacher) -> bool:
-    """Whether any district the teacher teaches in lets coaches see practice."""
-    return any(scoring_settings(d).practice_visible_to_coaches
-               for d in permissions.teacher_district_ids(teacher))
-
-
-def coach_scope(coach) -> tuple[set[int], set[int]]:
-    """(schools the user coaches, districts they coach district-wide)."""
-    return (school_ids(coach, Role.COACH), district_ids(coach, Role.COACH, district_wide=True))
-
-
-def can_see_practice_of(viewer, teacher: User) -> bool:
-    """The teacher themself; a coach in scope only if the district allows it."""
-    if viewer.id == teacher.id:
-        return True
-    schools, districts = coach_scope(viewer)
-    for m in teacher.memberships_as(Role.TEACHER):
-        in_scope = m.school_id in schools or m.district_id in districts
-        if in_scope and scoring_settings(m.district_id).practice_visible_to_coaches:
-            return True
-    return False
-
-
-@dataclass(frozen=True)
-class CoachedTeacher:
-    user: User
-    school: School
-    attempts: int
-
-
-def coached_practice(coach) -> tuple[list[CoachedTeacher], bool]:
-    """Teachers in the coach's scope whose district lets coaches see practice, with their
-    number of attempts; and whether any scope of the coach keeps practice private."""
-    schools, districts = coach_scope(coach)
-    rows = db.session.execute(
-        db.select(User, School).join(Membership, Membership.user_id == User.id)
-        .join(School, School.id == Membership.school_id)
-        .where(Membership.role == Role.TEACHER,
-               Membership.school_id.in_(schools) | Membership.district_id.in_(districts))
-        .order_by(School.name, User.display_name)
-    ).all()
-    visible = {d: scoring_settings(d).practice_visible_to_coaches
-               for d in {school.district_id for _, school in rows} | districts}
-    counts = dict(db.session.execute(
-        db.select(PracticeAttempt.user_id, func.count(PracticeAttempt.id))
-        .where(PracticeAttempt.user_id.in_([u.id for u, _ in rows]))
-        .group_by(PracticeAttempt.user_id)).all())
-    seen, teachers = set(), []
-    for user, school in rows:
-        if visible.get(school.district_id) and user.id not in seen:
-            seen.add(user.id)
-            teachers.append(CoachedTeacher(user, school, counts.get(user.id, 0)))
-    any_private = not all(visible.values()) if visible else True
-    return teachers, any_private
-
-
 # --- the sample pages a rater may open -----------------------------------------------------------
 
 def can_view_work(user, sample: WorkSample) -> bool:
     """A rater may see the rendered work of a sample in their queue of an open round (and
     nothing else about it); registered with samples.permissions.WORK_VIEWERS. Practice shows
-    anchor papers through its own addresses (views.practice_page)."""
+    anchor papers through its own addresses (practice.views.practice_page)."""
     if not getattr(user, "is_authenticated", False) or sample.is_archived:
         return False
     return db.session.scalar(
@@ -519,8 +576,6 @@ class TeacherSummary:
     open_rounds: int
     left: int
     assigned: int
-    practice_anchors: int
-    attempts: int
 
 
 def teacher_summary(user) -> TeacherSummary:
@@ -529,9 +584,6 @@ def teacher_summary(user) -> TeacherSummary:
         open_rounds=len(progress),
         left=sum(p.assigned - p.done for p in progress),
         assigned=sum(p.assigned for p in progress),
-        practice_anchors=len(practice_anchors_for(user)),
-        attempts=db.session.scalar(db.select(func.count(PracticeAttempt.id))
-                                   .where(PracticeAttempt.user_id == user.id)),
     )
 
 

@@ -27,29 +27,28 @@ permissions.py):
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import update
 
 from moderation.accounts.models import Role, User
 from moderation.accounts.permissions import school_ids
-from moderation.core import audit
+from moderation.core import audit, timezones
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.ratings import queries as rating_queries
 from moderation.ratings import services as ratings
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples import permissions as sample_permissions
-from moderation.samples.models import Anchor, SampleStatus
+from moderation.samples.models import SampleStatus
 from moderation.scoring import assignment, permissions, queries
 from moderation.scoring.assignment import AssignmentError, DesignReport, ItemKind
 from moderation.scoring.models import (
-    PracticeAttempt,
     QueueItem,
     RoundRater,
     RoundStatus,
     ScoringRound,
-    ScoringSettings,
 )
 from rubrics import queries as rubric_queries
 from rubrics import services as rubric_services
@@ -64,6 +63,8 @@ COMMENT_LIMIT = 2000
 # The seed column is a 32-bit integer and numpy's generators take no negative seed.
 MAX_SEED = 2**31 - 1
 REASON_LIMIT = 1000
+# A due date further ahead than this is taken for a typing slip (2062 for 2026).
+MAX_DUE_AHEAD = timedelta(days=366)
 
 
 SEED_MESSAGE = (f"The design's random seed must be a whole number from 0 to {MAX_SEED}. Reload "
@@ -100,6 +101,7 @@ class RoundRequest:
     validity_rate: float = 0.1
     calibration_size: int = assignment.DEFAULT_CALIBRATION_SET_SIZE
     seed: int = 0
+    due_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,21 @@ def _plain(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def due_date_problem(due: date | None, today: date) -> str | None:
+    """Why `due` cannot be a new round's due date when it is `today` in its district, or None.
+    No due date is fine; a day in the past is not (the round would open overdue), nor one more
+    than a year ahead."""
+    if due is None:
+        return None
+    if due < today:
+        return (f"The due date {due.day} {due:%B %Y} has passed; choose today or a later day, "
+                f"or leave it empty.")
+    if due > today + MAX_DUE_AHEAD:
+        return (f"The due date {due.day} {due:%B %Y} is more than a year away; check the year, "
+                f"or leave it empty.")
+    return None
 
 
 def round_version(versions: list[RubricVersion], wanted_id: int | None
@@ -189,6 +206,8 @@ def _check_request(district, request: RoundRequest, actor) -> str:
     seed = request.seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
         raise ScoringError(SEED_MESSAGE)
+    if problem := due_date_problem(request.due_date, timezones.today_in(district.time_zone)):
+        raise ScoringError(problem)
     return name
 
 
@@ -333,7 +352,8 @@ def open_round(district, actor, request: RoundRequest) -> ScoringRound:
         district_id=district.id, rubric_version_id=version.id, name=name,
         status=RoundStatus.OPEN, ratings_per_sample=request.ratings_per_sample,
         validity_rate=float(request.validity_rate), calibration_size=request.calibration_size,
-        seed=int(request.seed), design=plan.summary(), opened_by_id=actor.id)
+        seed=int(request.seed), due_date=request.due_date, design=plan.summary(),
+        opened_by_id=actor.id)
     db.session.add(scoring_round)
     db.session.flush()
     raters = sorted(request.raters, key=lambda u: u.id)
@@ -349,6 +369,7 @@ def open_round(district, actor, request: RoundRequest) -> ScoringRound:
                  rubric_version_id=version.id, samples=len(request.samples),
                  raters=len(raters), ratings_per_sample=request.ratings_per_sample,
                  validity_rate=request.validity_rate, calibration_size=request.calibration_size,
+                 due_date=request.due_date.isoformat() if request.due_date else None,
                  design=plan.summary())
     db.session.flush()
     return scoring_round
@@ -544,57 +565,3 @@ def _claim_for_revision(item: QueueItem, seen: dict[int, int]) -> None:
                        .values(submitted_at=QueueItem.submitted_at))
     if rating_queries.current_ids_by_criterion(Rating.queue_item_id == item.id) != seen:
         raise ScoringConflict(SAVED_ELSEWHERE)
-
-
-# --- practice ----------------------------------------------------------------------------------
-
-def submit_practice(anchor: Anchor, user, scores: dict[int, int], comments: dict[int, str],
-                    nonce: str) -> tuple[PracticeAttempt, bool]:
-    """Record a practice attempt on an anchor paper: PRACTICE ratings and the agreement with
-    the agreed scores. Returns (attempt, created); the same form sent twice (same nonce)
-    returns the first attempt. Practice is private, so nothing goes to the audit log."""
-    nonce = (nonce or "").strip()
-    if not 16 <= len(nonce) <= 64:
-        raise ScoringError("The practice form is incomplete. Reload the page and try again.")
-    existing = queries.attempt_by_nonce(nonce)
-    if existing is not None:
-        if existing.user_id != user.id or existing.anchor_id != anchor.id:
-            raise ScoringError("The practice form is out of date. Reload the page and try again.")
-        return existing, False
-    version = anchor.rubric_version
-    _check_scores(version, scores, comments, complete=True)
-    agreed = {s.criterion_id: s.score for s in anchor.scores}
-    attempt = PracticeAttempt(
-        user_id=user.id, anchor_id=anchor.id, nonce=nonce, n_criteria=len(version.criteria),
-        n_exact=sum(scores[c.id] == agreed.get(c.id) for c in version.criteria),
-        n_adjacent=sum(c.id in agreed and abs(scores[c.id] - agreed[c.id]) <= 1
-                       for c in version.criteria))
-    db.session.add(attempt)
-    db.session.flush()
-    for c in version.criteria:
-        ratings.record(rater_id=user.id, sample_id=anchor.sample_id, criterion_id=c.id,
-                       rubric_version_id=version.id, score=scores[c.id],
-                       kind=RatingKind.PRACTICE, context_type="practice",
-                       context_id=attempt.id, comment=_clean(comments.get(c.id), COMMENT_LIMIT),
-                       submitted_at=attempt.submitted_at)
-    db.session.flush()
-    return attempt, True
-
-
-def set_practice_visibility(district, actor, visible: bool) -> bool:
-    """Let coaches see (or stop them seeing) the practice history of the teachers in their
-    scope. Returns whether the setting changed; a change is audit-logged."""
-    settings = db.session.get(ScoringSettings, district.id)
-    if settings is None:
-        settings = ScoringSettings(district_id=district.id, practice_visible_to_coaches=False)
-        db.session.add(settings)
-    if settings.practice_visible_to_coaches == bool(visible):
-        return False
-    settings.practice_visible_to_coaches = bool(visible)
-    settings.updated_at = utcnow()
-    settings.updated_by_id = actor.id
-    audit.record("practice_privacy_changed", actor=actor, object_type="District",
-                 object_id=district.id, practice_visible_to_coaches=bool(visible))
-    db.session.flush()
-    return True
-

@@ -1,3 +1,5 @@
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -5,31 +7,24 @@ from wtforms.fields import SelectChoice
 
 from moderation.accounts.models import District, Role, User
 from moderation.accounts.permissions import role_required
+from moderation.core import timezones
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.core.forms import submit
 from moderation.core.htmx import render, wants_fragment
-from moderation.core.storage import StorageError, get_storage, send_stored
-from moderation.samples import permissions as sample_permissions
-from moderation.samples.models import Anchor, WorkSample
-from moderation.samples.processing import FileKind
+from moderation.core.local_time import viewer_zone
+from moderation.core.storage import get_storage
+from moderation.samples import queries as sample_queries
 from moderation.scoring import permissions, queries, services
-from moderation.scoring.forms import CloseRoundForm, PracticePrivacyForm, RoundForm, ScoreSheet
-from moderation.scoring.models import PracticeAttempt, QueueItem, ScoringRound
+from moderation.scoring.forms import CloseRoundForm, RoundForm, SampleChoiceForm, ScoreSheet
+from moderation.scoring.models import QueueItem, ScoringRound
+from rubrics.models import RubricVersion
 
 bp = Blueprint("scoring", __name__, url_prefix="/scoring")
 
 ROUND_ROLES = permissions.ROUND_ROLES
+SAMPLES_PER_PAGE = 50
 SAVED_ELSEWHERE = services.SAVED_ELSEWHERE
-
-
-def _text_of(sample: WorkSample) -> str | None:
-    if sample.kind != FileKind.TEXT:
-        return None
-    try:
-        return get_storage().open(sample.storage_key).decode("utf-8")
-    except StorageError:
-        return ""
 
 
 def _commit_or_conflict() -> bool:
@@ -65,9 +60,10 @@ def _item_context(item: QueueItem | None, *, current: dict | None = None, form=N
         current = queries.current_ratings(item)
     sheet = ScoreSheet(version, with_reason=mode == "revise")
     form = form or sheet.form(current=current)
-    return {"item": item, "sample": item.sample, "text": _text_of(item.sample),
-            "version": version, "form": form, "rows": sheet.rows(form), "mode": mode,
-            "current": current, "message": message}
+    return {"item": item, "sample": item.sample,
+            "text": sample_queries.work_text(item.sample, get_storage()), "version": version,
+            "form": form, "rows": sheet.rows(form), "mode": mode, "current": current,
+            "message": message}
 
 
 def _rest_of_queue(shown: dict) -> dict:
@@ -205,117 +201,11 @@ def revise_item(token: str):
     return _render_item(item, status=status, form=form, mode="revise")
 
 
-# --- practice ------------------------------------------------------------------------------------
-
-def _practice_anchor_or_404(anchor_id: int) -> Anchor:
-    anchor = db.get_or_404(Anchor, anchor_id)
-    if not queries.can_practise(current_user, anchor):
-        abort(404)
-    return anchor
-
-
-@bp.get("/practice")
-@role_required(Role.TEACHER)
-def show_practice():
-    return render_template("scoring/practice.html",
-                           anchors=queries.practice_anchors_for(current_user),
-                           attempts=queries.practice_history(current_user),
-                           owner=current_user, own=True,
-                           shared=queries.practice_shared_with_coaches(current_user))
-
-
-def _practice_context(anchor: Anchor, form, sheet, attempt=None) -> dict:
-    return {"anchor": anchor, "sample": anchor.sample, "text": _text_of(anchor.sample),
-            "version": anchor.rubric_version, "form": form, "rows": sheet.rows(form),
-            "attempt": attempt, **(_feedback(attempt) if attempt else {})}
-
-
-def _feedback(attempt: PracticeAttempt) -> dict:
-    return {"attempt": attempt, "given": queries.attempt_ratings(attempt),
-            "agreed": {s.criterion_id: s for s in attempt.anchor.scores}}
-
-
-@bp.route("/practice/papers/<int:anchor_id>", methods=["GET", "POST"])
-@role_required(Role.TEACHER)
-def practise(anchor_id: int):
-    anchor = _practice_anchor_or_404(anchor_id)
-    sheet = ScoreSheet(anchor.rubric_version, with_nonce=True)
-    form = sheet.form()
-    if form.validate_on_submit():
-        try:
-            attempt, _ = services.submit_practice(anchor, current_user, sheet.scores(form),
-                                                  sheet.comments(form), form.nonce.data)
-        except services.ScoringError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            if not _commit_or_conflict():  # the same form sent twice at once: the first counts
-                attempt = queries.attempt_by_nonce(form.nonce.data)
-            if not wants_fragment():
-                return redirect(url_for("scoring.show_attempt", attempt_id=attempt.id))
-            return render("scoring/practice_paper.html", "scoring/_practice.html",
-                          trigger="practiceRecorded",
-                          **_practice_context(anchor, form, sheet, attempt))
-    status = 422 if request.method == "POST" else 200
-    return render("scoring/practice_paper.html", "scoring/_practice.html", status=status,
-                  **_practice_context(anchor, form, sheet))
-
-
-@bp.get("/practice/papers/<int:anchor_id>/pages/<int:number>.png")
-@role_required(Role.TEACHER)
-def practice_page(anchor_id: int, number: int):
-    # Practice shows the work by its own address, never the sample's code: a code seen in
-    # practice must not identify an anchor paper when it turns up in a queue.
-    anchor = _practice_anchor_or_404(anchor_id)
-    page = next((p for p in anchor.sample.pages if p.number == number), None)
-    if page is None:
-        abort(404)
-    return send_stored(page.storage_key, "image/png")
-
-
-@bp.get("/practice/papers/<int:anchor_id>/image")
-@role_required(Role.TEACHER)
-def practice_image(anchor_id: int):
-    sample = _practice_anchor_or_404(anchor_id).sample
-    if sample.kind not in (FileKind.PNG, FileKind.JPEG):
-        abort(404)
-    return send_stored(sample.storage_key, sample.content_type)
-
-
-@bp.get("/practice/attempts/<int:attempt_id>")
-@role_required(Role.TEACHER, Role.COACH)
-def show_attempt(attempt_id: int):
-    attempt = db.get_or_404(PracticeAttempt, attempt_id)
-    if not queries.can_see_practice_of(current_user, attempt.user):
-        abort(404)
-    return render_template("scoring/attempt.html", anchor=attempt.anchor,
-                           version=attempt.anchor.rubric_version,
-                           own=attempt.user_id == current_user.id, **_feedback(attempt))
-
-
-@bp.get("/practice/teachers/<int:user_id>")
-@role_required(Role.TEACHER, Role.COACH)
-def teacher_practice(user_id: int):
-    teacher = db.get_or_404(User, user_id)
-    if not queries.can_see_practice_of(current_user, teacher):
-        abort(404)
-    return render_template("scoring/practice_history.html", owner=teacher,
-                           attempts=queries.practice_history(teacher),
-                           own=teacher.id == current_user.id)
-
-
-# --- district setting: may coaches see practice? -------------------------------------------------
-
-def practice_privacy_for(district: District) -> dict:
-    settings = queries.scoring_settings(district.id)
-    form = PracticePrivacyForm(formdata=None, visible=settings.practice_visible_to_coaches)
-    return {"settings": settings, "form": form}
-
-
-@bp.app_template_global("scoring_practice_privacy")
-def scoring_practice_privacy(district: District) -> dict:
-    """For the district page (templates/accounts/district_home.html)."""
-    return practice_privacy_for(district)
+@bp.app_template_filter("short_day")
+def day_label(day: date) -> str:
+    """"Fri 11 Dec", with the year when it is not this year's."""
+    label = f"{day:%a} {day.day} {day:%b}"
+    return label if day.year == utcnow().year else f"{label} {day.year}"
 
 
 @bp.app_template_global("scoring_teacher_summary")
@@ -330,34 +220,6 @@ def scoring_rounds_overview(user) -> queries.RoundsOverview:
     return queries.rounds_overview(user)
 
 
-@bp.app_template_global("scoring_coached_practice")
-def scoring_coached_practice(user) -> dict:
-    """Practice attempts per teacher id, of the teachers whose district shares practice with
-    the coach, and whether any of the coach's districts keeps it private (coach_home.html)."""
-    teachers, private = queries.coached_practice(user)
-    return {"attempts": {t.user.id: t.attempts for t in teachers}, "private": private}
-
-
-@bp.route("/districts/<int:district_id>/practice-privacy", methods=["GET", "POST"])
-@role_required(Role.DISTRICT_ADMIN)
-def practice_privacy(district_id: int):
-    district = db.get_or_404(District, district_id)
-    if district.id not in sample_permissions.admin_district_ids(current_user):
-        abort(403)
-    form = PracticePrivacyForm()
-    message = None
-    if form.validate_on_submit():
-        changed = services.set_practice_visibility(district, current_user, form.visible.data)
-        db.session.commit()
-        message = ("Saved: " if changed else "Unchanged: ") + (
-            "coaches may now see the practice history of the teachers in their scope."
-            if form.visible.data else "practice history is private to each teacher.")
-    elif request.method == "POST":
-        abort(400)
-    return render("scoring/practice_privacy.html", "scoring/_practice_privacy.html",
-                  district=district, privacy_message=message)
-
-
 # --- rounds --------------------------------------------------------------------------------------
 
 @bp.get("/rounds")
@@ -366,49 +228,73 @@ def list_rounds():
     return render_template("scoring/rounds.html", rounds=queries.rounds_for(current_user))
 
 
-def _round_form() -> tuple[RoundForm, dict, list[WorkSample]]:
-    """The round form with its choices for the chosen district and rubric version, the page's
-    context, and the samples a round could take. The context lists those samples only to whom
-    permissions.sees_sample_list() allows; a round manager who could be a rater gets counts."""
+def _round_district() -> District:
+    """The district whose round is being made: the one asked for, else the user's first."""
     managed = permissions.managed_district_ids(current_user)
-    form = RoundForm()
-    district_id = form.district_id.data or request.args.get("district_id", type=int) or (
+    district_id = request.values.get("district_id", type=int) or (
         min(managed) if managed else None)
     if district_id not in managed:
         abort(403)
-    district = db.get_or_404(District, district_id)
+    return db.get_or_404(District, district_id)
+
+
+def _sample_list(district: District, version: RubricVersion | None) -> dict:
+    """The New round form's sample list: filters, the page asked for and its counts.
+
+    Someone who must not see sample rows (permissions.sees_sample_list) gets the counts only,
+    and their selection is every sample matching the filters."""
+    formdata = request.form if request.method == "POST" else request.args
+    choice = SampleChoiceForm(formdata=formdata)
+    choice.school_id.choices = [SelectChoice("", "Any school")] + [
+        SelectChoice(s.id, s.name) for s in district.schools]
+    choice.grade_band.choices = [SelectChoice("", "Any grade band")] + [
+        SelectChoice(band, band) for band in queries.grade_bands(district.schools)]
+    shows_samples = permissions.sees_sample_list(current_user, district.id)
+    context = {"choice": choice, "shows_samples": shows_samples, "district": district,
+               "version": version, "sample_page": None, "sample_filter": None,
+               "sample_selection": None}
+    if version is None or not choice.validate():
+        return context
+    sample_filter = choice.sample_filter(version.id, viewer_zone())
+    selection = (choice.sample_selection() if shows_samples
+                 else queries.SampleSelection(all_matching=True))
+    page = queries.round_sample_page(district.id, sample_filter, selection,
+                                     page=request.values.get("page", 1, type=int),
+                                     per_page=SAMPLES_PER_PAGE)
+    return {**context, "sample_page": page, "sample_filter": sample_filter,
+            "sample_selection": selection}
+
+
+def _round_form() -> tuple[RoundForm, dict]:
+    """The round form with its choices for the chosen district and rubric version, and the
+    page's context: the sample list (_sample_list) and the teachers who could score."""
+    district = _round_district()
+    today = timezones.today_in(district.time_zone)
+    form = RoundForm(today=today)
     form.district_id.data = district.id
     versions = queries.round_versions(district.id)
     form.rubric_version_id.choices = [SelectChoice(v.id, v.label) for v in versions]
-    wanted = (form.rubric_version_id.data if request.method == "POST"
-              else request.args.get("rubric_version_id", type=int))
-    version = services.round_version(versions, wanted)
-    samples = queries.round_candidate_samples(version) if version else []
+    version = services.round_version(versions, request.values.get("rubric_version_id", type=int))
     candidates = queries.round_candidate_raters(district.id, opened_by=current_user)
     eligible = [c for c in candidates if not c.excluded]
-    shows_samples = permissions.sees_sample_list(current_user, district.id)
-    form.sample_ids.choices = [SelectChoice(s.id, s.code) for s in samples]
     form.rater_ids.choices = [SelectChoice(c.user.id, c.user.display_name) for c in eligible]
     form.rater_school_ids.choices = [SelectChoice(s.id, s.name) for s in district.schools]
     if request.method != "POST":
         form.rubric_version_id.data = version.id if version else None
-        form.sample_ids.data = [s.id for s in samples]
         form.rater_ids.data = [c.user.id for c in eligible]
         form.rater_school_ids.data = [s.id for s in district.schools]
         if version and not form.name.data:
             form.name.data = f"{version.rubric.title}, {utcnow():%B %Y}"
-    if not shows_samples:
-        form.sample_ids.data = [s.id for s in samples]
     pool = _chosen_raters(form, candidates)
-    context = {"form": form, "district": district, "version": version,
-               "samples": samples if shows_samples else [], "n_samples": len(samples),
-               "shows_samples": shows_samples, "candidates": candidates,
+    context = {**_sample_list(district, version), "form": form, "candidates": candidates,
+               "n_samples": (queries.round_candidate_count(district.id, version)
+                             if version else 0),
                "n_anchors": len(queries.calibration_anchors(version)) if version else 0,
                "unmet_calibration": (queries.unmet_calibration_count(
                    version, [u.id for u in pool]) if version else 0),
                "school_comparison_anchors": services.SCHOOL_COMPARISON_ANCHORS,
-               "schools": district.schools}
-    return form, context, samples
+               "schools": district.schools, "today": today}
+    return form, context
 
 
 def _chosen_raters(form: RoundForm, candidates) -> list[User]:
@@ -416,28 +302,40 @@ def _chosen_raters(form: RoundForm, candidates) -> list[User]:
                                 form.rater_school_ids.data or [])
 
 
-def _round_request(form: RoundForm, context: dict, samples: list[WorkSample]
-                   ) -> services.RoundRequest:
-    chosen = set(form.sample_ids.data or [])
-    offered = {s.id for s in samples}
+def _valid_round_form(form: RoundForm, context: dict) -> bool:
+    """The round form sent, it and its sample list valid, and a version to score against."""
+    valid = form.validate_on_submit()
+    if not form.is_submitted():
+        return False
+    if context["version"] is None:
+        form.form_errors.append("The district has no rubric version ready for scoring yet.")
+        return False
+    if context["sample_page"] is None:
+        form.form_errors.append("Correct the filters of the work samples first.")
+        return False
+    return valid
+
+
+def _round_request(form: RoundForm, context: dict) -> services.RoundRequest:
+    samples = queries.chosen_samples(context["district"].id, context["sample_filter"],
+                                     context["sample_selection"])
     return services.RoundRequest(
-        name=form.name.data, version=context["version"],
-        samples=[s for s in samples if s.id in chosen]
-        + queries.samples_by_ids(sorted(chosen - offered)),
+        name=form.name.data, version=context["version"], samples=samples,
         raters=_chosen_raters(form, context["candidates"]),
         ratings_per_sample=form.ratings_per_sample.data,
         validity_rate=form.validity_percent.data / 100,
-        calibration_size=form.calibration_size.data, seed=form.seed.data)
+        calibration_size=form.calibration_size.data, seed=form.seed.data,
+        due_date=form.due_date.data)
 
 
 @bp.route("/rounds/new", methods=["GET", "POST"])
 @role_required(*ROUND_ROLES)
 def new_round():
-    form, context, samples = _round_form()
-    if form.validate_on_submit() and context["version"] is not None:
+    form, context = _round_form()
+    if _valid_round_form(form, context):
         try:
             scoring_round = services.open_round(context["district"], current_user,
-                                                _round_request(form, context, samples))
+                                                _round_request(form, context))
         except services.ScoringError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -451,21 +349,35 @@ def new_round():
                   **context)
 
 
+@bp.get("/rounds/new/samples")
+@role_required(*ROUND_ROLES)
+def round_samples():
+    """Another page, filter or selection of the New round form's sample list."""
+    district = _round_district()
+    if not wants_fragment():
+        return redirect(url_for("scoring.new_round", district_id=district.id,
+                                rubric_version_id=request.args.get("rubric_version_id",
+                                                                   type=int)))
+    version = services.round_version(queries.round_versions(district.id),
+                                     request.args.get("rubric_version_id", type=int))
+    context = _sample_list(district, version)
+    status = 422 if version is not None and context["sample_page"] is None else 200
+    return render("scoring/new_round.html", "scoring/_round_samples.html", status=status,
+                  **context)
+
+
 @bp.post("/rounds/preview")
 @role_required(*ROUND_ROLES)
 def preview_round():
-    form, context, samples = _round_form()
+    form, context = _round_form()
     design, status = None, 422
-    if form.validate_on_submit() and context["version"] is not None:
+    if _valid_round_form(form, context):
         try:
-            design = services.plan_round(context["district"],
-                                         _round_request(form, context, samples),
+            design = services.plan_round(context["district"], _round_request(form, context),
                                          current_user).summary()
             status = 200
         except services.ScoringError as error:
             form.form_errors.append(str(error))
-    elif context["version"] is None:
-        form.form_errors.append("The district has no rubric version ready for scoring yet.")
     return render("scoring/new_round.html", "scoring/_design_preview.html", status=status,
                   design=design, preview=True, **context)
 

@@ -48,6 +48,7 @@ SEED = 2026
 N_ANCHORS = 12
 N_PRACTICE_ANCHORS = 4  # the last ones made; the others are calibration anchors
 COMPLETED_DAYS_AGO, COMPLETED_LENGTH_DAYS, OPEN_DAYS_AGO = 70, 45, 6
+OPEN_DUE_AFTER_DAYS = 21  # the open round is due two weeks from now
 
 COMMENTS = {
     1: "Hard to find what the writer is saying.",
@@ -220,6 +221,7 @@ class _BandDemo:
                                    seed=SEED + 1)
         opened = (utcnow() - timedelta(days=OPEN_DAYS_AGO)).replace(microsecond=0)
         scoring_round.opened_at = opened
+        scoring_round.due_date = (opened + timedelta(days=OPEN_DUE_AFTER_DAYS)).date()
         fresh = set(self.band["fresh_queues"])
         for rater_items in self._items_by_rater(scoring_round):
             if rater_items[0].rater.email in fresh:

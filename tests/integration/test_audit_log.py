@@ -109,6 +109,7 @@ def test_login_of_a_user_in_two_districts_reaches_both_admins(
 
 def test_every_event_of_a_districts_work_belongs_to_that_district(
         app, scoring_world, open_round, create_district_admin):
+    from moderation.practice import services as practice_services
     from moderation.scoring import services as scoring_services
     from moderation.scoring.models import ScoringRound
 
@@ -117,8 +118,8 @@ def test_every_event_of_a_districts_work_belongs_to_that_district(
     with app.app_context():
         actor = db.session.get(User, world.admin.id)
         scoring_services.close_round(db.session.get(ScoringRound, scoring_round.id), actor)
-        scoring_services.set_practice_visibility(db.session.get(District, world.district.id),
-                                                 actor, True)
+        practice_services.set_practice_visibility(db.session.get(District, world.district.id),
+                                                  actor, True)
         db.session.commit()
 
     recorded = [e for e in events(app) if e["action"] != "user_created"]

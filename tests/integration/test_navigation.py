@@ -16,7 +16,7 @@ ROLE_ACTIONS = {
     Role.TEACHER: {
         "Teachers** see their schools": "accounts.teacher_home",
         "their blind-scoring queue": "scoring.show_queue",
-        "private practice feedback": "scoring.show_practice",
+        "private practice feedback": "practice.show_practice",
         "They upload\n  their students' work": "samples.list_samples",
         "record their own score of it": "samples.list_samples",
         "Teachers of the district read rubrics": "rubrics.list_rubrics",

@@ -9,7 +9,7 @@ from moderation.accounts.models import District, Role, User
 from moderation.accounts.services import grant_role
 from moderation.core.audit import AuditEvent, AuditEventDistrict
 from moderation.core.extensions import db
-from moderation.scoring.models import PracticeAttempt
+from moderation.practice.models import PracticeAttempt
 from tests.fixtures.scoring import score_form
 
 # 02:15 UTC on 4 December is still the evening of 3 December in New York.

@@ -312,7 +312,7 @@ def test_choosing_another_rubric_version_refreshes_the_form(client, auth, hx, ap
     fragment = hx.get(f"/scoring/rounds/new?district_id={world.district.id}"
                       f"&rubric_version_id={other.id}", target="round-form")
     assert fragment.status_code == 200 and fragment.text.startswith('<form id="round-form"')
-    assert "0 ready samples" in fragment.text and "No ready samples" in fragment.text
+    assert "0 ready samples" in fragment.text and "No samples match" in fragment.text
     assert not any(s.code in fragment.text for s in world.samples)
 
 

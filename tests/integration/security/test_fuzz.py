@@ -32,10 +32,15 @@ INT_COLUMN_MAX = 2**31 - 1
 DETAILS = ["title", "subject", "grade_band", "description"]
 CRITERION = ["name", "description", "student_friendly", "standard_codes"]
 LEVEL = ["score", "label", "descriptor", "student_friendly", "is_proficient"]
-ROUND = ["district_id", "name", "rubric_version_id", "sample_ids", "rater_school_ids",
-         "rater_ids", "ratings_per_sample", "validity_percent", "calibration_size", "seed"]
+# The New round form's sample list: its filters, page and selection (GET alone, or with the form).
+ROUND_SAMPLES = ["school_id", "grade_band", "uploaded_from", "uploaded_to", "history", "page",
+                 "selection", "action", "sample_ids", "page_sample_ids", "excluded_sample_ids"]
+ROUND = ["district_id", "name", "rubric_version_id", "rater_school_ids", "rater_ids",
+         "ratings_per_sample", "validity_percent", "calibration_size", "due_date", "seed",
+         *ROUND_SAMPLES]
 QUERY_FIELDS = {"accounts.login": ["next"], "samples.list_samples": ["status"],
-                "scoring.new_round": ["district_id", "rubric_version_id"]}
+                "scoring.new_round": ["district_id", "rubric_version_id"],
+                "scoring.round_samples": ["district_id", "rubric_version_id", *ROUND_SAMPLES]}
 FILE_FIELDS = {"samples.upload_sample": "file", "samples.upload_class_set": "files",
                "rubrics.import_rubric": "import-file"}
 # Logging out would end the session the other requests share; the access matrix covers it.
@@ -84,8 +89,8 @@ def form_fields(world) -> dict[str, list[str]]:
         "scoring.save_draft": scores + comments,
         "scoring.submit_item": scores + comments,
         "scoring.revise_item": [*scores, *comments, "reason"],
-        "scoring.practise": [*scores, *comments, "nonce"],
-        "scoring.practice_privacy": ["visible"],
+        "practice.practise": [*scores, *comments, "nonce"],
+        "practice.practice_privacy": ["visible"],
         "scoring.new_round": ROUND,
         "scoring.preview_round": ROUND,
         "scoring.close_round": ["confirmed"],

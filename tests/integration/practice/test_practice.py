@@ -7,19 +7,13 @@ import pytest
 
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
+from moderation.practice.models import PracticeAttempt, PracticeSettings
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import AnchorPool
 from moderation.scoring.assignment import ItemKind
-from moderation.scoring.models import PracticeAttempt, RoundStatus, ScoringRound, ScoringSettings
+from moderation.scoring.models import RoundStatus, ScoringRound
 from tests.conftest import csrf_token_from
 from tests.fixtures.scoring import score_form
-
-
-@pytest.fixture
-def practice_world(scoring_world, scoring_db):
-    world = scoring_world(n_schools=3, teachers_per_school=2, samples_per_school=2, anchors=4,
-                          practice_anchors=3)
-    return world, world.all_teachers[0], scoring_db.criteria(world.version)
 
 
 def paper_ids(html: str) -> list[int]:
@@ -123,8 +117,8 @@ def practise_directly(app, teacher, anchors, criteria):
     """Practice attempts recorded through the service, as they were before anchors had pools
     (when any anchor could be practised)."""
     from moderation.accounts.models import User
+    from moderation.practice import services
     from moderation.samples.models import Anchor
-    from moderation.scoring import services
 
     with app.app_context():
         for n, anchor in enumerate(anchors):
@@ -199,7 +193,7 @@ def test_practice_is_private_unless_the_district_shares_it_with_coaches(
     assert saved.status_code == 200 and "coaches may now see" in saved.text
     assert "checked" in saved.text
     with app.app_context():
-        assert db.session.get(ScoringSettings, world.district.id).practice_visible_to_coaches
+        assert db.session.get(PracticeSettings, world.district.id).practice_visible_to_coaches
         event = db.session.execute(db.select(AuditEvent).where(
             AuditEvent.action == "practice_privacy_changed")).scalar_one()
         assert event.details == {"practice_visible_to_coaches": True}
@@ -211,6 +205,7 @@ def test_practice_is_private_unless_the_district_shares_it_with_coaches(
     assert f"/scoring/practice/teachers/{teacher.id}" in coach_home
     history = client.get(f"/scoring/practice/teachers/{teacher.id}")
     assert history.status_code == 200 and f"Practice of {teacher.display_name}" in history.text
+    assert '<p class="breadcrumb"><a href="/coach">Coaching</a></p>' in history.text
     assert client.get(f"/scoring/practice/attempts/{attempt_id}").status_code == 200
     auth.logout()
     auth.login(colleague)  # still not other teachers, nor the district admin
