@@ -199,24 +199,31 @@ def list_rubrics():
     return render_template(LIST_PAGE, **_list_context())
 
 
+def _from_the_list(form, action, *, field, fragment: str, form_name: str, saved):
+    """A write from the rubric list (a new rubric, an import): on to the new version's page
+    with the `saved(version)` message, or the list's form again with its messages."""
+
+    def done(version: RubricVersion):
+        flash(saved(version), "success")
+        return _go(_version_url(version))
+
+    return submit(form, action, refused={RubricError: field}, done=done,
+                  invalid=lambda status: render(LIST_PAGE, fragment, status=status,
+                                                **_list_context(**{form_name: form})))
+
+
 @bp.post("/new")
 @role_required(*queries.EDITOR_ROLES)
 def create_rubric():
     form = forms.NewRubricForm(prefix="new")
     form.district_id.choices = _district_choices(queries.EDITOR_ROLES)
-
-    def created(version: RubricVersion):
-        flash(f"“{version.rubric.title}” is created. Add its criteria below.", "success")
-        return _go(_version_url(version))
-
-    return submit(
+    return _from_the_list(
         form, lambda: services.create_rubric(
             form.district_id.data, title=form.title.data, subject=form.subject.data,
             grade_band=form.grade_band.data, description=form.description.data,
             actor=current_user),
-        refused={RubricError: form.title}, done=created,
-        invalid=lambda status: render(LIST_PAGE, "rubrics/_new_rubric.html", status=status,
-                                      **_list_context(new_form=form)))
+        field=form.title, fragment="rubrics/_new_rubric.html", form_name="new_form",
+        saved=lambda version: f"“{version.rubric.title}” is created. Add its criteria below.")
 
 
 @bp.post("/import")
@@ -224,18 +231,13 @@ def create_rubric():
 def import_rubric():
     form = forms.ImportForm(prefix="import")
     form.district_id.choices = _district_choices(queries.EDITOR_ROLES)
-
-    def imported(version: RubricVersion):
-        flash(f"Imported “{version.rubric.title}” as version {version.number}.", "success")
-        return _go(_version_url(version))
-
-    return submit(
+    return _from_the_list(
         form, lambda: services.import_rubric(
             jsonformat.parse(form.file.data.read(jsonformat.MAX_FILE_BYTES + 1)),
             form.district_id.data, current_user, as_new_version=form.as_new_version.data),
-        refused={RubricError: form.file}, done=imported,
-        invalid=lambda status: render(LIST_PAGE, "rubrics/_import.html", status=status,
-                                      **_list_context(import_form=form)))
+        field=form.file, fragment="rubrics/_import.html", form_name="import_form",
+        saved=lambda version: f"Imported “{version.rubric.title}” as version "
+                              f"{version.number}.")
 
 
 def _go(url: str):
