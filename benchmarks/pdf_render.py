@@ -12,54 +12,14 @@ Times are medians of --repeat runs. A child's peak memory is its maximum residen
 """
 
 import argparse
-import io
 import resource
 import statistics
 import threading
 import time
 from collections.abc import Callable
 
-import pikepdf
-
 from moderation.samples import processing, render_worker
-
-
-def letter_pdf(pages: int) -> bytes:
-    """Letter pages of Helvetica text, 40 lines each, like a typed essay."""
-    pdf = pikepdf.new()
-    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font,
-                                                Subtype=pikepdf.Name.Type1,
-                                                BaseFont=pikepdf.Name.Helvetica))
-    for number in range(1, pages + 1):
-        page = pdf.add_blank_page(page_size=(612, 792))
-        page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
-        lines = b"".join(b"(Page %d, line %d: homework should be shorter, because we need "
-                         b"to play.) Tj T*\n" % (number, line) for line in range(40))
-        page.obj.Contents = pdf.make_stream(b"BT /F1 11 Tf 14 TL 72 720 Td\n" + lines + b"ET")
-    return _saved(pdf)
-
-
-def tall_pdf() -> bytes:
-    """The reported file: one blank page of 100 x 14,400 points."""
-    pdf = pikepdf.new()
-    pdf.add_blank_page(page_size=(100, 14_400))
-    return _saved(pdf)
-
-
-def slow_pdf(strokes: int) -> bytes:
-    """A letter page of `strokes` crossing lines: small, within the budget, slow to render."""
-    pdf = pikepdf.new()
-    page = pdf.add_blank_page(page_size=(612, 792))
-    page.obj.Contents = pdf.make_stream(b"".join(
-        b"%d %d m %d %d l S\n" % (i % 612, i * 7 % 792, i * 13 % 612, i * 3 % 792)
-        for i in range(strokes)))
-    return _saved(pdf)
-
-
-def _saved(pdf: pikepdf.Pdf) -> bytes:
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
+from seed_data.pdfs import blank_pdf, slow_pdf, text_pdf
 
 
 def median_seconds(runs: list[Callable[[], object]], repeat: int) -> list[float]:
@@ -112,7 +72,10 @@ def main() -> None:
                         help="lines on the slow page (about 0.1-0.25 ms each)")
     args = parser.parse_args()
     width = processing.PAGE_RENDER_WIDTH
-    letter, tall, slow = letter_pdf(3), tall_pdf(), slow_pdf(args.strokes)
+    # Three typed letter pages, 40 lines each; the reported 100 x 14,400 pt page.
+    letter = text_pdf("Homework should be shorter, because we need to play.", pages=3,
+                      lines=40, font_size=11)
+    tall, slow = blank_pdf(100, 14_400), slow_pdf(args.strokes)
     print(f"PDF render at {width} px wide; memory limit "
           f"{processing.RENDER_MEMORY_LIMIT // 2**20:,} MB, timeout "
           f"{processing.RENDER_TIMEOUT_SECONDS} s; median of {args.repeat}")

@@ -13,6 +13,7 @@ from flask_login import current_user
 from moderation.accounts.models import District
 from moderation.accounts.permissions import role_required
 from moderation.core.extensions import db, htmx
+from moderation.core.forms import submit
 from moderation.core.htmx import render
 from rubrics import forms, jsonformat, queries, services
 from rubrics.errors import RubricError, RubricFrozenError
@@ -113,16 +114,9 @@ def _submit(form, action, *, version: RubricVersion, fragment: str, error_field:
             ok: dict | None = None, failed: dict | None = None):
     """Validate `form`, run the service call `action`, commit once, and answer with `fragment`:
     updated, or with the messages (422) when the form or a rubric rule says no."""
-    if form.validate_on_submit():
-        try:
-            action()
-        except RubricError as error:
-            db.session.rollback()
-            form[error_field].errors.append(str(error))
-        else:
-            db.session.commit()
-            return _changed(version, fragment, **(ok or {}))
-    return _invalid(version, fragment, **(failed or {}))
+    return submit(form, action, refused={RubricError: form[error_field]},
+                  done=lambda _: _changed(version, fragment, **(ok or {})),
+                  invalid=lambda _: _invalid(version, fragment, **(failed or {})))
 
 
 def _version_url(version: RubricVersion) -> str:
@@ -205,26 +199,31 @@ def list_rubrics():
     return render_template(LIST_PAGE, **_list_context())
 
 
+def _from_the_list(form, action, *, field, fragment: str, form_name: str, saved):
+    """A write from the rubric list (a new rubric, an import): on to the new version's page
+    with the `saved(version)` message, or the list's form again with its messages."""
+
+    def done(version: RubricVersion):
+        flash(saved(version), "success")
+        return _go(_version_url(version))
+
+    return submit(form, action, refused={RubricError: field}, done=done,
+                  invalid=lambda status: render(LIST_PAGE, fragment, status=status,
+                                                **_list_context(**{form_name: form})))
+
+
 @bp.post("/new")
 @role_required(*queries.EDITOR_ROLES)
 def create_rubric():
     form = forms.NewRubricForm(prefix="new")
     form.district_id.choices = _district_choices(queries.EDITOR_ROLES)
-    if form.validate_on_submit():
-        try:
-            version = services.create_rubric(
-                form.district_id.data, title=form.title.data, subject=form.subject.data,
-                grade_band=form.grade_band.data, description=form.description.data,
-                actor=current_user)
-        except RubricError as error:
-            db.session.rollback()
-            form.title.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"“{version.rubric.title}” is created. Add its criteria below.", "success")
-            return _go(_version_url(version))
-    return render(LIST_PAGE, "rubrics/_new_rubric.html", status=422,
-                  **_list_context(new_form=form))
+    return _from_the_list(
+        form, lambda: services.create_rubric(
+            form.district_id.data, title=form.title.data, subject=form.subject.data,
+            grade_band=form.grade_band.data, description=form.description.data,
+            actor=current_user),
+        field=form.title, fragment="rubrics/_new_rubric.html", form_name="new_form",
+        saved=lambda version: f"“{version.rubric.title}” is created. Add its criteria below.")
 
 
 @bp.post("/import")
@@ -232,20 +231,13 @@ def create_rubric():
 def import_rubric():
     form = forms.ImportForm(prefix="import")
     form.district_id.choices = _district_choices(queries.EDITOR_ROLES)
-    if form.validate_on_submit():
-        try:
-            document = jsonformat.parse(form.file.data.read(jsonformat.MAX_FILE_BYTES + 1))
-            version = services.import_rubric(document, form.district_id.data, current_user,
-                                             as_new_version=form.as_new_version.data)
-        except RubricError as error:
-            db.session.rollback()
-            form.file.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"Imported “{version.rubric.title}” as version {version.number}.", "success")
-            return _go(_version_url(version))
-    return render(LIST_PAGE, "rubrics/_import.html", status=422,
-                  **_list_context(import_form=form))
+    return _from_the_list(
+        form, lambda: services.import_rubric(
+            jsonformat.parse(form.file.data.read(jsonformat.MAX_FILE_BYTES + 1)),
+            form.district_id.data, current_user, as_new_version=form.as_new_version.data),
+        field=form.file, fragment="rubrics/_import.html", form_name="import_form",
+        saved=lambda version: f"Imported “{version.rubric.title}” as version "
+                              f"{version.number}.")
 
 
 def _go(url: str):

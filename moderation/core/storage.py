@@ -9,8 +9,8 @@
 
 Keys are random and never derived from names; callers keep the key, size, content type and
 checksum that save() returns. Page images are NOT handed out by URL: the views stream them
-through the app after their permission check, so the CSP keeps img-src 'self' whatever backend
-is configured.
+through the app after their permission check (send_stored, never cached), so the CSP keeps
+img-src 'self' whatever backend is configured.
 
 Storage is not transactional, the database is: a service that saves objects calls
 discard_on_rollback() so a failed transaction leaves no orphans, and one that removes objects
@@ -289,11 +289,17 @@ def download(token: str):
         abort(404)
     if claims["u"] != current_user.id:
         abort(403)
+    return send_stored(claims["k"], "application/octet-stream", as_attachment=True,
+                       download_name=claims["f"] or "download")
+
+
+def send_stored(key: str, mimetype: str, **send_file_options):
+    """The stored object as a response, or 404 when it is gone. Student work is never kept in
+    a browser's or proxy's cache: the next person at a shared computer could open it."""
     try:
-        body = get_storage().open(claims["k"])
+        body = get_storage().open(key)
     except StorageError:
         abort(404)
-    response = send_file(io.BytesIO(body), mimetype="application/octet-stream",
-                         as_attachment=True, download_name=claims["f"] or "download")
+    response = send_file(io.BytesIO(body), mimetype=mimetype, **send_file_options)
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -1,6 +1,4 @@
-import io
-
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -8,7 +6,7 @@ from moderation.accounts.models import District, Role, User
 from moderation.accounts.permissions import role_required
 from moderation.core.extensions import db
 from moderation.core.htmx import render, wants_fragment
-from moderation.core.storage import StorageError, get_storage
+from moderation.core.storage import get_storage, send_stored
 from moderation.practice import queries, services
 from moderation.practice.forms import PracticePrivacyForm
 from moderation.practice.models import PracticeAttempt
@@ -92,7 +90,7 @@ def practice_page(anchor_id: int, number: int):
     page = next((p for p in anchor.sample.pages if p.number == number), None)
     if page is None:
         abort(404)
-    return _stream(page.storage_key, "image/png")
+    return send_stored(page.storage_key, "image/png")
 
 
 @bp.get("/practice/papers/<int:anchor_id>/image")
@@ -101,17 +99,7 @@ def practice_image(anchor_id: int):
     sample = _practice_anchor_or_404(anchor_id).sample
     if sample.kind not in (FileKind.PNG, FileKind.JPEG):
         abort(404)
-    return _stream(sample.storage_key, sample.content_type)
-
-
-def _stream(key: str, mimetype: str):
-    try:
-        body = get_storage().open(key)
-    except StorageError:
-        abort(404)
-    response = send_file(io.BytesIO(body), mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored(sample.storage_key, sample.content_type)
 
 
 @bp.get("/practice/attempts/<int:attempt_id>")

@@ -6,11 +6,11 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
-    TextAreaField,
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from moderation.ratings.forms import Note, ScoreSheet
 from moderation.samples.models import AnchorPool
 from moderation.samples.processing import (
     ACCEPTED,
@@ -132,48 +132,15 @@ class ConfirmPurgeForm(FlaskForm):
         validators=[DataRequired("Tick the box to confirm the purge.")])
 
 
-class CriterionScores:
-    """One score select (and optionally a rationale box) per criterion of a rubric version.
+RATIONALE = Note("rationale", "Why “{criterion}” earns this score", limit=4000,
+                 required="Write the rationale for “{criterion}”.")
 
-    WTForms fields are declared on a class, so each version gets its own form class; fields are
-    named score_<criterion id> and rationale_<criterion id>.
-    """
 
-    def __init__(self, version, *, with_rationale: bool, with_pool: bool = False):
-        self.version = version
-        self.with_rationale = with_rationale
-        self.with_pool = with_pool
+def local_score_sheet(version) -> ScoreSheet:
+    """A class teacher's own score of their student's work: a level for every criterion."""
+    return ScoreSheet(version, required=True)
 
-    def form(self, current: dict[int, int] | None = None, **kwargs) -> FlaskForm:
-        class ScoreForm(FlaskForm):
-            pass
 
-        for criterion in self.version.criteria:
-            choices = [SelectChoice("", "Choose a level")] + [
-                SelectChoice(str(level.score), f"{level.score}: {level.label}")
-                for level in criterion.levels]
-            setattr(ScoreForm, f"score_{criterion.id}", SelectField(
-                criterion.name, choices=choices,
-                validators=[DataRequired(f"Choose a level for “{criterion.name}”.")],
-                default=str(current[criterion.id]) if current and criterion.id in current
-                else ""))
-            if self.with_rationale:
-                setattr(ScoreForm, f"rationale_{criterion.id}", TextAreaField(
-                    f"Why “{criterion.name}” earns this score",
-                    validators=[DataRequired(f"Write the rationale for “{criterion.name}”."),
-                                Length(max=4000)]))
-        if self.with_pool:
-            ScoreForm.pool = _pool_field()
-        return ScoreForm(**kwargs)
-
-    def rows(self, form) -> list[tuple]:
-        """(criterion, score field, rationale field or None) for the template."""
-        return [(c, form[f"score_{c.id}"],
-                 form[f"rationale_{c.id}"] if self.with_rationale else None)
-                for c in self.version.criteria]
-
-    def scores(self, form) -> dict[int, int]:
-        return {c.id: int(form[f"score_{c.id}"].data) for c in self.version.criteria}
-
-    def rationales(self, form) -> dict[int, str]:
-        return {c.id: form[f"rationale_{c.id}"].data for c in self.version.criteria}
+def anchor_sheet(version) -> ScoreSheet:
+    """An anchor paper's agreed scores, each with its rationale, and the pool it goes to."""
+    return ScoreSheet(version, required=True, note=RATIONALE, extra={"pool": _pool_field})

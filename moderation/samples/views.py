@@ -1,4 +1,3 @@
-import io
 from collections.abc import Callable
 
 from flask import (
@@ -10,7 +9,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -21,18 +19,20 @@ from moderation.accounts.models import Role, School
 from moderation.accounts.permissions import role_required
 from moderation.core.errors import render_error
 from moderation.core.extensions import db
+from moderation.core.forms import submit
 from moderation.core.htmx import render, wants_fragment
-from moderation.core.storage import StorageError, get_storage
+from moderation.core.storage import get_storage, send_stored
 from moderation.samples import permissions, queries, services
 from moderation.samples.forms import (
     AnchorPoolForm,
     ClassSetForm,
     ConfirmPurgeForm,
     ConfirmRedactionForm,
-    CriterionScores,
     IdentityForm,
     RedactForm,
     UploadForm,
+    anchor_sheet,
+    local_score_sheet,
 )
 from moderation.samples.models import Anchor, SampleStatus, WorkSample
 from moderation.samples.processing import (
@@ -80,16 +80,6 @@ def _sample_or_abort(code: str, allowed: Callable[..., bool]) -> WorkSample:
     return sample
 
 
-def _stream(key: str, mimetype: str):
-    try:
-        body = get_storage().open(key)
-    except StorageError:
-        abort(404)
-    response = send_file(io.BytesIO(body), mimetype=mimetype)
-    response.headers["Cache-Control"] = "private, max-age=600"
-    return response
-
-
 @bp.get("/")
 @role_required(*ALL_STAFF)
 def list_samples():
@@ -117,33 +107,35 @@ def _upload_choices(form) -> list[RubricVersion]:
     return versions
 
 
+def _upload_target(form) -> dict:
+    """Who uploads, to which school and rubric version, the task, and where the files go."""
+    return {"uploader": current_user, "school": db.get_or_404(School, form.school_id.data),
+            "rubric_version": db.get_or_404(RubricVersion, form.rubric_version_id.data),
+            "title": form.title.data, "storage": get_storage()}
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(Role.TEACHER, Role.COACH)
 def upload_sample():
     form = UploadForm()
     versions = _upload_choices(form)
-    if form.validate_on_submit():
-        school = db.get_or_404(School, form.school_id.data)
-        version = db.get_or_404(RubricVersion, form.rubric_version_id.data)
-        upload = form.file.data
-        try:
-            sample = services.upload_sample(
-                uploader=current_user, school=school, rubric_version=version,
-                title=form.title.data, data=upload.read(), filename=upload.filename,
-                storage=get_storage(), student_name=form.student_name.data,
-                student_local_id=form.student_local_id.data)
-        except SampleFileError as error:
-            form.file.errors.append(str(error))
-        except services.SampleError as error:
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"Uploaded as {sample.code}. Check the work below for names before it can be "
-                  f"scored.", "success")
-            return redirect(url_for("samples.show_sample", code=sample.code))
-    status = 422 if request.method == "POST" else 200
-    return render("samples/upload.html", "samples/_upload_form.html", status=status, form=form,
-                  has_versions=bool(versions))
+
+    def upload():
+        return services.upload_sample(
+            **_upload_target(form), data=form.file.data.read(),
+            filename=form.file.data.filename, student_name=form.student_name.data,
+            student_local_id=form.student_local_id.data)
+
+    def uploaded(sample: WorkSample):
+        flash(f"Uploaded as {sample.code}. Check the work below for names before it can be "
+              f"scored.", "success")
+        return redirect(url_for("samples.show_sample", code=sample.code))
+
+    return submit(form, upload, refused={SampleFileError: form.file, services.SampleError: None},
+                  done=uploaded,
+                  invalid=lambda status: render("samples/upload.html",
+                                                "samples/_upload_form.html", status=status,
+                                                form=form, has_versions=bool(versions)))
 
 
 @bp.route("/new/class-set", methods=["GET", "POST"])
@@ -151,31 +143,28 @@ def upload_sample():
 def upload_class_set():
     form = ClassSetForm()
     versions = _upload_choices(form)
-    if form.validate_on_submit():
-        school = db.get_or_404(School, form.school_id.data)
-        version = db.get_or_404(RubricVersion, form.rubric_version_id.data)
-        try:
-            result = services.upload_class_set(
-                uploader=current_user, school=school, rubric_version=version,
-                title=form.title.data, storage=get_storage(),
-                files=[(upload.filename, upload.read()) for upload in form.files.data])
-        except services.SampleError as error:
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            if not result.refused:
-                flash(f"{len(result.samples)} files uploaded, each as its own draft. Say whose "
-                      f"work each one is.", "success")
-                return redirect(url_for("samples.name_students"))
-            # The refused files are listed on this response, not flashed: their names could
-            # name students, and the flash travels in the session cookie.
-            return render_template(
-                "samples/students.html", rows=_student_rows(), refused=result.refused,
-                uploaded=len(result.samples)), 200 if result.samples else 422
-    status = 422 if request.method == "POST" else 200
-    return render("samples/class_set.html", "samples/_class_set_form.html", status=status,
-                  form=form, has_versions=bool(versions),
-                  max_files=services.MAX_CLASS_SET_FILES)
+
+    def upload():
+        return services.upload_class_set(
+            **_upload_target(form),
+            files=[(upload.filename, upload.read()) for upload in form.files.data])
+
+    def uploaded(result: services.ClassSetResult):
+        if not result.refused:
+            flash(f"{len(result.samples)} files uploaded, each as its own draft. Say whose "
+                  f"work each one is.", "success")
+            return redirect(url_for("samples.name_students"))
+        # The refused files are listed on this response, not flashed: their names could
+        # name students, and the flash travels in the session cookie.
+        return render_template(
+            "samples/students.html", rows=_student_rows(), refused=result.refused,
+            uploaded=len(result.samples)), 200 if result.samples else 422
+
+    return submit(form, upload, refused={services.SampleError: None}, done=uploaded,
+                  invalid=lambda status: render(
+                      "samples/class_set.html", "samples/_class_set_form.html", status=status,
+                      form=form, has_versions=bool(versions),
+                      max_files=services.MAX_CLASS_SET_FILES))
 
 
 def _student_rows() -> list[dict]:
@@ -196,23 +185,23 @@ def name_students():
 def set_student(code: str):
     sample = _sample_or_abort(code, permissions.can_redact)
     form = IdentityForm(prefix=sample.code)
-    saved, status = False, 422
-    if form.validate_on_submit():
-        try:
-            services.set_identity(sample, current_user, student_name=form.student_name.data,
-                                  student_local_id=form.student_local_id.data)
-        except services.SampleError as error:
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            saved, status = True, 200
-            if not wants_fragment():
-                flash(f"Saved whose work {sample.code} is. Check it for names next.", "success")
-                return redirect(url_for("samples.show_sample", code=sample.code))
-    row = {"sample": sample, "link": queries.student_link(sample), "form": form,
-           "saved": saved}
-    return render("samples/students.html", "samples/_student_row.html", status=status,
-                  row=row, rows=[row], refused=[], uploaded=None)
+
+    def answer(status: int):
+        row = {"sample": sample, "link": queries.student_link(sample), "form": form,
+               "saved": status == 200}
+        return render("samples/students.html", "samples/_student_row.html", status=status,
+                      row=row, rows=[row], refused=[], uploaded=None)
+
+    def saved(_):
+        if wants_fragment():
+            return answer(200)
+        flash(f"Saved whose work {sample.code} is. Check it for names next.", "success")
+        return redirect(url_for("samples.show_sample", code=sample.code))
+
+    return submit(form, lambda: services.set_identity(
+        sample, current_user, student_name=form.student_name.data,
+        student_local_id=form.student_local_id.data),
+        refused={services.SampleError: None}, done=saved, invalid=answer)
 
 
 def _sample_context(sample: WorkSample, **extra) -> dict:
@@ -226,8 +215,8 @@ def _sample_context(sample: WorkSample, **extra) -> dict:
         context["local"] = queries.current_local_ratings(sample)
         context["anchor"] = queries.anchor_for(sample)
     if access.local_score and "local_form" not in extra:
-        scoring = CriterionScores(sample.rubric_version, with_rationale=False)
-        form = scoring.form(current={k: r.score for k, r in context["local"].items()})
+        scoring = local_score_sheet(sample.rubric_version)
+        form = scoring.form(scores={k: r.score for k, r in context["local"].items()})
         context["local_rows"], context["local_form"] = scoring.rows(form), form
     if access.purge:
         context["purge_form"] = ConfirmPurgeForm(prefix="purge")
@@ -283,20 +272,21 @@ def redact_sample(code: str):
 def redact_page(code: str, number: int):
     sample = _sample_or_abort(code, permissions.can_redact)
     form = RedactForm(prefix=f"p{number}")
-    if form.validate_on_submit():
-        try:
-            boxes = form.boxes(request.form.getlist(f"p{number}-box"))
-            changed = services.redact_page(sample, current_user, number, boxes, get_storage())
-        except (RedactionError, services.SampleError) as error:
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"Page {number}: {len(boxes)} box{'es' if len(boxes) != 1 else ''} blacked "
-                  f"out for good." if changed else
-                  f"Page {number} already had those parts blacked out.", "success")
-            return redirect(url_for("samples.redact_sample", code=sample.code))
-    db.session.rollback()
-    return _redact_page(sample, {number: form}, 422)
+
+    def redact():
+        boxes = form.boxes(request.form.getlist(f"p{number}-box"))
+        return boxes, services.redact_page(sample, current_user, number, boxes, get_storage())
+
+    def redacted(outcome):
+        boxes, changed = outcome
+        flash(f"Page {number}: {len(boxes)} box{'es' if len(boxes) != 1 else ''} blacked "
+              f"out for good." if changed else
+              f"Page {number} already had those parts blacked out.", "success")
+        return redirect(url_for("samples.redact_sample", code=sample.code))
+
+    return submit(form, redact, refused={RedactionError: None, services.SampleError: None},
+                  done=redacted,
+                  invalid=lambda status: _redact_page(sample, {number: form}, status))
 
 
 @bp.get("/<code>/pages/<int:number>.png")
@@ -306,7 +296,7 @@ def page_image(code: str, number: int):
     page = next((p for p in sample.pages if p.number == number), None)
     if page is None:
         abort(404)
-    return _stream(page.storage_key, "image/png")
+    return send_stored(page.storage_key, "image/png")
 
 
 @bp.get("/<code>/image")
@@ -315,7 +305,7 @@ def sample_image(code: str):
     sample = _sample_or_abort(code, permissions.can_view_sample)
     if sample.kind not in (FileKind.PNG, FileKind.JPEG):
         abort(404)
-    return _stream(sample.storage_key, sample.content_type)
+    return send_stored(sample.storage_key, sample.content_type)
 
 
 @bp.get("/<code>/download")
@@ -329,24 +319,20 @@ def download_sample(code: str):
 @role_required(Role.TEACHER)
 def record_local_score(code: str):
     sample = _sample_or_abort(code, permissions.can_record_local_score)
-    scoring = CriterionScores(sample.rubric_version, with_rationale=False)
-    form = scoring.form(current={k: r.score for k, r in
-                                 queries.current_local_ratings(sample).items()})
-    saved, status, trigger = False, 200, None
-    if form.validate_on_submit():
-        try:
-            services.record_local_scores(sample, current_user, scoring.scores(form))
-        except services.SampleError as error:
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            saved, trigger = True, "localScoreSaved"
-    if request.method == "POST" and not saved:
-        status = 422
-    context = _sample_context(sample, local_form=form, local_rows=scoring.rows(form),
-                              local_saved=saved)
-    return render("samples/local_score.html", "samples/_local_score.html", status=status,
-                  trigger=trigger, **context)
+    scoring = local_score_sheet(sample.rubric_version)
+    form = scoring.form(scores={k: r.score for k, r in
+                                queries.current_local_ratings(sample).items()})
+
+    def answer(status: int, saved: bool = False):
+        return render("samples/local_score.html", "samples/_local_score.html", status=status,
+                      trigger="localScoreSaved" if saved else None,
+                      **_sample_context(sample, local_form=form, local_rows=scoring.rows(form),
+                                        local_saved=saved))
+
+    return submit(form, lambda: services.record_local_scores(sample, current_user,
+                                                             scoring.scores(form)),
+                  refused={services.SampleError: None},
+                  done=lambda _: answer(200, saved=True), invalid=answer)
 
 
 @bp.post("/<code>/confirm")
@@ -354,43 +340,41 @@ def record_local_score(code: str):
 def confirm_redaction(code: str):
     sample = _sample_or_abort(code, permissions.can_confirm_redaction)
     form = ConfirmRedactionForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            services.confirm_redaction(sample, current_user)
-        except services.SampleError as error:
-            form.confirmed.errors = [*form.confirmed.errors, str(error)]
-        else:
-            db.session.commit()
-            status = 200
-            if not wants_fragment():
-                flash(f"{sample.code} is ready for scoring.", "success")
-                return redirect(url_for("samples.show_sample", code=sample.code))
-    return render("samples/show.html", "samples/_status.html", status=status,
-                  trigger="sampleReady" if status == 200 else None,
-                  **_sample_context(sample, redaction_form=form))
+
+    def answer(status: int):
+        return render("samples/show.html", "samples/_status.html", status=status,
+                      trigger="sampleReady" if status == 200 else None,
+                      **_sample_context(sample, redaction_form=form))
+
+    def confirmed(_):
+        if wants_fragment():
+            return answer(200)
+        flash(f"{sample.code} is ready for scoring.", "success")
+        return redirect(url_for("samples.show_sample", code=sample.code))
+
+    return submit(form, lambda: services.confirm_redaction(sample, current_user),
+                  refused={services.SampleError: form.confirmed}, done=confirmed,
+                  invalid=answer)
 
 
 @bp.route("/<code>/anchor", methods=["GET", "POST"])
 @role_required(Role.COACH, Role.DISTRICT_ADMIN)
 def promote_anchor(code: str):
     sample = _sample_or_abort(code, permissions.can_promote_anchor)
-    scoring = CriterionScores(sample.rubric_version, with_rationale=True, with_pool=True)
+    scoring = anchor_sheet(sample.rubric_version)
     form = scoring.form()
-    if form.validate_on_submit():
-        try:
-            anchor = services.promote_to_anchor(sample, current_user, scoring.scores(form),
-                                                scoring.rationales(form), form.pool.data)
-        except services.SampleError as error:
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(f"{sample.code} is now an anchor paper for {sample.rubric_version.label}.",
-                  "success")
-            return redirect(url_for("samples.show_anchor", anchor_id=anchor.id))
-    status = 422 if request.method == "POST" else 200
-    return render("samples/promote.html", "samples/_promote_form.html", status=status,
-                  **_sample_context(sample, anchor_form=form, anchor_rows=scoring.rows(form)))
+
+    def promoted(anchor: Anchor):
+        flash(f"{sample.code} is now an anchor paper for {sample.rubric_version.label}.",
+              "success")
+        return redirect(url_for("samples.show_anchor", anchor_id=anchor.id))
+
+    return submit(form, lambda: services.promote_to_anchor(
+        sample, current_user, scoring.scores(form), scoring.notes(form), form.pool.data),
+        refused={services.SampleError: None}, done=promoted,
+        invalid=lambda status: render(
+            "samples/promote.html", "samples/_promote_form.html", status=status,
+            **_sample_context(sample, anchor_form=form, anchor_rows=scoring.rows(form))))
 
 
 @bp.post("/<code>/delete")

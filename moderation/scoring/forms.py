@@ -6,7 +6,6 @@ from wtforms import (
     BooleanField,
     HiddenField,
     IntegerField,
-    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -23,60 +22,38 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from moderation.ratings import forms as ratings_forms
+from moderation.ratings.forms import Note
 from moderation.scoring import queries, services
 from moderation.scoring.assignment import DEFAULT_CALIBRATION_SET_SIZE, DEFAULT_RATINGS_PER_SAMPLE
 
+COMMENT = Note("comment", "Comment on “{criterion}” (optional)", limit=services.COMMENT_LIMIT)
 
-class ScoreSheet:
-    """One radio group (a level per choice) and an optional comment per criterion.
 
-    WTForms declares fields on a class, so each rubric version gets its own form class; fields
-    are score_<criterion id> and comment_<criterion id>. Levels are optional here: a draft may
-    be partial, and services decide what a submit needs.
-    """
+class ScoreSheet(ratings_forms.ScoreSheet):
+    """A rater's sheet: a radio group of levels and an optional comment per criterion; with the
+    reason for a change when revising, and a nonce that makes a practice attempt's double
+    submit count once."""
 
     def __init__(self, version, *, with_reason: bool = False, with_nonce: bool = False):
-        self.version = version
-        self.with_reason = with_reason
-        self.with_nonce = with_nonce
+        extra = {}
+        if with_reason:
+            extra["reason"] = lambda: TextAreaField(
+                "Why are you changing your scores?",
+                validators=[DataRequired("Say why you are changing a submitted score."),
+                            Length(max=services.REASON_LIMIT)])
+        if with_nonce:
+            extra["nonce"] = lambda: HiddenField(default=secrets.token_hex(16))
+        super().__init__(version, required=False, note=COMMENT, extra=extra)
 
     def form(self, current: dict | None = None, **kwargs) -> FlaskForm:
         """`current`: criterion id -> Rating, to start from the rater's own saved scores."""
         current = current or {}
-
-        class ScoreForm(FlaskForm):
-            pass
-
-        for criterion in self.version.criteria:
-            rating = current.get(criterion.id)
-            setattr(ScoreForm, f"score_{criterion.id}", RadioField(
-                criterion.name, coerce=int, validators=[Optional()],
-                choices=[SelectChoice(level.score, level.label) for level in criterion.levels],
-                default=rating.score if rating else None))
-            setattr(ScoreForm, f"comment_{criterion.id}", TextAreaField(
-                f"Comment on “{criterion.name}” (optional)",
-                validators=[Optional(), Length(max=services.COMMENT_LIMIT)],
-                default=rating.comment if rating else None))
-        if self.with_reason:
-            ScoreForm.reason = TextAreaField(
-                "Why are you changing your scores?",
-                validators=[DataRequired("Say why you are changing a submitted score."),
-                            Length(max=services.REASON_LIMIT)])
-        if self.with_nonce:
-            ScoreForm.nonce = HiddenField(default=secrets.token_hex(16))
-        return ScoreForm(**kwargs)
-
-    def rows(self, form) -> list[tuple]:
-        """(criterion, radio field, comment field) for the template."""
-        return [(c, form[f"score_{c.id}"], form[f"comment_{c.id}"]) for c in self.version.criteria]
-
-    def scores(self, form) -> dict[int, int]:
-        return {c.id: form[f"score_{c.id}"].data for c in self.version.criteria
-                if form[f"score_{c.id}"].data is not None}
+        return super().form(scores={k: r.score for k, r in current.items()},
+                            notes={k: r.comment for k, r in current.items()}, **kwargs)
 
     def comments(self, form) -> dict[int, str]:
-        return {c.id: form[f"comment_{c.id}"].data for c in self.version.criteria
-                if (form[f"comment_{c.id}"].data or "").strip()}
+        return self.notes(form)
 
 
 DATE_MESSAGE = "Give a date as year-month-day, e.g. 2026-12-11."

@@ -10,6 +10,7 @@ from moderation.accounts.permissions import role_required
 from moderation.core import timezones
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
+from moderation.core.forms import submit
 from moderation.core.htmx import render, wants_fragment
 from moderation.core.local_time import viewer_zone
 from moderation.core.storage import get_storage
@@ -125,19 +126,13 @@ def save_draft(token: str):
     item = _item_or_404(token)
     current = queries.current_ratings(item)
     sheet, form = _sheet_for(item, current)
-    if form.validate_on_submit():
-        try:
-            services.save_draft(item, current_user, sheet.scores(form), sheet.comments(form),
-                                current)
-        except services.ScoringError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            if _commit_or_conflict():
-                return _render_item(item, trigger="draftSaved", form=form,
-                                    message="Draft saved. Nothing is final until you submit.")
-            form.form_errors.append(SAVED_ELSEWHERE)
-    return _render_item(item, status=422, form=form)
+    return submit(
+        form, lambda: services.save_draft(item, current_user, sheet.scores(form),
+                                          sheet.comments(form), current),
+        refused={services.ScoringError: None}, raced=lambda: SAVED_ELSEWHERE,
+        done=lambda _: _render_item(item, trigger="draftSaved", form=form,
+                                    message="Draft saved. Nothing is final until you submit."),
+        invalid=lambda status: _render_item(item, status=status, form=form))
 
 
 @bp.post("/items/<token>/submit")
@@ -146,26 +141,29 @@ def submit_item(token: str):
     item = _item_or_404(token)
     current = queries.current_ratings(item)
     sheet, form = _sheet_for(item, current)
-    if form.validate_on_submit():
-        scores, comments = sheet.scores(form), sheet.comments(form)
-        try:
-            services.submit_item(item, current_user, scores, comments, current)
-        except services.ScoringError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            code = item.sample.code  # read before the commit expires the item
-            if not _commit_or_conflict() and not services.stored_by_twin(item, scores,
-                                                                          comments):
-                form.form_errors.append(SAVED_ELSEWHERE)
-                return _render_item(item, status=422, form=form)
-            message = f"Your scores for {code} are submitted."
-            if not wants_fragment():
-                flash(message, "success")
-                return redirect(url_for("scoring.show_queue"))
-            return _render_item(queries.next_item(current_user), trigger="scoreSubmitted",
-                                message=message)
-    return _render_item(item, status=422, form=form)
+
+    def submit_scores() -> str:
+        services.submit_item(item, current_user, sheet.scores(form), sheet.comments(form),
+                             current)
+        return item.sample.code  # read before the commit expires the item
+
+    def submitted(code: str):
+        message = f"Your scores for {code} are submitted."
+        if not wants_fragment():
+            flash(message, "success")
+            return redirect(url_for("scoring.show_queue"))
+        return _render_item(queries.next_item(current_user), trigger="scoreSubmitted",
+                            message=message)
+
+    def raced() -> str | None:
+        # A simultaneous submit of the same item won: the same scores mean the same result.
+        if services.stored_by_twin(item, sheet.scores(form), sheet.comments(form)):
+            return None
+        return SAVED_ELSEWHERE
+
+    return submit(form, submit_scores, refused={services.ScoringError: None}, raced=raced,
+                  done=submitted,
+                  invalid=lambda status: _render_item(item, status=status, form=form))
 
 
 @bp.route("/items/<token>/revise", methods=["GET", "POST"])

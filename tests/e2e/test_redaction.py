@@ -9,12 +9,13 @@ import pypdfium2 as pdfium
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
+from seed_data.pdfs import text_pdf
 from tests.e2e.conftest import log_in
 from tests.e2e.test_layout import overflow
-from tests.fixtures.samples import pdf_bytes, scan_png_bytes
+from tests.fixtures.samples import scan_png_bytes
 
 STUDENT = "Riley Testperson"
-# Where the name's line sits, as fractions (left, top, right, bottom) of the page: pdf_bytes
+# Where the name's line sits, as fractions (left, top, right, bottom) of the page: text_pdf
 # writes 20 pt text one inch from the left, 92 pt below the top of a Letter page, and
 # scan_png_bytes writes 48 px letters 150 px in on a 1275 x 1650 page.
 NAME_LINE = (0.10, 0.08, 0.80, 0.14)
@@ -105,7 +106,7 @@ def black_out(page: Page) -> None:
 def test_a_box_drawn_with_the_mouse_blacks_the_name_out_of_the_page_and_the_download(
         page: Page, demo, tmp_path):
     page.set_viewport_size({"width": 1280, "height": 900})
-    upload(page, demo, tmp_path, "recess_essay.pdf", pdf_bytes(STUDENT))
+    upload(page, demo, tmp_path, "recess_essay.pdf", text_pdf(STUDENT))
 
     # The name check found the typed name in the PDF's text layer and highlights it.
     check = page.locator("#name-check")
@@ -185,7 +186,7 @@ def test_on_a_phone_the_redaction_page_fits_and_a_finger_draws_the_box(
                                   has_touch=True, is_mobile=True)
     page = context.new_page()
     script_errors.watch(page)
-    code = upload(page, demo, tmp_path, "recess_essay.pdf", pdf_bytes(STUDENT))
+    code = upload(page, demo, tmp_path, "recess_essay.pdf", text_pdf(STUDENT))
     page.goto(f"/samples/{code}/redact")
     expect(page.locator("#name-check mark").first).to_be_visible()
     assert overflow(page) <= 0
@@ -203,7 +204,7 @@ def test_on_a_phone_the_redaction_page_fits_and_a_finger_draws_the_box(
 def test_a_page_is_not_blacked_out_while_another_page_holds_boxes_it_would_drop(
         page: Page, demo, tmp_path):
     page.set_viewport_size({"width": 1280, "height": 900})
-    code = upload(page, demo, tmp_path, "two_pages.pdf", pdf_bytes(STUDENT, pages=2))
+    code = upload(page, demo, tmp_path, "two_pages.pdf", text_pdf(STUDENT, pages=2))
     page.goto(f"/samples/{code}/redact")
     second = page.locator("#redact-page-2")
     second.get_by_label("Left %").fill("10")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from seed_data.pdfs import text_pdf
 from tests.e2e.conftest import log_in
 from tests.e2e.test_roles_journey import log_out
-from tests.fixtures.samples import pdf_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDENT = "Riley Testperson"
@@ -27,8 +27,8 @@ def test_teacher_uploads_scores_and_confirms_then_coach_promotes_an_anchor(
     coach = next(c for c in demo["coaches"] if not c["school"])
     criteria = opinion_criteria()
     upload = tmp_path / "Riley_Testperson_recess_essay.pdf"
-    upload.write_bytes(pdf_bytes("Recess should be longer because kids need to move.",
-                                 author=STUDENT))
+    upload.write_bytes(text_pdf("Recess should be longer because kids need to move.",
+                                author=STUDENT))
 
     # The teacher uploads the work.
     log_in(page, teacher["email"], demo["passwords"]["teacher"])

@@ -277,7 +277,7 @@ def test_audit_log_says_what_happened_with_names_and_codes(
 
     page = client.get("/district/audit").text
     assert f"Revised blind scores for sample {code} in round “Autumn moderation”" in page
-    assert "Criterion 1: 2 → 3" in page and "Misread the evidence" in page
+    assert "Claim: 2 → 3" in page and "Misread the evidence" in page
     assert f"Teacher at {world.schools[0].name}" in page or \
         f"Teacher at {world.schools[1].name}" in page
     assert "Opened round “Autumn moderation”" in page

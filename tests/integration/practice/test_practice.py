@@ -34,7 +34,7 @@ def test_practice_shows_the_agreed_scores_and_rationale_after_submitting(
     listing = client.get("/scoring/practice").text
     assert paper_ids(listing) == [a.id for a in world.practice_anchors]
     page = client.get(f"/scoring/practice/papers/{anchor.id}").text
-    assert "Score this paper" in page and "Shows Criterion 1 clearly." not in page
+    assert "Score this paper" in page and "Shows Claim clearly." not in page
     assert "WS-" not in page  # a code seen in practice would mark the paper in a queue
 
     feedback = practise(hx, anchor.id, criteria, [3, 1])  # agreed: 3 for every criterion
@@ -42,7 +42,7 @@ def test_practice_shows_the_agreed_scores_and_rationale_after_submitting(
     assert "How your scores compare" in feedback.text
     assert "<strong>1 of 2</strong> exactly as agreed" in feedback.text
     assert "<strong>1 of 2</strong> within one level" in feedback.text
-    assert "Shows Criterion 1 clearly." in feedback.text and "Exact" in feedback.text
+    assert "Shows Claim clearly." in feedback.text and "Exact" in feedback.text
     assert "2 levels lower" in feedback.text
     assert "Your comment: Felt like a 3" in feedback.text
 

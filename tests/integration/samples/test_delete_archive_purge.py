@@ -142,7 +142,7 @@ def test_archived_samples_are_listed_for_the_district_admin_to_purge(
 
 
 def test_a_failed_transaction_leaves_no_stored_files(app, create_school, create_teacher,
-                                                    create_rubric_version_for_samples,
+                                                    create_rubric,
                                                     sample_file):
     from moderation.accounts.models import School, User
     from moderation.samples import services
@@ -150,7 +150,7 @@ def test_a_failed_transaction_leaves_no_stored_files(app, create_school, create_
 
     school = create_school()
     teacher = create_teacher(school=school)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     storage = app.extensions["storage"]
     with app.app_context():
         filename, data = sample_file("pdf")

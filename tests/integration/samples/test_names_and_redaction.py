@@ -14,14 +14,15 @@ from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
 from moderation.core.storage import StorageError
 from moderation.samples.models import SamplePage, SampleStatus, WorkSample
-from tests.fixtures.samples import pdf_bytes, png_bytes
+from seed_data.pdfs import text_pdf
+from tests.fixtures.samples import png_bytes
 
 HX = {"HX-Request": "true", "HX-Target": "name-check"}
 
 
 def pdf_with_a_scanned_page(text: str) -> bytes:
     """Page 1 has a text layer holding `text`; page 2 is a picture only, like a scan."""
-    with pikepdf.open(io.BytesIO(pdf_bytes(text))) as pdf:
+    with pikepdf.open(io.BytesIO(text_pdf(text))) as pdf:
         page = pdf.add_blank_page(page_size=(612, 792))
         picture = pikepdf.Stream(pdf, bytes([30, 30, 30]) * 4)
         picture.Type, picture.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
@@ -73,9 +74,9 @@ def _reload(app, sample) -> WorkSample:
 # --- the search -------------------------------------------------------------------------------
 
 def test_names_in_plain_text_are_highlighted_in_context_and_escaped(
-        app, client, auth, uploader, create_rubric_version_for_samples, post_upload):
+        app, client, auth, uploader, create_rubric, post_upload):
     school, _ = uploader(client, auth)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     text = (b"<b>Essay</b> by JANE\n  student, Ms Okafor's class at riverbend.\n"
             b"Janet and Studentship are other words.")
     sample = _upload(app, client, post_upload, school, version, "essay.txt", text,
@@ -103,9 +104,9 @@ def test_names_in_plain_text_are_highlighted_in_context_and_escaped(
 
 
 def test_pdf_text_layers_are_searched_per_page_and_a_scanned_page_is_named_unsearched(
-        app, client, auth, uploader, create_rubric_version_for_samples, post_upload):
+        app, client, auth, uploader, create_rubric, post_upload):
     school, _ = uploader(client, auth)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     sample = _upload(app, client, post_upload, school, version, "essay.pdf",
                      pdf_with_a_scanned_page("Recess essay by José Núñez"),
                      student_name="Jose Nunez")
@@ -118,9 +119,9 @@ def test_pdf_text_layers_are_searched_per_page_and_a_scanned_page_is_named_unsea
 
 
 def test_an_image_says_it_could_not_be_searched(
-        app, client, auth, uploader, create_rubric_version_for_samples, post_upload):
+        app, client, auth, uploader, create_rubric, post_upload):
     school, _ = uploader(client, auth)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     sample = _upload(app, client, post_upload, school, version, "scan.png", png_bytes())
     html = client.get(f"/samples/{sample.code}/name-check").text  # a page of its own
     assert "This image could not be searched:</strong> a scan or photo has no text" in html
@@ -141,9 +142,9 @@ def _pixels(app, key) -> Image.Image:
 
 
 def test_a_box_is_burned_into_the_stored_image_and_the_original_is_gone(
-        app, client, auth, uploader, create_rubric_version_for_samples, post_upload):
+        app, client, auth, uploader, create_rubric, post_upload):
     school, _ = uploader(client, auth)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     sample = _upload(app, client, post_upload, school, version, "scan.png", png_bytes((200, 100)))
     assert 'class="redact-overlay"' in client.get(f"/samples/{sample.code}/redact").text
 
@@ -175,11 +176,11 @@ def test_a_box_is_burned_into_the_stored_image_and_the_original_is_gone(
 
 
 def test_a_redacted_pdf_downloads_rebuilt_from_its_page_images(
-        app, client, auth, uploader, create_rubric_version_for_samples, post_upload):
+        app, client, auth, uploader, create_rubric, post_upload):
     school, _ = uploader(client, auth)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     sample = _upload(app, client, post_upload, school, version, "essay.pdf",
-                     pdf_bytes("Written by Jane Student", pages=2))
+                     text_pdf("Written by Jane Student", pages=2))
     first, second = sample.pages
 
     response = _redact(client, auth, sample, boxes=["0.05,0.05,0.6,0.1"], left="10", top="50",
@@ -231,10 +232,10 @@ def test_a_redacted_pdf_downloads_rebuilt_from_its_page_images(
     ([], {"left": "90", "top": "10", "width": "20", "height": "5"}, "inside the page"),
 ])
 def test_bad_boxes_are_refused_with_a_message_and_nothing_changes(
-        app, client, auth, uploader, create_rubric_version_for_samples, post_upload,
+        app, client, auth, uploader, create_rubric, post_upload,
         boxes, typed, message):
     school, _ = uploader(client, auth)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     sample = _upload(app, client, post_upload, school, version, "scan.png", png_bytes())
     response = _redact(client, auth, sample, boxes=boxes, **typed)
     assert response.status_code == 422
@@ -243,11 +244,11 @@ def test_bad_boxes_are_refused_with_a_message_and_nothing_changes(
 
 
 def test_redaction_refuses_a_missing_page_text_and_other_users(
-        app, client, auth, uploader, create_rubric_version_for_samples, post_upload,
+        app, client, auth, uploader, create_rubric, post_upload,
         create_teacher):
     school, _ = uploader(client, auth)
-    version = create_rubric_version_for_samples(school.district_id)
-    sample = _upload(app, client, post_upload, school, version, "essay.pdf", pdf_bytes())
+    version = create_rubric(school.district_id, criteria=2)
+    sample = _upload(app, client, post_upload, school, version, "essay.pdf", text_pdf())
     assert _redact(client, auth, sample, number=7, boxes=["0,0,.1,.1"]).status_code == 422
     text = _upload(app, client, post_upload, school, version, "essay.txt", b"Just words.")
     assert client.get(f"/samples/{text.code}/redact").status_code == 404
@@ -262,10 +263,10 @@ def test_redaction_refuses_a_missing_page_text_and_other_users(
 # --- the rubric the form starts on ---------------------------------------------------------
 
 def test_the_upload_form_starts_on_a_rubric_for_the_schools_grade_band(
-        app, client, auth, uploader, create_rubric_version_for_samples):
+        app, client, auth, uploader, create_rubric):
     school, _ = uploader(client, auth, grade_band="K-5")
-    high = create_rubric_version_for_samples(school.district_id)  # 9-10, listed first
-    elementary = create_rubric_version_for_samples(school.district_id)
+    high = create_rubric(school.district_id, criteria=2)  # 9-10, listed first
+    elementary = create_rubric(school.district_id, criteria=2)
     with app.app_context():
         from rubrics.models import Rubric, RubricVersion
 
@@ -286,13 +287,13 @@ def test_the_upload_form_starts_on_a_rubric_for_the_schools_grade_band(
 # --- class sets -------------------------------------------------------------------------------
 
 def test_a_class_set_keeps_the_good_files_lists_the_bad_one_and_names_each_student(
-        app, client, auth, uploader, create_rubric_version_for_samples):
+        app, client, auth, uploader, create_rubric):
     school, _ = uploader(client, auth)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     token = auth.csrf_token("/samples/new/class-set")
     files = [(io.BytesIO(png_bytes()), "ada.png"), (io.BytesIO(b"Bea's essay."), "bea.txt"),
              (io.BytesIO(b"\x00\x01 not a pdf"), "cal_lopez.pdf"),
-             (io.BytesIO(pdf_bytes("Dev wrote this")), "dev.pdf")]
+             (io.BytesIO(text_pdf("Dev wrote this")), "dev.pdf")]
     response = client.post("/samples/new/class-set", content_type="multipart/form-data", data={
         "csrf_token": token, "school_id": school.id, "rubric_version_id": version.id,
         "title": "Opinion piece", "files": files})
@@ -337,9 +338,9 @@ def test_a_class_set_keeps_the_good_files_lists_the_bad_one_and_names_each_stude
 
 
 def test_a_class_set_over_the_file_limit_is_refused_whole(
-        app, client, auth, uploader, create_rubric_version_for_samples):
+        app, client, auth, uploader, create_rubric):
     school, _ = uploader(client, auth)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     files = [(io.BytesIO(b"Essay %d" % i), f"{i}.txt") for i in range(41)]
     response = client.post("/samples/new/class-set", content_type="multipart/form-data", data={
         "csrf_token": auth.csrf_token("/samples/new/class-set"), "school_id": school.id,

@@ -35,7 +35,7 @@ def test_class_teacher_records_and_revises_the_local_score(app, client, auth, cr
                              headers=headers)
     assert incomplete.status_code == 422
     assert incomplete.text.lstrip().startswith('<section id="local-score"')
-    assert "Choose a level for “Criterion 2”" in incomplete.text
+    assert "Choose a level for “Evidence”" in incomplete.text
 
     saved = client.post(url, data={"csrf_token": token, f"score_{first}": "3",
                                    f"score_{second}": "2"}, headers=headers)
@@ -124,7 +124,7 @@ def test_coach_promotes_a_ready_sample_with_rationale_for_every_criterion(
 
     missing = client.post(url, data=form)
     assert missing.status_code == 422
-    assert "Write the rationale for “Criterion 2”." in missing.text
+    assert "Write the rationale for “Evidence”." in missing.text
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Anchor.id))) == 0
 

@@ -72,7 +72,7 @@ def _fetch(client, url: str) -> bytes:
 
 
 def test_upload_view_download_and_delete_on_each_backend(
-        app, client, auth, backend, create_teacher, create_rubric_version_for_samples,
+        app, client, auth, backend, create_teacher, create_rubric,
         post_upload):
     teacher = create_teacher()
     with app.app_context():
@@ -80,7 +80,7 @@ def test_upload_view_download_and_delete_on_each_backend(
 
         school = db.session.get(School, teacher.memberships[0].school_id)
         db.session.expunge(school)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     auth.login(teacher)
 
     response = post_upload(client, school, version, "IMG_0042.jpg", jpeg_bytes(with_gps=True))

@@ -10,7 +10,8 @@ from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
 from moderation.samples import processing
 from moderation.samples.models import StudentLink, WorkSample
-from tests.fixtures.samples import GPS_IFD, blank_pdf_bytes, jpeg_bytes, pdf_bytes
+from seed_data.pdfs import blank_pdf, text_pdf
+from tests.fixtures.samples import GPS_IFD, jpeg_bytes
 
 CODE = re.compile(r"WS-[2-9A-HJKMNP-TW-Z]{4}-[2-9A-HJKMNP-TW-Z]{4}")
 
@@ -36,10 +37,10 @@ def _download(client, sample) -> bytes:
 
 
 def test_jpeg_loses_exif_and_gps(app, client, auth, create_teacher,
-                                 create_rubric_version_for_samples, post_upload):
+                                 create_rubric, post_upload):
     teacher = create_teacher()
     school = _school(app, teacher.memberships[0].school_id)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     original = jpeg_bytes(with_gps=True)
     assert Image.open(io.BytesIO(original)).getexif().get_ifd(GPS_IFD)  # the test file has GPS
     auth.login(teacher)
@@ -59,11 +60,11 @@ def test_jpeg_loses_exif_and_gps(app, client, auth, create_teacher,
 
 
 def test_pdf_loses_author_title_and_xmp_and_its_pages_are_rendered(
-        app, client, auth, create_teacher, create_rubric_version_for_samples, post_upload):
+        app, client, auth, create_teacher, create_rubric, post_upload):
     teacher = create_teacher()
     school = _school(app, teacher.memberships[0].school_id)
-    version = create_rubric_version_for_samples(school.district_id)
-    original = pdf_bytes(author="Jane Student", pages=2)
+    version = create_rubric(school.district_id, criteria=2)
+    original = text_pdf(author="Jane Student", pages=2)
     auth.login(teacher)
     sample = _uploaded(app, post_upload(client, school, version, "jane_student_essay.pdf",
                                         original))
@@ -88,10 +89,10 @@ def test_pdf_loses_author_title_and_xmp_and_its_pages_are_rendered(
 
 
 def test_a_file_renamed_to_pdf_is_refused_with_a_clear_message(
-        app, client, auth, create_teacher, create_rubric_version_for_samples, post_upload):
+        app, client, auth, create_teacher, create_rubric, post_upload):
     teacher = create_teacher()
     school = _school(app, teacher.memberships[0].school_id)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     auth.login(teacher)
     for data, says in [(b"Just some words, typed.", "plain text"),
                        (jpeg_bytes(), "a JPEG image"),
@@ -106,10 +107,10 @@ def test_a_file_renamed_to_pdf_is_refused_with_a_clear_message(
 
 
 def test_a_damaged_pdf_is_refused(app, client, auth, create_teacher,
-                                  create_rubric_version_for_samples, post_upload):
+                                  create_rubric, post_upload):
     teacher = create_teacher()
     school = _school(app, teacher.memberships[0].school_id)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     auth.login(teacher)
     response = post_upload(client, school, version, "essay.pdf", b"%PDF-1.7\nnot really")
     assert response.status_code == 422
@@ -117,17 +118,17 @@ def test_a_damaged_pdf_is_refused(app, client, auth, create_teacher,
 
 
 def test_a_pdf_too_large_to_display_is_refused_with_a_clear_message(
-        app, client, auth, create_teacher, create_rubric_version_for_samples, post_upload,
+        app, client, auth, create_teacher, create_rubric, post_upload,
         monkeypatch):
     teacher = create_teacher()
     school = _school(app, teacher.memberships[0].school_id)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     auth.login(teacher)
     # A 612 x 3,600 pt page is inside the pixel budget and needs about 90 MB to render.
     monkeypatch.setattr(processing, "RENDER_MEMORY_LIMIT", 64 * 2**20)
     for data, says in [
-            (blank_pdf_bytes(100, 14_400), "Page 1 of this PDF is 100 x 14,400 points"),
-            (blank_pdf_bytes(612, 3_600),
+            (blank_pdf(100, 14_400), "Page 1 of this PDF is 100 x 14,400 points"),
+            (blank_pdf(612, 3_600),
              "This PDF needs more memory to display than the server allows (64 MB).")]:
         response = post_upload(client, school, version, "essay.pdf", data)
         assert response.status_code == 422
@@ -155,10 +156,10 @@ def test_oversized_upload_gets_a_clear_413_page(app, client, auth, create_teache
 
 def test_text_is_shown_escaped_and_the_file_name_is_kept_only_in_the_student_link(
         app, client, auth, create_teacher, create_district_admin,
-        create_rubric_version_for_samples, post_upload):
+        create_rubric, post_upload):
     teacher = create_teacher()
     school = _school(app, teacher.memberships[0].school_id)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     auth.login(teacher)
     sample = _uploaded(app, post_upload(
         client, school, version, "Jordan_Rivera_essay.txt",
@@ -185,11 +186,11 @@ def test_text_is_shown_escaped_and_the_file_name_is_kept_only_in_the_student_lin
 
 
 def test_upload_needs_the_student_and_a_ready_rubric(app, client, auth, create_teacher,
-                                                     create_rubric_version_for_samples,
+                                                     create_rubric,
                                                      post_upload):
     teacher = create_teacher()
     school = _school(app, teacher.memberships[0].school_id)
-    version = create_rubric_version_for_samples(school.district_id)
+    version = create_rubric(school.district_id, criteria=2)
     auth.login(teacher)
     response = post_upload(client, school, version, "essay.txt", b"words", student_name="")
     assert response.status_code == 422
@@ -201,12 +202,12 @@ def test_upload_needs_the_student_and_a_ready_rubric(app, client, auth, create_t
 
 def test_teacher_cannot_upload_into_another_school(app, client, auth, create_teacher,
                                                    create_school,
-                                                   create_rubric_version_for_samples,
+                                                   create_rubric,
                                                    post_upload):
     teacher = create_teacher()
     mine = _school(app, teacher.memberships[0].school_id)
     other = create_school(district=mine.district_id)
-    version = create_rubric_version_for_samples(mine.district_id)
+    version = create_rubric(mine.district_id, criteria=2)
     auth.login(teacher)
     response = post_upload(client, other, version, "essay.txt", b"words")
     assert response.status_code == 422

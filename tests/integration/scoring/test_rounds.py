@@ -303,9 +303,9 @@ def test_round_ratings_feed_the_statistics(app, scoring_world, open_round, scori
 
 def test_choosing_another_rubric_version_refreshes_the_form(client, auth, hx, app,
                                                             scoring_world,
-                                                            create_rubric_version_for_samples):
+                                                            create_rubric):
     world = scoring_world(n_schools=2, teachers_per_school=1, samples_per_school=1, anchors=0)
-    other = create_rubric_version_for_samples(world.district.id)
+    other = create_rubric(world.district.id, criteria=2)
     auth.login(world.coach)
     page = client.get("/scoring/rounds/new").text
     assert all(s.code in page for s in world.samples)  # the version with work ready

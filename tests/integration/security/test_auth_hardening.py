@@ -256,7 +256,7 @@ def test_production_asks_browsers_for_https_only_and_other_modes_do_not(
         assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
-def test_signed_in_pages_are_not_stored_but_work_images_keep_their_own_header(
+def test_signed_in_pages_and_the_images_of_student_work_are_not_stored(
         client, auth, create_school, create_teacher, create_sample):
     assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
     school = create_school()
@@ -269,7 +269,7 @@ def test_signed_in_pages_are_not_stored_but_work_images_keep_their_own_header(
         assert response.headers["Cache-Control"] == "no-store", path
     image = client.get(f"/samples/{sample.code}/pages/1.png")
     assert image.status_code == 200
-    assert image.headers["Cache-Control"] == "private, max-age=600"
+    assert image.headers["Cache-Control"] == "private, no-store"
 
 
 def test_the_audit_export_is_not_stored_either(client, auth, create_district_admin):

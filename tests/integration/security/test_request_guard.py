@@ -87,12 +87,12 @@ def test_the_largest_storable_id_still_matches_its_route(app):
 
 
 @pytest.fixture
-def uploader(app, auth, create_teacher, create_rubric_version_for_samples):
+def uploader(app, auth, create_teacher, create_rubric):
     """A logged-in teacher's school and a rubric version to upload to: (school, version)."""
     teacher = create_teacher()
     school = _school_of(app, teacher)
     auth.login(teacher)
-    return school, create_rubric_version_for_samples(school.district_id)
+    return school, create_rubric(school.district_id, criteria=2)
 
 
 def _school_of(app, teacher) -> School:

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from moderation.samples import processing
-from tests.fixtures.samples import blank_pdf_bytes, pdf_bytes, slow_pdf_bytes
+from seed_data.pdfs import blank_pdf, slow_pdf, text_pdf
 
 # 612 x 3,600 points renders to 1,275 x 7,501 pixels: inside the 10-megapixel page budget, but
 # its bitmap and the copies Pillow makes of it need about 90 MB.
@@ -20,7 +20,7 @@ SLOW_STROKES = 10_000
 
 
 def test_a_normal_pdf_renders_to_the_pages_pdfium_draws():
-    data = pdf_bytes(pages=3)
+    data = text_pdf(pages=3)
     pages = processing.render_pdf_pages(data)
 
     document = pdfium.PdfDocument(data)
@@ -35,20 +35,20 @@ def test_a_normal_pdf_renders_to_the_pages_pdfium_draws():
 
 
 def test_a_page_that_needs_more_memory_than_allowed_is_refused():
-    tall = blank_pdf_bytes(*TALL_PAGE)
+    tall = blank_pdf(*TALL_PAGE)
     with pytest.raises(processing.SampleFileError) as error:
         processing.render_pdf_pages(tall, memory_limit=SMALL_MEMORY)
     assert str(error.value).startswith(
         "This PDF needs more memory to display than the server allows (64 MB).")
     # The limit stops the render, not the worker: a letter page fits in it, the tall page in
     # the default limit.
-    assert len(processing.render_pdf_pages(blank_pdf_bytes(), memory_limit=SMALL_MEMORY)) == 1
+    assert len(processing.render_pdf_pages(blank_pdf(), memory_limit=SMALL_MEMORY)) == 1
     assert processing.render_pdf_pages(tall)[0].height == 7501
 
 
 def test_a_render_that_takes_too_long_is_stopped_and_refused():
     with pytest.raises(processing.SampleFileError) as error:
-        processing.render_pdf_pages(slow_pdf_bytes(SLOW_STROKES), timeout=0.5)
+        processing.render_pdf_pages(slow_pdf(SLOW_STROKES), timeout=0.5)
     assert str(error.value).startswith(
         "This PDF needs more time to display than the server allows (0.5 seconds).")
 
@@ -66,10 +66,10 @@ def test_a_slow_render_does_not_hold_up_a_fast_one():
         results[name] = processing.render_pdf_pages(data)
         finished.append(name)
 
-    slow = threading.Thread(target=render, args=("slow", slow_pdf_bytes(SLOW_STROKES)))
+    slow = threading.Thread(target=render, args=("slow", slow_pdf(SLOW_STROKES)))
     slow.start()
     time.sleep(0.3)  # a head start: under the old global lock, the slow render now holds it
-    render("fast", blank_pdf_bytes())
+    render("fast", blank_pdf())
     slow.join()
 
     assert finished == ["fast", "slow"]

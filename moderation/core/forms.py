@@ -1,0 +1,59 @@
+"""The write step of a form view, the same in every domain.
+
+Validate the form, run the one service call, commit once; when the form or a domain rule says
+no, roll back and show the form again with the message where it belongs.
+"""
+
+from collections.abc import Callable
+
+from sqlalchemy.exc import IntegrityError
+
+from moderation.core.extensions import db
+
+
+def submit(form, action: Callable[[], object], *, refused: dict, done: Callable,
+           invalid: Callable, raced: Callable[[], str | None] | None = None):
+    """Answer a form view: `done(result)` after the commit, with what `action` returned, or
+    `invalid(status)` with the form's messages: 422 after a submit, 200 when the form is only
+    being shown.
+
+    `refused` maps each domain error `action` may raise to the form field its message belongs
+    beside, or None for the form's own messages; the first type the error is an instance of
+    wins. `raced` is for a write that two requests can race (a double click): called after the
+    rollback when the commit meets a unique constraint, it returns the message to show, or None
+    when the other request stored the same thing, which then counts as done.
+    """
+    if form.validate_on_submit():
+        try:
+            result = action()
+        except tuple(refused) as error:
+            db.session.rollback()
+            field = next(f for kind, f in refused.items() if isinstance(error, kind))
+            _show(form, field, str(error))
+        else:
+            message = _commit(raced)
+            if message is None:
+                return done(result)
+            _show(form, None, message)
+    return invalid(422 if form.is_submitted() else 200)
+
+
+def _commit(raced) -> str | None:
+    if raced is None:
+        db.session.commit()
+        return None
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return raced()
+    return None
+
+
+def _show(form, field, message: str) -> None:
+    # A field's errors are a tuple until it has been validated, so they are replaced, not
+    # appended to.
+    if field is None:
+        form.form_errors.append(message)
+    else:
+        field.errors = [*field.errors, message]
