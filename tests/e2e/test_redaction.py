@@ -64,10 +64,13 @@ def blacked_out(image: Image.Image, box) -> bool:
 
 
 def wait_until_ready(page: Page) -> None:
-    """The drawing script has run and the name check has loaded above the pages: until then a
-    drag can miss the overlay, or the swap-in moves the page under the pointer."""
+    """The drawing script has run and the name check has loaded above the pages (until then a
+    drag can miss the overlay, or the swap-in moves the page under the pointer), and the page
+    image is scrolled into view."""
     expect(page.locator(".redact-overlay").first).to_be_visible()
     expect(page.locator("section#name-check")).to_be_visible()
+    # Pointer events land only inside the viewport: bring the page's top edge to its top.
+    page.locator(".redact-canvas img").first.evaluate("img => img.scrollIntoView()")
 
 
 def page_point(page: Page, x: float, y: float) -> tuple[float, float]:
