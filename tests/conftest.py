@@ -262,14 +262,13 @@ def create_district(app):
 
 @pytest.fixture
 def create_school(app, create_district):
-    def make(district: District | int | None = None, name: str | None = None,
-             low_income_share: float | None = None) -> School:
+    def make(district: District | int | None = None, name: str | None = None) -> School:
         """A school in `district` (a District or its id), or in a new district."""
         district_id = getattr(district, "id", district) or create_district().id
         with app.app_context():
             school = School(district_id=district_id,
                             name=name or f"School {uuid.uuid4().hex[:6]}",
-                            grade_band="9-12", low_income_share=low_income_share)
+                            grade_band="9-12")
             db.session.add(school)
             return detached(school)
 

@@ -40,11 +40,15 @@ ACTION_LABELS = {
     "rubric_version_frozen": "Rubric version frozen",
     "rubric_criterion_deleted": "Criterion deleted", "rubric_level_deleted": "Level deleted",
     "rubric_imported": "Rubric imported",
+    "school_created": "School created", "school_changed": "School changed",
+    "school_archived": "School archived", "school_unarchived": "School unarchived",
+    "context_measure_added": "Context measure added",
 }
 OBJECT_LABELS = {
     "User": "People", "WorkSample": "Work samples", "Anchor": "Anchor papers",
     "QueueItem": "Blind scoring", "ScoringRound": "Scoring rounds", "Rubric": "Rubrics",
     "RubricVersion": "Rubric versions", "District": "District settings",
+    "School": "Schools", "ContextMeasure": "School context measures",
 }
 
 
@@ -169,7 +173,8 @@ def _int(value) -> int | None:
 
 _DETAIL_KINDS = {"school_id": "school", "district_id": "district",
                  "rubric_version_id": "version", "rubric_id": "rubric", "round_id": "round"}
-_OBJECT_KINDS = {"User": "user", "District": "district", "RubricVersion": "version",
+_OBJECT_KINDS = {"User": "user", "District": "district", "School": "school",
+                 "RubricVersion": "version",
                  "Rubric": "rubric", "ScoringRound": "round"}
 
 
@@ -263,6 +268,23 @@ def _login_failed(d, n: Names, e: AuditEvent) -> str:
     return f"{who}." + (f" Address hash {digest}…" if digest else "")
 
 
+def _school_created(d, n: Names) -> str:
+    context = d.get("context") if isinstance(d.get("context"), dict) else {}
+    figures = "; ".join(f"{label}: {value}" for label, value in context.items())
+    grades = f" for grades {d['grade_band']}" if d.get("grade_band") else ""
+    return (f"Created school “{d.get('name', '')}”{grades}."
+            + (f" Context: {figures}." if figures else ""))
+
+
+def _school_changed(d, n: Names) -> str:
+    changes = d.get("changes") if isinstance(d.get("changes"), dict) else {}
+    parts = []
+    for label, pair in changes.items():
+        before, after = pair if isinstance(pair, list | tuple) and len(pair) == 2 else ("?", pair)
+        parts.append(f"{label}: {before} → {after}")
+    return f"Changed school “{d.get('name', '')}”: " + "; ".join(parts) + "."
+
+
 def _own_time_zone_changed(d, n: Names) -> str:
     before = d.get("before") or "their district's"
     if not d.get("after"):
@@ -313,6 +335,15 @@ SENTENCES: dict[str, Describer] = {
     "district_time_zone_changed": lambda d, n: (
         f"Set the district's time zone to {d.get('after', '?')} (was {d.get('before', '?')})."),
     "own_time_zone_changed": _own_time_zone_changed,
+    "school_created": _school_created,
+    "school_changed": _school_changed,
+    "school_archived": lambda d, n: (
+        f"Archived school “{d.get('name', '')}”: no longer offered for uploads or new rounds; "
+        "its history is kept."),
+    "school_unarchived": lambda d, n: f"Made school “{d.get('name', '')}” active again.",
+    "context_measure_added": lambda d, n: (
+        f"Added the school context measure “{d.get('label', '')}” "
+        f"({'a share' if d.get('unit') == 'share' else 'a count'})."),
     "rubric_created": lambda d, n: f"Created rubric “{d.get('title', '')}”.",
     "rubric_version_created": lambda d, n: (
         f"Created version {d.get('number', '?')} of “{n('rubric', d.get('rubric_id'))}”, "

@@ -46,9 +46,16 @@ class District(db.Model):
     schools: Mapped[list["School"]] = relationship(back_populates="district",
                                                    order_by="School.name")
 
+    @property
+    def active_schools(self) -> list["School"]:
+        """The schools offered for new work (uploads, round filters): not archived."""
+        return [s for s in self.schools if s.archived_at is None]
+
 
 class School(db.Model):
-    """A school, with optional public context used by the equity analysis."""
+    """A school; its public context (low-income share and the like) is SchoolContext rows.
+
+    An archived school keeps its samples, ratings and staff, but is offered for no new work."""
 
     __tablename__ = "schools"
     __table_args__ = (UniqueConstraint("district_id", "name"),)
@@ -57,11 +64,62 @@ class School(db.Model):
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     grade_band: Mapped[str | None] = mapped_column(String(40))
-    # Share of students from low-income households (0-1), as published by the district.
-    low_income_share: Mapped[float | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    archived_at: Mapped[datetime | None]
 
     district: Mapped[District] = relationship(back_populates="schools")
+    context: Mapped[list["SchoolContext"]] = relationship(
+        back_populates="school", cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class MeasureUnit(enum.StrEnum):
+    SHARE = "share"
+    COUNT = "count"
+
+    @property
+    def label(self) -> str:
+        return {"share": "Share (entered as a percentage)", "count": "Count"}[self.value]
+
+
+class ContextMeasure(db.Model):
+    """A kind of public school context a district records, such as its low-income share."""
+
+    __tablename__ = "context_measures"
+    __table_args__ = (UniqueConstraint("district_id", "key"),
+                      UniqueConstraint("district_id", "label"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    # A stable name for the analysis (low_income_share); the label is what people read.
+    key: Mapped[str] = mapped_column(String(60))
+    label: Mapped[str] = mapped_column(String(120))
+    unit: Mapped[MeasureUnit] = mapped_column(Enum(
+        MeasureUnit, native_enum=False, length=10, values_callable=lambda e: [u.value for u in e]))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SchoolContext(db.Model):
+    """One public figure about a school: a share is stored as 0-1, a count as itself, each
+    with the year it describes and where it was published."""
+
+    __tablename__ = "school_context"
+    __table_args__ = (UniqueConstraint("school_id", "measure_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("context_measures.id"), index=True)
+    value: Mapped[float]
+    # Empty only for figures carried over from before years were recorded.
+    year: Mapped[int | None]
+    source: Mapped[str] = mapped_column(String(300))
+
+    school: Mapped[School] = relationship(back_populates="context")
+    measure: Mapped[ContextMeasure] = relationship(lazy="joined")
 
 
 def _hash_method() -> str | None:

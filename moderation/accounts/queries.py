@@ -1,8 +1,19 @@
 """Reads for accounts: users, schools and who is in whose scope."""
 
+from dataclasses import dataclass
+
 from sqlalchemy import func
 
-from moderation.accounts.models import District, Membership, Role, School, User
+from moderation.accounts.models import (
+    ContextMeasure,
+    District,
+    Membership,
+    MeasureUnit,
+    Role,
+    School,
+    SchoolContext,
+    User,
+)
 from moderation.core import timezones
 from moderation.core.extensions import db
 
@@ -74,3 +85,51 @@ def district_time_zone_of(user: User) -> str:
     """The zone `user` would read times in without a choice of their own."""
     memberships = sorted(user.memberships, key=lambda m: m.id)
     return timezones.first_known(m.district.time_zone for m in memberships)
+
+
+def context_measures(district_id: int) -> list[ContextMeasure]:
+    """The kinds of public context a district records, in the order they were added."""
+    return list(db.session.execute(
+        db.select(ContextMeasure).where(ContextMeasure.district_id == district_id)
+        .order_by(ContextMeasure.id)).scalars())
+
+
+def schools_of(district_id: int, *, archived: bool) -> list[School]:
+    """A district's active or archived schools by name, their context loaded with them."""
+    archived_test = School.archived_at.is_not(None) if archived else School.archived_at.is_(None)
+    return list(db.session.execute(
+        db.select(School).where(School.district_id == district_id, archived_test)
+        .order_by(School.name)).scalars())
+
+
+@dataclass(frozen=True)
+class ContextRow:
+    """One public figure about one school, as the equity analysis reads it. A share is 0-1;
+    `year` is None only for figures carried over from before years were recorded."""
+
+    school_id: int
+    school: str
+    is_archived: bool
+    measure: str
+    label: str
+    unit: MeasureUnit
+    value: float
+    year: int | None
+    source: str
+
+
+def school_context(district_id: int) -> list[ContextRow]:
+    """Every school's public context in a district (archived schools too: their past results
+    are still analysed), by school name and then measure, in one statement."""
+    rows = db.session.execute(
+        db.select(School.id, School.name, School.archived_at, ContextMeasure.key,
+                  ContextMeasure.label, ContextMeasure.unit, SchoolContext.value,
+                  SchoolContext.year, SchoolContext.source)
+        .join(SchoolContext, SchoolContext.school_id == School.id)
+        .join(ContextMeasure, ContextMeasure.id == SchoolContext.measure_id)
+        .where(School.district_id == district_id)
+        .order_by(School.name, ContextMeasure.id))
+    return [ContextRow(school_id=i, school=name, is_archived=archived_at is not None,
+                       measure=key, label=label, unit=unit, value=value, year=year,
+                       source=source)
+            for i, name, archived_at, key, label, unit, value, year, source in rows]

@@ -69,7 +69,8 @@ def student_link(sample: WorkSample) -> StudentLink | None:
 def uploadable_schools(user) -> list[School]:
     ids = permissions.staff_school_ids(user)
     return list(db.session.execute(
-        db.select(School).where(School.id.in_(ids)).order_by(School.name)).scalars())
+        db.select(School).where(School.id.in_(ids), School.archived_at.is_(None))
+        .order_by(School.name)).scalars())
 
 
 def versions_for_upload(schools: list[School]) -> list[RubricVersion]:

@@ -246,7 +246,7 @@ def _sample_list(district: District, version: RubricVersion | None) -> dict:
     formdata = request.form if request.method == "POST" else request.args
     choice = SampleChoiceForm(formdata=formdata)
     choice.school_id.choices = [SelectChoice("", "Any school")] + [
-        SelectChoice(s.id, s.name) for s in district.schools]
+        SelectChoice(s.id, s.name) for s in district.active_schools]
     choice.grade_band.choices = [SelectChoice("", "Any grade band")] + [
         SelectChoice(band, band) for band in queries.grade_bands(district.schools)]
     shows_samples = permissions.sees_sample_list(current_user, district.id)
@@ -278,11 +278,11 @@ def _round_form() -> tuple[RoundForm, dict]:
     candidates = queries.round_candidate_raters(district.id, opened_by=current_user)
     eligible = [c for c in candidates if not c.excluded]
     form.rater_ids.choices = [SelectChoice(c.user.id, c.user.display_name) for c in eligible]
-    form.rater_school_ids.choices = [SelectChoice(s.id, s.name) for s in district.schools]
+    form.rater_school_ids.choices = [SelectChoice(s.id, s.name) for s in district.active_schools]
     if request.method != "POST":
         form.rubric_version_id.data = version.id if version else None
         form.rater_ids.data = [c.user.id for c in eligible]
-        form.rater_school_ids.data = [s.id for s in district.schools]
+        form.rater_school_ids.data = [s.id for s in district.active_schools]
         if version and not form.name.data:
             form.name.data = f"{version.rubric.title}, {utcnow():%B %Y}"
     pool = _chosen_raters(form, candidates)

@@ -16,7 +16,16 @@ from flask.cli import with_appcontext
 
 from moderation.accounts import queries as account_queries
 from moderation.accounts import services as account_services
-from moderation.accounts.models import District, Membership, Role, School, User
+from moderation.accounts.models import (
+    ContextMeasure,
+    District,
+    Membership,
+    MeasureUnit,
+    Role,
+    School,
+    SchoolContext,
+    User,
+)
 from moderation.core.extensions import db
 from seed_data.demo.rounds import seed_demo_scoring
 from seed_data.demo.rubrics import seed_demo_rubrics
@@ -39,13 +48,36 @@ def _district(spec: dict) -> District:
     return district
 
 
-def _school(district: District, school_spec: dict) -> School:
+def _measures(district: District, specs: list[dict]) -> dict[str, tuple[ContextMeasure, dict]]:
+    """The district's context measures by key, each with its spec (the demo figures' year
+    and source)."""
+    existing = {m.key: m for m in account_queries.context_measures(district.id)}
+    measures = {}
+    for spec in specs:
+        measure = existing.get(spec["key"])
+        if measure is None:
+            measure = ContextMeasure(district_id=district.id, key=spec["key"],
+                                     label=spec["label"], unit=MeasureUnit(spec["unit"]),
+                                     description=spec["description"])
+            db.session.add(measure)
+            db.session.flush()
+        measures[spec["key"]] = (measure, spec)
+    return measures
+
+
+def _school(district: District, school_spec: dict, measures: dict) -> School:
     school = next((s for s in district.schools if s.name == school_spec["name"]), None)
     if school is None:
         school = School(district=district, name=school_spec["name"])
         db.session.add(school)
     school.grade_band = school_spec["grade_band"]
-    school.low_income_share = school_spec["low_income_share"]
+    rows = {row.measure_id: row for row in school.context}
+    for key, value in school_spec["context"].items():
+        measure, spec = measures[key]
+        row = rows.get(measure.id) or SchoolContext(measure_id=measure.id)
+        row.value, row.year, row.source = value, spec["year"], spec["source"]
+        if measure.id not in rows:
+            school.context.append(row)
     db.session.flush()
     return school
 
@@ -67,7 +99,8 @@ def seed_accounts(spec: dict) -> District:
     """District, schools, teachers, coaches and the district administrator."""
     district = _district(spec)
     passwords = spec["passwords"]
-    schools = {s["name"]: _school(district, s) for s in spec["schools"]}
+    measures = _measures(district, spec["context_measures"])
+    schools = {s["name"]: _school(district, s, measures) for s in spec["schools"]}
     for school_spec in spec["schools"]:
         for teacher in school_spec["teachers"]:
             user = _user(teacher["email"], teacher["name"], passwords["teacher"])
