@@ -7,8 +7,8 @@ from sqlalchemy import func
 from moderation.accounts.models import (
     ContextMeasure,
     District,
-    Membership,
     MeasureUnit,
+    Membership,
     Role,
     School,
     SchoolContext,

@@ -23,6 +23,8 @@ from moderation.core.db import utcnow
 from moderation.core.extensions import db
 
 FIRST_YEAR = 1990
+# More than any school's enrolment or staff: a larger count is a typing slip.
+MAX_COUNT = 1_000_000
 
 
 class SchoolError(AccountError):
@@ -47,8 +49,9 @@ def check_figure(measure: ContextMeasure, figure: Figure) -> None:
     """Refuse a value outside its unit's range, a year outside 1990..next year, no source."""
     if measure.unit == MeasureUnit.SHARE and not 0 <= figure.value <= 1:
         raise SchoolError(f"{measure.label}: enter a percentage from 0 to 100.")
-    if measure.unit == MeasureUnit.COUNT and (figure.value < 0 or figure.value != int(figure.value)):
-        raise SchoolError(f"{measure.label}: enter a whole number, 0 or more.")
+    if measure.unit == MeasureUnit.COUNT and not (
+            0 <= figure.value <= MAX_COUNT and figure.value == int(figure.value)):
+        raise SchoolError(f"{measure.label}: enter a whole number from 0 to {MAX_COUNT:,}.")
     if figure.year is None or not FIRST_YEAR <= figure.year <= last_year():
         raise SchoolError(f"{measure.label}: enter the year it describes, "
                           f"{FIRST_YEAR} to {last_year()}.")
@@ -78,7 +81,8 @@ def _check_name(district: District, name: str, school: School | None = None) -> 
     return name
 
 
-def _measures_of(district: District, figures: dict[int, Figure | None]) -> dict[int, ContextMeasure]:
+def _measures_of(district: District,
+                 figures: dict[int, Figure | None]) -> dict[int, ContextMeasure]:
     measures = {m.id: m for m in db.session.execute(
         db.select(ContextMeasure).where(ContextMeasure.district_id == district.id)).scalars()}
     if unknown := set(figures) - set(measures):

@@ -19,8 +19,8 @@ from moderation.accounts import services as account_services
 from moderation.accounts.models import (
     ContextMeasure,
     District,
-    Membership,
     MeasureUnit,
+    Membership,
     Role,
     School,
     SchoolContext,
