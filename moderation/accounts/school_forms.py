@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from moderation.accounts.models import ContextMeasure, MeasureUnit, School
@@ -95,7 +96,7 @@ def _shown(measure: ContextMeasure, row) -> dict:
 class MeasureForm(FlaskForm):
     label = StringField("Name", validators=[DataRequired("Name the measure."), Length(max=120)],
                         description="For example “English learners share”.")
-    unit = SelectField("Unit", choices=[(u.value, u.label) for u in MeasureUnit],
+    unit = SelectField("Unit", choices=[SelectChoice(u.value, u.label) for u in MeasureUnit],
                        validators=[DataRequired()])
     description = StringField("What it counts", validators=[Optional(), Length(max=500)])
 

@@ -90,6 +90,14 @@ DECLARATIONS: dict[str, Access] = {
     "accounts.export_audit_log": allow(ADMINS),
     "accounts.district_time_zone": allow({DISTRICT_ADMIN}),
 
+    # District 1's schools: its administrator only; district 2's is refused (403).
+    "schools.list_schools": allow({DISTRICT_ADMIN}),
+    "schools.new_school": allow({DISTRICT_ADMIN}),
+    "schools.edit_school": allow({DISTRICT_ADMIN}),
+    "schools.archive_school": allow({DISTRICT_ADMIN}),
+    "schools.unarchive_school": allow({DISTRICT_ADMIN}),
+    "schools.add_measure": allow({DISTRICT_ADMIN}),
+
     "rubrics.list_rubrics": allow(EVERYONE),
     "rubrics.create_rubric": allow(COACHES, ADMINS),
     "rubrics.import_rubric": allow(COACHES, ADMINS),

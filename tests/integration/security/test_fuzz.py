@@ -38,6 +38,9 @@ ROUND_SAMPLES = ["school_id", "grade_band", "uploaded_from", "uploaded_to", "his
 ROUND = ["district_id", "name", "rubric_version_id", "rater_school_ids", "rater_ids",
          "ratings_per_sample", "validity_percent", "calibration_size", "due_date", "seed",
          *ROUND_SAMPLES]
+# A school and the figures of the world district's two context measures.
+SCHOOL = ["name", "grade_band", *(f"context-{i}-{name}" for i in (0, 1)
+                                  for name in ("measure_id", "value", "year", "source"))]
 QUERY_FIELDS = {"accounts.login": ["next"], "samples.list_samples": ["status"],
                 "scoring.new_round": ["district_id", "rubric_version_id"],
                 "scoring.round_samples": ["district_id", "rubric_version_id", *ROUND_SAMPLES]}
@@ -61,6 +64,11 @@ def form_fields(world) -> dict[str, list[str]]:
         "accounts.change_password": ["current_password", "new_password", "confirm_password"],
         "accounts.own_time_zone": ["time_zone"],
         "accounts.district_time_zone": ["time_zone"],
+        "schools.new_school": SCHOOL,
+        "schools.edit_school": SCHOOL,
+        "schools.add_measure": ["label", "unit", "description"],
+        "schools.archive_school": [],
+        "schools.unarchive_school": [],
         "rubrics.create_rubric": prefixed("new", [*DETAILS, "district_id"]),
         "rubrics.import_rubric": prefixed("import", ["district_id", "as_new_version"]),
         "rubrics.create_version": ["next-change_note"],
