@@ -1,0 +1,36 @@
+"""The outbox: every email the app sends, kept after it is sent or given up."""
+
+from datetime import datetime
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from moderation.core.db import utcnow
+from moderation.core.extensions import db
+
+
+class OutboxMessage(db.Model):
+    """One email to one address.
+
+    Due while `sent_at` is empty and `next_attempt_at` has passed; a message given up after too
+    many failures keeps its `last_error` and has no `next_attempt_at`. `claimed_until` is a
+    sender's lease on it, so two senders never deliver it twice (sender.py).
+    """
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(255))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow, index=True)
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def is_given_up(self) -> bool:
+        return self.sent_at is None and self.next_attempt_at is None
