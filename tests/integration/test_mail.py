@@ -189,6 +189,20 @@ def test_in_production_without_smtp_messages_wait_and_a_warning_says_why(now, ap
     assert "SMTP_URL is not set: 1 email(s) wait in the outbox" in caplog.text
 
 
+def test_the_login_in_smtp_url_is_given_to_the_server(now, app, smtp_server_with_login):
+    server = smtp_server_with_login
+    base = f"127.0.0.1:{server.port}"
+    with app.app_context():
+        first = queue(subject="With a wrong password")
+        app.config["SMTP_URL"] = f"smtp://mailer%40district.example:wrong@{base}"
+        assert deliver_due(now).failed == 1
+        assert "SMTPAuthenticationError" in outbox_row(first).last_error
+
+        app.config["SMTP_URL"] = f"smtp://mailer%40district.example:p%40ss%3Aword@{base}"
+        assert deliver_due(now + timedelta(minutes=1)).sent == 1
+    assert [r.message["Subject"] for r in server.received] == ["With a wrong password"]
+
+
 def test_the_command_sends_what_is_due(smtp_app, smtp_server):
     with smtp_app.app_context():
         queue()
