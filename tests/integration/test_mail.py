@@ -126,7 +126,9 @@ def test_retry_delays_grow_fivefold_up_to_a_cap():
     assert delays[-1] == sender.MAX_RETRY_DELAY
 
 
-def test_two_senders_at_once_deliver_each_message_once(now, smtp_app, smtp_server):
+def test_two_senders_at_once_deliver_each_message_once(now, smtp_app, smtp_server,
+                                                       monkeypatch):
+    monkeypatch.setattr(sender, "BATCH_SIZE", 7)   # several batches each, raced as well
     with smtp_app.app_context():
         for n in range(30):
             queue_message(f"rater{n}@school.example", f"Round {n}", "Your queue is ready.")

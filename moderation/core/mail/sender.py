@@ -55,25 +55,33 @@ def deliver_due(now: datetime | None = None, transport: Transport | None = None)
     """
     now = now or utcnow()
     transport = transport or transport_for(current_app.config)
+    if transport is None:
+        waiting = len(_due_ids(now))
+        if waiting:
+            logger.warning("SMTP_URL is not set: %d%s email(s) wait in the outbox and will be "
+                           "sent once it is.", waiting, "+" if waiting == BATCH_SIZE else "")
+        return DeliveryReport(waiting=waiting)
+    sent = failed = 0
+    while True:   # batch by batch: what is sent, or failed and rescheduled, is due no longer
+        due_ids = _due_ids(now)
+        for message_id in due_ids:
+            if not _claim(message_id, now):
+                continue   # another sender has it
+            if _send(db.session.get(OutboxMessage, message_id), transport, now):
+                sent += 1
+            else:
+                failed += 1
+            db.session.commit()
+        if len(due_ids) < BATCH_SIZE:
+            return DeliveryReport(sent=sent, failed=failed)
+
+
+def _due_ids(now: datetime) -> list[int]:
     due_ids = db.session.scalars(
         db.select(OutboxMessage.id).where(_is_due(now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(BATCH_SIZE)).all()
-    db.session.commit()   # end the read, so each claim below is its own short transaction
-    if transport is None:
-        if due_ids:
-            logger.warning("SMTP_URL is not set: %d email(s) wait in the outbox and will be "
-                           "sent once it is.", len(due_ids))
-        return DeliveryReport(waiting=len(due_ids))
-    sent = failed = 0
-    for message_id in due_ids:
-        if not _claim(message_id, now):
-            continue   # another sender has it
-        if _send(db.session.get(OutboxMessage, message_id), transport, now):
-            sent += 1
-        else:
-            failed += 1
-        db.session.commit()
-    return DeliveryReport(sent=sent, failed=failed)
+    db.session.commit()   # end the read, so each claim after it is its own short transaction
+    return list(due_ids)
 
 
 def _is_due(now: datetime):
