@@ -73,6 +73,11 @@ def test_a_rolled_back_change_takes_its_message_with_it(now, smtp_app, smtp_serv
     assert smtp_server.received == []
 
 
+def test_a_subject_that_would_forge_headers_is_refused_when_queued(app):
+    with app.app_context(), pytest.raises(ValueError, match="single lines"):
+        queue_message("amara@school.example", "Hello\nBcc: everyone@example.com", "Hi")
+
+
 def test_while_the_server_is_down_retries_wait_longer_each_time_then_deliver(now, smtp_app,
                                                                             smtp_server):
     smtp_server.stop()

@@ -12,7 +12,6 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
@@ -108,11 +107,11 @@ def _send(message: OutboxMessage, transport: Transport, now: datetime) -> bool:
         if message.attempts >= MAX_ATTEMPTS:
             message.next_attempt_at = None
             logger.error("Gave up on email %d to %s after %d attempts: %s", message.id,
-                         message.to, message.attempts, message.last_error)
+                         message.recipient, message.attempts, message.last_error)
         else:
             message.next_attempt_at = now + retry_delay(message.attempts)
             logger.warning("Email %d to %s failed (attempt %d), retrying at %s: %s", message.id,
-                           message.to, message.attempts, message.next_attempt_at.isoformat(),
+                           message.recipient, message.attempts, message.next_attempt_at.isoformat(),
                            message.last_error)
         return False
     message.sent_at = now
@@ -126,7 +125,7 @@ def email_of(message: OutboxMessage) -> EmailMessage:
     domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
     email = EmailMessage()
     email["From"] = sender
-    email["To"] = Address(addr_spec=message.to)
+    email["To"] = message.recipient
     email["Subject"] = message.subject
     created_at = as_utc(message.created_at)   # SQLite gives it back without its zone
     email["Date"] = format_datetime(created_at)

@@ -12,9 +12,12 @@ def queue_message(to: str, subject: str, text_body: str,
     """Add an email to the outbox in the caller's transaction; it is sent after the commit.
 
     Never commits: the caller's commit stores the message together with the change it describes,
-    and a rollback drops both.
+    and a rollback drops both. A line break in the address or subject is refused here, in the
+    caller's request, rather than by every later delivery attempt (it would forge headers).
     """
-    message = OutboxMessage(to=to, subject=subject, text_body=text_body, html_body=html_body)
+    if any(breaker in value for value in (to, subject) for breaker in "\r\n"):
+        raise ValueError("An email's address and subject must be single lines.")
+    message = OutboxMessage(recipient=to, subject=subject, text_body=text_body, html_body=html_body)
     db.session.add(message)
     db.session.info[QUEUED_FLAG] = True
     return message
