@@ -218,22 +218,42 @@ def test_the_command_sends_what_is_due(smtp_app, smtp_server):
     assert len(smtp_server.received) == 1
 
 
-def test_in_background_mode_a_commit_that_queued_mail_sends_it(app, database_url,
-                                                               smtp_server):
-    # `app` empties the tables afterwards; this second app is the one with a sender thread.
+@pytest.fixture
+def background_app(app, database_url, smtp_server):
+    """An app sending from its own thread, as a web process does (`app` empties the tables)."""
     background = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
                              "MAIL_DELIVERY": "background", "SMTP_URL": smtp_server.url})
-    try:
-        with background.app_context():
-            queue(subject="Sent by the thread")
-        deadline = time.monotonic() + 10
-        while not smtp_server.received and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        background.extensions["mail_sender"].stop()
-        with background.app_context():
-            db.engine.dispose()
-    assert [r.message["Subject"] for r in smtp_server.received] == ["Sent by the thread"]
+    yield background
+    background.extensions["mail_sender"].stop()
+    with background.app_context():
+        db.engine.dispose()
+
+
+def subjects_received(smtp_server, expected: int) -> list[str]:
+    deadline = time.monotonic() + 10
+    while len(smtp_server.received) < expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [r.message["Subject"] for r in smtp_server.received]
+
+
+def test_in_background_mode_a_commit_that_queued_mail_sends_it(background_app, smtp_server):
+    with background_app.app_context():
+        queue(subject="Sent by the thread")
+    assert subjects_received(smtp_server, 1) == ["Sent by the thread"]
+
+
+def test_in_background_mode_mail_left_from_before_a_restart_goes_at_the_first_request(
+        background_app, smtp_server):
+    with background_app.app_context():
+        # Stored without waking anyone, as by a process that stopped before sending it.
+        db.session.add(OutboxMessage(recipient="amara@school.example", subject="Left over",
+                                     text_body="Sent after the restart."))
+        db.session.commit()
+    time.sleep(0.3)
+    assert smtp_server.received == []   # no thread yet: no request has come
+
+    assert background_app.test_client().get("/healthz").status_code == 200
+    assert subjects_received(smtp_server, 1) == ["Left over"]
 
 
 @pytest.mark.parametrize("url", ["http://mail.example", "smtp://", "smtp://host:notaport"])

@@ -1,8 +1,9 @@
 """In-process delivery: one sender thread per web process, woken when queued mail commits.
 
 MAIL_DELIVERY chooses who sends. "background" (the default) starts a daemon thread in each
-process at its first request; a commit that queued mail wakes it at once, and it looks for due
-retries every MAIL_POLL_SECONDS. "manual" starts nothing: `flask mail send-due` (from cron) or a
+process at its first request, which sends what is due at once (mail left from before a
+restart); a commit that queued mail wakes it, and it looks for due retries every
+MAIL_POLL_SECONDS. "manual" starts nothing: `flask mail send-due` (from cron) or a
 job worker sends instead; the tests use it to call the sender themselves. Many threads and
 processes may send at once: sender.py claims each message, so none goes out twice.
 """
@@ -52,17 +53,16 @@ class BackgroundSender:
             self._thread.join(timeout)
 
     def _run(self) -> None:
+        # Delivers first: mail queued before a restart goes out at the first request.
         while not self._stopping:
-            self._wake.wait(timeout=self.app.config["MAIL_POLL_SECONDS"])
             self._wake.clear()
-            if self._stopping:
-                break
             try:
                 with self.app.app_context():
                     deliver_due()
             except Exception:
                 # The thread must outlive a database hiccup; the next wake tries again.
                 logger.exception("Delivering queued mail failed")
+            self._wake.wait(timeout=self.app.config["MAIL_POLL_SECONDS"])
 
 
 def init_app(app: Flask) -> None:
