@@ -210,6 +210,21 @@ def test_the_login_in_smtp_url_is_given_to_the_server(now, app, smtp_server_with
     assert [r.message["Subject"] for r in server.received] == ["With a wrong password"]
 
 
+def test_over_tls_the_server_certificate_is_checked(now, app, smtp_server_with_tls,
+                                                    smtp_certificate, monkeypatch):
+    server = smtp_server_with_tls
+    app.config["SMTP_URL"] = server.url
+    with app.app_context():
+        untrusted = queue(subject="To a server nobody vouches for")
+        assert deliver_due(now).failed == 1
+        assert "CERTIFICATE_VERIFY_FAILED" in outbox_row(untrusted).last_error
+
+        monkeypatch.setenv("SSL_CERT_FILE", smtp_certificate.cert)
+        assert deliver_due(now + timedelta(minutes=1)).sent == 1
+    [received] = server.received
+    assert received.message["Subject"] == "To a server nobody vouches for"
+
+
 def test_the_command_sends_what_is_due(smtp_app, smtp_server):
     with smtp_app.app_context():
         queue()
