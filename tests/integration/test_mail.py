@@ -174,6 +174,23 @@ def test_a_message_claimed_by_a_sender_that_died_is_sent_once_its_lease_runs_out
     assert len(smtp_server.received) == 1
 
 
+def test_a_message_that_crashes_its_sender_each_time_stops_being_tried(now, app):
+    def crashing(email):
+        raise RuntimeError("a bug in the transport")
+
+    with app.app_context():
+        message_id = queue()
+        for attempt in range(MAX_ATTEMPTS):   # each once the dead sender's lease has run out
+            with pytest.raises(RuntimeError):
+                deliver_due(now + attempt * (sender.CLAIM_LEASE + timedelta(seconds=1)),
+                            transport=crashing)
+            db.session.rollback()
+        assert deliver_due(now + timedelta(days=1), transport=crashing).sent == 0
+        row = outbox_row(message_id)
+        assert row.is_given_up
+        assert row.attempts == MAX_ATTEMPTS
+
+
 def test_in_development_without_smtp_the_console_shows_the_message(now, app, capsys):
     app.config.update(APP_ENV="development", SMTP_URL="")
     with app.app_context():

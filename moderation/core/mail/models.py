@@ -8,13 +8,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 
+# Attempts before a message is given up; each claim by a sender counts as one (sender.py).
+MAX_ATTEMPTS = 6
+
 
 class OutboxMessage(db.Model):
     """One email to one address.
 
-    Due while `sent_at` is empty and `next_attempt_at` has passed; a message given up after too
-    many failures keeps its `last_error` and has no `next_attempt_at`. `claimed_until` is a
-    sender's lease on it, so two senders never deliver it twice (sender.py).
+    Due while `sent_at` is empty, `next_attempt_at` has passed and attempts remain; a message
+    given up keeps its `last_error`. `claimed_until` is a sender's lease on it, so two senders
+    never deliver it twice (sender.py).
     """
 
     __tablename__ = "outbox_messages"
@@ -33,4 +36,4 @@ class OutboxMessage(db.Model):
 
     @property
     def is_given_up(self) -> bool:
-        return self.sent_at is None and self.next_attempt_at is None
+        return self.sent_at is None and self.attempts >= MAX_ATTEMPTS

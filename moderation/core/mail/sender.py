@@ -20,13 +20,12 @@ from sqlalchemy import and_, or_, update
 
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
-from moderation.core.mail.models import OutboxMessage
+from moderation.core.mail.models import MAX_ATTEMPTS, OutboxMessage
 from moderation.core.mail.transports import Transport, transport_for
 from moderation.core.timezones import as_utc
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
 MAX_RETRY_DELAY = timedelta(hours=6)
 CLAIM_LEASE = timedelta(minutes=5)   # far longer than one SMTP conversation may take
 BATCH_SIZE = 100
@@ -85,20 +84,22 @@ def _due_ids(now: datetime) -> list[int]:
 
 def _is_due(now: datetime):
     return and_(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                OutboxMessage.attempts < MAX_ATTEMPTS)
 
 
 def _claim(message_id: int, now: datetime) -> bool:
+    # The attempt is counted with the claim: a message that crashes its sender every time (not
+    # a refusal, a bug) still stops after MAX_ATTEMPTS instead of being retried for ever.
     claimed = db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message_id, _is_due(now))
-        .values(claimed_until=now + CLAIM_LEASE)
+        .values(claimed_until=now + CLAIM_LEASE, attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False))
     db.session.commit()
     return claimed.rowcount == 1
 
 
 def _send(message: OutboxMessage, transport: Transport, now: datetime) -> bool:
-    message.attempts += 1
     message.claimed_until = None
     try:
         transport(email_of(message))
