@@ -55,13 +55,19 @@ def add_measure(district_id: int):
         district, current_user, form.label.data, MeasureUnit(form.unit.data),
         form.description.data or ""),
         refused={schools.SchoolError: form.label}, done=done,
-        invalid=lambda status: _list_page(district, form, status))
+        invalid=lambda status: _list_page(district, form, status),
+        raced=lambda: "That measure was added a moment ago; see it in the list.")
 
 
 def _school_page(district: District, form: SchoolForm, school: School | None, status: int):
     return render_template("accounts/school_form.html", district=district, form=form,
                            school=school, first_year=schools.FIRST_YEAR,
                            last_year=schools.last_year()), status
+
+
+def _raced() -> str:
+    # Two saves at once (a double click, or two administrators) met a unique name or figure.
+    return "The same school was saved a moment ago; check the list and try again."
 
 
 @bp.route("/district/<int:district_id>/schools/new", methods=["GET", "POST"])
@@ -77,7 +83,7 @@ def new_school(district_id: int):
     return submit(form, lambda: schools.create_school(
         district, current_user, form.name.data, form.grade_band.data, form.figures()),
         refused={schools.SchoolError: None}, done=done,
-        invalid=lambda status: _school_page(district, form, None, status))
+        invalid=lambda status: _school_page(district, form, None, status), raced=_raced)
 
 
 @bp.route("/schools/<int:school_id>/edit", methods=["GET", "POST"])
@@ -94,7 +100,8 @@ def edit_school(school_id: int):
     return submit(form, lambda: schools.edit_school(
         school, current_user, form.name.data, form.grade_band.data, form.figures()),
         refused={schools.SchoolError: None}, done=done,
-        invalid=lambda status: _school_page(school.district, form, school, status))
+        invalid=lambda status: _school_page(school.district, form, school, status),
+        raced=_raced)
 
 
 def _set_archived(school_id: int, archived: bool):

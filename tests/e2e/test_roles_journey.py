@@ -50,4 +50,8 @@ def test_district_page_lists_demo_schools_with_context(page: Page, demo):
     log_in(page, demo["district_admins"][0]["email"], demo["passwords"]["district_admin"])
     for school in demo["schools"]:
         expect(page.get_by_role("cell", name=school["name"])).to_be_visible()
-    expect(page.get_by_role("cell", name="78%")).to_be_visible()
+    page.get_by_role("link", name="Manage schools and their public context").click()
+    # The context, each figure with its year and source.
+    northgate = page.get_by_role("row").filter(has_text="Northgate Elementary")
+    expect(northgate).to_contain_text("78.0%")
+    expect(northgate).to_contain_text("2025, State school report card 2024-25")
