@@ -89,6 +89,7 @@ DECLARATIONS: dict[str, Access] = {
     "accounts.audit_log": allow(ADMINS),
     "accounts.export_audit_log": allow(ADMINS),
     "accounts.district_time_zone": allow({DISTRICT_ADMIN}),
+    "settings.district_settings": allow({DISTRICT_ADMIN}),
 
     "rubrics.list_rubrics": allow(EVERYONE),
     "rubrics.create_rubric": allow(COACHES, ADMINS),
@@ -152,7 +153,6 @@ DECLARATIONS: dict[str, Access] = {
     "practice.practice_image": PRACTICE_PAPER,
     "practice.show_attempt": PRACTICE_OF_A,
     "practice.teacher_practice": PRACTICE_OF_A,
-    "practice.practice_privacy": allow({DISTRICT_ADMIN}),
     "scoring.list_rounds": allow(COACHES, ADMINS),
     "scoring.new_round": allow(COACHES, ADMINS),
     "scoring.preview_round": allow(COACHES, ADMINS),
