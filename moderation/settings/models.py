@@ -65,11 +65,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "their conventional level. The engine reports Benjamini-Hochberg q-values.",
                 "Of the raters or schools flagged at once, at most this share is expected to "
                 "be flagged by chance.", minimum=0.0, maximum=0.5, minimum_open=True),
-    SettingSpec("rater_severity", "Findings", "Practical size: a rater's severity", float,
+    SettingSpec("rater_severity", "Findings", "Practical size: rater severity", float,
                 0.5, PROJECT_SIZE, "A rater is named only when they score at least this much "
                 "harsher or more lenient than the average rater.", minimum=0.05, maximum=5.0,
                 unit="logits"),
-    SettingSpec("school_effect", "Findings", "Practical size: a school's standard", float,
+    SettingSpec("school_effect", "Findings", "Practical size: school standard", float,
                 0.3, PROJECT_SIZE, "A school is named only when its raters' mean severity "
                 "differs by at least this much.", minimum=0.05, maximum=5.0, unit="logits"),
     SettingSpec("local_gap", "Findings", "Practical size: local against blind scores", float,
