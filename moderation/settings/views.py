@@ -4,6 +4,7 @@ from flask_login import current_user
 from moderation.accounts.models import District, Role
 from moderation.accounts.permissions import district_ids, role_required
 from moderation.accounts.services import AccountError
+from moderation.core import local_time
 from moderation.core.extensions import db
 from moderation.core.forms import submit
 from moderation.core.htmx import render
@@ -40,12 +41,14 @@ def district_settings(district_id: int):
     def done(changed: list[str]):
         if not changed:
             return page(200, "Nothing changed.")
+        if "time_zone" in changed:
+            local_time.forget_viewer_zone()
         names = ["Time zone" if key == "time_zone" else SPECS[key].label for key in changed]
         return page(200, "Saved: " + "; ".join(names) + ".")
 
     return submit(form, lambda: services.update_district_settings(
                       district, current_user, form.time_zone.data or "", form.values()),
-                  refused={AccountError: "time_zone", services.SettingsError: None},
+                  refused={AccountError: form.time_zone, services.SettingsError: None},
                   done=done, invalid=page)
 
 

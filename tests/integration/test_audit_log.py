@@ -109,9 +109,9 @@ def test_login_of_a_user_in_two_districts_reaches_both_admins(
 
 def test_every_event_of_a_districts_work_belongs_to_that_district(
         app, scoring_world, open_round, create_district_admin):
-    from moderation.settings import services as settings_services
     from moderation.scoring import services as scoring_services
     from moderation.scoring.models import ScoringRound
+    from moderation.settings import services as settings_services
 
     world = scoring_world(n_schools=2, teachers_per_school=2, samples_per_school=1, anchors=1)
     scoring_round = open_round(world)

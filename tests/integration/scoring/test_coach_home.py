@@ -8,9 +8,9 @@ import pytest
 
 from moderation.accounts.models import District, User
 from moderation.core.extensions import db
-from moderation.settings import services as settings_services
 from moderation.scoring import services
 from moderation.scoring.models import ScoringRound
+from moderation.settings import services as settings_services
 from tests.fixtures.scoring import score_form
 
 

@@ -88,7 +88,6 @@ DECLARATIONS: dict[str, Access] = {
     "accounts.district_home": allow(ADMINS),
     "accounts.audit_log": allow(ADMINS),
     "accounts.export_audit_log": allow(ADMINS),
-    "accounts.district_time_zone": allow({DISTRICT_ADMIN}),
     "settings.district_settings": allow({DISTRICT_ADMIN}),
 
     "rubrics.list_rubrics": allow(EVERYONE),

@@ -25,7 +25,6 @@ from tests.integration.security.declarations import (
 BODIES = {
     "rubrics.move_criterion": {"direction": "down"},
     "rubrics.move_level": {"direction": "down"},
-    "accounts.district_time_zone": {"time_zone": "UTC"},  # the zone the world was built with
 }
 # These end every session of the user: they run on a client of their own, and the role's
 # shared client logs in again afterwards.

@@ -61,7 +61,6 @@ def form_fields(world) -> dict[str, list[str]]:
         "accounts.login": ["email", "password"],
         "accounts.change_password": ["current_password", "new_password", "confirm_password"],
         "accounts.own_time_zone": ["time_zone"],
-        "accounts.district_time_zone": ["time_zone"],
         "settings.district_settings": ["time_zone", *(spec.key for spec in SETTINGS)],
         "rubrics.create_rubric": prefixed("new", [*DETAILS, "district_id"]),
         "rubrics.import_rubric": prefixed("import", ["district_id", "as_new_version"]),

@@ -19,7 +19,8 @@ def setting_events(app) -> list[tuple]:
                     .order_by(AuditEvent.id)).scalars()]
 
 
-def test_the_page_shows_every_default_with_its_source(client, auth, create_district_admin, create_district):
+def test_the_page_shows_every_default_with_its_source(client, auth, create_district_admin,
+                                                      create_district):
     district = create_district()
     district_id = district.id
     admin = create_district_admin(district=district)
@@ -106,7 +107,7 @@ def test_only_the_districts_own_administrators_may_open_it(
         client, auth, create_district_admin, create_district, create_coach):
     district = create_district()
     district_id = district.id
-    admin = create_district_admin(district=district)
+    create_district_admin(district=district)
     auth.login(create_district_admin())
     assert client.get(f"/district/{district_id}/settings").status_code == 403
     auth.logout()
