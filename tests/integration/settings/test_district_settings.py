@@ -147,3 +147,10 @@ def test_the_migration_moves_the_practice_privacy_choice(fresh_databases):
     assert moved[1].alpha_rely == 0.8 and moved[1].min_cross_marked_samples == 10
     assert moved[3] == DEFAULTS
     assert {d: bool(v) for d, v in back.items()} == {1: True, 2: False}
+
+
+def test_the_defaults_are_the_statistics_engines_own():
+    from moderation.statistics.triggers import DEFAULT_THRESHOLDS
+
+    for key in ("alpha_discard", "alpha_rely", "rater_severity", "school_effect", "local_gap"):
+        assert getattr(DEFAULTS, key) == getattr(DEFAULT_THRESHOLDS, key), key
