@@ -30,7 +30,7 @@ class DistrictSettingsForm(FlaskForm):
 
     def values(self) -> dict:
         """Every setting's value, by key, in the type its spec names."""
-        return {spec.key: spec.kind(getattr(self, spec.key).data or 0) for spec in SETTINGS}
+        return {spec.key: spec.kind(getattr(self, spec.key).data) for spec in SETTINGS}
 
     def validate(self, extra_validators=None) -> bool:
         if not super().validate(extra_validators):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from moderation.core.extensions import db
 from moderation.settings.models import SETTINGS, DistrictSettings
@@ -29,7 +29,6 @@ class Settings:
 
 
 DEFAULTS = Settings(**{spec.key: spec.default for spec in SETTINGS})
-assert {f.name for f in fields(Settings)} == {spec.key for spec in SETTINGS}
 
 
 def settings_for(district_id: int) -> Settings:

@@ -149,8 +149,9 @@ def test_the_migration_moves_the_practice_privacy_choice(fresh_databases):
     assert {d: bool(v) for d, v in back.items()} == {1: True, 2: False}
 
 
-def test_the_defaults_are_the_statistics_engines_own():
+def test_the_reading_has_every_setting_and_its_defaults_are_the_statistics_engines():
     from moderation.statistics.triggers import DEFAULT_THRESHOLDS
 
+    assert set(vars(DEFAULTS)) == {spec.key for spec in SETTINGS}
     for key in ("alpha_discard", "alpha_rely", "rater_severity", "school_effect", "local_gap"):
         assert getattr(DEFAULTS, key) == getattr(DEFAULT_THRESHOLDS, key), key
