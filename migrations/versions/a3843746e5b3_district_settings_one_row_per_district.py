@@ -6,7 +6,7 @@ there is one place it is read from. A district that never changed a setting has 
 the defaults; the defaults are written out below as they were when this migration was made.
 
 Revision ID: a3843746e5b3
-Revises: a41d7c2e9b10
+Revises: df88c2fe2988
 Create Date: 2026-12-03 09:54:30.534688
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a3843746e5b3'
-down_revision = 'a41d7c2e9b10'
+down_revision = 'df88c2fe2988'
 branch_labels = None
 depends_on = None
 

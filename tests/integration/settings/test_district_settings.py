@@ -125,7 +125,7 @@ def test_the_migration_moves_the_practice_privacy_choice(fresh_databases):
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_databases.create()})
     with app.app_context():
-        upgrade(revision="a41d7c2e9b10")
+        upgrade(revision="df88c2fe2988")
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO districts (id, name, time_zone, created_at) VALUES "
                               "(1, 'Shares', 'UTC', '2026-01-01'), "
@@ -136,7 +136,7 @@ def test_the_migration_moves_the_practice_privacy_choice(fresh_databases):
         upgrade()
         moved = {d: settings_for(d) for d in (1, 2, 3)}
         db.session.remove()
-        downgrade(revision="a41d7c2e9b10")
+        downgrade(revision="df88c2fe2988")
         with db.engine.connect() as conn:
             back = dict(conn.execute(text("SELECT district_id, practice_visible_to_coaches "
                                           "FROM scoring_settings")).all())
