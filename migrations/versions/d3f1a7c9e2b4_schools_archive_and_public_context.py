@@ -1,7 +1,7 @@
 """schools can be archived; their public context is rows of district-defined measures
 
 Revision ID: d3f1a7c9e2b4
-Revises: df88c2fe2988
+Revises: a3843746e5b3
 Create Date: 2026-12-03 10:00:00
 
 Each school's low-income share moves into a context row of a "Low-income share" measure of its
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd3f1a7c9e2b4'
-down_revision = 'df88c2fe2988'
+down_revision = 'a3843746e5b3'
 branch_labels = None
 depends_on = None
 

@@ -15,6 +15,7 @@ from moderation.core import audit, timezones
 from moderation.core.audit import AuditEvent, Filters, Scope
 from moderation.core.extensions import db
 from moderation.scoring.models import ScoringRound
+from moderation.settings.models import SPECS
 from rubrics.models import Criterion, Rubric, RubricVersion
 
 DATE_HINT = "Enter the date as YYYY-MM-DD, for example 2026-03-01."
@@ -34,6 +35,7 @@ ACTION_LABELS = {
     "blind_scores_revised": "Blind scores revised",
     "practice_privacy_changed": "Practice privacy changed",
     "district_time_zone_changed": "District time zone changed",
+    "district_setting_changed": "District setting changed",
     "own_time_zone_changed": "Own time zone changed",
     "rubric_created": "Rubric created", "rubric_details_changed": "Rubric details changed",
     "rubric_version_created": "Rubric version created",
@@ -285,6 +287,14 @@ def _school_changed(d, n: Names) -> str:
     return f"Changed school “{d.get('name', '')}”: " + "; ".join(parts) + "."
 
 
+def _setting_changed(d, n: Names) -> str:
+    spec = SPECS.get(d.get("setting", ""))
+    if spec is None:
+        return f"Changed the district setting {d.get('setting', '?')}."
+    return (f"Changed the district setting “{spec.label}” from {spec.text_of(d.get('before'))} "
+            f"to {spec.text_of(d.get('after'))}.")
+
+
 def _own_time_zone_changed(d, n: Names) -> str:
     before = d.get("before") or "their district's"
     if not d.get("after"):
@@ -344,6 +354,7 @@ SENTENCES: dict[str, Describer] = {
     "context_measure_added": lambda d, n: (
         f"Added the school context measure “{d.get('label', '')}” "
         f"({'a share' if d.get('unit') == 'share' else 'a count'})."),
+    "district_setting_changed": _setting_changed,
     "rubric_created": lambda d, n: f"Created rubric “{d.get('title', '')}”.",
     "rubric_version_created": lambda d, n: (
         f"Created version {d.get('number', '?')} of “{n('rubric', d.get('rubric_id'))}”, "

@@ -88,7 +88,7 @@ DECLARATIONS: dict[str, Access] = {
     "accounts.district_home": allow(ADMINS),
     "accounts.audit_log": allow(ADMINS),
     "accounts.export_audit_log": allow(ADMINS),
-    "accounts.district_time_zone": allow({DISTRICT_ADMIN}),
+    "settings.district_settings": allow({DISTRICT_ADMIN}),
 
     # District 1's schools: its administrator only; district 2's is refused (403).
     "schools.list_schools": allow({DISTRICT_ADMIN}),
@@ -160,7 +160,6 @@ DECLARATIONS: dict[str, Access] = {
     "practice.practice_image": PRACTICE_PAPER,
     "practice.show_attempt": PRACTICE_OF_A,
     "practice.teacher_practice": PRACTICE_OF_A,
-    "practice.practice_privacy": allow({DISTRICT_ADMIN}),
     "scoring.list_rounds": allow(COACHES, ADMINS),
     "scoring.new_round": allow(COACHES, ADMINS),
     "scoring.preview_round": allow(COACHES, ADMINS),
