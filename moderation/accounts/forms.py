@@ -54,8 +54,9 @@ class PersonForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
     # Checked against the district's schools by the view, with its own message.
-    school = SelectField("School", validate_choice=False, description="Teachers and school leaders belong to a "
-                         "school; a coach may cover one school or the whole district.")
+    school = SelectField("School", validate_choice=False, description=(
+        "Teachers and school leaders belong to a school; a coach may cover one school or the "
+        "whole district."))
 
     def __init__(self, schools, *args, **kwargs):
         super().__init__(*args, **kwargs)
