@@ -33,15 +33,14 @@ def _number(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() and len(text) < 10 else None
 
 
-def _filters(district: District) -> people.PeopleFilters:
+def _filters(schools: list[School]) -> people.PeopleFilters:
     """The list's filters from the query string; what cannot be read is ignored, so an old
     or hand-edited address still shows a list."""
-    schools = {s.id for s in people.schools_of(district.id)}
     school_id = _number(request.args.get("school"))
     role = request.args.get("role")
     return people.PeopleFilters(
         search=(request.args.get("q") or "")[:200],
-        school_id=school_id if school_id in schools else None,
+        school_id=school_id if school_id in {s.id for s in schools} else None,
         role=Role(role) if role in Role._value2member_map_ else None,
         page=_number(request.args.get("page")) or 1)
 
@@ -60,11 +59,12 @@ def _school(district: District, value: str | None) -> School | None:
 @role_required(Role.DISTRICT_ADMIN)
 def list_people(district_id: int):
     district = _district(district_id)
-    filters = _filters(district)
+    schools = people.schools_of(district.id)
+    filters = _filters(schools)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("accounts/people.html", "accounts/_people_results.html", district=district,
                   filters=filters, results=people.people_page(district.id, filters),
-                  schools=people.schools_of(district.id), roles=list(Role), query=query)
+                  schools=schools, roles=list(Role), query=query)
 
 
 @bp.route("/new", methods=["GET", "POST"])
