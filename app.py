@@ -19,6 +19,8 @@ from moderation.accounts.views import bp as accounts_bp
 from moderation.core import errors, local_time, request_guard, request_id, security, storage
 from moderation.core.config import load_config
 from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from moderation.core.mail import delivery as mail_delivery
+from moderation.core.mail.cli import mail_cli
 from moderation.practice import queries as practice_queries
 from moderation.practice.views import bp as practice_bp
 from moderation.ratings import queries as rating_queries
@@ -52,6 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     storage.init_app(app)
+    mail_delivery.init_app(app)
     local_time.init_app(app, account_queries.time_zone_name_of)
 
     app.context_processor(inject_navigation)
@@ -69,6 +72,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rubrics_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(mail_cli)
 
     @app.get("/healthz")
     def healthz():

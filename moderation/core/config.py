@@ -90,6 +90,7 @@ def load_config(instance_path: str) -> dict:
         "TRUSTED_PROXY_HOPS": trusted_proxy_hops(),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         **storage_config(mode, instance_path),
+        **mail_config(mode),
     }
 
 
@@ -105,4 +106,18 @@ def storage_config(mode: str, instance_path: str) -> dict:
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", "").strip() or None,
         "S3_REGION": os.environ.get("S3_REGION", "").strip() or None,
         "S3_PRESIGN_SECONDS": int(os.environ.get("S3_PRESIGN_SECONDS", "300")),
+    }
+
+
+def mail_config(mode: str) -> dict:
+    """How email leaves (moderation/core/mail/): SMTP when SMTP_URL is set, else the console in
+    development; who sends it (a thread in each web process, or `flask mail send-due`)."""
+    return {
+        "SMTP_URL": os.environ.get("SMTP_URL", "").strip(),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "").strip()
+        or "Moderation platform <no-reply@localhost>",
+        # Tests send by calling the sender themselves, so no thread outlives a test's app.
+        "MAIL_DELIVERY": os.environ.get("MAIL_DELIVERY", "").strip()
+        or ("manual" if mode == "testing" else "background"),
+        "MAIL_POLL_SECONDS": float(os.environ.get("MAIL_POLL_SECONDS", "60")),
     }
