@@ -24,7 +24,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('deactivated_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('deactivated_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.alter_column('password_hash', existing_type=sa.String(length=255),
                               nullable=True)
         batch_op.create_index(batch_op.f('ix_users_display_name'), ['display_name'])
@@ -33,7 +33,7 @@ def upgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('is_active_account')
     with op.batch_alter_table('queue_items', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('withdrawn_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
