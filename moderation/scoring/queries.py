@@ -410,6 +410,11 @@ def round_totals(scoring_round: ScoringRound) -> dict[str, int]:
     totals["samples"] = db.session.scalar(
         db.select(func.count(func.distinct(QueueItem.sample_id)))
         .where(QueueItem.round_id == scoring_round.id, QueueItem.kind == ItemKind.LIVE))
+    # Left out of the counts above: the unsubmitted items of raters since deactivated.
+    totals["withdrawn"] = db.session.scalar(
+        db.select(func.count(QueueItem.id))
+        .where(QueueItem.round_id == scoring_round.id, QueueItem.withdrawn_at.is_not(None),
+               QueueItem.submitted_at.is_(None)))
     return totals
 
 

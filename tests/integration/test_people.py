@@ -185,6 +185,8 @@ def test_deactivated_teacher_cannot_log_in_loses_sessions_and_leaves_pools(
     assert len(items) > 1
     log = client.get("/district/audit").text
     assert f"{len(items) - 1} unscored paper" in log
+    round_page = client.get(f"/scoring/rounds/{scoring_round.id}").text
+    assert f"{len(items) - 1} item" in round_page and "withdrawn: their raters" in round_page
 
     response = _post(client, _people_url(world.district, f"/{leaving.id}/reactivate"), {})
     assert response.status_code == 302
