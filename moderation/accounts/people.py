@@ -99,22 +99,30 @@ def schools_of(district_id: int) -> list[School]:
 
 # --- writes ------------------------------------------------------------------------------------
 
+class PersonFieldError(AccountError):
+    """Refused input of one field of the person's form; the page shows it under that field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 def _clean_name(name: str | None) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise AccountError("Enter the person's name.")
+        raise PersonFieldError("display_name", "Enter the person's name.")
     if len(name) > 200:
-        raise AccountError("Keep the name under 200 characters.")
+        raise PersonFieldError("display_name", "Keep the name under 200 characters.")
     return name
 
 
 def _clean_email(email: str | None, person: User | None = None) -> str:
     email = (email or "").strip().lower()
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        raise AccountError("Enter an email address such as name@school.org.")
+        raise PersonFieldError("email", "Enter an email address such as name@school.org.")
     holder = user_by_email(email)
     if holder is not None and holder is not person:
-        raise AccountError(f"Someone already has the email {email}.")
+        raise PersonFieldError("email", f"Someone already has the email {email}.")
     return email
 
 

@@ -45,6 +45,12 @@ def _filters(schools: list[School]) -> people.PeopleFilters:
         page=_number(request.args.get("page")) or 1)
 
 
+def _show_refusal(form, error: AccountError) -> None:
+    """Under the field it is about, or above the form."""
+    field = getattr(error, "field", None)
+    (form[field].errors if field in form else form.form_errors).append(str(error))
+
+
 def _school(district: District, value: str | None) -> School | None:
     school_id = _number(value)
     if school_id is None:
@@ -78,7 +84,7 @@ def new_person(district_id: int):
                 district, current_user, form.display_name.data, form.email.data,
                 Role(form.role.data), _school(district, form.school.data))
         except AccountError as error:
-            form.form_errors.append(str(error))
+            _show_refusal(form, error)
         else:
             db.session.commit()
             flash(f"{person.display_name} is added. They can log in once invited.", "success")
@@ -111,7 +117,7 @@ def edit_person(district_id: int, user_id: int):
             changes = people.update_person(person, district, current_user,
                                            form.display_name.data, form.email.data)
         except AccountError as error:
-            form.form_errors.append(str(error))
+            _show_refusal(form, error)
         else:
             db.session.commit()
             flash("Saved." if changes else "Nothing to change.", "success")
@@ -131,7 +137,7 @@ def add_role(district_id: int, user_id: int):
             people.add_role(person, district, current_user, Role(form.role.data),
                             _school(district, form.school.data))
         except AccountError as error:
-            form.form_errors.append(str(error))
+            _show_refusal(form, error)
         else:
             db.session.commit()
             flash("Role added.", "success")

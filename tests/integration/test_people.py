@@ -102,7 +102,9 @@ def test_an_email_already_taken_is_refused(admin_client, create_teacher):
         "display_name": "Copy", "email": taken.email.upper(), "role": "teacher",
         "school": str(admin_client.school.id)})
     assert response.status_code == 422
-    assert f"Someone already has the email {taken.email}." in response.text
+    # Under the email field, which is marked invalid for screen readers.
+    assert (f'<ul class="errors" id="email-errors"><li>Someone already has the email '
+            f'{taken.email}.</li>') in response.text
 
 
 def test_editing_name_email_and_roles_is_audited_in_words(admin_client, app, create_teacher):
