@@ -28,6 +28,7 @@ from moderation.samples import permissions as sample_permissions
 from moderation.samples.views import bp as samples_bp
 from moderation.scoring import queries as scoring_queries
 from moderation.scoring.views import bp as scoring_bp
+from moderation.settings.views import bp as settings_bp
 from rubrics import queries as rubric_queries
 from rubrics.cli import rubrics_cli
 from rubrics.views import bp as rubrics_bp
@@ -60,6 +61,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.context_processor(inject_navigation)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(settings_bp)
     app.register_blueprint(rubrics_bp)
     app.register_blueprint(samples_bp)
     app.register_blueprint(scoring_bp)

@@ -7,7 +7,7 @@ deactivated rater had not submitted are withdrawn, not deleted. Names are indexe
 people list, which pages through thousands by name.
 
 Revision ID: e5b2c8d41a70
-Revises: df88c2fe2988
+Revises: a3843746e5b3
 Create Date: 2026-12-03 09:55:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5b2c8d41a70'
-down_revision = 'df88c2fe2988'
+down_revision = 'a3843746e5b3'
 branch_labels = None
 depends_on = None
 

@@ -15,6 +15,7 @@ from moderation.core import audit, timezones
 from moderation.core.audit import AuditEvent, Filters, Scope
 from moderation.core.extensions import db
 from moderation.scoring.models import ScoringRound
+from moderation.settings.models import SPECS
 from rubrics.models import Criterion, Rubric, RubricVersion
 
 DATE_HINT = "Enter the date as YYYY-MM-DD, for example 2026-03-01."
@@ -36,6 +37,7 @@ ACTION_LABELS = {
     "blind_scores_revised": "Blind scores revised",
     "practice_privacy_changed": "Practice privacy changed",
     "district_time_zone_changed": "District time zone changed",
+    "district_setting_changed": "District setting changed",
     "own_time_zone_changed": "Own time zone changed",
     "rubric_created": "Rubric created", "rubric_details_changed": "Rubric details changed",
     "rubric_version_created": "Rubric version created",
@@ -272,6 +274,14 @@ def _login_failed(d, n: Names, e: AuditEvent) -> str:
     return f"{who}." + (f" Address hash {digest}…" if digest else "")
 
 
+def _setting_changed(d, n: Names) -> str:
+    spec = SPECS.get(d.get("setting", ""))
+    if spec is None:
+        return f"Changed the district setting {d.get('setting', '?')}."
+    return (f"Changed the district setting “{spec.label}” from {spec.text_of(d.get('before'))} "
+            f"to {spec.text_of(d.get('after'))}.")
+
+
 def _own_time_zone_changed(d, n: Names) -> str:
     before = d.get("before") or "their district's"
     if not d.get("after"):
@@ -332,6 +342,7 @@ SENTENCES: dict[str, Describer] = {
     "district_time_zone_changed": lambda d, n: (
         f"Set the district's time zone to {d.get('after', '?')} (was {d.get('before', '?')})."),
     "own_time_zone_changed": _own_time_zone_changed,
+    "district_setting_changed": _setting_changed,
     "rubric_created": lambda d, n: f"Created rubric “{d.get('title', '')}”.",
     "rubric_version_created": lambda d, n: (
         f"Created version {d.get('number', '?')} of “{n('rubric', d.get('rubric_id'))}”, "

@@ -25,14 +25,6 @@ class ChangePasswordForm(FlaskForm):
 # The menu offers only known zones, so an unknown one was sent by hand or from a page older
 # than the zone database: the service refuses it with its own message (validate_choice off).
 
-class DistrictTimeZoneForm(FlaskForm):
-    time_zone = SelectField("Time zone", validate_choice=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.time_zone.choices = timezones.zone_choices()
-
-
 class OwnTimeZoneForm(FlaskForm):
     time_zone = SelectField("Your time zone", validate_choice=False)
 

@@ -20,12 +20,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from moderation.accounts import audit_text, queries, services
 from moderation.accounts.forms import (
     ChangePasswordForm,
-    DistrictTimeZoneForm,
     LoginForm,
     OwnTimeZoneForm,
 )
-from moderation.accounts.models import District, Role
-from moderation.accounts.permissions import district_ids, home_endpoint, role_required
+from moderation.accounts.models import Role
+from moderation.accounts.permissions import home_endpoint, role_required
 from moderation.core import audit, local_time, security, timezones
 from moderation.core.db import utcnow
 from moderation.core.errors import render_error
@@ -175,37 +174,6 @@ def district_home():
     districts = [(m.district, queries.school_overview(m.district_id))
                  for m in current_user.memberships_as(Role.DISTRICT_ADMIN)]
     return render_template("accounts/district_home.html", districts=districts)
-
-
-@bp.app_template_global("accounts_district_time_zone_form")
-def district_time_zone_form(district: District) -> DistrictTimeZoneForm:
-    """For the district page's time zone panel (templates/accounts/_district_time_zone.html)."""
-    return DistrictTimeZoneForm(formdata=None, time_zone=district.time_zone)
-
-
-@bp.route("/district/<int:district_id>/time-zone", methods=["GET", "POST"])
-@role_required(Role.DISTRICT_ADMIN)
-def district_time_zone(district_id: int):
-    district = db.get_or_404(District, district_id)
-    if district.id not in district_ids(current_user, Role.DISTRICT_ADMIN):
-        abort(403)
-    message = None
-    if request.method == "POST":
-        form = DistrictTimeZoneForm()
-        if not form.validate_on_submit():
-            abort(400)
-        try:
-            changed = services.set_district_time_zone(district, current_user,
-                                                      form.time_zone.data or "")
-        except services.AccountError as error:
-            return render_error(400, str(error))
-        db.session.commit()
-        local_time.forget_viewer_zone()
-        message = (f"Saved: {district.name} reads times in {district.time_zone}."
-                   if changed else f"Unchanged: {district.name} already reads times in "
-                   f"{district.time_zone}.")
-    return render("accounts/district_time_zone.html", "accounts/_district_time_zone.html",
-                  district=district, time_zone_message=message)
 
 
 def _audit_reading():

@@ -1,8 +1,9 @@
-"""Practice on anchor papers, and a district's choice of who sees it.
+"""Practice on anchor papers.
 
 A PracticeAttempt is a teacher scoring an anchor paper of the practice pool on their own; its
 scores are PRACTICE Ratings (moderation.ratings) that point at it, and the attempt keeps how
-many agreed with the anchor's scores. PracticeSettings holds a district's privacy choice.
+many agreed with the anchor's scores.
+Whether coaches see it is a district setting (moderation.settings).
 """
 
 from datetime import datetime
@@ -35,16 +36,3 @@ class PracticeAttempt(db.Model):
     user = relationship("User", viewonly=True)
     anchor = relationship("Anchor", viewonly=True)
 
-
-class PracticeSettings(db.Model):
-    """A district's choices about practice; created with the defaults on first change.
-
-    The table kept the name it had when practice was part of scoring."""
-
-    __tablename__ = "scoring_settings"
-
-    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), primary_key=True)
-    # May coaches see the practice history of the teachers in their scope? Off by default.
-    practice_visible_to_coaches: Mapped[bool] = mapped_column(default=False)
-    updated_at: Mapped[datetime | None]
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -9,12 +9,13 @@ from sqlalchemy.orm import selectinload
 from moderation.accounts.models import Membership, Role, School, User
 from moderation.accounts.permissions import district_ids, school_ids
 from moderation.core.extensions import db
-from moderation.practice.models import PracticeAttempt, PracticeSettings
+from moderation.practice.models import PracticeAttempt
 from moderation.ratings import queries as rating_queries
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import Anchor, AnchorPool, SampleStatus, WorkSample
 from moderation.scoring.models import QueueItem, RoundRater, RoundStatus, ScoringRound
 from moderation.scoring.permissions import teacher_district_ids
+from moderation.settings.queries import settings_for
 from rubrics.models import Rubric, RubricVersion
 
 
@@ -182,16 +183,9 @@ def practised_sample_ids(user_ids: list[int]) -> dict[int, set[int]]:
 
 # --- who else sees a teacher's practice ----------------------------------------------------------
 
-def practice_settings(district_id: int) -> PracticeSettings:
-    """The district's settings, or the defaults (not added to the session) if never changed."""
-    settings = db.session.get(PracticeSettings, district_id)
-    return settings or PracticeSettings(district_id=district_id,
-                                        practice_visible_to_coaches=False)
-
-
 def practice_shared_with_coaches(teacher) -> bool:
     """Whether any district the teacher teaches in lets coaches see practice."""
-    return any(practice_settings(d).practice_visible_to_coaches
+    return any(settings_for(d).practice_visible_to_coaches
                for d in teacher_district_ids(teacher))
 
 
@@ -207,7 +201,7 @@ def can_see_practice_of(viewer, teacher: User) -> bool:
     schools, districts = coach_scope(viewer)
     for m in teacher.memberships_as(Role.TEACHER):
         in_scope = m.school_id in schools or m.district_id in districts
-        if in_scope and practice_settings(m.district_id).practice_visible_to_coaches:
+        if in_scope and settings_for(m.district_id).practice_visible_to_coaches:
             return True
     return False
 
@@ -230,7 +224,7 @@ def coached_practice(coach) -> tuple[list[CoachedTeacher], bool]:
                Membership.school_id.in_(schools) | Membership.district_id.in_(districts))
         .order_by(School.name, User.display_name)
     ).all()
-    visible = {d: practice_settings(d).practice_visible_to_coaches
+    visible = {d: settings_for(d).practice_visible_to_coaches
                for d in {school.district_id for _, school in rows} | districts}
     counts = dict(db.session.execute(
         db.select(PracticeAttempt.user_id, func.count(PracticeAttempt.id))

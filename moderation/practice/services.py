@@ -1,14 +1,12 @@
 """Writes for practice. Services flush, never commit.
 
 Practice is private: an attempt is not audit-logged, and only the teacher sees it unless their
-district lets coaches in scope see practice (a change of that setting is audit-logged).
+district lets coaches in scope see practice (a district setting, moderation.settings).
 """
 
-from moderation.core import audit
-from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.practice import queries
-from moderation.practice.models import PracticeAttempt, PracticeSettings
+from moderation.practice.models import PracticeAttempt
 from moderation.ratings import services as ratings
 from moderation.ratings.models import RatingKind
 from moderation.samples.models import Anchor
@@ -58,20 +56,3 @@ def submit_practice(anchor: Anchor, user, scores: dict[int, int], comments: dict
     db.session.flush()
     return attempt, True
 
-
-def set_practice_visibility(district, actor, visible: bool) -> bool:
-    """Let coaches see (or stop them seeing) the practice history of the teachers in their
-    scope. Returns whether the setting changed; a change is audit-logged."""
-    settings = db.session.get(PracticeSettings, district.id)
-    if settings is None:
-        settings = PracticeSettings(district_id=district.id, practice_visible_to_coaches=False)
-        db.session.add(settings)
-    if settings.practice_visible_to_coaches == bool(visible):
-        return False
-    settings.practice_visible_to_coaches = bool(visible)
-    settings.updated_at = utcnow()
-    settings.updated_by_id = actor.id
-    audit.record("practice_privacy_changed", actor=actor, object_type="District",
-                 object_id=district.id, practice_visible_to_coaches=bool(visible))
-    db.session.flush()
-    return True

@@ -2,15 +2,13 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from moderation.accounts.models import District, Role, User
+from moderation.accounts.models import Role, User
 from moderation.accounts.permissions import role_required
 from moderation.core.extensions import db
 from moderation.core.htmx import render, wants_fragment
 from moderation.core.storage import get_storage, send_stored
 from moderation.practice import queries, services
-from moderation.practice.forms import PracticePrivacyForm
 from moderation.practice.models import PracticeAttempt
-from moderation.samples import permissions as sample_permissions
 from moderation.samples import queries as sample_queries
 from moderation.samples.models import Anchor
 from moderation.samples.processing import FileKind
@@ -126,14 +124,6 @@ def teacher_practice(user_id: int):
 
 # --- what other pages show of practice -----------------------------------------------------------
 
-@bp.app_template_global("practice_privacy_panel")
-def practice_privacy_panel(district: District) -> dict:
-    """For the district page (templates/accounts/district_home.html)."""
-    settings = queries.practice_settings(district.id)
-    form = PracticePrivacyForm(formdata=None, visible=settings.practice_visible_to_coaches)
-    return {"settings": settings, "form": form}
-
-
 bp.add_app_template_filter(queries.paper_name, "practice_paper_name")
 
 
@@ -164,24 +154,3 @@ def practice_of_coached(coach) -> dict:
     teachers, private = queries.coached_practice(coach)
     return {"attempts": {t.user.id: t.attempts for t in teachers}, "private": private}
 
-
-# --- district setting: may coaches see practice? -------------------------------------------------
-
-@bp.route("/districts/<int:district_id>/practice-privacy", methods=["GET", "POST"])
-@role_required(Role.DISTRICT_ADMIN)
-def practice_privacy(district_id: int):
-    district = db.get_or_404(District, district_id)
-    if district.id not in sample_permissions.admin_district_ids(current_user):
-        abort(403)
-    form = PracticePrivacyForm()
-    message = None
-    if form.validate_on_submit():
-        changed = services.set_practice_visibility(district, current_user, form.visible.data)
-        db.session.commit()
-        message = ("Saved: " if changed else "Unchanged: ") + (
-            "coaches may now see the practice history of the teachers in their scope."
-            if form.visible.data else "practice history is private to each teacher.")
-    elif request.method == "POST":
-        abort(400)
-    return render("practice/practice_privacy.html", "practice/_practice_privacy.html",
-                  district=district, privacy_message=message)

@@ -109,24 +109,24 @@ def test_login_of_a_user_in_two_districts_reaches_both_admins(
 
 def test_every_event_of_a_districts_work_belongs_to_that_district(
         app, scoring_world, open_round, create_district_admin):
-    from moderation.practice import services as practice_services
     from moderation.scoring import services as scoring_services
     from moderation.scoring.models import ScoringRound
+    from moderation.settings import services as settings_services
 
     world = scoring_world(n_schools=2, teachers_per_school=2, samples_per_school=1, anchors=1)
     scoring_round = open_round(world)
     with app.app_context():
         actor = db.session.get(User, world.admin.id)
         scoring_services.close_round(db.session.get(ScoringRound, scoring_round.id), actor)
-        practice_services.set_practice_visibility(db.session.get(District, world.district.id),
-                                                  actor, True)
+        settings_services.update_settings(db.session.get(District, world.district.id),
+                                          actor, {"practice_visible_to_coaches": True})
         db.session.commit()
 
     recorded = [e for e in events(app) if e["action"] != "user_created"]
     assert {e["action"] for e in recorded} >= {
         "role_granted", "sample_uploaded", "sample_redaction_confirmed", "anchor_promoted",
         "rubric_version_frozen", "scoring_round_opened", "scoring_round_closed",
-        "practice_privacy_changed"}
+        "district_setting_changed"}
     assert [e for e in recorded if e["district_ids"] != {world.district.id}] == []
 
 

@@ -11,6 +11,7 @@ from moderation.core.audit import AuditEvent, AuditEventDistrict
 from moderation.core.extensions import db
 from moderation.practice.models import PracticeAttempt
 from tests.fixtures.scoring import score_form
+from tests.fixtures.settings import settings_form
 
 # 02:15 UTC on 4 December is still the evening of 3 December in New York.
 LATE_EVENING = datetime(2026, 12, 4, 2, 15, tzinfo=UTC)
@@ -47,13 +48,14 @@ def test_the_district_administrator_sets_the_districts_zone(client, app, auth, h
     admin = create_district_admin()
     district_id = admin_district_id(app, admin)
     auth.login(admin)
-    home = client.get("/district").text
-    assert "Time zone of" in home and '<option selected value="UTC">' in home
+    assert "Times show in <strong>UTC</strong>" in client.get("/district").text
+    page = client.get(f"/district/{district_id}/settings").text
+    assert '<option selected value="UTC">' in page
 
-    saved = hx.post(f"/district/{district_id}/time-zone", {"time_zone": "America/Chicago"},
-                    target=f"district-time-zone-{district_id}")
+    saved = hx.post(f"/district/{district_id}/settings", settings_form("America/Chicago"),
+                    target="district-settings")
     assert saved.status_code == 200
-    assert "reads times in America/Chicago" in saved.text
+    assert "Saved: Time zone." in saved.text
     assert '<option selected value="America/Chicago">' in saved.text
     assert zone_events(app) == [("district_time_zone_changed",
                                  {"before": "UTC", "after": "America/Chicago"})]
@@ -61,9 +63,9 @@ def test_the_district_administrator_sets_the_districts_zone(client, app, auth, h
     assert "District time zone changed" in log
     assert "Set the district&#39;s time zone to America/Chicago (was UTC)." in log
 
-    again = hx.post(f"/district/{district_id}/time-zone", {"time_zone": "America/Chicago"},
-                    target=f"district-time-zone-{district_id}")
-    assert "Unchanged" in again.text and len(zone_events(app)) == 1
+    again = hx.post(f"/district/{district_id}/settings", settings_form("America/Chicago"),
+                    target="district-settings")
+    assert "Nothing changed." in again.text and len(zone_events(app)) == 1
 
 
 def test_an_unknown_district_zone_is_refused_with_a_message(client, app, auth, hx,
@@ -72,14 +74,15 @@ def test_an_unknown_district_zone_is_refused_with_a_message(client, app, auth, h
     district_id = admin_district_id(app, admin)
     auth.login(admin)
     for name in ("Mars/Olympus_Mons", "", "US/Eastern"):
-        refused = hx.post(f"/district/{district_id}/time-zone", {"time_zone": name},
-                          target=f"district-time-zone-{district_id}")
-        assert refused.status_code == 400
+        refused = hx.post(f"/district/{district_id}/settings", settings_form(name),
+                          target="district-settings")
+        assert refused.status_code == 422
+        assert 'id="time_zone-errors"' in refused.text
         assert "is not a time zone we know" in refused.text
-    plain = client.post(f"/district/{district_id}/time-zone",
-                        data={"time_zone": "Mars/Olympus_Mons",
+    plain = client.post(f"/district/{district_id}/settings",
+                        data={**settings_form("Mars/Olympus_Mons"),
                               "csrf_token": auth.csrf_token("/district")})
-    assert plain.status_code == 400 and "“Mars/Olympus_Mons” is not a time zone" in plain.text
+    assert plain.status_code == 422 and "“Mars/Olympus_Mons” is not a time zone" in plain.text
     with app.app_context():
         assert db.session.get(District, district_id).time_zone == "UTC"
     assert zone_events(app) == []
@@ -89,7 +92,7 @@ def test_an_administrator_cannot_set_another_districts_zone(app, auth, hx, creat
                                                            create_district_admin):
     other = create_district()
     auth.login(create_district_admin())
-    refused = hx.post(f"/district/{other.id}/time-zone", {"time_zone": "Europe/Paris"})
+    refused = hx.post(f"/district/{other.id}/settings", settings_form("Europe/Paris"))
     assert refused.status_code == 403
     with app.app_context():
         assert db.session.get(District, other.id).time_zone == "UTC"

@@ -7,13 +7,15 @@ import pytest
 
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
-from moderation.practice.models import PracticeAttempt, PracticeSettings
+from moderation.practice.models import PracticeAttempt
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import AnchorPool
 from moderation.scoring.assignment import ItemKind
 from moderation.scoring.models import RoundStatus, ScoringRound
+from moderation.settings.queries import settings_for
 from tests.conftest import csrf_token_from
 from tests.fixtures.scoring import score_form
+from tests.fixtures.settings import settings_form
 
 
 def paper_ids(html: str) -> list[int]:
@@ -179,24 +181,23 @@ def test_practice_is_private_unless_the_district_shares_it_with_coaches(
     outsider = create_district_admin()
     auth.login(outsider)
     token = csrf_token_from(client.get("/district").text)
-    refused = client.post(f"/scoring/districts/{world.district.id}/practice-privacy",
-                          data={"visible": "y", "csrf_token": token})
+    refused = client.post(f"/district/{world.district.id}/settings",
+                          data={**settings_form(practice_visible_to_coaches=True),
+                                "csrf_token": token})
     assert refused.status_code == 403
     auth.logout()
 
     auth.login(world.admin)
-    district_page = client.get("/district").text
-    assert "Practice privacy" in district_page
-    assert 'id="visible" name="visible" type="checkbox" value="y">' in district_page
-    saved = hx.post(f"/scoring/districts/{world.district.id}/practice-privacy",
-                    {"visible": "y"}, target=f"practice-privacy-{world.district.id}")
-    assert saved.status_code == 200 and "coaches may now see" in saved.text
-    assert "checked" in saved.text
+    saved = hx.post(f"/district/{world.district.id}/settings",
+                    settings_form(practice_visible_to_coaches=True), target="district-settings")
+    assert saved.status_code == 200 and "Saved: Coaches see practice." in saved.text
+    assert 'checked id="practice_visible_to_coaches"' in saved.text
     with app.app_context():
-        assert db.session.get(PracticeSettings, world.district.id).practice_visible_to_coaches
+        assert settings_for(world.district.id).practice_visible_to_coaches
         event = db.session.execute(db.select(AuditEvent).where(
-            AuditEvent.action == "practice_privacy_changed")).scalar_one()
-        assert event.details == {"practice_visible_to_coaches": True}
+            AuditEvent.action == "district_setting_changed")).scalar_one()
+        assert event.details == {"setting": "practice_visible_to_coaches",
+                                 "before": False, "after": True}
         assert event.actor_id == world.admin.id
     auth.logout()
 

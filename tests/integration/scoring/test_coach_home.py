@@ -8,9 +8,9 @@ import pytest
 
 from moderation.accounts.models import District, User
 from moderation.core.extensions import db
-from moderation.practice import services as practice_services
 from moderation.scoring import services
 from moderation.scoring.models import ScoringRound
+from moderation.settings import services as settings_services
 from tests.fixtures.scoring import score_form
 
 
@@ -72,8 +72,9 @@ def test_teachers_practice_shows_on_the_coach_home_only_where_the_district_share
     auth.logout()
 
     with app.app_context():
-        practice_services.set_practice_visibility(db.session.get(District, world.district.id),
-                                                  db.session.get(User, world.admin.id), True)
+        settings_services.update_settings(db.session.get(District, world.district.id),
+                                          db.session.get(User, world.admin.id),
+                                          {"practice_visible_to_coaches": True})
         db.session.commit()
     auth.login(world.coach)
     page = client.get("/coach").text

@@ -92,7 +92,6 @@ DECLARATIONS: dict[str, Access] = {
     "accounts.district_home": allow(ADMINS),
     "accounts.audit_log": allow(ADMINS),
     "accounts.export_audit_log": allow(ADMINS),
-    "accounts.district_time_zone": allow({DISTRICT_ADMIN}),
     "people.list_people": allow({DISTRICT_ADMIN}),
     "people.new_person": allow({DISTRICT_ADMIN}),
     "people.edit_person": allow({DISTRICT_ADMIN}),
@@ -100,6 +99,7 @@ DECLARATIONS: dict[str, Access] = {
     "people.remove_role": allow({DISTRICT_ADMIN}),
     "people.deactivate_person": allow({DISTRICT_ADMIN}),
     "people.reactivate_person": allow({DISTRICT_ADMIN}),
+    "settings.district_settings": allow({DISTRICT_ADMIN}),
 
     "rubrics.list_rubrics": allow(STAFF),
     "rubrics.create_rubric": allow(COACHES, ADMINS),
@@ -163,7 +163,6 @@ DECLARATIONS: dict[str, Access] = {
     "practice.practice_image": PRACTICE_PAPER,
     "practice.show_attempt": PRACTICE_OF_A,
     "practice.teacher_practice": PRACTICE_OF_A,
-    "practice.practice_privacy": allow({DISTRICT_ADMIN}),
     "scoring.list_rounds": allow(COACHES, ADMINS),
     "scoring.new_round": allow(COACHES, ADMINS),
     "scoring.preview_round": allow(COACHES, ADMINS),

@@ -25,8 +25,6 @@ from tests.integration.security.declarations import (
 BODIES = {
     "rubrics.move_criterion": {"direction": "down"},
     "rubrics.move_level": {"direction": "down"},
-    "practice.practice_privacy": {"visible": "y"},  # keep coaches' view of practice as built
-    "accounts.district_time_zone": {"time_zone": "UTC"},  # the zone the world was built with
 }
 # These end every session of the user: they run on a client of their own, and the role's
 # shared client logs in again afterwards.

@@ -22,6 +22,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.test import encode_multipart
 
 from app import create_app
+from moderation.settings.models import SETTINGS
 from tests.fixtures.world import ANONYMOUS, USERS
 from tests.integration.security.declarations import DECLARATIONS
 
@@ -62,12 +63,12 @@ def form_fields(world) -> dict[str, list[str]]:
         "accounts.login": ["email", "password"],
         "accounts.change_password": ["current_password", "new_password", "confirm_password"],
         "accounts.own_time_zone": ["time_zone"],
-        "accounts.district_time_zone": ["time_zone"],
         "people.new_person": ["display_name", "email", "role", "school"],
         "people.edit_person": ["display_name", "email"],
         "people.add_role": ["role", "school"],
         "people.remove_role": [],
         "people.reactivate_person": [],
+        "settings.district_settings": ["time_zone", *(spec.key for spec in SETTINGS)],
         "rubrics.create_rubric": prefixed("new", [*DETAILS, "district_id"]),
         "rubrics.import_rubric": prefixed("import", ["district_id", "as_new_version"]),
         "rubrics.create_version": ["next-change_note"],
@@ -97,7 +98,6 @@ def form_fields(world) -> dict[str, list[str]]:
         "scoring.submit_item": scores + comments,
         "scoring.revise_item": [*scores, *comments, "reason"],
         "practice.practise": [*scores, *comments, "nonce"],
-        "practice.practice_privacy": ["visible"],
         "scoring.new_round": ROUND,
         "scoring.preview_round": ROUND,
         "scoring.close_round": ["confirmed"],
