@@ -14,6 +14,7 @@ from moderation.accounts import permissions as account_permissions
 from moderation.accounts import queries as account_queries
 from moderation.accounts.cli import audit_cli
 from moderation.accounts.navigation import inject_navigation
+from moderation.accounts.people_views import bp as people_bp
 from moderation.accounts.school_views import bp as schools_bp
 from moderation.accounts.views import bp as accounts_bp
 from moderation.core import errors, local_time, request_guard, request_id, security, storage
@@ -61,6 +62,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.context_processor(inject_navigation)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(schools_bp)
+    app.register_blueprint(people_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(rubrics_bp)
     app.register_blueprint(samples_bp)

@@ -25,7 +25,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ACTION_LABELS = {
     "login": "Logged in", "login_failed": "Failed login", "logout": "Logged out",
     "password_changed": "Changed password", "user_created": "Account created",
-    "role_granted": "Role granted",
+    "role_granted": "Role granted", "role_revoked": "Role removed",
+    "person_updated": "Person edited", "person_deactivated": "Account deactivated",
+    "person_reactivated": "Account reactivated",
     "sample_uploaded": "Sample uploaded", "sample_redaction_confirmed": "Redaction confirmed",
     "local_scores_recorded": "Local scores recorded", "anchor_promoted": "Anchor promoted",
     "sample_archived": "Sample archived", "sample_deleted": "Sample deleted",
@@ -233,11 +235,18 @@ def _changes(changes, names: Names) -> str:
     return "; ".join(parts)
 
 
-def _role_granted(d, n: Names) -> str:
+def _role_at(d, n: Names) -> str:
     role = Role(d["role"]).label if d.get("role") in Role._value2member_map_ else "A role"
     where = (n("school", d["school_id"]) if d.get("school_id")
              else f"{n('district', d.get('district_id'))} (district-wide)")
-    return f"{role} at {where}."
+    return f"{role} at {where}"
+
+
+def _person_updated(d, n: Names) -> str:
+    changes = d.get("changes") if isinstance(d.get("changes"), dict) else {}
+    parts = [f"{field} from “{pair[0]}” to “{pair[1]}”" for field, pair in changes.items()
+             if isinstance(pair, list | tuple) and len(pair) == 2]
+    return "Changed " + ("; ".join(parts) if parts else "nothing") + "."
 
 
 def _round_opened(d, n: Names) -> str:
@@ -308,7 +317,17 @@ SENTENCES: dict[str, Describer] = {
     "logout": lambda d, n: "Logged out.",
     "password_changed": lambda d, n: "Changed their password; other devices were logged out.",
     "user_created": lambda d, n: f"Account created for {d.get('email', 'a new person')}.",
-    "role_granted": _role_granted,
+    "role_granted": lambda d, n: _role_at(d, n) + ".",
+    "role_revoked": lambda d, n: f"Removed the role {_role_at(d, n)}.",
+    "person_updated": _person_updated,
+    "person_deactivated": lambda d, n: (
+        "Deactivated the account: logged out, out of every pool"
+        + (f"; {_plural(d['withdrawn_items'], 'unscored paper')} withdrawn from open rounds."
+           if d.get("withdrawn_items") else ".")),
+    "person_reactivated": lambda d, n: (
+        "Reactivated the account"
+        + (f"; {_plural(d['restored_items'], 'paper')} back in its queue."
+           if d.get("restored_items") else ".")),
     "sample_uploaded": lambda d, n: (
         f"Uploaded sample {d.get('code', '')} at {n('school', d.get('school_id'))}: "
         f"{str(d.get('content_type', 'file')).upper()}, "

@@ -1,7 +1,9 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from moderation.accounts.models import Role
 from moderation.accounts.services import MIN_PASSWORD_LENGTH
 from moderation.core import timezones
 
@@ -31,3 +33,28 @@ class OwnTimeZoneForm(FlaskForm):
         self.time_zone.choices = {
             "Your district": [("", f"Your district's time zone ({district_zone})")],
             **timezones.zone_choices()}
+
+
+# People (the district administrator's pages). Names and emails are checked by the people
+# services, whose messages the forms show; the menus here only offer what the district has.
+
+class PersonForm(FlaskForm):
+    display_name = StringField("Name", validators=[Length(max=200)])
+    email = EmailField("Email", validators=[Length(max=254)])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role])
+    # Checked against the district's schools by the view, with its own message.
+    school = SelectField("School", validate_choice=False, description=(
+        "Teachers and school leaders belong to a school; a coach may cover one school or the "
+        "whole district."))
+
+    def __init__(self, schools, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.school.choices = [SelectChoice("", "The whole district")] + [
+            SelectChoice(str(s.id), s.name) for s in schools]
+
+
+class NewPersonForm(PersonForm, RoleForm):
+    pass

@@ -25,11 +25,18 @@ class Role(enum.StrEnum):
     TEACHER = "teacher"
     COACH = "coach"
     DISTRICT_ADMIN = "district_admin"
+    # A principal: sees their school's submissions, never individual raters' results.
+    SCHOOL_LEADER = "school_leader"
 
     @property
     def label(self) -> str:
         return {"teacher": "Teacher", "coach": "Instructional coach",
-                "district_admin": "District administrator"}[self.value]
+                "district_admin": "District administrator",
+                "school_leader": "School leader"}[self.value]
+
+    @property
+    def needs_school(self) -> bool:
+        return self in (Role.TEACHER, Role.SCHOOL_LEADER)
 
 
 class District(db.Model):
@@ -149,11 +156,14 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    display_name: Mapped[str] = mapped_column(String(200))
-    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(200), index=True)
+    # Empty until the person sets one (a district administrator creates people without).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     # Bumped on logout and password change: session cookies carry it, so old cookies stop working.
     session_version: Mapped[int] = mapped_column(default=1)
-    is_active_account: Mapped[bool] = mapped_column(default=True)
+    # Set while the account is deactivated: it cannot log in and is in no pool, but its
+    # ratings keep their rater. People are never deleted.
+    deactivated_at: Mapped[datetime | None]
     # The person's own IANA zone; empty means their district's.
     time_zone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -165,11 +175,13 @@ class User(UserMixin, db.Model):
         self.password_hash = _hash_password(password, _hash_method())
 
     def check_password(self, password: str) -> bool:
+        if self.password_hash is None:
+            return check_password_of_no_one(password)
         return check_password_hash(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:
-        return self.is_active_account
+        return self.deactivated_at is None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

@@ -29,6 +29,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(Role.COACH, "samples.list_samples", "Work samples"),
     # Purging a sample with its scores starts from the archived samples on this page.
     NavItem(Role.DISTRICT_ADMIN, "samples.list_samples", "Work samples"),
+    NavItem(Role.SCHOOL_LEADER, "samples.list_samples", "Our school's work"),
     NavItem(Role.COACH, "samples.list_anchors", "Anchors"),
     NavItem(Role.DISTRICT_ADMIN, "samples.list_anchors", "Anchors"),
     NavItem(Role.TEACHER, "scoring.show_queue", "My queue"),

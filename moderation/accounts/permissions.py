@@ -46,6 +46,8 @@ HOME_ENDPOINT = {
     Role.DISTRICT_ADMIN: "accounts.district_home",
     Role.COACH: "accounts.coach_home",
     Role.TEACHER: "accounts.teacher_home",
+    # A school leader's page is their school's work, until its results have one of their own.
+    Role.SCHOOL_LEADER: "samples.list_samples",
 }
 
 
@@ -61,7 +63,7 @@ def forbidden_hint() -> str | None:
 
 def home_endpoint(user) -> str:
     """The landing page of the user's broadest role."""
-    for role in (Role.DISTRICT_ADMIN, Role.COACH, Role.TEACHER):
+    for role in (Role.DISTRICT_ADMIN, Role.COACH, Role.TEACHER, Role.SCHOOL_LEADER):
         if user.has_role(role):
             return HOME_ENDPOINT[role]
     return "accounts.no_role"

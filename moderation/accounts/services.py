@@ -100,11 +100,11 @@ def create_user(email: str, display_name: str, password: str) -> User:
     return user
 
 
-def grant_role(user: User, role: Role, district: District, school: School | None = None
-               ) -> Membership:
+def grant_role(user: User, role: Role, district: District, school: School | None = None,
+               actor: User | None = None) -> Membership:
     """Give `user` a role in a district, at a school where the role is school-scoped."""
-    if role == Role.TEACHER and school is None:
-        raise AccountError("A teacher belongs to a school; choose the school.")
+    if role.needs_school and school is None:
+        raise AccountError(f"A {role.label.lower()} belongs to a school; choose the school.")
     if role == Role.DISTRICT_ADMIN and school is not None:
         raise AccountError("District administrators work district-wide, not for one school.")
     if school is not None and school.district_id != district.id:
@@ -114,7 +114,7 @@ def grant_role(user: User, role: Role, district: District, school: School | None
     db.session.add(membership)
     db.session.flush()
     # The district granted, not every district the person already belongs to.
-    audit.record("role_granted", obj=user, district=district, role=role.value,
+    audit.record("role_granted", actor=actor, obj=user, district=district, role=role.value,
                  district_id=district.id, school_id=school.id if school else None)
     return membership
 

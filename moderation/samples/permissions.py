@@ -6,6 +6,8 @@
   district administrators of the district view samples and their provenance, and promote
   anchors; they never see the student link unless they are also staff of that school.
 - District administrators purge.
+- School leaders (principals) see their school's work and its provenance, read-only: no
+  student link, no local scores, no original file, nothing to manage.
 Blind scoring extends can_view_sample() (through WORK_VIEWERS) for raters assigned to a
 sample; everything else here stays closed to them (school, uploader, local score, identity,
 original download).
@@ -62,6 +64,11 @@ def staff_school_ids(user) -> set[int]:
     return school_ids(user, Role.TEACHER, Role.COACH)
 
 
+def leader_school_ids(user) -> set[int]:
+    """Schools the user leads (a principal): read-only, the work and its provenance."""
+    return school_ids(user, Role.SCHOOL_LEADER)
+
+
 def coach_district_ids(user) -> set[int]:
     """Districts in which the user is a district-wide coach."""
     return district_ids(user, Role.COACH, district_wide=True)
@@ -94,7 +101,8 @@ def is_in_scope(user, sample) -> bool:
 
 def can_view_sample(user, sample) -> bool:
     """May see the anonymised work itself (code, task, rendered pages)."""
-    return is_in_scope(user, sample) or any(check(user, sample) for check in WORK_VIEWERS)
+    return (is_in_scope(user, sample) or sample.school_id in leader_school_ids(user)
+            or any(check(user, sample) for check in WORK_VIEWERS))
 
 
 def can_see_identity(user, sample) -> bool:

@@ -41,7 +41,8 @@ def samples_for(user, status: SampleStatus | None = None) -> list[WorkSample]:
     ones unless `status` asks for them."""
     query = (
         db.select(WorkSample).join(School, School.id == WorkSample.school_id)
-        .where(_scope_filter(user))
+        .where(or_(_scope_filter(user),
+                   WorkSample.school_id.in_(permissions.leader_school_ids(user))))
         .options(selectinload(WorkSample.school),
                  selectinload(WorkSample.rubric_version).selectinload(RubricVersion.rubric),
                  selectinload(WorkSample.anchors))

@@ -46,6 +46,8 @@ from rubrics.models import RubricVersion
 bp = Blueprint("samples", __name__, url_prefix="/samples")
 
 ALL_STAFF = (Role.TEACHER, Role.COACH, Role.DISTRICT_ADMIN)
+# Who may read samples: staff, and school leaders (their school's, read-only).
+READERS = (*ALL_STAFF, Role.SCHOOL_LEADER)
 STATUS_FILTERS = {"draft": SampleStatus.DRAFT, "ready": SampleStatus.READY}
 
 
@@ -81,7 +83,7 @@ def _sample_or_abort(code: str, allowed: Callable[..., bool]) -> WorkSample:
 
 
 @bp.get("/")
-@role_required(*ALL_STAFF)
+@role_required(*READERS)
 def list_samples():
     status = STATUS_FILTERS.get(request.args.get("status", ""))
     samples = queries.samples_for(current_user, status)
@@ -224,7 +226,7 @@ def _sample_context(sample: WorkSample, **extra) -> dict:
 
 
 @bp.get("/<code>")
-@role_required(*ALL_STAFF)
+@role_required(*READERS)
 def show_sample(code: str):
     sample = _sample_or_abort(code, permissions.can_view_sample)
     return render_template("samples/show.html", **_sample_context(sample))
@@ -290,7 +292,7 @@ def redact_page(code: str, number: int):
 
 
 @bp.get("/<code>/pages/<int:number>.png")
-@role_required(*ALL_STAFF)
+@role_required(*READERS)
 def page_image(code: str, number: int):
     sample = _sample_or_abort(code, permissions.can_view_sample)
     page = next((p for p in sample.pages if p.number == number), None)
@@ -300,7 +302,7 @@ def page_image(code: str, number: int):
 
 
 @bp.get("/<code>/image")
-@role_required(*ALL_STAFF)
+@role_required(*READERS)
 def sample_image(code: str):
     sample = _sample_or_abort(code, permissions.can_view_sample)
     if sample.kind not in (FileKind.PNG, FileKind.JPEG):

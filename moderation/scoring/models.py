@@ -117,6 +117,10 @@ class QueueItem(db.Model):
     position: Mapped[int]
     draft_saved_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]
+    # Set when the rater's account was deactivated before they submitted it: out of the
+    # queue and of the round's progress, back if the account is reactivated while the round
+    # is open.
+    withdrawn_at: Mapped[datetime | None]
 
     round: Mapped[ScoringRound] = relationship()
     rater = relationship("User", viewonly=True)

@@ -292,7 +292,7 @@ def round_candidate_raters(district_id: int, opened_by=None) -> list[Candidate]:
         db.select(User, School).join(Membership, Membership.user_id == User.id)
         .join(School, School.id == Membership.school_id)
         .where(Membership.role == Role.TEACHER, Membership.district_id == district_id,
-               User.is_active_account.is_(True))
+               User.deactivated_at.is_(None))
         .order_by(School.name, User.display_name, User.id)
     ).all()
     seen, candidates = set(), []
@@ -410,12 +410,19 @@ def round_totals(scoring_round: ScoringRound) -> dict[str, int]:
     totals["samples"] = db.session.scalar(
         db.select(func.count(func.distinct(QueueItem.sample_id)))
         .where(QueueItem.round_id == scoring_round.id, QueueItem.kind == ItemKind.LIVE))
+    # Left out of the counts above: the unsubmitted items of raters since deactivated.
+    totals["withdrawn"] = db.session.scalar(
+        db.select(func.count(QueueItem.id))
+        .where(QueueItem.round_id == scoring_round.id, QueueItem.withdrawn_at.is_not(None),
+               QueueItem.submitted_at.is_(None)))
     return totals
 
 
 def _not_withdrawn():
-    """Items still in play: submitted ones always count; pending ones of archived samples not."""
-    return (QueueItem.submitted_at.is_not(None)) | (WorkSample.status != SampleStatus.ARCHIVED)
+    """Items still in play: submitted ones always count; pending ones of archived samples, or
+    of a rater whose account was deactivated, not."""
+    return (QueueItem.submitted_at.is_not(None)) | (
+        (WorkSample.status != SampleStatus.ARCHIVED) & QueueItem.withdrawn_at.is_(None))
 
 
 def round_ratings_table(scoring_round: ScoringRound) -> list[dict]:

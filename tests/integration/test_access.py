@@ -10,14 +10,18 @@ ROLE_PAGES = {
     Role.TEACHER: ["/teacher"],
     Role.COACH: ["/coach"],
     Role.DISTRICT_ADMIN: ["/district", "/district/audit"],
+    Role.SCHOOL_LEADER: [],  # their school's work, which staff reach too (test_school_leader)
 }
 ALL_PAGES = [page for pages in ROLE_PAGES.values() for page in pages]
 
 
 @pytest.fixture
-def user_with_role(create_teacher, create_coach, create_district_admin):
+def user_with_role(create_teacher, create_coach, create_district_admin, create_user,
+                   create_school):
     makers = {Role.TEACHER: create_teacher, Role.COACH: create_coach,
-              Role.DISTRICT_ADMIN: create_district_admin}
+              Role.DISTRICT_ADMIN: create_district_admin,
+              Role.SCHOOL_LEADER: lambda: create_user(Role.SCHOOL_LEADER,
+                                                      school=create_school())}
     return lambda role: makers[role]()
 
 
@@ -47,7 +51,8 @@ def test_the_refusal_hint_suits_who_is_refused(client, auth, user_with_role):
 
 
 @pytest.mark.parametrize("role,home", [(Role.TEACHER, "/teacher"), (Role.COACH, "/coach"),
-                                       (Role.DISTRICT_ADMIN, "/district")])
+                                       (Role.DISTRICT_ADMIN, "/district"),
+                                       (Role.SCHOOL_LEADER, "/samples/")])
 def test_root_sends_each_role_home(client, auth, user_with_role, role, home):
     auth.login(user_with_role(role))
     assert client.get("/").headers["Location"] == home

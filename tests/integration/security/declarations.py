@@ -11,6 +11,7 @@ from tests.fixtures.world import (
     DISTRICT_ADMIN,
     DISTRICT_COACH,
     DUAL,
+    LEADER_A,
     OTHER_ADMIN,
     OTHER_COACH,
     OTHER_TEACHER,
@@ -25,7 +26,9 @@ ROLES = (ANONYMOUS, ANONYMOUS_HTMX, *USERS)
 DISTRICT_1 = frozenset({TEACHER_A, TEACHER_B, COACH_A, COACH_B, DISTRICT_COACH, DISTRICT_ADMIN,
                         DUAL})
 DISTRICT_2 = frozenset({OTHER_TEACHER, OTHER_COACH, OTHER_ADMIN})
-EVERYONE = DISTRICT_1 | DISTRICT_2
+STAFF = DISTRICT_1 | DISTRICT_2  # teachers, coaches, administrators
+# A school leader reads their school's work and nothing else: no rubric, round or result page.
+EVERYONE = STAFF | {LEADER_A}
 TEACHERS = frozenset({TEACHER_A, TEACHER_B, DUAL, OTHER_TEACHER})
 COACHES = frozenset({COACH_A, COACH_B, DISTRICT_COACH, DUAL, OTHER_COACH})
 ADMINS = frozenset({DISTRICT_ADMIN, OTHER_ADMIN})
@@ -72,7 +75,8 @@ PRACTICE_OF_A = allow({TEACHER_A, COACH_A, DISTRICT_COACH},
 ROUND_1 = allow(LEADS_1, not_found=LEADS_2)
 # Staff of some school upload; a district-wide coach has no school to upload to.
 UPLOADERS = allow({TEACHER_A, TEACHER_B, COACH_A, COACH_B, DUAL, OTHER_TEACHER})
-RATER_VIEW = allow(OWNER_STAFF, OVERSIGHT, {TEACHER_B})  # teacher_b has the sample queued
+# teacher_b has the sample queued; leader_a leads its school.
+RATER_VIEW = allow(OWNER_STAFF, OVERSIGHT, {TEACHER_B, LEADER_A})
 
 DECLARATIONS: dict[str, Access] = {
     "static": PUBLIC,
@@ -88,6 +92,13 @@ DECLARATIONS: dict[str, Access] = {
     "accounts.district_home": allow(ADMINS),
     "accounts.audit_log": allow(ADMINS),
     "accounts.export_audit_log": allow(ADMINS),
+    "people.list_people": allow({DISTRICT_ADMIN}),
+    "people.new_person": allow({DISTRICT_ADMIN}),
+    "people.edit_person": allow({DISTRICT_ADMIN}),
+    "people.add_role": allow({DISTRICT_ADMIN}),
+    "people.remove_role": allow({DISTRICT_ADMIN}),
+    "people.deactivate_person": allow({DISTRICT_ADMIN}),
+    "people.reactivate_person": allow({DISTRICT_ADMIN}),
     "settings.district_settings": allow({DISTRICT_ADMIN}),
 
     # District 1's schools: its administrator only; district 2's is refused (403).
@@ -98,7 +109,7 @@ DECLARATIONS: dict[str, Access] = {
     "schools.unarchive_school": allow({DISTRICT_ADMIN}),
     "schools.add_measure": allow({DISTRICT_ADMIN}),
 
-    "rubrics.list_rubrics": allow(EVERYONE),
+    "rubrics.list_rubrics": allow(STAFF),
     "rubrics.create_rubric": allow(COACHES, ADMINS),
     "rubrics.import_rubric": allow(COACHES, ADMINS),
     "rubrics.show_rubric": VIEW_1,

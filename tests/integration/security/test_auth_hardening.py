@@ -18,6 +18,7 @@ import redis
 from app import create_app
 from moderation.accounts import services as account_services
 from moderation.core.config import ConfigError
+from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from tests.conftest import TEST_CONFIG, csrf_token_from
 
@@ -228,7 +229,7 @@ def test_unknown_and_inactive_emails_cost_a_password_check_as_a_known_one_does(d
     with app.app_context():
         known = account_services.create_user("known@example.org", "Known", "long-enough-1")
         gone = account_services.create_user("gone@example.org", "Gone", "long-enough-2")
-        gone.is_active_account = False
+        gone.deactivated_at = utcnow()
         db.session.flush()
         authenticate = account_services.authenticate
         authenticate("nobody@example.org", "warm-up")   # the dummy hash is made once

@@ -43,12 +43,14 @@ ROUND = ["district_id", "name", "rubric_version_id", "rater_school_ids", "rater_
 SCHOOL = ["name", "grade_band", *(f"context-{i}-{name}" for i in (0, 1)
                                   for name in ("measure_id", "value", "year", "source"))]
 QUERY_FIELDS = {"accounts.login": ["next"], "samples.list_samples": ["status"],
+                "people.list_people": ["q", "school", "role", "page"],
                 "scoring.new_round": ["district_id", "rubric_version_id"],
                 "scoring.round_samples": ["district_id", "rubric_version_id", *ROUND_SAMPLES]}
 FILE_FIELDS = {"samples.upload_sample": "file", "samples.upload_class_set": "files",
                "rubrics.import_rubric": "import-file"}
-# Logging out would end the session the other requests share; the access matrix covers it.
-NOT_FUZZED = {"accounts.logout"}
+# Logging out, or deactivating someone, would end a session the other requests share; the
+# access matrix and the people tests cover them.
+NOT_FUZZED = {"accounts.logout", "people.deactivate_person"}
 
 
 def prefixed(prefix: str, names: list[str]) -> list[str]:
@@ -69,6 +71,11 @@ def form_fields(world) -> dict[str, list[str]]:
         "schools.add_measure": ["label", "unit", "description"],
         "schools.archive_school": [],
         "schools.unarchive_school": [],
+        "people.new_person": ["display_name", "email", "role", "school"],
+        "people.edit_person": ["display_name", "email"],
+        "people.add_role": ["role", "school"],
+        "people.remove_role": [],
+        "people.reactivate_person": [],
         "settings.district_settings": ["time_zone", *(spec.key for spec in SETTINGS)],
         "rubrics.create_rubric": prefixed("new", [*DETAILS, "district_id"]),
         "rubrics.import_rubric": prefixed("import", ["district_id", "as_new_version"]),
