@@ -30,11 +30,18 @@ ROLE_ACTIONS = {
         "Coaches and district administrators open *Rubrics*": "rubrics.list_rubrics",
     },
     Role.DISTRICT_ADMIN: {
-        "District administrators** see every school": "accounts.district_home",
+        "District administrators** keep the district's schools on *District": (
+            "accounts.district_home"),
+        "*Settings* page (linked from *District*)": "accounts.district_home",
+        "Under *District › People*": "accounts.district_home",
         "the append-only audit log": "accounts.audit_log",
-        "They can purge a work\n  sample": "samples.list_samples",
+        "can purge a work sample": "samples.list_samples",
         "Coaches and district administrators open *Rubrics*": "rubrics.list_rubrics",
         "or a district administrator opens a round": "scoring.list_rounds",
+    },
+    Role.SCHOOL_LEADER: {
+        "School leaders** (principals) see their own school's work samples": (
+            "samples.list_samples"),
     },
 }
 
@@ -46,9 +53,12 @@ def main_navigation_links(html: str) -> set[str]:
 
 
 @pytest.fixture
-def user_with_role(create_teacher, create_coach, create_district_admin):
+def user_with_role(create_teacher, create_coach, create_district_admin, create_user,
+                   create_school):
     makers = {Role.TEACHER: create_teacher, Role.COACH: create_coach,
-              Role.DISTRICT_ADMIN: create_district_admin}
+              Role.DISTRICT_ADMIN: create_district_admin,
+              Role.SCHOOL_LEADER: lambda: create_user(Role.SCHOOL_LEADER,
+                                                      school=create_school())}
     return lambda role: makers[role]()
 
 
