@@ -10,6 +10,7 @@ from moderation.accounts.permissions import district_ids, role_required
 from moderation.accounts.services import AccountError
 from moderation.core.errors import render_error
 from moderation.core.extensions import db
+from moderation.core.forms import submit
 from moderation.core.htmx import render
 
 bp = Blueprint("people", __name__, url_prefix="/district/<int:district_id>/people")
@@ -45,12 +46,6 @@ def _filters(schools: list[School]) -> people.PeopleFilters:
         page=_number(request.args.get("page")) or 1)
 
 
-def _show_refusal(form, error: AccountError) -> None:
-    """Under the field it is about, or above the form."""
-    field = getattr(error, "field", None)
-    (form[field].errors if field in form else form.form_errors).append(str(error))
-
-
 def _school(district: District, value: str | None) -> School | None:
     school_id = _number(value)
     if school_id is None:
@@ -78,20 +73,23 @@ def list_people(district_id: int):
 def new_person(district_id: int):
     district = _district(district_id)
     form = NewPersonForm(people.schools_of(district.id))
-    if form.validate_on_submit():
-        try:
-            person = people.create_person(
-                district, current_user, form.display_name.data, form.email.data,
-                Role(form.role.data), _school(district, form.school.data))
-        except AccountError as error:
-            _show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash(f"{person.display_name} is added. They can log in once invited.", "success")
-            return redirect(url_for("people.edit_person", district_id=district.id,
-                                    user_id=person.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("accounts/new_person.html", district=district, form=form), status
+
+    def create():
+        return people.create_person(district, current_user, form.display_name.data,
+                                    form.email.data, Role(form.role.data),
+                                    _school(district, form.school.data))
+
+    def created(person):
+        flash(f"{person.display_name} is added. They can log in once invited.", "success")
+        return _to_edit_page(district, person)
+
+    return submit(form, create, refused={AccountError: None}, done=created,
+                  invalid=lambda status: (render_template(
+                      "accounts/new_person.html", district=district, form=form), status))
+
+
+def _to_edit_page(district, person):
+    return redirect(url_for("people.edit_person", district_id=district.id, user_id=person.id))
 
 
 def _edit_page(district, person, form=None, role_form=None, status=200):
@@ -112,18 +110,15 @@ def edit_person(district_id: int, user_id: int):
     if request.method == "GET":
         return _edit_page(district, person)
     form = PersonForm()
-    if form.validate_on_submit():
-        try:
-            changes = people.update_person(person, district, current_user,
-                                           form.display_name.data, form.email.data)
-        except AccountError as error:
-            _show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash("Saved." if changes else "Nothing to change.", "success")
-            return redirect(url_for("people.edit_person", district_id=district.id,
-                                    user_id=person.id))
-    return _edit_page(district, person, form=form, status=422)
+
+    def saved(changes):
+        flash("Saved." if changes else "Nothing to change.", "success")
+        return _to_edit_page(district, person)
+
+    return submit(form, lambda: people.update_person(person, district, current_user,
+                                                     form.display_name.data, form.email.data),
+                  refused={AccountError: None}, done=saved,
+                  invalid=lambda status: _edit_page(district, person, form=form, status=status))
 
 
 @bp.post("/<int:user_id>/roles")
@@ -132,18 +127,17 @@ def add_role(district_id: int, user_id: int):
     district = _district(district_id)
     person = _person(district, user_id)
     form = RoleForm(people.schools_of(district.id))
-    if form.validate_on_submit():
-        try:
-            people.add_role(person, district, current_user, Role(form.role.data),
-                            _school(district, form.school.data))
-        except AccountError as error:
-            _show_refusal(form, error)
-        else:
-            db.session.commit()
-            flash("Role added.", "success")
-            return redirect(url_for("people.edit_person", district_id=district.id,
-                                    user_id=person.id))
-    return _edit_page(district, person, role_form=form, status=422)
+
+    def added(_):
+        flash("Role added.", "success")
+        return _to_edit_page(district, person)
+
+    return submit(form, lambda: people.add_role(person, district, current_user,
+                                                Role(form.role.data),
+                                                _school(district, form.school.data)),
+                  refused={AccountError: None}, done=added,
+                  invalid=lambda status: _edit_page(district, person, role_form=form,
+                                                    status=status))
 
 
 @bp.post("/<int:user_id>/roles/<int:membership_id>/remove")
@@ -158,7 +152,7 @@ def remove_role(district_id: int, user_id: int, membership_id: int):
         return render_error(422, str(error))
     db.session.commit()
     flash("Role removed.", "success")
-    return redirect(url_for("people.edit_person", district_id=district.id, user_id=person.id))
+    return _to_edit_page(district, person)
 
 
 @bp.route("/<int:user_id>/deactivate", methods=["GET", "POST"])
@@ -176,8 +170,7 @@ def deactivate_person(district_id: int, user_id: int):
         flash(f"{person.display_name} is deactivated"
               + (f"; {withdrawn} unscored papers left their queue." if withdrawn else "."),
               "success")
-        return redirect(url_for("people.edit_person", district_id=district.id,
-                                user_id=person.id))
+        return _to_edit_page(district, person)
     return render_template("accounts/deactivate_person.html", district=district, person=person)
 
 
@@ -193,4 +186,4 @@ def reactivate_person(district_id: int, user_id: int):
     db.session.commit()
     flash(f"{person.display_name} can log in again"
           + (f"; {restored} papers are back in their queue." if restored else "."), "success")
-    return redirect(url_for("people.edit_person", district_id=district.id, user_id=person.id))
+    return _to_edit_page(district, person)

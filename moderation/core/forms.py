@@ -19,7 +19,10 @@ def submit(form, action: Callable[[], object], *, refused: dict, done: Callable,
 
     `refused` maps each domain error `action` may raise to the form field its message belongs
     beside, or None for the form's own messages; the first type the error is an instance of
-    wins. `raced` is for a write that two requests can race (a double click): called after the
+    wins. An error that names its own field (a `field` attribute holding the name of one of
+    the form's fields) is shown beside that field instead of with the form's messages.
+
+    `raced` is for a write that two requests can race (a double click): called after the
     rollback when the commit meets a unique constraint, it returns the message to show, or None
     when the other request stored the same thing, which then counts as done.
     """
@@ -29,7 +32,7 @@ def submit(form, action: Callable[[], object], *, refused: dict, done: Callable,
         except tuple(refused) as error:
             db.session.rollback()
             field = next(f for kind, f in refused.items() if isinstance(error, kind))
-            _show(form, field, str(error))
+            _show(form, field or _named_field(form, error), str(error))
         else:
             message = _commit(raced)
             if message is None:
@@ -48,6 +51,10 @@ def _commit(raced) -> str | None:
         db.session.rollback()
         return raced()
     return None
+
+
+def _named_field(form, error):
+    return form._fields.get(getattr(error, "field", None))
 
 
 def _show(form, field, message: str) -> None:
