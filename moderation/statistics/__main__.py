@@ -1,6 +1,8 @@
 """Command line: `python -m moderation.statistics analyze FILE [options]` prints the analysis as
 one JSON document (see analysis.analyze). A malformed file gets a message naming the line and
-the problem on stderr and exit status 2, never a traceback."""
+the problem on stderr and exit status 2, never a traceback. A Rasch fit that did not converge
+(or had too little data) is reported in the JSON and, as a warning, on stderr (exit status 0:
+the rest of the report stands)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{arguments.file}: {error}")
     except OSError as error:
         return _fail(f"{arguments.file}: cannot read the file ({error.strerror or error})")
+    _warn_about_the_fit(arguments.file, report["rasch"])
     document = json.dumps(report, indent=2, allow_nan=False) + "\n"
     if arguments.out is None:
         sys.stdout.write(document)
@@ -35,6 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         return _fail(f"{arguments.out}: cannot write the file ({error.strerror or error})")
     return 0
+
+
+def _warn_about_the_fit(file: str, rasch: dict) -> None:
+    """The JSON carries the fit's status; a person at the terminal hears it too, since every
+    rater and school figure built on the fit is null without it."""
+    if rasch["status"] != "converged":
+        print(f"warning: {file}: Rasch fit {rasch['status']}: rater severities, drift and "
+              f"school standards are null. {rasch['message']}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from moderation.statistics.design import summarize_design
-from moderation.statistics.drift import detect_drift
+from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
 from moderation.statistics.icc import intraclass_correlations
-from moderation.statistics.rasch import RaschFit, fit_many_facet_rasch
+from moderation.statistics.rasch import FIT_FAILURE, RaschFit, fit_many_facet_rasch
 from moderation.statistics.reliability import (
     ALPHA_THRESHOLDS,
     DEFAULT_BOOTSTRAP,
@@ -39,7 +39,11 @@ from moderation.statistics.table import (
 )
 from moderation.statistics.triggers import DEFAULT_THRESHOLDS, Thresholds, evaluate_triggers
 
-NO_DRIFT = {"flagged": False, "onset": None, "shift": None, "z": None}
+NO_DRIFT = {"flagged": False, "onset": None, "shift": None, "z": None, "message": None}
+# The fit's status as the report names it (rasch.RaschFit.status "ok" is "converged").
+RASCH_STATUS = {"ok": "converged", "not_converged": "not_converged",
+                "insufficient": "insufficient"}
+RASCH_MODEL = "rating_scale"
 
 
 def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
@@ -58,10 +62,17 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         exact_agreement, adjacent_agreement, n_pairs, icc (ICC1 ... ICC3k, method, k = mean
         raters per sample), status ("ok" | "undefined" | "insufficient", of alpha);
     overall: the same reliability figures over all units of all criteria;
+    rasch: the many-facet Rasch fit behind the rater and school figures: status ("converged",
+        "not_converged" or "insufficient"), iterations, largest_change (logits, the largest
+        change of any measure in the last iteration; None when insufficient), tolerance,
+        max_iterations, message (plain words: how it converged, or why there are no
+        measures), model ("rating_scale"), n_ratings (blind ratings fitted);
     raters: per rater with blind ratings: school (the rater_school seen most often),
-        n_ratings, severity, severity_se, infit, outfit (many-facet Rasch), anchor agreement,
-        drift {flagged, onset, shift, z};
-    schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag, local_gap,
+        n_ratings, severity, severity_se, infit, outfit (many-facet Rasch; all None unless
+        rasch.status is "converged"), anchor agreement, drift {flagged, onset, shift, z,
+        message: None when tested, else why not};
+    schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag,
+        standard_reason (None when measured, else why there is no standard), local_gap,
         local_gap_ci95, local_flag (+ n_local_samples);
     design: connected, n_components, cross_school_share, anchors_per_rater;
     triggers: kind, target, metric, value, threshold, reason.
@@ -81,6 +92,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "n_ratings": len(ratings),
         "bootstrap": {"replicates": bootstrap, "seed": seed},
         **_reliability(ratings, codes, level, bootstrap, streams[0]),
+        "rasch": _rasch_entry(fit),
         "raters": _raters(ratings, codes, fit, thresholds),
         "schools": _schools(ratings, fit, thresholds, streams[1]),
         "design": asdict(summarize_design(ratings, codes)),
@@ -135,6 +147,13 @@ def _icc_entry(codes: BlindCodes, rated: np.ndarray) -> dict:
     return result.forms | {"method": result.method, "k": result.k}
 
 
+def _rasch_entry(fit: RaschFit) -> dict:
+    return {"status": RASCH_STATUS[fit.status], "iterations": fit.iterations,
+            "largest_change": fit.largest_change, "tolerance": fit.tolerance,
+            "max_iterations": fit.max_iterations, "message": fit.message,
+            "model": RASCH_MODEL, "n_ratings": fit.n_ratings}
+
+
 def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
             thresholds: Thresholds) -> list:
     """One entry per rater with blind ratings, in table order."""
@@ -150,15 +169,17 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
                 for name in ("severity", "severity_se", "infit", "outfit")},
              "anchor_exact_agreement": anchors.at[rater, "anchor_exact_agreement"],
              "n_anchor_ratings": anchors.at[rater, "n_anchor_ratings"],
-             "drift": _drift_entry(drift.loc[rater])}
+             "drift": _drift_entry(drift.loc[rater], fit)}
             for i, rater in enumerate(ids)]
 
 
-def _drift_entry(row: pd.Series) -> dict:
+def _drift_entry(row: pd.Series, fit: RaschFit) -> dict:
     if pd.isna(row["flagged"]):
-        return dict(NO_DRIFT)
+        # A rater the fit does not list (an insufficient fit lists nobody).
+        message = UNFIT.format(FIT_FAILURE[fit.status]) if fit.status != "ok" else UNMEASURED
+        return NO_DRIFT | {"message": message}
     return {"flagged": bool(row["flagged"]), "onset": row["onset"], "shift": row["shift"],
-            "z": row["z"]}
+            "z": row["z"], "message": row["reason"]}
 
 
 def _schools(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds,
@@ -175,6 +196,7 @@ def _schools(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds,
              "rater_severity_se": standards.at[school, "rater_severity_se"],
              "rater_severity_ci95": _interval(standards.loc[school], "rater_severity"),
              "standard_flag": standards.at[school, "standard_flag"],
+             "standard_reason": standards.at[school, "reason"],
              "local_gap": gaps.at[school, "local_gap"],
              "local_gap_ci95": _interval(gaps.loc[school], "local_gap"),
              "local_flag": gaps.at[school, "local_flag"],

@@ -152,3 +152,75 @@ def test_the_reported_seed_repeats_the_run():
 def test_an_unknown_level_is_refused():
     with pytest.raises(ValueError, match="level must be one of"):
         analyze(table([("A", "s1", "Ideas", 3)]), level="fuzzy")
+
+
+RASCH_KEYS = {"status", "iterations", "largest_change", "tolerance", "max_iterations",
+              "message", "model", "n_ratings"}
+MEASURES = ("severity", "severity_se", "infit", "outfit")
+
+
+def test_a_converged_fit_is_reported_with_its_status(district_report):
+    rasch = district_report["rasch"]
+
+    assert set(rasch) == RASCH_KEYS
+    assert (rasch["status"], rasch["model"]) == ("converged", "rating_scale")
+    assert 1 < rasch["iterations"] < rasch["max_iterations"]
+    assert rasch["largest_change"] < rasch["tolerance"]
+    assert rasch["message"].startswith("Converged after")
+    assert all(entry["drift"]["message"] is None for entry in district_report["raters"]
+               if entry["drift"]["z"] is not None)
+    assert any(entry["standard_reason"] is None for entry in district_report["schools"])
+
+
+def separated(extra_schools: bool = True) -> pd.DataFrame:
+    """Six ratings on which B scores at least as high as A everywhere: no finite fit."""
+    rows = table([("A", "s1", "Ideas", 1), ("B", "s1", "Ideas", 1), ("A", "s2", "Ideas", 1),
+                  ("B", "s2", "Ideas", 2), ("A", "s3", "Ideas", 2), ("B", "s3", "Ideas", 3)])
+    return rows.assign(rater_school=rows["rater"].map({"A": "North", "B": "South"}),
+                       sample_school="East",
+                       scored_at=[f"2025-01-0{day}" for day in range(1, 7)])
+
+
+def test_a_fit_that_did_not_converge_gives_nulls_and_says_why():
+    report = analyze(separated(), bootstrap=20, seed=0)
+
+    rasch = report["rasch"]
+    assert (rasch["status"], rasch["iterations"]) == ("not_converged", 200)
+    assert rasch["largest_change"] >= rasch["tolerance"]
+    assert "did not settle" in rasch["message"]
+    for rater in report["raters"]:
+        assert [rater[name] for name in MEASURES] == [None] * 4
+        assert rater["drift"]["flagged"] is False
+        assert "did not converge" in rater["drift"]["message"]
+    schools = {entry["school"]: entry for entry in report["schools"]}
+    assert set(schools) == {"East", "North", "South"}
+    for school in ("North", "South"):
+        assert schools[school]["rater_severity"] is None
+        assert "did not converge" in schools[school]["standard_reason"]
+    assert not [t for t in report["triggers"] if t["kind"].startswith(("rater", "school"))]
+    json.dumps(report, allow_nan=False)
+
+
+def test_an_insufficient_fit_gives_nulls_and_says_why():
+    report = analyze(table([("A", "s1", "Ideas", 2), ("B", "s2", "Ideas", 3)]),
+                     bootstrap=20, seed=0)
+
+    rasch = report["rasch"]
+    assert (rasch["status"], rasch["iterations"], rasch["largest_change"]) == (
+        "insufficient", 0, None)
+    assert "No two raters share a sample" in rasch["message"]
+    assert all(rater[name] is None for rater in report["raters"] for name in MEASURES)
+    assert all("too few or too one-sided" in rater["drift"]["message"]
+               for rater in report["raters"])
+
+
+
+def test_an_untested_rater_gets_the_reason_under_drift(district, district_report):
+    untimed = district.assign(scored_at=None)
+
+    report = analyze(untimed, bootstrap=0, seed=5)
+
+    assert all(entry["drift"]["message"] is None for entry in district_report["raters"])
+    assert {entry["drift"]["message"] for entry in report["raters"]
+            if entry["severity"] is not None} == {
+        "Not tested: none of the rater's measured ratings has a scored_at time."}

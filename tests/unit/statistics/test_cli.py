@@ -86,3 +86,34 @@ def test_module_entry_point_never_shows_a_traceback(tmp_path):
     assert done.returncode == 2
     assert "line 3: duplicate rating" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_fit_that_did_not_converge_is_a_warning_and_nulls(tmp_path, capsys):
+    path = tmp_path / "six.csv"
+    path.write_text("rater,sample,criterion,score\n"
+                    "A,s1,Ideas,1\nB,s1,Ideas,1\nA,s2,Ideas,1\nB,s2,Ideas,2\n"
+                    "A,s3,Ideas,2\nB,s3,Ideas,3\n")
+
+    status = main(["analyze", str(path), "--bootstrap", "20", "--seed", "1"])
+
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert status == 0
+    assert report["rasch"]["status"] == "not_converged"
+    assert {rater["severity"] for rater in report["raters"]} == {None}
+    assert captured.err.startswith(f"warning: {path}: Rasch fit not_converged: rater "
+                                   "severities, drift and school standards are null.")
+
+
+def test_a_converged_fit_prints_no_warning(tmp_path, capsys):
+    path = tmp_path / "three.csv"
+    scores = {"A": "14321432", "B": "44411122", "C": "34241312"}
+    path.write_text("rater,sample,criterion,score\n" + "".join(
+        f"{rater},s{i},Ideas,{score}\n" for rater, row in scores.items()
+        for i, score in enumerate(row)))
+
+    main(["analyze", str(path), "--bootstrap", "20", "--seed", "1"])
+
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["rasch"]["status"] == "converged"
+    assert captured.err == ""
