@@ -11,7 +11,11 @@ import json
 import sys
 
 from moderation.statistics.analysis import analyze
-from moderation.statistics.reliability import DEFAULT_BOOTSTRAP, LEVELS
+from moderation.statistics.reliability import (
+    DEFAULT_BOOTSTRAP,
+    LEVELS,
+    LevelOfMeasurementError,
+)
 from moderation.statistics.table import RatingsFileError
 
 EXIT_BAD_INPUT = 2
@@ -23,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = analyze(arguments.file, level=arguments.level, bootstrap=arguments.bootstrap,
                          seed=arguments.seed)
-    except RatingsFileError as error:
+    except (RatingsFileError, LevelOfMeasurementError) as error:
         return _fail(f"{arguments.file}: {error}")
     except OSError as error:
         return _fail(f"{arguments.file}: cannot read the file ({error.strerror or error})")

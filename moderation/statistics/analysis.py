@@ -24,6 +24,7 @@ from moderation.statistics.reliability import (
     LEVELS,
     AlphaResult,
     anchor_agreement,
+    check_ratio_scores,
     krippendorff_alpha,
     pair_agreement,
     unit_values,
@@ -76,12 +77,16 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         local_gap_ci95, local_flag (+ n_local_samples);
     design: connected, n_components, cross_school_share, anchors_per_rater;
     triggers: kind, target, metric, value, threshold, reason.
-    Raises RatingsFileError for a malformed table, ValueError for an unknown level.
+    Raises RatingsFileError for a malformed table, ValueError for an unknown level, and
+    LevelOfMeasurementError (a ValueError) for the ratio level on blind scores that lie on both
+    sides of zero.
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
     ratings = validate_ratings(source) if isinstance(source, pd.DataFrame) \
         else load_ratings(source)
+    if level == "ratio":
+        check_ratio_scores(ratings.loc[ratings["kind"] == "blind", "score"].to_numpy())
     # A fresh seed short enough to type back in with --seed.
     seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
     streams = np.random.SeedSequence(seed).spawn(2)

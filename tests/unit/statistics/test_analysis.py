@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moderation.statistics import analyze
+from moderation.statistics import LevelOfMeasurementError, analyze
 from seed_data.synthetic import DistrictParams, generate_district
 
 CRITERION_KEYS = {"criterion", "n_samples", "n_ratings", "alpha", "alpha_ci95",
@@ -224,3 +224,12 @@ def test_an_untested_rater_gets_the_reason_under_drift(district, district_report
     assert {entry["drift"]["message"] for entry in report["raters"]
             if entry["severity"] is not None} == {
         "Not tested: none of the rater's measured ratings has a scored_at time."}
+
+
+def test_ratio_level_on_scores_across_zero_is_refused():
+    ratings = table([("A", "s1", "Ideas", -1), ("B", "s1", "Ideas", 1),
+                     ("A", "s2", "Ideas", -2), ("B", "s2", "Ideas", 2)])
+
+    with pytest.raises(LevelOfMeasurementError, match="from -2 to 2; use --level interval"):
+        analyze(ratings, level="ratio", bootstrap=10, seed=0)
+    assert analyze(ratings, level="interval", bootstrap=10, seed=0)["level"] == "interval"

@@ -57,6 +57,20 @@ def test_malformed_file_gets_its_line_and_exit_status_2(tmp_path, capsys):
     assert captured.err == f"error: {path}: line 3: score 'two' is not a whole number\n"
 
 
+def test_ratio_level_on_scores_across_zero_exits_with_status_2(tmp_path, capsys):
+    path = tmp_path / "signed.csv"
+    path.write_text("rater,sample,criterion,score\nA,s1,Ideas,-1\nB,s1,Ideas,1\n"
+                    "A,s2,Ideas,-2\nB,s2,Ideas,2\n")
+
+    status = main(["analyze", str(path), "--level", "ratio"])
+
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert captured.err == (f"error: {path}: the ratio level needs scores on one side of zero "
+                            "(a ratio scale has a true zero), but these run from -2 to 2; use "
+                            "--level interval (or ordinal) for such scores\n")
+
+
 def test_missing_file_is_a_message_not_a_traceback(tmp_path, capsys):
     status = main(["analyze", str(tmp_path / "absent.csv")])
 
