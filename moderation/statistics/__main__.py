@@ -11,6 +11,7 @@ import json
 import sys
 
 from moderation.statistics.analysis import analyze
+from moderation.statistics.levels import LevelsError, ScoreLevels
 from moderation.statistics.reliability import (
     DEFAULT_BOOTSTRAP,
     LEVELS,
@@ -24,9 +25,17 @@ EXIT_BAD_INPUT = 2
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     arguments = _parser().parse_args(argv)
+    levels = arguments.levels
+    if arguments.rubric is not None:
+        try:
+            levels = ScoreLevels.from_rubric(arguments.rubric)
+        except LevelsError as error:
+            return _fail(f"{arguments.rubric}: {error}")
+        except OSError as error:
+            return _fail(f"{arguments.rubric}: cannot read the file ({error.strerror or error})")
     try:
         report = analyze(arguments.file, level=arguments.level, bootstrap=arguments.bootstrap,
-                         seed=arguments.seed)
+                         seed=arguments.seed, levels=levels)
     except (RatingsFileError, LevelOfMeasurementError) as error:
         return _fail(f"{arguments.file}: {error}")
     except OSError as error:
@@ -72,7 +81,22 @@ def _parser() -> argparse.ArgumentParser:
                               "reported in the output)")
     command.add_argument("--out", default=None, metavar="FILE",
                          help="write the JSON here instead of to standard output")
+    allowed = command.add_mutually_exclusive_group()
+    allowed.add_argument("--levels", type=_levels, default=None, metavar="LIST",
+                         help="the rubric's levels, e.g. 1,2,3,4: any other score refuses the "
+                              "file, naming its line (default: any whole number)")
+    allowed.add_argument("--rubric", default=None, metavar="FILE",
+                         help="a rubric JSON file (as `flask rubrics export` writes): each "
+                              "criterion's scores must be among its levels, criteria matched "
+                              "by name")
     return parser
+
+
+def _levels(text: str) -> ScoreLevels:
+    try:
+        return ScoreLevels.parse(text)
+    except LevelsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _count(text: str) -> int:

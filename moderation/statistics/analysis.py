@@ -17,6 +17,7 @@ import pandas as pd
 from moderation.statistics.design import summarize_design
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
 from moderation.statistics.icc import intraclass_correlations
+from moderation.statistics.levels import ScoreLevels
 from moderation.statistics.rasch import FIT_FAILURE, RaschFit, fit_many_facet_rasch
 from moderation.statistics.reliability import (
     ALPHA_THRESHOLDS,
@@ -49,8 +50,12 @@ RASCH_MODEL = "rating_scale"
 
 def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
             bootstrap: int = DEFAULT_BOOTSTRAP, seed: int | None = None,
-            thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict:
+            thresholds: Thresholds = DEFAULT_THRESHOLDS,
+            levels: ScoreLevels | None = None) -> dict:
     """Analyse a ratings table: a CSV path or buffer (load_ratings) or a frame (validate_ratings).
+
+    levels: the rubric's allowed scores (levels.ScoreLevels); scores outside them refuse the
+    table with their line. None takes any whole number, as before.
 
     level: Krippendorff's alpha level of measurement (ordinal for rubric scores). bootstrap:
     replicates for the alpha intervals. seed: for every random draw; None picks one, which is
@@ -58,6 +63,8 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
 
     Returns a dict ready for json.dumps (no NaN: missing numbers are None):
     level, n_ratings (rows of the table, every kind), bootstrap {replicates, seed};
+    score_levels: None without levels, else {"source": "--levels" or the rubric's name,
+        "criteria": {criterion: its levels, for each criterion of the table}};
     criteria: per criterion in table order, from the latest blind ratings: n_samples,
         n_ratings, n_units (pairable), alpha, alpha_ci95, alpha_p_below {"0.667", "0.800"},
         exact_agreement, adjacent_agreement, n_pairs, icc (ICC1 ... ICC3k, method, k = mean
@@ -83,8 +90,8 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-    ratings = validate_ratings(source) if isinstance(source, pd.DataFrame) \
-        else load_ratings(source)
+    ratings = validate_ratings(source, levels) if isinstance(source, pd.DataFrame) \
+        else load_ratings(source, levels)
     if level == "ratio":
         check_ratio_scores(ratings.loc[ratings["kind"] == "blind", "score"].to_numpy())
     # A fresh seed short enough to type back in with --seed.
@@ -96,6 +103,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "level": level,
         "n_ratings": len(ratings),
         "bootstrap": {"replicates": bootstrap, "seed": seed},
+        "score_levels": _levels_entry(ratings, levels),
         **_reliability(ratings, codes, level, bootstrap, streams[0]),
         "rasch": _rasch_entry(fit),
         "raters": _raters(ratings, codes, fit, thresholds),
@@ -150,6 +158,13 @@ def _p_below(alpha: AlphaResult) -> dict[str, float | None]:
 def _icc_entry(codes: BlindCodes, rated: np.ndarray) -> dict:
     result = intraclass_correlations(codes.rater[rated], codes.sample[rated], codes.score[rated])
     return result.forms | {"method": result.method, "k": result.k}
+
+
+def _levels_entry(ratings: pd.DataFrame, levels: ScoreLevels | None) -> dict | None:
+    if levels is None:
+        return None
+    return {"source": levels.source,
+            "criteria": {name: list(levels.of(name)) for name in pd.unique(ratings["criterion"])}}
 
 
 def _rasch_entry(fit: RaschFit) -> dict:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moderation.statistics import LevelOfMeasurementError, analyze
+from moderation.statistics import LevelOfMeasurementError, RatingsFileError, ScoreLevels, analyze
 from seed_data.synthetic import DistrictParams, generate_district
 
 CRITERION_KEYS = {"criterion", "n_samples", "n_ratings", "alpha", "alpha_ci95",
@@ -233,3 +233,15 @@ def test_ratio_level_on_scores_across_zero_is_refused():
     with pytest.raises(LevelOfMeasurementError, match="from -2 to 2; use --level interval"):
         analyze(ratings, level="ratio", bootstrap=10, seed=0)
     assert analyze(ratings, level="interval", bootstrap=10, seed=0)["level"] == "interval"
+
+
+def test_levels_refuse_a_score_outside_them_and_are_reported():
+    ratings = table([("A", "s1", "Ideas", 3), ("B", "s1", "Ideas", 4), ("A", "s2", "Ideas", 0)])
+    rubric = ScoreLevels(criteria={"Ideas": (0, 1, 2, 3, 4)}, source="rubric 'Essay'")
+
+    with pytest.raises(RatingsFileError, match="line 4: score 0 is not a level"):
+        analyze(ratings, levels=ScoreLevels.parse("1,2,3,4"), bootstrap=0, seed=0)
+    report = analyze(ratings, levels=rubric, bootstrap=0, seed=0)
+    assert report["score_levels"] == {"source": "rubric 'Essay'",
+                                      "criteria": {"Ideas": [0, 1, 2, 3, 4]}}
+    assert analyze(ratings, bootstrap=0, seed=0)["score_levels"] is None
