@@ -77,8 +77,10 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         measures), model ("rating_scale"), n_ratings (blind ratings fitted);
     raters: per rater with blind ratings: school (the rater_school seen most often),
         n_ratings, severity, severity_se, infit, outfit (many-facet Rasch; all None unless
-        rasch.status is "converged"), anchor agreement, drift {flagged, onset, shift, z,
-        message: None when tested, else why not};
+        rasch.status is "converged"), severity_message (None when measured, else why not: the
+        fit failed, or the rater is not linked to the main design, or only through extreme
+        scores), anchor agreement, drift {flagged, onset, shift, z, message: None when
+        tested, else why not};
     schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag,
         standard_reason (None when measured, else why there is no standard), local_gap,
         local_gap_ci95, local_flag (+ n_local_samples);
@@ -187,10 +189,17 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
     return [{"rater": rater, "school": schools[rater], "n_ratings": int(n_ratings[i]),
              **{name: measures.at[rater, name]
                 for name in ("severity", "severity_se", "infit", "outfit")},
+             "severity_message": _severity_message(fit, measures.at[rater, "reason"]),
              "anchor_exact_agreement": anchors.at[rater, "anchor_exact_agreement"],
              "n_anchor_ratings": anchors.at[rater, "n_anchor_ratings"],
              "drift": _drift_entry(drift.loc[rater], fit)}
             for i, rater in enumerate(ids)]
+
+
+def _severity_message(fit: RaschFit, reason) -> str | None:
+    if fit.status != "ok":
+        return f"No severity: {FIT_FAILURE[fit.status]} (see rasch.message)."
+    return None if pd.isna(reason) else f"No severity: the rater {reason}."
 
 
 def _drift_entry(row: pd.Series, fit: RaschFit) -> dict:

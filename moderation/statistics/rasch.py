@@ -35,7 +35,15 @@ FIT_FAILURE = {"not_converged": "the Rasch fit did not converge",
 CONVERGED = ("Converged after {iterations} iterations (largest change in the last one "
              "{change:.2g} logits, below {tolerance:g}).")
 RATER_COLUMNS = ["severity", "severity_se", "infit", "outfit", "n_ratings",
-                 "is_extreme", "is_connected"]
+                 "is_extreme", "is_connected", "reason"]
+# Why a rater of a fitted design has no severity, in the report's words.
+UNCONNECTED = ("shares no samples with the main rating design, so the severity cannot be "
+               "compared with the other raters'")
+WEAKLY_LINKED = ("linked to the main rating design only through samples that every rater "
+                 "scored at the lowest or the highest level, which say nothing about severity, "
+                 "so the severity cannot be compared with the other raters'")
+EXTREME_UNMEASURED = ("every rating is at the lowest or the highest level, on samples that "
+                      "have no other measure, so there is nothing to measure the rater against")
 SAMPLE_COLUMNS = ["measure", "measure_se", "n_ratings", "is_extreme"]
 CRITERION_COLUMNS = ["difficulty", "difficulty_se", "infit", "outfit", "n_ratings",
                      "is_extreme"]
@@ -48,7 +56,9 @@ class RaschFit:
     raters: by rater id, severity and severity_se (logits, > 0 = harsh), infit and outfit
         mean-squares, n_ratings (blind ratings used), is_extreme (all minimum or all maximum
         scores: measure from the 0.3 score-point adjustment, no fit statistics), is_connected
-        (in the main component of the rater-sample graph; others have no measures).
+        (in the main component of the rater-sample graph, and linked to it through
+        non-extreme ratings; others have no measures), reason (None when measured, else why
+        not: UNCONNECTED, WEAKLY_LINKED or EXTREME_UNMEASURED).
     samples: by sample id, measure, measure_se, n_ratings, is_extreme.
     criteria: by criterion id, difficulty, difficulty_se, infit, outfit, n_ratings, is_extreme.
     thresholds: tau_k in logits, indexed by the score whose step it is (sum 0).
@@ -96,6 +106,7 @@ class _Design:
     categories: tuple[int, ...]
     is_connected: np.ndarray     # by rater id (all raters seen in blind ratings)
     rater_counts: np.ndarray     # blind ratings per rater id
+    weakly_linked: np.ndarray    # by rater id: connected only through extreme elements
 
 
 def category_moments(eta: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -195,6 +206,8 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
       threshold, and the categories actually fitted are in `categories`.
     - Only the main connected component of the rater-sample graph is measured: severities of
       raters who never share samples with it are not comparable. They get is_connected False.
+      So do raters linked to it only through extreme elements (see
+      `_linked_through_non_extreme`).
     - Elements with extreme scores (a sample, rater or criterion with every rating at the
       lowest or highest category) have infinite maximum-likelihood measures. They are set
       aside (repeatedly, as removing one can make another extreme), the rest is fitted, and
@@ -227,7 +240,7 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
     design = _design(encode_blind(ratings))
     if isinstance(design, str):
         return _insufficient(design, tol, max_iter)
-    active = _non_extreme(design)
+    design, active = _linked_through_non_extreme(design, _non_extreme(design))
     if np.unique(design.rater[active]).size < 2:
         return _insufficient("Fewer than two raters share samples with non-extreme scores "
                              "(every sample they share got the lowest or the highest score "
@@ -291,7 +304,8 @@ def _design(codes: BlindCodes) -> _Design | str:
                    rater=codes.rater[keep], x=x[keep].astype(float),
                    sample_ids=codes.sample_ids, criterion_ids=codes.criterion_ids,
                    rater_ids=codes.rater_ids, categories=tuple(int(c) for c in categories),
-                   is_connected=main, rater_counts=np.bincount(codes.rater, minlength=n_raters))
+                   is_connected=main, rater_counts=np.bincount(codes.rater, minlength=n_raters),
+                   weakly_linked=np.zeros(n_raters, dtype=bool))
 
 
 def _facets(design: _Design) -> tuple[tuple[np.ndarray, int], ...]:
@@ -313,6 +327,36 @@ def _non_extreme(design: _Design) -> np.ndarray:
         if not (extreme & active).any():
             return active
         active &= ~extreme
+
+
+def _linked_through_non_extreme(design: _Design,
+                                active: np.ndarray) -> tuple[_Design, np.ndarray]:
+    """The design without raters linked to its main part only through extreme elements.
+
+    Extreme elements are set aside while fitting, so the non-extreme rows can fall apart: a
+    group of raters who share ordinary samples with each other and meet the rest only on an
+    anchor every rater scored 4 would keep its start values relative to the rest (measured:
+    raising every score of such a pair by one point left their severities unchanged). Their
+    rows are dropped (repeated, as dropping rows can make more elements extreme) and the raters
+    marked weakly_linked and not connected: no severity, and the reason says why.
+    """
+    n_raters, n_samples = design.rater_ids.size, design.sample_ids.size
+    while True:
+        rater, sample = design.rater[active], design.sample[active]
+        if rater.size == 0:
+            return design, active
+        labels = rater_sample_components(rater, sample, n_raters, n_samples)
+        has_active = np.bincount(rater, minlength=n_raters) > 0
+        main = np.argmax(np.bincount(labels[rater]))
+        minor = has_active & (labels != main)
+        if not minor.any():
+            return design, active
+        keep = ~minor[design.rater]
+        design = replace(design, sample=design.sample[keep], criterion=design.criterion[keep],
+                         rater=design.rater[keep], x=design.x[keep],
+                         is_connected=design.is_connected & ~minor,
+                         weakly_linked=design.weakly_linked | minor)
+        active = _non_extreme(design)
 
 
 def _lost_category(design: _Design, active: np.ndarray) -> int | None:
@@ -529,4 +573,8 @@ def _all_raters(design: _Design, raters: pd.DataFrame) -> pd.DataFrame:
     raters.index = design.rater_ids.rename("rater")
     raters["n_ratings"] = design.rater_counts
     raters["is_connected"] = design.is_connected
+    reason = np.where(raters["severity"].isna(), EXTREME_UNMEASURED, None)
+    reason = np.where(design.weakly_linked, WEAKLY_LINKED, reason)
+    reason = np.where(~design.is_connected & ~design.weakly_linked, UNCONNECTED, reason)
+    raters["reason"] = pd.Series(reason, index=raters.index, dtype=object)
     return raters[RATER_COLUMNS]

@@ -169,6 +169,7 @@ def test_a_converged_fit_is_reported_with_its_status(district_report):
     assert rasch["message"].startswith("Converged after")
     assert all(entry["drift"]["message"] is None for entry in district_report["raters"]
                if entry["drift"]["z"] is not None)
+    assert {entry["severity_message"] for entry in district_report["raters"]} == {None}
     assert any(entry["standard_reason"] is None for entry in district_report["schools"])
 
 
@@ -190,6 +191,8 @@ def test_a_fit_that_did_not_converge_gives_nulls_and_says_why():
     assert "did not settle" in rasch["message"]
     for rater in report["raters"]:
         assert [rater[name] for name in MEASURES] == [None] * 4
+        assert rater["severity_message"] == ("No severity: the Rasch fit did not converge (see "
+                                             "rasch.message).")
         assert rater["drift"]["flagged"] is False
         assert "did not converge" in rater["drift"]["message"]
     schools = {entry["school"]: entry for entry in report["schools"]}

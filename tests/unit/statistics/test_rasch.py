@@ -177,6 +177,41 @@ def test_raters_outside_the_main_design_get_no_severity(stable):
     assert fit.raters.drop(["X", "Y"])["is_connected"].all()
 
 
+def linked_by_an_extreme_anchor(shift: int) -> pd.DataFrame:
+    """A, B and C share 30 samples; D and E share 30 others, and the two groups meet only on
+    one anchor that all five scored 4. D and E's scores are raised by `shift` points."""
+    rng = np.random.default_rng(1)
+    rows = [(r, f"m{s}", "c", int(rng.integers(1, 5))) for s in range(30) for r in "ABC"]
+    rows += [(r, f"d{s}", "c", int(min(rng.integers(1, 5) + shift, 4)))
+             for s in range(30) for r in "DE"]
+    return ratings(rows + [(r, "anchor", "c", 4) for r in "ABCDE"])
+
+
+def test_raters_linked_only_through_extreme_scores_get_no_severity():
+    # Before: D and E's severities did not move when all their scores rose by a point.
+    fits = [fit_many_facet_rasch(linked_by_an_extreme_anchor(shift)) for shift in (0, 1)]
+
+    for fit in fits:
+        assert fit.status == "ok"
+        assert fit.raters.loc[["D", "E"], "severity"].isna().all()
+        assert not fit.raters.loc[["D", "E"], "is_connected"].any()
+        assert fit.raters.loc["D", "reason"].startswith("linked to the main rating design only "
+                                                        "through samples that every rater")
+        assert fit.raters.loc[["A", "B", "C"], "severity"].notna().all()
+        assert fit.raters.loc[["A", "B", "C"], "reason"].isna().all()
+    assert fits[0].raters.loc["A", "severity"] == pytest.approx(
+        fits[1].raters.loc["A", "severity"])
+    assert fits[0].samples.loc["anchor", "is_extreme"]
+
+
+def test_raters_outside_the_design_are_told_why():
+    fit = fit_many_facet_rasch(ratings([("A", "s1", "c", 1), ("B", "s1", "c", 3),
+                                        ("A", "s2", "c", 2), ("B", "s2", "c", 2),
+                                        ("X", "z1", "c", 1)]))
+
+    assert fit.raters.loc["X", "reason"].startswith("shares no samples with the main")
+
+
 @pytest.mark.parametrize("rows, reason", [
     ([], "no blind ratings"),
     ([("A", "s1", "c", 2), ("B", "s1", "c", 2)], "same score"),
