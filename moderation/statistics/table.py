@@ -167,7 +167,7 @@ def validate_ratings(frame: pd.DataFrame, levels: ScoreLevels | None = None) -> 
     ])
     table["score"] = score_text.astype(np.int64)
     if levels is not None:
-        _raise_outside_levels(table, score_text, lines, levels)
+        _raise_outside_levels(table, lines, levels)
     _raise_duplicate(table, lines)
     return table.loc[:, list(COLUMNS)]
 
@@ -256,31 +256,26 @@ def _raise_first_problem(lines: np.ndarray,
         raise RatingsFileError(describe(row), line=int(lines[row]))
 
 
-def _raise_outside_levels(table: pd.DataFrame, score_text: pd.Series, lines: np.ndarray,
-                          levels: ScoreLevels) -> None:
+def _raise_outside_levels(table: pd.DataFrame, lines: np.ndarray, levels: ScoreLevels) -> None:
     """Refuse the earliest score outside its criterion's levels (or criterion outside the
-    rubric). One lookup per row: criterion code x score offset into a small boolean table."""
+    rubric): one vectorised membership test per criterion of the table."""
     code, names = pd.factorize(table["criterion"])
-    allowed = [levels.of(name) for name in names]
-    known = np.array([found is not None for found in allowed], dtype=bool)
-    every = [level for found in allowed if found for level in found]
-    low = min(every, default=0)
-    lookup = np.zeros((len(names), max(every, default=0) - low + 1), dtype=bool)
-    for row, found in enumerate(allowed):
-        if found:
-            lookup[row, np.asarray(found) - low] = True
     score = table["score"].to_numpy()
-    offset = score - low
-    inside = (offset >= 0) & (offset < lookup.shape[1])
-    ok = np.zeros(score.size, dtype=bool)
-    ok[inside] = lookup[code[inside], offset[inside]]
-    in_rubric = pd.Series(known[code])
+    in_rubric = np.ones(score.size, dtype=bool)
+    allowed = np.ones(score.size, dtype=bool)
+    for number, name in enumerate(names):
+        rows = code == number
+        found = levels.of(name)
+        if found is None:
+            in_rubric[rows] = False
+        else:
+            allowed[rows] = np.isin(score[rows], found)
     _raise_first_problem(lines, [
-        (~in_rubric,
+        (pd.Series(~in_rubric),
          lambda i: f"criterion {table['criterion'][i]!r} is not in {levels.source} (its "
                    f"criteria are {_listing(levels.criteria)})"),
-        (pd.Series(~ok) & in_rubric,
-         lambda i: f"score {score_text[i]} is not a level: "
+        (pd.Series(~allowed),
+         lambda i: f"score {table['score'][i]} is not a level: "
                    f"{levels.describe(table['criterion'][i])}"),
     ])
 

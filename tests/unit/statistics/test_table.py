@@ -204,3 +204,11 @@ def test_frames_built_in_code_are_checked_against_levels():
 
     with pytest.raises(RatingsFileError, match="line 3: score 6 is not a level"):
         validate_ratings(frame, FOUR)
+
+
+def test_far_apart_levels_are_checked_without_a_table_of_every_value_between():
+    levels = ScoreLevels.parse("-1000000000000,1000000000000")
+    table = load_ratings(io.StringIO(f"{HEADER}\nA,s1,Ideas,1000000000000\n"), levels)
+
+    assert table["score"].tolist() == [10 ** 12]
+    assert levels_problem(f"{HEADER}\nA,s1,Ideas,0\n", levels).line == 2
