@@ -139,7 +139,8 @@ def krippendorff_alpha(counts: np.ndarray, value_domain: np.ndarray, level: str 
     sides of zero (see check_ratio_scores).
     """
     pairable = counts[counts.sum(axis=1) >= 2]
-    if level == "ratio":
+    # With no scores at all the counts keep one empty column (unit_values) for no value.
+    if level == "ratio" and value_domain.size:
         check_ratio_scores(value_domain[pairable.sum(axis=0) > 0])
     base = {"level": level, "n_units": pairable.shape[0], "n_values": int(pairable.sum())}
     if pairable.shape[0] < MIN_PAIRABLE_UNITS:
