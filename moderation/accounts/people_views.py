@@ -63,9 +63,10 @@ def list_people(district_id: int):
     schools = people.schools_of(district.id)
     filters = _filters(schools)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
+    results = people.people_page(district.id, filters)
     return render("accounts/people.html", "accounts/_people_results.html", district=district,
-                  filters=filters, results=people.people_page(district.id, filters),
-                  schools=schools, roles=list(Role), query=query)
+                  filters=filters, results=results, schools=schools, roles=list(Role),
+                  query=query, invited=tokens.invited_among([p.id for p in results.people]))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -170,6 +171,9 @@ def invite_person(district_id: int, user_id: int):
         db.session.rollback()
         return render_error(422, str(error))
     db.session.commit()
+    if request.form.get("from") == "list":   # invited from the People list: back to it
+        flash(f"Invitation sent to {person.display_name} ({person.email}).", "success")
+        return redirect(url_for("people.list_people", district_id=district.id))
     flash(f"Invitation sent to {person.email}. Its link works for "
           f"{tokens.days_text(current_app.config['INVITATION_DAYS'])}; earlier links no longer "
           "work.", "success")

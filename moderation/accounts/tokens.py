@@ -181,6 +181,16 @@ def latest_invitation(user: User) -> AccountToken | None:
     ).scalar_one_or_none()
 
 
+def invited_among(user_ids: list[int]) -> set[int]:
+    """Which of these people were ever sent an invitation: one statement for a page of them."""
+    if not user_ids:
+        return set()
+    return set(db.session.execute(
+        db.select(AccountToken.user_id).distinct()
+        .where(AccountToken.user_id.in_(user_ids),
+               AccountToken.purpose == TokenPurpose.INVITATION)).scalars())
+
+
 def invitable(person: User) -> str | None:
     """Why `person` cannot be invited, or None when they can."""
     if not person.is_active:

@@ -387,3 +387,18 @@ def test_the_logs_never_hold_a_link_token(app):
         assert errors._logged_path() == "/set-password/<token>"
     with app.test_request_context("/login"):
         assert errors._logged_path() == "/login"
+
+
+def test_people_never_invited_can_be_invited_from_the_list(app, admin_client, person,
+                                                           smtp_server):
+    people_list = f"/district/{admin_client.district.id}/people"
+    page = admin_client.get(people_list).text
+    assert "Not yet invited" in page and "Send invitation<span" in page
+    response = post_form(admin_client, person.page + "/invite", {"from": "list"},
+                         page=people_list)
+    assert response.status_code == 302
+    assert response.headers["Location"] == people_list
+    page = admin_client.get(people_list).text
+    assert "Invitation sent to Lena Fisher" in page
+    assert "Invited, no password yet" in page and "Send invitation<span" not in page
+    assert deliver(app).sent == 1
