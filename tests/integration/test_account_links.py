@@ -402,3 +402,26 @@ def test_people_never_invited_can_be_invited_from_the_list(app, admin_client, pe
     assert "Invitation sent to Lena Fisher" in page
     assert "Invited, no password yet" in page and "Send invitation<span" not in page
     assert deliver(app).sent == 1
+
+
+def test_the_claim_is_a_compare_and_set_even_after_the_link_was_read(
+        app, admin_client, person, smtp_server, monkeypatch):
+    """Another submit uses the link between this one's read and its claim: the claim finds no
+    row to update and changes nothing."""
+    invite(admin_client, person)
+    deliver(app)
+    _, token = link_of(smtp_server.received[0])
+    checked = tokens.check_password_strength
+
+    def the_other_submit_wins(password, context):
+        checked(password, context)
+        with db.engine.begin() as other:   # its own connection and transaction
+            other.execute(update(AccountToken).values(used_at=utcnow()))
+
+    monkeypatch.setattr(tokens, "check_password_strength", the_other_submit_wins)
+    with app.app_context():
+        with pytest.raises(tokens.LinkError) as refused:
+            tokens.set_password(token, NEW_PASSWORD)
+        assert refused.value.state == tokens.LinkState.USED
+        db.session.rollback()
+        assert db.session.get(User, person.id).password_hash is None
