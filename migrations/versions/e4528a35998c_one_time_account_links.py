@@ -1,6 +1,7 @@
 """One-time account links: invitations and password resets
 
 Each row is one link that sets a person's password; only the SHA-256 of its token is kept.
+An outbox message can hold such a link (holds_secret): its bodies are blanked once it is sent.
 
 Revision ID: e4528a35998c
 Revises: e5b2c8d41a70
@@ -38,10 +39,15 @@ def upgrade():
     )
     with op.batch_alter_table('account_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_account_tokens_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('holds_secret', sa.Boolean(), server_default=sa.false(),
+                                      nullable=False))
 
 
 
 def downgrade():
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_column('holds_secret')
     with op.batch_alter_table('account_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_tokens_user_id'))
 

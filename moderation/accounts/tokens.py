@@ -216,7 +216,8 @@ def invite(person: User, district: District, actor: User, now: datetime | None =
     link = link_for(token)
     until = timezones.local_time(_aware(row.expires_at), timezones.zone_named(district.time_zone))
     queue_message(person.email, f"{actor.display_name} invited you to {PLATFORM}",
-                  *_invitation_bodies(person, district, actor, link, until, link_days))
+                  *_invitation_bodies(person, district, actor, link, until, link_days),
+                  holds_secret=True)
     audit.record("invitation_sent", actor=actor, obj=person, district=district,
                  days=link_days, replaced=replaced)
     return row
@@ -268,7 +269,7 @@ def request_reset(email: str, now: datetime | None = None) -> bool:
                                  timezones.zone_named(time_zone_name_of(user)))
     queue_message(user.email, f"Reset your password for {PLATFORM}",
                   *_reset_bodies(user, token_link=link_for(token), until=until,
-                                 lifetime=reset_lifetime_text(minutes)))
+                                 lifetime=reset_lifetime_text(minutes)), holds_secret=True)
     audit.record("password_reset_requested", actor=user, obj=user)
     return True
 

@@ -242,6 +242,11 @@ def test_the_token_is_stored_only_as_its_hash(app, admin_client, person, smtp_se
     assert len(rows) == 1
     assert all(token not in str(value) for value in rows[0])
     assert rows[0].token_hash == tokens.token_digest(token)
+    # The outbox kept the message until it was sent, and not its link after.
+    with app.app_context():
+        message = db.session.execute(db.select(OutboxMessage)).scalar_one()
+        assert message.sent_at is not None and message.holds_secret
+        assert token not in message.text_body and message.html_body is None
 
 
 def test_two_submits_at_once_set_the_password_once(app, admin_client, person, smtp_server):
