@@ -71,6 +71,13 @@ def test_an_invited_teacher_sets_a_password_and_later_resets_it(
     status = page.locator("#login-status")
     expect(status).to_contain_text("Not invited yet")
     look(page, f"person-page-invite-{size}")
+    person_page = page.url
+    page.goto(person_page.rsplit("/", 1)[0] + f"?q=quill+{size}")
+    row = page.locator("#people-results tbody tr")
+    expect(row).to_contain_text("Not yet invited")
+    expect(row.get_by_role("button", name=f"Send invitation to {name}")).to_be_visible()
+    look(page, f"people-list-{size}")
+    page.goto(person_page)
 
     page.get_by_role("button", name=f"Send invitation to {name}").click()
     expect(page.locator(".flashes")).to_contain_text(f"Invitation sent to {email}")

@@ -145,6 +145,9 @@ def test_an_invitation_arrives_and_its_link_sets_the_password_once(
     assert "already set a password" not in page  # the refusal is for the button, not shown
     actions = audit_actions(app)
     assert "invitation_sent" in actions and actions[-1] == "invitation_accepted"
+    log = admin_client.get("/district/audit").text
+    assert "Emailed an invitation to choose a password; its link works for 7 days." in log
+    assert "Chose a password with the invitation&#39;s link and logged in" in log
 
 
 def test_the_new_password_logs_in_and_the_old_sessions_end(app, admin_client, person,
