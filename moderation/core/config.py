@@ -108,6 +108,9 @@ def account_link_config(mode: str) -> dict:
         "PUBLIC_URL": (os.environ.get("PUBLIC_URL", "").strip() or default_url).rstrip("/"),
         "INVITATION_DAYS": int(os.environ.get("INVITATION_DAYS", "7")),
         "PASSWORD_RESET_MINUTES": int(os.environ.get("PASSWORD_RESET_MINUTES", "60")),
+        # The reset form's answer takes at least this long, with or without an account.
+        "PASSWORD_RESET_ANSWER_SECONDS": float(os.environ.get("PASSWORD_RESET_ANSWER_SECONDS",
+                                                              "0.2")),
         # Per typed address (whether or not an account uses it) and per client address, so no
         # one can fill a person's inbox, nor try addresses by the thousand.
         "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "3 per hour"),

@@ -4,6 +4,7 @@ only as hashes."""
 
 import re
 import threading
+import time
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -339,6 +340,18 @@ def test_unknown_and_deactivated_addresses_get_the_same_answer_and_no_mail(
     assert [r.recipients for r in smtp_server.received] == [[known.email]]
     assert audit_actions(app)[-3:] == ["password_reset_requested", "password_reset_refused",
                                        "password_reset_refused"]
+
+
+def test_the_answer_takes_the_same_fixed_time_with_or_without_an_account(
+        app, create_teacher):
+    teacher = create_teacher()
+    for email in (teacher.email, "nobody@nowhere.example"):
+        client = app.test_client()
+        token = csrf_token_from(client.get("/forgot-password").text)
+        started = time.monotonic()
+        response = client.post("/forgot-password", data={"email": email, "csrf_token": token})
+        assert response.status_code == 200
+        assert time.monotonic() - started >= app.config["PASSWORD_RESET_ANSWER_SECONDS"] == 0.2
 
 
 def test_an_empty_address_is_asked_for_again(client):
