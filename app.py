@@ -73,6 +73,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     scoring_queries.register_met_samples(practice_queries.practised_sample_ids)
     rubric_queries.register_score_counter(rating_queries.count_for_version)
     errors.register_forbidden_hint(account_permissions.forbidden_hint)
+    errors.register_private_path("accounts.set_password")
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rubrics_cli)
     app.cli.add_command(audit_cli)

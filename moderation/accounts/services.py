@@ -58,6 +58,13 @@ def password_context(user: User) -> list[str]:
     return [user.email, user.display_name, *places]
 
 
+def may_use_password(user: User) -> bool:
+    """Whether `user` may have and use a local password: the one check that invitations,
+    password resets and the set-password page ask. Single sign-on fills it in (a district
+    that turns local passwords off answers False for its people); until then, everyone may."""
+    return True
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None. Failed attempts are audited."""
     user = user_by_email(email)

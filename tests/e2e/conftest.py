@@ -60,15 +60,33 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30) -> N
 
 
 @pytest.fixture(scope="session")
-def live_server(fresh_databases, tmp_path_factory):
-    """The demo district served by gunicorn (threaded workers, as in production)."""
+def live_smtp():
+    """The mail server the live app sends to (aiosmtpd), so a journey can open an emailed link."""
+    from tests.fixtures.mail import SmtpServer
+
+    server = SmtpServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_database(fresh_databases) -> str:
+    """The live app's database, for the few journeys that must move its clock (an expiry)."""
+    return fresh_databases.create()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database, live_smtp, tmp_path_factory):
+    """The demo district served by gunicorn (threaded workers, as in production), sending its
+    mail to `live_smtp` from the background sender thread."""
+    port = _free_port()
     env = {**os.environ, "APP_ENV": "development", "SECRET_KEY": "e2e-secret",
-           "DATABASE_URL": fresh_databases.create()}
+           "DATABASE_URL": live_database, "SMTP_URL": live_smtp.url,
+           "PUBLIC_URL": f"http://127.0.0.1:{port}", "MAIL_POLL_SECONDS": "1"}
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     for command in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True,
                        timeout=180)
-    port = _free_port()
     log = tmp_path_factory.mktemp("server") / "gunicorn.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
