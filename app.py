@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation.accounts import permissions as account_permissions
 from moderation.accounts import queries as account_queries
-from moderation.accounts.cli import audit_cli
+from moderation.accounts.cli import audit_cli, district_cli
 from moderation.accounts.navigation import inject_navigation
 from moderation.accounts.people_views import bp as people_bp
 from moderation.accounts.school_views import bp as schools_bp
@@ -77,6 +77,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rubrics_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(district_cli)
     app.cli.add_command(mail_cli)
 
     @app.get("/healthz")

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "role_granted": "Role granted", "role_revoked": "Role removed",
     "person_updated": "Person edited", "person_deactivated": "Account deactivated",
     "person_reactivated": "Account reactivated",
+    "district_created": "District created",
     "invitation_sent": "Invitation sent", "invitation_accepted": "Invitation accepted",
     "password_reset_requested": "Password reset asked for",
     "password_reset_refused": "Password reset refused", "password_reset": "Password reset",
@@ -331,6 +332,8 @@ SENTENCES: dict[str, Describer] = {
         "Reactivated the account"
         + (f"; {_plural(d['restored_items'], 'paper')} back in its queue."
            if d.get("restored_items") else ".")),
+    "district_created": lambda d, n: (
+        f"Created the district {d.get('name', '')}, reading times in {d.get('time_zone', 'UTC')}."),
     "invitation_sent": lambda d, n: (
         f"Emailed an invitation to choose a password; its link works for "
         f"{_plural(d.get('days', 7), 'day')}"

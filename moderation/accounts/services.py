@@ -133,6 +133,24 @@ def _check_zone(name: str) -> None:
         raise AccountError(str(error)) from None
 
 
+def create_district(name: str, time_zone: str) -> District:
+    """A new district with no schools or people yet (the operator's first step). Audited."""
+    name = " ".join(name.split())
+    if not name:
+        raise AccountError("Give the district a name.")
+    if len(name) > 200:
+        raise AccountError("Keep the district's name under 200 characters.")
+    if db.session.execute(db.select(District.id).where(District.name == name)).first():
+        raise AccountError(f"There is already a district called “{name}”.")
+    _check_zone(time_zone)
+    district = District(name=name, time_zone=time_zone)
+    db.session.add(district)
+    db.session.flush()
+    audit.record("district_created", obj=district, district=district, name=name,
+                 time_zone=time_zone)
+    return district
+
+
 def set_district_time_zone(district: District, actor: User, name: str) -> bool:
     """Set the zone `district` reads times in; False when it already was. Audited."""
     _check_zone(name)

@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import update
 
@@ -73,7 +73,9 @@ def link_for(token: str) -> str:
         raise LinksUnavailable(
             "This server cannot email links yet: its address (PUBLIC_URL) is not configured. "
             "Ask whoever runs the platform to set it.")
-    return base + url_for("accounts.set_password", token=token)
+    # The URL map itself rather than url_for, which needs a request: the operator's commands
+    # invite from no request at all.
+    return base + current_app.url_map.bind("").build("accounts.set_password", {"token": token})
 
 
 def check_links_available() -> None:
@@ -204,9 +206,15 @@ def invitable(person: User) -> str | None:
     return None
 
 
-def invite(person: User, district: District, actor: User, now: datetime | None = None
+# Who the invitation says invited the person when no one in the app did: the first
+# administrator of a district, created from the command line.
+OPERATOR_NAME = "the platform's operator"
+
+
+def invite(person: User, district: District, actor: User | None, now: datetime | None = None
            ) -> AccountToken:
-    """Email `person` a link to set their password, replacing any earlier invitation's."""
+    """Email `person` a link to set their password, replacing any earlier invitation's.
+    `actor` None: the operator, from the command line."""
     reason = invitable(person)
     if reason:
         raise AccountError(reason)
@@ -215,8 +223,9 @@ def invite(person: User, district: District, actor: User, now: datetime | None =
                                  issued_by=actor, district=district, now=now)
     link = link_for(token)
     until = timezones.local_time(_aware(row.expires_at), timezones.zone_named(district.time_zone))
-    queue_message(person.email, f"{actor.display_name} invited you to {PLATFORM}",
-                  *_invitation_bodies(person, district, actor, link, until, link_days),
+    inviter = actor.display_name if actor is not None else OPERATOR_NAME
+    queue_message(person.email, f"{_capitalised(inviter)} invited you to {PLATFORM}",
+                  *_invitation_bodies(person, district, inviter, link, until, link_days),
                   holds_secret=True)
     audit.record("invitation_sent", actor=actor, obj=person, district=district,
                  days=link_days, replaced=replaced)
@@ -227,24 +236,29 @@ def days_text(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
 
-def _invitation_bodies(person, district, actor, link, until, link_days) -> tuple[str, str]:
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _invitation_bodies(person, district, inviter, link, until, link_days) -> tuple[str, str]:
     text = (f"Hello {person.display_name},\n\n"
-            f"{actor.display_name} has invited you to {district.name} on {PLATFORM}, where "
+            f"{_capitalised(inviter)} has invited you to {district.name} on {PLATFORM}, where "
             "teachers score and moderate student work together.\n\n"
             f"Choose your password here:\n{link}\n\n"
             f"The link works once, for {days_text(link_days)}: until {until}. If it has expired, "
-            f"ask {actor.display_name} to send a new one.\n\n"
+            f"ask {inviter} to send a new one.\n\n"
             f"You will log in with this email address: {person.email}\n")
     html = Markup(
         "<p>Hello {name},</p>"
-        "<p>{actor} has invited you to <strong>{district}</strong> on {platform}, where "
+        "<p>{actor_at_start} has invited you to <strong>{district}</strong> on {platform}, where "
         "teachers score and moderate student work together.</p>"
         '<p><a href="{link}">Choose your password</a></p>'
         "<p>The link works once, for {days}: until {until}. If it has expired, ask {actor} to "
         "send a new one.</p>"
         "<p>You will log in with this email address: {email}</p>"
         "<p>If the button does not work, copy this address into your browser:<br>{link}</p>"
-    ).format(name=person.display_name, actor=actor.display_name, district=district.name,
+    ).format(name=person.display_name, actor=inviter, actor_at_start=_capitalised(inviter),
+             district=district.name,
              platform=PLATFORM, link=link, days=days_text(link_days), until=until,
              email=person.email)
     return text, str(html)
