@@ -1,4 +1,4 @@
-"""Standardised fit (ZSTD): infit and outfit mean-squares as unit-normal deviates under the model."""
+"""Standardised fit (ZSTD): infit and outfit mean-squares as unit-normal deviates."""
 
 import math
 
