@@ -156,8 +156,14 @@ def category_fourth_moment(eta: np.ndarray, thresholds: np.ndarray,
     """The fourth central moment sum_k (k - E)^4 P(k) of the category for each eta: the
     kurtosis term of the model variance of a mean-square (Wright & Masters 1982, p. 100)."""
     probability = category_probabilities(eta, thresholds)
-    deviation = np.arange(probability.shape[0])[:, None] - expected[None, :]
-    return ((deviation ** 2) ** 2 * probability).sum(axis=0)
+    fourth = np.zeros(eta.shape)
+    for k, share in enumerate(probability):
+        deviation = k - expected
+        deviation *= deviation
+        deviation *= deviation
+        deviation *= share
+        fourth += deviation
+    return fourth
 
 
 def wilson_hilferty(mean_square: np.ndarray, q: np.ndarray) -> np.ndarray:
