@@ -16,6 +16,7 @@ import pandas as pd
 
 from moderation.statistics.design import summarize_design
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
+from moderation.statistics.fair import FairAverages, fair_averages
 from moderation.statistics.icc import intraclass_correlations
 from moderation.statistics.levels import ScoreLevels
 from moderation.statistics.rasch import FIT_FAILURE, RaschFit, fit_many_facet_rasch
@@ -31,6 +32,7 @@ from moderation.statistics.reliability import (
     unit_values,
 )
 from moderation.statistics.schools import local_gaps, school_standards
+from moderation.statistics.separation import separation
 from moderation.statistics.table import (
     BlindCodes,
     encode_blind,
@@ -68,15 +70,22 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     criteria: per criterion in table order, from the latest blind ratings: n_samples,
         n_ratings, n_units (pairable), alpha, alpha_ci95, alpha_p_below {"0.667", "0.800"},
         exact_agreement, adjacent_agreement, n_pairs, icc (ICC1 ... ICC3k, method, k = mean
-        raters per sample), status ("ok" | "undefined" | "insufficient", of alpha);
+        raters per sample), status ("ok" | "undefined" | "insufficient", of alpha),
+        fair_average (rubric points: the expected score of an average sample by an average
+        rater on this criterion; fair.py);
     overall: the same reliability figures over all units of all criteria;
     rasch: the many-facet Rasch fit behind the rater and school figures: status ("converged",
         "not_converged" or "insufficient"), iterations, largest_change (logits, the largest
         change of any measure in the last iteration; None when insufficient), tolerance,
         max_iterations, message (plain words: how it converged, or why there are no
-        measures), model ("rating_scale"), n_ratings (blind ratings fitted);
+        measures), model ("rating_scale"), n_ratings (blind ratings fitted),
+        average_rater_fair_average (rubric points), separation {raters, samples: each n,
+        mean, sd, rmse, true_sd, separation, strata, reliability, chi_square, df, p
+        (separation.py), or None}; separation and fair averages are None unless converged;
     raters: per rater with blind ratings: school (the rater_school seen most often),
-        n_ratings, severity, severity_se, infit, outfit (many-facet Rasch; all None unless
+        n_ratings, severity, severity_se, infit, outfit, infit_z, outfit_z (ZSTD),
+        fair_average, fair_average_difference (rubric points, minus the average rater's;
+        > 0 lenient), fair_average_difference_ci95 (many-facet Rasch; all None unless
         rasch.status is "converged"), severity_message (None when measured, else why not: the
         fit failed, or the rater is not linked to the main design, or only through extreme
         scores), anchor agreement, drift {flagged, onset, shift, z, message: None when
@@ -101,14 +110,15 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     streams = np.random.SeedSequence(seed).spawn(2)
     codes = encode_blind(ratings)
     fit = fit_many_facet_rasch(ratings)
+    fair = fair_averages(fit)
     report = {
         "level": level,
         "n_ratings": len(ratings),
         "bootstrap": {"replicates": bootstrap, "seed": seed},
         "score_levels": _levels_entry(ratings, levels),
-        **_reliability(ratings, codes, level, bootstrap, streams[0]),
-        "rasch": _rasch_entry(fit),
-        "raters": _raters(ratings, codes, fit, thresholds),
+        **_reliability(ratings, codes, level, bootstrap, streams[0], fair),
+        "rasch": _rasch_entry(fit, fair),
+        "raters": _raters(ratings, codes, fit, fair, thresholds),
         "schools": _schools(ratings, fit, thresholds, streams[1]),
         "design": asdict(summarize_design(ratings, codes)),
     }
@@ -119,8 +129,10 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
 
 
 def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap: int,
-                 stream: np.random.SeedSequence) -> dict:
-    """Per-criterion and overall alpha, agreement and (per criterion) ICC."""
+                 stream: np.random.SeedSequence, fair: FairAverages) -> dict:
+    """Per-criterion and overall alpha, agreement and (per criterion) ICC, and each
+    criterion's fair average."""
+    criterion_fair = fair.criteria.reindex(pd.unique(ratings["criterion"]))
     values = unit_values(codes)
     names = pd.unique(ratings["criterion"])
     streams = stream.spawn(len(names) + 1)
@@ -136,6 +148,7 @@ def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap
         entry |= _reliability_entry(units, values.value_domain, level, bootstrap,
                                     criterion_stream)
         entry["icc"] = _icc_entry(codes, rated)
+        entry["fair_average"] = criterion_fair[name]
         criteria.append(entry)
     overall = _reliability_entry(values.counts, values.value_domain, level, bootstrap,
                                  streams[-1])
@@ -169,18 +182,33 @@ def _levels_entry(ratings: pd.DataFrame, levels: ScoreLevels | None) -> dict | N
             "criteria": {name: list(levels.of(name)) for name in pd.unique(ratings["criterion"])}}
 
 
-def _rasch_entry(fit: RaschFit) -> dict:
+def _rasch_entry(fit: RaschFit, fair: FairAverages) -> dict:
+    converged = fit.status == "ok"
     return {"status": RASCH_STATUS[fit.status], "iterations": fit.iterations,
             "largest_change": fit.largest_change, "tolerance": fit.tolerance,
             "max_iterations": fit.max_iterations, "message": fit.message,
-            "model": RASCH_MODEL, "n_ratings": fit.n_ratings}
+            "model": RASCH_MODEL, "n_ratings": fit.n_ratings,
+            "average_rater_fair_average": fair.average_rater,
+            "separation": {"raters": _separation_entry(fit.raters, "severity", converged),
+                           "samples": _separation_entry(fit.samples, "measure", converged)}}
 
 
-def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
+def _separation_entry(table: pd.DataFrame, name: str, converged: bool) -> dict | None:
+    """Separation of the measured, non-extreme elements (extreme ones have a measure from
+    the score adjustment, not from the data's spread); None unless the fit converged."""
+    if not converged:
+        return None
+    keep = table[name].notna() & ~table["is_extreme"].astype(bool)
+    result = separation(table.loc[keep, name].to_numpy(), table.loc[keep, f"{name}_se"])
+    return None if result is None else asdict(result)
+
+
+def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairAverages,
             thresholds: Thresholds) -> list:
     """One entry per rater with blind ratings, in table order."""
     ids = codes.rater_ids
     measures = fit.raters.reindex(ids)
+    points = fair.raters.reindex(ids)
     drift = detect_drift(ratings, fit, z_threshold=thresholds.drift_z).reindex(ids)
     anchors = anchor_agreement(ratings, latest_blind(ratings)).reindex(ids)
     anchors["n_anchor_ratings"] = anchors["n_anchor_ratings"].fillna(0).astype(np.int64)
@@ -188,7 +216,12 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
     n_ratings = np.bincount(codes.rater, minlength=len(ids))
     return [{"rater": rater, "school": schools[rater], "n_ratings": int(n_ratings[i]),
              **{name: measures.at[rater, name]
-                for name in ("severity", "severity_se", "infit", "outfit")},
+                for name in ("severity", "severity_se", "infit", "outfit", "infit_z",
+                             "outfit_z")},
+             "fair_average": points.at[rater, "fair_average"],
+             "fair_average_difference": points.at[rater, "fair_average_difference"],
+             "fair_average_difference_ci95": _interval(points.loc[rater],
+                                                       "fair_average_difference"),
              "severity_message": _severity_message(fit, measures.at[rater, "reason"]),
              "anchor_exact_agreement": anchors.at[rater, "anchor_exact_agreement"],
              "n_anchor_ratings": anchors.at[rater, "n_anchor_ratings"],

@@ -34,7 +34,10 @@ FIT_FAILURE = {"not_converged": "the Rasch fit did not converge",
                "insufficient": "the data are too few or too one-sided for the Rasch fit"}
 CONVERGED = ("Converged after {iterations} iterations (largest change in the last one "
              "{change:.2g} logits, below {tolerance:g}).")
-RATER_COLUMNS = ["severity", "severity_se", "infit", "outfit", "n_ratings",
+FIT_COLUMNS = ["infit", "outfit", "infit_z", "outfit_z"]
+# Wilson-Hilferty needs at least one degree of freedom (2 / q^2 >= 1), as in Winsteps/FACETS.
+MAX_FIT_Q = float(np.sqrt(2.0))
+RATER_COLUMNS = ["severity", "severity_se", *FIT_COLUMNS, "n_ratings",
                  "is_extreme", "is_connected", "reason"]
 # Why a rater of a fitted design has no severity, in the report's words.
 UNCONNECTED = ("shares no samples with the main rating design, so the severity cannot be "
@@ -44,8 +47,8 @@ WEAKLY_LINKED = ("linked to the main rating design only through samples that eve
                  "so the severity cannot be compared with the other raters'")
 EXTREME_UNMEASURED = ("every rating is at the lowest or the highest level, on samples that "
                       "have no other measure, so there is nothing to measure the rater against")
-SAMPLE_COLUMNS = ["measure", "measure_se", "n_ratings", "is_extreme"]
-CRITERION_COLUMNS = ["difficulty", "difficulty_se", "infit", "outfit", "n_ratings",
+SAMPLE_COLUMNS = ["measure", "measure_se", *FIT_COLUMNS, "n_ratings", "is_extreme"]
+CRITERION_COLUMNS = ["difficulty", "difficulty_se", *FIT_COLUMNS, "n_ratings",
                      "is_extreme"]
 
 
@@ -54,13 +57,16 @@ class RaschFit:
     """A fitted many-facet Rasch model.
 
     raters: by rater id, severity and severity_se (logits, > 0 = harsh), infit and outfit
-        mean-squares, n_ratings (blind ratings used), is_extreme (all minimum or all maximum
+        mean-squares with their standardised forms infit_z and outfit_z (`fit_statistics`),
+        n_ratings (blind ratings used), is_extreme (all minimum or all maximum
         scores: measure from the 0.3 score-point adjustment, no fit statistics), is_connected
         (in the main component of the rater-sample graph, and linked to it through
         non-extreme ratings; others have no measures), reason (None when measured, else why
         not: UNCONNECTED, WEAKLY_LINKED or EXTREME_UNMEASURED).
-    samples: by sample id, measure, measure_se, n_ratings, is_extreme.
-    criteria: by criterion id, difficulty, difficulty_se, infit, outfit, n_ratings, is_extreme.
+    samples: by sample id, measure, measure_se, infit, outfit, infit_z, outfit_z, n_ratings,
+        is_extreme.
+    criteria: by criterion id, difficulty, difficulty_se, infit, outfit, infit_z, outfit_z,
+        n_ratings, is_extreme.
     thresholds: tau_k in logits, indexed by the score whose step it is (sum 0).
     categories: the observed scores, in order; category k of the model is categories[k].
     bias_correction: the factor (L-1)/L applied to rater, criterion and threshold measures.
@@ -143,6 +149,61 @@ def category_probabilities(eta: np.ndarray, thresholds: np.ndarray) -> np.ndarra
         terms[k] = weight * power
     terms /= terms.sum(axis=0)
     return terms
+
+
+def category_fourth_moment(eta: np.ndarray, thresholds: np.ndarray,
+                           expected: np.ndarray) -> np.ndarray:
+    """The fourth central moment sum_k (k - E)^4 P(k) of the category for each eta: the
+    kurtosis term of the model variance of a mean-square (Wright & Masters 1982, p. 100)."""
+    probability = category_probabilities(eta, thresholds)
+    fourth = np.zeros(eta.shape)
+    for k, share in enumerate(probability):
+        deviation = k - expected
+        deviation *= deviation
+        deviation *= deviation
+        deviation *= share
+        fourth += deviation
+    return fourth
+
+
+def wilson_hilferty(mean_square: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """A mean-square as a unit-normal deviate (ZSTD): (MS^(1/3) - 1)(3/q) + q/3, with q its
+    model standard deviation (Wright & Masters 1982, p. 101; Wilson & Hilferty 1931).
+
+    For a chi-square with d degrees of freedom divided by d, q^2 = 2/d and this is Wilson and
+    Hilferty's cube-root approximation to its normal quantile. q is capped at sqrt(2) (at
+    least one degree of freedom), as Winsteps and FACETS do: below that it misleads.
+    """
+    q = np.minimum(np.asarray(q, dtype=float), MAX_FIT_Q)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (np.cbrt(mean_square) - 1.0) * (3.0 / q) + q / 3.0
+
+
+def fit_statistics(codes: np.ndarray, n: int, squared: np.ndarray, variance: np.ndarray,
+                   fourth: np.ndarray) -> pd.DataFrame:
+    """Infit and outfit mean-squares of each element and their ZSTDs, from its rows.
+
+    Row r has squared residual (x - E)^2, model variance W and fourth central moment C.
+    Following Wright & Masters (1982, pp. 99-101; as in FACETS and Winsteps):
+        outfit u = sum(z^2) / N with z^2 = (x - E)^2 / W,
+            model variance q_u^2 = sum(C / W^2) / N^2 - 1 / N;
+        infit v = sum((x - E)^2) / sum(W),
+            model variance q_v^2 = sum(C - W^2) / (sum W)^2;
+    and each is standardised by `wilson_hilferty`. Elements without rows get NaN.
+    """
+    def total(weights: np.ndarray | None) -> np.ndarray:
+        return np.bincount(codes, weights=weights, minlength=n)
+
+    count, information = total(None), total(variance)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        outfit = total(squared / variance) / count
+        infit = total(squared) / information
+        q_outfit = np.sqrt(np.maximum(total(fourth / variance ** 2) / count ** 2 - 1 / count,
+                                      0.0))
+        q_infit = np.sqrt(np.maximum(total(fourth - variance ** 2), 0.0)) / information
+    return pd.DataFrame({"infit": infit, "outfit": outfit,
+                         "infit_z": wilson_hilferty(infit, q_infit),
+                         "outfit_z": wilson_hilferty(outfit, q_outfit)})
 
 
 def _powers(eta: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -228,7 +289,9 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
       ratings per sample (measured on the synthetic district). Samples keep the model SE.
     - Infit and outfit mean-squares from standardised residuals (Wright & Masters 1982,
       ch. 5; Linacre 2002, RMT 16:2, p. 878): 0.5-1.5 is productive, > 2 degrades
-      measurement, < 0.5 suggests halo or central tendency.
+      measurement, < 0.5 suggests halo or central tendency. Each also as a ZSTD, a unit
+      normal deviate under the model, by the Wilson-Hilferty cube root with the model
+      variance of the mean-square (`fit_statistics`). Samples get them too.
 
     Never raises on small or degenerate data. Status "insufficient" with a message (and empty
     tables) when there are no blind ratings, one score only, no two raters share a sample,
@@ -281,9 +344,9 @@ def _without_measures(fit: RaschFit) -> RaschFit:
 
     return replace(
         fit, status="not_converged",
-        raters=blank(fit.raters, ["severity", "severity_se", "infit", "outfit"]),
-        samples=blank(fit.samples, ["measure", "measure_se"]),
-        criteria=blank(fit.criteria, ["difficulty", "difficulty_se", "infit", "outfit"]),
+        raters=blank(fit.raters, ["severity", "severity_se", *FIT_COLUMNS]),
+        samples=blank(fit.samples, ["measure", "measure_se", *FIT_COLUMNS]),
+        criteria=blank(fit.criteria, ["difficulty", "difficulty_se", *FIT_COLUMNS]),
         thresholds=fit.thresholds * np.nan)
 
 
@@ -499,10 +562,13 @@ def _newton_step(codes: np.ndarray, n: int, observed: np.ndarray, expected: np.n
 def _result(design: _Design, active: np.ndarray, state: _State, measured: dict,
             iterations: int, converged: bool) -> RaschFit:
     every = np.ones(design.x.size, dtype=bool)
-    expected, variance = category_moments(state.eta(design, every), state.tau)
+    eta = state.eta(design, every)
+    expected, variance = category_moments(eta, state.tau)
+    fourth = np.zeros(eta.size)
+    fourth[active] = category_fourth_moment(eta[active], state.tau, expected[active])
     ratings_per_sample = active.sum() / np.unique(design.sample[active]).size
     factor = (ratings_per_sample - 1) / ratings_per_sample
-    stats = _FitStatistics(design, active, expected, variance)
+    stats = _FitStatistics(design, active, expected, variance, fourth)
     raters = stats.table(design.rater, state.lam, measured["lam"], factor,
                          ["severity", "severity_se"], profile_samples=True)
     criteria = stats.table(design.criterion, state.delta, measured["delta"], factor,
@@ -525,10 +591,11 @@ class _FitStatistics:
     """Information and residuals of the rows, summed per element of a facet."""
 
     def __init__(self, design: _Design, active: np.ndarray, expected: np.ndarray,
-                 variance: np.ndarray) -> None:
+                 variance: np.ndarray, fourth: np.ndarray) -> None:
         self.design = design
         self.active = active
         self.variance = variance
+        self.fourth = fourth
         self.squared = (design.x - expected) ** 2
         self.sample_information = np.bincount(design.sample[active], weights=variance[active],
                                               minlength=design.sample_ids.size)
@@ -536,8 +603,8 @@ class _FitStatistics:
 
     def table(self, codes: np.ndarray, measure: np.ndarray, measured: np.ndarray,
               factor: float, names: list[str], *, profile_samples: bool) -> pd.DataFrame:
-        """Measure, SE, infit, outfit per element. Fit uses non-extreme rows only (as FACETS
-        does); the SE of an extreme element uses all its rows."""
+        """Measure, SE, infit, outfit and their ZSTDs per element. Fit uses non-extreme rows
+        only (as FACETS does); the SE of an extreme element uses all its rows."""
         n = measure.size
         rows = self.active
 
@@ -555,14 +622,14 @@ class _FitStatistics:
             weights = weights * (1 - leverage)
         information = total(weights, rows)
         information = np.where(is_extreme, total(self.variance, every), information)
+        fit = fit_statistics(codes[rows], n, self.squared[rows], self.variance[rows],
+                             self.fourth[rows])
         with np.errstate(invalid="ignore", divide="ignore"):
-            fit = {"infit": total(self.squared, rows) / total(self.variance, rows),
-                   "outfit": total(self.squared / self.variance, rows) / total(None, rows)}
             se = factor / np.sqrt(information)
         return pd.DataFrame({
             names[0]: np.where(measured, measure * factor, np.nan),
             names[1]: np.where(measured, se, np.nan),
-            "infit": fit["infit"], "outfit": fit["outfit"],
+            **{name: fit[name].to_numpy() for name in FIT_COLUMNS},
             "n_ratings": total(None, every),
             "is_extreme": is_extreme,
         })

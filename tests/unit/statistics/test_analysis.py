@@ -10,11 +10,12 @@ from moderation.statistics import LevelOfMeasurementError, RatingsFileError, Sco
 from seed_data.synthetic import DistrictParams, generate_district
 
 CRITERION_KEYS = {"criterion", "n_samples", "n_ratings", "alpha", "alpha_ci95",
-                  "exact_agreement", "adjacent_agreement", "icc", "status"}
+                  "exact_agreement", "adjacent_agreement", "icc", "status", "fair_average"}
 ICC_KEYS = {"ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"}
 OVERALL_KEYS = {"alpha", "alpha_ci95", "exact_agreement", "adjacent_agreement", "status"}
 RATER_KEYS = {"rater", "school", "n_ratings", "severity", "severity_se", "infit", "outfit",
-              "anchor_exact_agreement", "drift"}
+              "infit_z", "outfit_z", "fair_average", "fair_average_difference",
+              "fair_average_difference_ci95", "anchor_exact_agreement", "drift"}
 SCHOOL_KEYS = {"school", "n_raters", "rater_severity", "rater_severity_se", "standard_flag",
                "local_gap", "local_gap_ci95", "local_flag"}
 DESIGN_KEYS = {"connected", "n_components", "cross_school_share", "anchors_per_rater"}
@@ -155,8 +156,11 @@ def test_an_unknown_level_is_refused():
 
 
 RASCH_KEYS = {"status", "iterations", "largest_change", "tolerance", "max_iterations",
-              "message", "model", "n_ratings"}
-MEASURES = ("severity", "severity_se", "infit", "outfit")
+              "message", "model", "n_ratings", "average_rater_fair_average", "separation"}
+SEPARATION_KEYS = {"n", "mean", "sd", "rmse", "true_sd", "separation", "strata", "reliability",
+                   "chi_square", "df", "p"}
+MEASURES = ("severity", "severity_se", "infit", "outfit", "infit_z", "outfit_z", "fair_average",
+            "fair_average_difference", "fair_average_difference_ci95")
 
 
 def test_a_converged_fit_is_reported_with_its_status(district_report):
@@ -189,8 +193,11 @@ def test_a_fit_that_did_not_converge_gives_nulls_and_says_why():
     assert (rasch["status"], rasch["iterations"]) == ("not_converged", 200)
     assert rasch["largest_change"] >= rasch["tolerance"]
     assert "did not settle" in rasch["message"]
+    assert rasch["separation"] == {"raters": None, "samples": None}
+    assert rasch["average_rater_fair_average"] is None
+    assert {entry["fair_average"] for entry in report["criteria"]} == {None}
     for rater in report["raters"]:
-        assert [rater[name] for name in MEASURES] == [None] * 4
+        assert [rater[name] for name in MEASURES] == [None] * len(MEASURES)
         assert rater["severity_message"] == ("No severity: the Rasch fit did not converge (see "
                                              "rasch.message).")
         assert rater["drift"]["flagged"] is False
@@ -215,6 +222,33 @@ def test_an_insufficient_fit_gives_nulls_and_says_why():
     assert all(rater[name] is None for rater in report["raters"] for name in MEASURES)
     assert all("too few or too one-sided" in rater["drift"]["message"]
                for rater in report["raters"])
+    assert rasch["separation"] == {"raters": None, "samples": None}
+    assert {entry["fair_average"] for entry in report["criteria"]} == {None}
+
+
+def test_a_converged_fit_reports_fair_averages_separation_and_zstd(district_report):
+    rasch, raters = district_report["rasch"], district_report["raters"]
+    low, high = 1, 4                                        # the generator's rubric
+
+    assert low < rasch["average_rater_fair_average"] < high
+    for entry in raters:
+        lo, hi = entry["fair_average_difference_ci95"]
+        assert lo <= entry["fair_average_difference"] <= hi
+        assert entry["fair_average"] == pytest.approx(
+            rasch["average_rater_fair_average"] + entry["fair_average_difference"])
+        assert low < entry["fair_average"] < high
+        assert np.isfinite([entry["infit_z"], entry["outfit_z"]]).all()
+    # Harsher raters give fewer points to the same average work.
+    by_severity = sorted(raters, key=lambda entry: entry["severity"])
+    differences = [entry["fair_average_difference"] for entry in by_severity]
+    assert differences == sorted(differences, reverse=True)
+    for facet, n in (("raters", len(raters)), ("samples", None)):
+        figures = rasch["separation"][facet]
+        assert set(figures) == SEPARATION_KEYS
+        assert figures["n"] == n if n else figures["n"] > 100
+        assert figures["df"] == figures["n"] - 1
+        assert 0 <= figures["reliability"] < 1 and 0 <= figures["p"] <= 1
+    assert all(low < entry["fair_average"] < high for entry in district_report["criteria"])
 
 
 
