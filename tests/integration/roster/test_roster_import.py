@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from moderation.accounts.models import Membership, Role, School, User
+from moderation.accounts.models import Membership, School, User
 from moderation.accounts.roster.models import ImportStatus, RosterImport, RosterLink
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
