@@ -4,13 +4,12 @@ nothing saved: no person, school, link or kept import, and no audit event."""
 import pytest
 
 from moderation.accounts.roster import formats
-from tests.integration.roster.test_roster_import import (
+from tests.integration.roster.rosters import (
     BASIC_ROLES,
     BASIC_USERS,
     HEADER,
     ORGS,
     ROLES_HEADER,
-    admin,  # noqa: F401  (the fixture)
     dry_run,
     import_roster,
     oneroster_files,
