@@ -41,7 +41,7 @@ def plan_lines(plan: Plan, limit: int = 50) -> list[str]:
                                  f"{p.record.source_id}; " if p.linked else "") + "; ".join(
         f"{k} {a} → {b}" for k, (a, b) in p.changes.items()) for p in plan.changed_schools])
     section("New people:", [f"{p.record.name} <{p.record.email}>" for p in plan.new_people])
-    section("Changed people:", [f"{p.user.display_name}: " + "; ".join(change_words(p))
+    section("Changed people:", [f"{p.user.display_name}: " + "; ".join(change_words(p, plan))
                                 for p in plan.changed_people])
     section("To deactivate:", [f"{d.user.display_name} <{d.user.email}>: {d.reason}"
                                for d in plan.deactivations])
@@ -50,13 +50,13 @@ def plan_lines(plan: Plan, limit: int = 50) -> list[str]:
     return lines
 
 
-def change_words(person) -> list[str]:
+def change_words(person, plan: Plan) -> list[str]:
     words = []
     if person.linked:
         words.append(f"matched by email, linked to roster id {person.record.source_id}")
     words += [f"{field} “{a}” → “{b}”" for field, (a, b) in person.changes.items()]
-    words += [f"new role {r.role.label.lower()}" + (f" at {r.school_source_id}"
-                                                    if r.school_source_id else "")
+    words += [f"new role {r.role.label.lower()}" + (
+        f" at {plan.school_name(r.school_source_id)}" if r.school_source_id else "")
               for r in person.add_roles]
     words += [f"role removed: {m.role.label.lower()}"
               + (f" at {m.school.name}" if m.school else "") for m in person.remove_roles]

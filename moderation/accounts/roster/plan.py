@@ -73,6 +73,11 @@ class Plan:
     unchanged_schools: int = 0
     unchanged_people: int = 0
     ignored: Counter = field(default_factory=Counter)
+    # Roster id -> name of every school a role may name, for the page's words.
+    school_names: dict[str, str] = field(default_factory=dict)
+
+    def school_name(self, source_id: str | None) -> str:
+        return self.school_names.get(source_id, source_id or "")
 
     @property
     def is_empty(self) -> bool:
@@ -106,9 +111,11 @@ class Plan:
 
 
 def make_plan(district: District, roster: Roster, actor: User | None) -> Plan:
+    """The plan of `roster` for `district`. A roster with bad lines is planned all the same
+    (its bad records left out), so the lines the database refuses are listed with them."""
     plan = Plan(roster.format, problems=list(roster.problems), ignored=Counter(roster.ignored))
-    if plan.problems:
-        return plan
+    if any(p.line is None or p.line == 1 for p in roster.problems):
+        return plan  # a file missing, unreadable or with a wrong header: nothing to compare
     links = db.session.execute(
         db.select(RosterLink).where(RosterLink.district_id == district.id)).scalars().all()
     school_links = {link.source_id: link.school_id for link in links
@@ -118,6 +125,9 @@ def make_plan(district: District, roster: Roster, actor: User | None) -> Plan:
     schools = {s.id: s for s in db.session.execute(
         db.select(School).where(School.district_id == district.id)).scalars()}
     school_source = _plan_schools(plan, roster, schools, school_links)
+    plan.school_names = {source: school.name for source, school in school_source.items()
+                         if school is not None}
+    plan.school_names |= {p.record.source_id: p.record.name for p in plan.new_schools}
     _plan_people(plan, district, roster, actor, person_links, school_source)
     plan.problems.sort(key=lambda p: (p.file, p.line or 0))
     return plan
@@ -245,7 +255,7 @@ def _plan_people(plan: Plan, district: District, roster: Roster, actor: User | N
         user = users.get(user_id)
         if source not in in_file and user is not None and user.deactivated_at is None:
             _deactivate(plan, district, actor, user, "no longer in the roster")
-    if not roster.people and plan.deactivations:
+    if not roster.people and plan.deactivations and not roster.problems:
         plan.problems.append(Problem("upload", None, None, (
             f"The roster lists no people: importing it would deactivate all "
             f"{len(plan.deactivations)} people who came from the roster. Check the file.")))

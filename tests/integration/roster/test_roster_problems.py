@@ -216,3 +216,13 @@ def test_a_roster_without_people_would_deactivate_everyone_and_is_refused(admin,
     assert response.status_code == 422
     assert "The roster lists no people: importing it would deactivate all 1 people" \
         in response.text
+
+
+def test_lines_refused_by_the_file_and_by_the_database_are_listed_together(admin, app):
+    import_roster(admin, {"r.csv": own(P)})
+    response = upload(admin, {"r.csv": own("person,P2,Ann Lee,ann@x.example,teacher,S1,,",
+                                           "person,P3,No Mail,,teacher,S1,,")})
+    assert response.status_code == 422
+    assert "2 problems" in response.text
+    assert "The email is missing." in response.text and "came from the roster with the id P1" \
+        in response.text
