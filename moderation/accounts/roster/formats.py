@@ -2,7 +2,8 @@
 
 Two formats: the platform's own CSV (one file, a row per school and per person's role; see
 docs/roster.md) and the OneRoster 1.2 bulk CSV that student information systems export
-(orgs.csv, users.csv, roles.csv, alone or in a zip). Pure: no Flask, no database. Problems
+(orgs.csv, users.csv, roles.csv, alone or in a zip). Pure: no request, no database (the
+Role enum is its only import of ours). Problems
 are collected, never raised one at a time, so an administrator sees every bad line at once;
 whether a school id exists in the district is the plan's question (plan.py).
 """
