@@ -203,6 +203,10 @@ def _collect(e: AuditEvent, wanted: dict[str, set[int]]) -> None:
         if isinstance(details.get(key), dict):
             for criterion_id in details[key]:
                 want("criterion", criterion_id)
+    # A person imported from a roster: their roles, each at a school or district-wide.
+    for role in details.get("roles") if isinstance(details.get("roles"), list) else ():
+        if isinstance(role, dict) and role.get("school_id") is not None:
+            want("school", role["school_id"])
     for link in e.districts:
         want("district", link.district_id)
 

@@ -82,10 +82,18 @@ def apply(kept: RosterImport, district: District, actor: User | None,
         raise RosterProblems(plan)
     if seen is not None and seen != plan.digest():
         raise PlanChanged(plan)
+    # Claimed with a compare-and-set, so of two applies sent at once (a double click) one
+    # goes ahead and the other, waiting on the row, finds it applied.
+    claimed = db.session.execute(
+        db.update(RosterImport)
+        .where(RosterImport.id == kept.id, RosterImport.status == ImportStatus.PLANNED)
+        .values(status=ImportStatus.APPLIED, applied_at=utcnow(),
+                applied_by_id=getattr(actor, "id", None), summary=plan.counts())
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise RosterError("This roster was already applied.")
+    db.session.refresh(kept)
     apply_plan(plan, district, actor)
-    kept.status, kept.applied_at = ImportStatus.APPLIED, utcnow()
-    kept.applied_by_id = getattr(actor, "id", None)
-    kept.summary = plan.counts()
     audit.record("roster_imported", actor=actor, obj=kept, district=district,
                  format=kept.format, sha256=kept.sha256, **plan.counts())
     db.session.flush()

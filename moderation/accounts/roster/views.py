@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from moderation.accounts.models import District, Role
 from moderation.accounts.permissions import district_ids, role_required
@@ -77,8 +78,10 @@ def apply_import(district_id: int, import_id: int):
     form = ApplyForm()
     if not form.validate_on_submit():
         abort(400)
+    again = redirect(url_for("roster.show_import", district_id=district.id, import_id=kept.id))
     try:
         plan = services.apply(kept, district, current_user, seen=form.plan.data or None)
+        db.session.commit()
     except (services.RosterProblems, services.PlanChanged) as error:
         db.session.rollback()
         return _page("roster/plan.html", 409, district=district, kept=kept, plan=error.plan,
@@ -86,10 +89,14 @@ def apply_import(district_id: int, import_id: int):
     except services.RosterError as error:
         db.session.rollback()
         flash(str(error), "error")
-        return redirect(url_for("roster.show_import", district_id=district.id,
-                                import_id=kept.id))
-    db.session.commit()
+        return again
+    except IntegrityError:
+        # Someone added the same person or school at the same moment: nothing was applied.
+        db.session.rollback()
+        flash("Someone changed the district's people or schools at the same moment, so "
+              "nothing was applied. Read the dry run again.", "error")
+        return again
     counts = plan.counts()
     flash(f"Roster applied: {counts['new_people']} people added, {counts['changed_people']} "
           f"changed, {counts['deactivated']} deactivated.", "success")
-    return redirect(url_for("roster.show_import", district_id=district.id, import_id=kept.id))
+    return again
