@@ -65,7 +65,7 @@ def test_admin_uploads_a_roster_reads_the_dry_run_and_applies_it(page: Page, dem
     expect(summary).to_contain_text("Schools to create2")
     expect(summary).to_contain_text("People to create10")
     expect(page.get_by_role("heading", name="People to create (10)")).to_be_visible()
-    expect(page.get_by_role("cell", name=f"ana.lopez.{width}@northgate.example")).to_be_visible()
+    expect(page.get_by_role("cell", name=f"ana.lopez.{width}@harborview.example")).to_be_visible()
     assert overflow(page) <= 0
     _shot(page, f"dry-run-{width}.png")
 
@@ -80,4 +80,4 @@ def test_admin_uploads_a_roster_reads_the_dry_run_and_applies_it(page: Page, dem
     results = page.locator("#people-results")
     expect(results).to_contain_text("1 person")
     results.get_by_role("link", name="Ana Lopez").click()
-    expect(page.locator(".role-list")).to_contain_text(f"Teacher · Northgate Elementary {width}")
+    expect(page.locator(".role-list")).to_contain_text(f"Teacher · Harbor View Elementary {width}")

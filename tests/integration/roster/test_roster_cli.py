@@ -21,7 +21,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(app, runner, create_distric
                                  "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "Schools: 2 to create" in result.output
-    assert "People: 10 to create" in result.output and "Ana Lopez <ana.lopez@northgate.example>" \
+    assert "People: 10 to create" in result.output and "Ana Lopez <ana.lopez@harborview.example>" \
         in result.output
     assert "Dry run: nothing was changed." in result.output
     assert table_counts(app) == before

@@ -28,8 +28,8 @@ def test_the_sample_roster_dry_run_lists_everything_then_applies(admin, app):
     assert "Roster dry run" in page.text and "Nothing has changed yet" in page.text
     assert "<dt>Schools to create</dt><dd>2</dd>" in page.text
     assert "<dt>People to create</dt><dd>10</dd>" in page.text
-    assert "Ana Lopez" in page.text and "Northgate Elementary" in page.text
-    assert not any(email.endswith("northgate.example") for email in people_of(
+    assert "Ana Lopez" in page.text and "Harbor View Elementary" in page.text
+    assert not any(email.endswith("harborview.example") for email in people_of(
         app, admin.district_id)), "a dry run changes nothing"
 
     done = apply(admin, import_id, page.text)
@@ -37,12 +37,13 @@ def test_the_sample_roster_dry_run_lists_everything_then_applies(admin, app):
     applied = admin.client.get(done.headers["Location"])
     assert "Roster applied" in applied.text and "<dt>People created</dt><dd>10</dd>" in applied.text
     people = people_of(app, admin.district_id)
-    assert roles_of(people["ana.lopez@northgate.example"]) == {("teacher", "Northgate Elementary")}
-    assert roles_of(people["david.osei@northgate.example"]) == {
-        ("school_leader", "Northgate Elementary")}
+    assert roles_of(people["ana.lopez@harborview.example"]) == {
+        ("teacher", "Harbor View Elementary")}
+    assert roles_of(people["david.osei@harborview.example"]) == {
+        ("school_leader", "Harbor View Elementary")}
     assert roles_of(people["iris.walker@district.example"]) == {("coach", None)}
     assert roles_of(people["james.brown@district.example"]) == {("district_admin", None)}
-    assert people["ana.lopez@northgate.example"].password_hash is None
+    assert people["ana.lopez@harborview.example"].password_hash is None
     with app.app_context():
         kept = db.session.get(RosterImport, import_id)
         assert kept.status == ImportStatus.APPLIED and kept.summary["new_people"] == 10
@@ -50,8 +51,8 @@ def test_the_sample_roster_dry_run_lists_everything_then_applies(admin, app):
     assert recorded.count("roster_person_created") == 10
     assert recorded.count("school_created") == 2 and recorded.count("roster_imported") == 1
     log = admin.client.get("/district/audit").text
-    assert ("Added ana.lopez@northgate.example from the roster (id P-001): Teacher at "
-            "Northgate Elementary.") in log
+    assert ("Added ana.lopez@harborview.example from the roster (id P-001): Teacher at "
+            "Harbor View Elementary.") in log
     assert "Instructional coach (district-wide)" in log
     assert "Imported a roster from the platform&#39;s CSV: 2 schools created" in log \
         or "Imported a roster from the platform's CSV: 2 schools created" in log
