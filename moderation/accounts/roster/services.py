@@ -16,7 +16,7 @@ from moderation.accounts import people, schools
 from moderation.accounts.models import District, Membership, School, User
 from moderation.accounts.roster import formats
 from moderation.accounts.roster.models import ImportStatus, LinkKind, RosterImport, RosterLink
-from moderation.accounts.roster.plan import Plan, make_plan
+from moderation.accounts.roster.plan import CHUNK, Plan, make_plan
 from moderation.accounts.services import AccountError
 from moderation.core import audit
 from moderation.core.db import utcnow
@@ -137,18 +137,25 @@ def _apply_schools(plan: Plan, district: District, actor: User | None) -> dict[s
 
 def _create_people(plan: Plan, district: District, actor: User | None,
                    by_source: dict[str, School]) -> None:
-    """Everyone new in three INSERTs of many rows (people, roles, links) and one audit event
-    each, rather than thousands of flushes."""
+    """Everyone new in a few multi-row statements (people, roles, links, an audit event each)
+    rather than thousands of flushes."""
     if not plan.new_people:
         return
     now = utcnow()
     records = [item.record for item in plan.new_people]
-    ids = db.session.execute(
-        insert(User).returning(User.id, sort_by_parameter_order=True),
-        [{"email": r.email, "display_name": r.name, "session_version": 1, "created_at": now}
-         for r in records]).scalars().all()
-    memberships, links = [], []
-    for user_id, record in zip(ids, records, strict=True):
+    # One executemany, then the ids by email: RETURNING in the rows' order would be sent row
+    # by row on SQLite.
+    db.session.execute(insert(User), [
+        {"email": r.email, "display_name": r.name, "session_version": 1, "created_at": now}
+        for r in records])
+    emails = [r.email for r in records]
+    id_of = {}
+    for start in range(0, len(emails), CHUNK):
+        id_of |= dict(db.session.execute(db.select(User.email, User.id).where(
+            User.email.in_(emails[start:start + CHUNK]))).all())
+    memberships, links, events = [], [], []
+    for record in records:
+        user_id = id_of[record.email]
         links.append({"district_id": district.id, "kind": LinkKind.PERSON,
                       "source_id": record.source_id, "user_id": user_id, "created_at": now})
         for role in record.roles:
@@ -156,13 +163,14 @@ def _create_people(plan: Plan, district: District, actor: User | None,
             memberships.append({"user_id": user_id, "role": role.role,
                                 "district_id": district.id,
                                 "school_id": school.id if school else None})
-        audit.record("roster_person_created", actor=actor, object_type="User",
-                     object_id=user_id, district=district, email=record.email,
-                     source_id=record.source_id, roles=[
-                         {"role": r.role.value, "school_id": by_source[r.school_source_id].id
-                          if r.school_source_id else None} for r in record.roles])
+        events.append((user_id, {
+            "email": record.email, "source_id": record.source_id,
+            "roles": [{"role": r.role.value, "school_id": by_source[r.school_source_id].id
+                       if r.school_source_id else None} for r in record.roles]}))
     db.session.execute(insert(Membership), memberships)
     db.session.execute(insert(RosterLink), links)
+    audit.record_many("roster_person_created", object_type="User", district_id=district.id,
+                      actor=actor, items=events)
 
 
 def _change_person(item, district: District, actor: User | None,
