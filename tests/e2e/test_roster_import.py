@@ -81,3 +81,11 @@ def test_admin_uploads_a_roster_reads_the_dry_run_and_applies_it(page: Page, dem
     expect(results).to_contain_text("1 person")
     results.get_by_role("link", name="Ana Lopez").click()
     expect(page.locator(".role-list")).to_contain_text(f"Teacher · Harbor View Elementary {width}")
+
+    # The demo district is shared by the browser tests: the imported schools are archived
+    # again, so other tests' school menus stay the demo's.
+    page.goto("/district")
+    page.get_by_role("link", name="Manage schools and their public context").click()
+    for school in (f"Harbor View Elementary {width}", f"Summit Ridge Middle {width}"):
+        page.get_by_role("button", name=f"Archive {school}").click()
+        expect(page.get_by_role("button", name=f"Unarchive {school}")).to_be_visible()
