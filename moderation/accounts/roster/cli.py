@@ -45,6 +45,7 @@ def plan_lines(plan: Plan, limit: int = 50) -> list[str]:
                                 for p in plan.changed_people])
     section("To deactivate:", [f"{d.user.display_name} <{d.user.email}>: {d.reason}"
                                for d in plan.deactivations])
+    section("Schools not in this roster (kept):", [s.name for s in plan.absent_schools])
     section("Left as they are:", [f"{who}: {why}" for who, why in plan.held])
     section("Ignored:", [f"{n} {reason}" for reason, n in sorted(plan.ignored.items())])
     return lines

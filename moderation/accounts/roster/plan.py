@@ -71,6 +71,9 @@ class Plan:
     deactivations: list[Deactivation] = field(default_factory=list)
     held: list[tuple[str, str]] = field(default_factory=list)  # who, why left as they are
     unchanged_schools: int = 0
+    # Schools an earlier import brought in that this roster leaves out: kept (schools are
+    # archived by hand, never by an import).
+    absent_schools: list[School] = field(default_factory=list)
     unchanged_people: int = 0
     ignored: Counter = field(default_factory=Counter)
     # Roster id -> name of every school a role may name, for the page's words.
@@ -177,6 +180,11 @@ def _plan_schools(plan: Plan, roster: Roster, schools: dict[int, School],
             plan.changed_schools.append(SchoolPlan(record, school, changes=changes))
         else:
             plan.unchanged_schools += 1
+    in_file = {r.source_id for r in roster.schools if not r.deleted}
+    plan.absent_schools = sorted(
+        (schools[school_id] for source, school_id in links.items()
+         if source not in in_file and school_id in schools
+         and not schools[school_id].is_archived), key=lambda s: s.name)
     return known
 
 

@@ -261,3 +261,15 @@ def test_of_two_applies_at_once_the_second_finds_it_applied(admin, app):
             raise AssertionError("applied twice")
         db.session.rollback()
     assert actions(app).count("roster_person_created") == 0
+
+
+def test_a_school_left_out_of_a_later_roster_is_kept_and_named(admin, app):
+    import_roster(admin, {"r.csv": own("person,P1,Ann Lee,ann@x.example,teacher,S1,,")})
+    page, _ = dry_run(admin, {"r.csv": (
+        b"kind,source_id,name,email,role,school,grades,status\n"
+        b"school,S1,North School,,,,K-5,\n"
+        b"person,P1,Ann Lee,ann@x.example,teacher,S1,,\n")})
+    assert "Schools not in this roster (1)" in page.text and "<li>South School</li>" in page.text
+    with app.app_context():
+        assert db.session.execute(db.select(School).where(
+            School.name == "South School")).scalar_one().archived_at is None
