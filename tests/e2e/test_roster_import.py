@@ -37,6 +37,8 @@ def test_admin_uploads_a_roster_reads_the_dry_run_and_applies_it(page: Page, dem
     log_in(page, demo["district_admins"][0]["email"], demo["passwords"]["district_admin"])
     page.goto("/district")
     page.get_by_role("link", name="People", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("People of")
+    page.wait_for_load_state("load")  # its stylesheet too: measured before, the table is wide
     assert overflow(page) <= 0
     _shot(page, f"people-{width}.png")
     page.get_by_role("link", name="Import a roster").click()
