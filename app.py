@@ -15,6 +15,8 @@ from moderation.accounts import queries as account_queries
 from moderation.accounts.cli import audit_cli, district_cli
 from moderation.accounts.navigation import inject_navigation
 from moderation.accounts.people_views import bp as people_bp
+from moderation.accounts.roster.cli import roster_cli
+from moderation.accounts.roster.views import bp as roster_bp
 from moderation.accounts.school_views import bp as schools_bp
 from moderation.accounts.views import bp as accounts_bp
 from moderation.core import errors, local_time, request_guard, request_id, security, storage
@@ -63,6 +65,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(schools_bp)
     app.register_blueprint(people_bp)
+    app.register_blueprint(roster_bp)
     app.register_blueprint(settings_bp)
     app.register_blueprint(rubrics_bp)
     app.register_blueprint(samples_bp)
@@ -78,6 +81,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(rubrics_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(district_cli)
+    app.cli.add_command(roster_cli)
     app.cli.add_command(mail_cli)
 
     @app.get("/healthz")

@@ -51,12 +51,16 @@ ACTION_LABELS = {
     "school_created": "School created", "school_changed": "School changed",
     "school_archived": "School archived", "school_unarchived": "School unarchived",
     "context_measure_added": "Context measure added",
+    "roster_imported": "Roster imported", "roster_person_created": "Person imported",
+    "roster_person_linked": "Person linked to the roster",
+    "roster_school_linked": "School linked to the roster",
 }
 OBJECT_LABELS = {
     "User": "People", "WorkSample": "Work samples", "Anchor": "Anchor papers",
     "QueueItem": "Blind scoring", "ScoringRound": "Scoring rounds", "Rubric": "Rubrics",
     "RubricVersion": "Rubric versions", "District": "District settings",
     "School": "Schools", "ContextMeasure": "School context measures",
+    "RosterImport": "Roster imports",
 }
 
 
@@ -203,6 +207,10 @@ def _collect(e: AuditEvent, wanted: dict[str, set[int]]) -> None:
         if isinstance(details.get(key), dict):
             for criterion_id in details[key]:
                 want("criterion", criterion_id)
+    # A person imported from a roster: their roles, each at a school or district-wide.
+    for role in details.get("roles") if isinstance(details.get("roles"), list) else ():
+        if isinstance(role, dict) and role.get("school_id") is not None:
+            want("school", role["school_id"])
     for link in e.districts:
         want("district", link.district_id)
 
@@ -300,6 +308,26 @@ def _school_changed(d, n: Names) -> str:
     return f"Changed school “{d.get('name', '')}”: " + "; ".join(parts) + "."
 
 
+def _roster_imported(d, n: Names) -> str:
+    source = "a OneRoster export" if d.get("format") == "oneroster" else "the platform's CSV"
+    parts = [_plural(d.get("new_schools", 0), "school") + " created",
+             _plural(d.get("changed_schools", 0), "school") + " changed",
+             _plural(d.get("new_people", 0), "person", "people") + " created",
+             _plural(d.get("changed_people", 0), "person", "people") + " changed",
+             _plural(d.get("deactivated", 0), "person", "people") + " deactivated"]
+    return f"Imported a roster from {source}: " + ", ".join(parts) + "."
+
+
+def _roster_person_created(d, n: Names) -> str:
+    roles = d.get("roles") if isinstance(d.get("roles"), list) else []
+    said = "; ".join(_role_at({**r, "district_id": None}, n) if r.get("school_id")
+                     else (Role(r["role"]).label if r.get("role") in Role._value2member_map_
+                           else "A role") + " (district-wide)"
+                     for r in roles if isinstance(r, dict))
+    return (f"Added {d.get('email', 'a person')} from the roster (id {d.get('source_id', '?')})"
+            + (f": {said}." if said else "."))
+
+
 def _setting_changed(d, n: Names) -> str:
     spec = SPECS.get(d.get("setting", ""))
     if spec is None:
@@ -391,6 +419,14 @@ SENTENCES: dict[str, Describer] = {
         f"Added the school context measure “{d.get('label', '')}” "
         f"({'a share' if d.get('unit') == 'share' else 'a count'})."),
     "district_setting_changed": _setting_changed,
+    "roster_imported": _roster_imported,
+    "roster_person_created": _roster_person_created,
+    "roster_person_linked": lambda d, n: (
+        f"Matched {d.get('email', 'an existing person')} by email to the roster's id "
+        f"{d.get('source_id', '?')}."),
+    "roster_school_linked": lambda d, n: (
+        f"Matched school “{d.get('name', '')}” by name to the roster's id "
+        f"{d.get('source_id', '?')}."),
     "rubric_created": lambda d, n: f"Created rubric “{d.get('title', '')}”.",
     "rubric_version_created": lambda d, n: (
         f"Created version {d.get('number', '?')} of “{n('rubric', d.get('rubric_id'))}”, "

@@ -170,14 +170,15 @@ def add_role(person: User, district: District, actor: User, role: Role,
     return grant_role(person, role, district, school, actor=actor)
 
 
-def remove_role(person: User, district: District, actor: User, membership: Membership) -> None:
+def remove_role(person: User, district: District, actor: User | None,
+                membership: Membership) -> None:
     """Take a role away; a person keeps at least one in the district (deactivate instead)."""
     if membership.user_id != person.id or membership.district_id != district.id:
         raise AccountError("That role is not one of this person's in your district.")
     if sum(m.district_id == district.id for m in person.memberships) == 1:
         raise AccountError(f"This is {person.display_name}'s only role in {district.name}. "
                            "Deactivate the account instead: their ratings stay theirs.")
-    if membership.role == Role.DISTRICT_ADMIN and person.id == actor.id:
+    if membership.role == Role.DISTRICT_ADMIN and actor is not None and person.id == actor.id:
         raise AccountError("You cannot remove your own administrator role.")
     audit.record("role_revoked", actor=actor, obj=person, district=district,
                  role=membership.role.value, district_id=district.id,
@@ -195,10 +196,11 @@ def _open_items(person: User, withdrawn: bool):
                        ScoringRound.status == RoundStatus.OPEN))))
 
 
-def deactivate_person(person: User, district: District, actor: User) -> int:
+def deactivate_person(person: User, district: District, actor: User | None) -> int:
     """Deactivate: no login, no session, no pool; the items they had not submitted in open
     rounds are withdrawn. Their ratings stay theirs. Returns the number withdrawn."""
-    if person.id == actor.id:
+    # No actor: the operator's command line (a roster import), which is no one's account.
+    if actor is not None and person.id == actor.id:
         raise AccountError("You cannot deactivate your own account.")
     if person.deactivated_at is not None:
         raise AccountError(f"{person.display_name} is already deactivated.")

@@ -105,6 +105,30 @@ def record(action: str, *, actor=None, obj=None, object_type=None, object_id=Non
     return event_row
 
 
+def record_many(action: str, *, object_type: str, district_id: int, actor=None,
+                items: list[tuple[int, dict[str, Any]]], chunk: int = 900) -> None:
+    """Append one event per (object id, details) of `items`, all of one district, in a few
+    statements however many there are (a roster import creates thousands of people): the
+    events in one executemany, their ids read back by object, the district links in another.
+    The same rows as record() would write."""
+    if not items:
+        return
+    now = utcnow()
+    db.session.execute(db.insert(AuditEvent), [
+        {"occurred_at": now, "actor_id": getattr(actor, "id", None), "action": action,
+         "object_type": object_type, "object_id": str(object_id), "details": details}
+        for object_id, details in items])
+    object_ids = [str(object_id) for object_id, _ in items]
+    event_ids = []
+    for start in range(0, len(object_ids), chunk):
+        event_ids += db.session.execute(db.select(AuditEvent.id).where(
+            AuditEvent.action == action, AuditEvent.object_type == object_type,
+            AuditEvent.occurred_at == now,
+            AuditEvent.object_id.in_(object_ids[start:start + chunk]))).scalars().all()
+    db.session.execute(db.insert(AuditEventDistrict), [
+        {"district_id": district_id, "event_id": event_id} for event_id in event_ids])
+
+
 def _districts_of(thing) -> set[int]:
     if thing is None:
         return set()

@@ -104,6 +104,10 @@ DECLARATIONS: dict[str, Access] = {
     "people.reactivate_person": allow({DISTRICT_ADMIN}),
     "people.invite_person": allow({DISTRICT_ADMIN}),
     "settings.district_settings": allow({DISTRICT_ADMIN}),
+    # District 1's roster imports: its administrator; district 2's is refused (403).
+    "roster.upload": allow({DISTRICT_ADMIN}),
+    "roster.show_import": allow({DISTRICT_ADMIN}),
+    "roster.apply_import": allow({DISTRICT_ADMIN}),
 
     # District 1's schools: its administrator only; district 2's is refused (403).
     "schools.list_schools": allow({DISTRICT_ADMIN}),

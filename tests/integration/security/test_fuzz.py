@@ -47,7 +47,7 @@ QUERY_FIELDS = {"accounts.login": ["next"], "samples.list_samples": ["status"],
                 "scoring.new_round": ["district_id", "rubric_version_id"],
                 "scoring.round_samples": ["district_id", "rubric_version_id", *ROUND_SAMPLES]}
 FILE_FIELDS = {"samples.upload_sample": "file", "samples.upload_class_set": "files",
-               "rubrics.import_rubric": "import-file"}
+               "rubrics.import_rubric": "import-file", "roster.upload": "files"}
 # Logging out, or deactivating someone, would end a session the other requests share; the
 # access matrix and the people tests cover them.
 NOT_FUZZED = {"accounts.logout", "people.deactivate_person"}
@@ -79,6 +79,8 @@ def form_fields(world) -> dict[str, list[str]]:
         "people.remove_role": [],
         "people.reactivate_person": [],
         "people.invite_person": [],
+        "roster.upload": [],
+        "roster.apply_import": ["plan"],
         "settings.district_settings": ["time_zone", *(spec.key for spec in SETTINGS)],
         "rubrics.create_rubric": prefixed("new", [*DETAILS, "district_id"]),
         "rubrics.import_rubric": prefixed("import", ["district_id", "as_new_version"]),
@@ -195,8 +197,18 @@ SAMPLE_FILES = st.one_of(
     st.binary(max_size=400), st.just(b"%PDF-1.7\n%broken"), st.just(b"\x89PNG\r\n\x1a\njunk"),
     st.just(b"\xff\xd8\xff\xe0junk"), st.text(max_size=200).map(lambda t: t.encode("utf-8")),
     st.just(b"GIF89a"), st.just(b"\x00" * 1000))
+# Roster uploads: the own format's header with generated rows, OneRoster's names, zips.
+ROSTER_HEADER = "kind,source_id,name,email,role,school,grades,status\n"
+ROSTER_FILES = st.one_of(
+    SAMPLE_FILES,
+    st.lists(st.lists(st.one_of(TEXT, st.sampled_from(["school", "person", "teacher", "S1",
+                                                        "a@b.example", ""])),
+                      max_size=9), max_size=5).map(
+        lambda rows: (ROSTER_HEADER + "\n".join(",".join(r) for r in rows)).encode()),
+    st.just(b"PK\x03\x04junk"), st.just(b"\xef\xbb\xbf" + ROSTER_HEADER.encode()))
 FILE_NAMES = st.one_of(st.sampled_from(["essay.pdf", "essay.txt", "scan.png", "", ".", "a" * 300,
-                                        "../x.pdf", "rubric.json"]), TEXT)
+                                        "../x.pdf", "rubric.json", "roster.csv",
+                                        "users.csv", "export.zip"]), TEXT)
 
 
 def url_arguments(rule):
@@ -255,7 +267,8 @@ def cases(world, document: dict):
         file = None
         if file_field:
             content = draw(rubric_files(document) if file_field == "import-file"
-                           else SAMPLE_FILES)
+                           else ROSTER_FILES if file_field == "files" and
+                           rule.endpoint == "roster.upload" else SAMPLE_FILES)
             file = (file_field, content, draw(FILE_NAMES))
         return Case(
             rule=rule, method=method,
