@@ -13,7 +13,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from moderation.accounts import permissions as account_permissions
 from moderation.accounts import queries as account_queries
 from moderation.accounts import services as account_services
-from moderation.accounts import sso
 from moderation.accounts.cli import audit_cli
 from moderation.accounts.navigation import inject_navigation
 from moderation.accounts.people_views import bp as people_bp
@@ -61,7 +60,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     storage.init_app(app)
     mail_delivery.init_app(app)
     local_time.init_app(app, account_queries.time_zone_name_of)
-    sso.init_app(app)
 
     app.context_processor(inject_navigation)
     app.register_blueprint(accounts_bp)

@@ -20,7 +20,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client.errors import MismatchingStateError
 from authlib.integrations.flask_client import OAuth
-from flask import Flask, current_app, request
+from flask import current_app, request
 from joserfc.errors import JoseError
 
 from moderation.accounts.sso_claims import ClaimsRefused, EmailRule, verified_email
@@ -61,28 +61,26 @@ def discovery_url(issuer: str) -> str:
     return issuer.rstrip("/") + "/.well-known/openid-configuration"
 
 
-def init_app(app: Flask) -> None:
-    """One Authlib registry per app: its client caches the provider's metadata and keys, and
-    apps built with another configuration (tests) must not share them."""
-    if not is_configured(app.config):
-        return
-    oauth = OAuth(app)
-    oauth.register(
-        PROVIDER,
-        client_id=app.config["OIDC_CLIENT_ID"],
-        client_secret=app.config["OIDC_CLIENT_SECRET"],
-        server_metadata_url=discovery_url(app.config["OIDC_ISSUER"]),
-        client_kwargs={"scope": SCOPES, "code_challenge_method": "S256",
-                       "default_timeout": PROVIDER_TIMEOUT},
-    )
-    app.extensions[EXTENSION] = oauth
-
-
 def _client():
-    oauth = current_app.extensions.get(EXTENSION)
-    if oauth is None:
+    """The app's Authlib client, made on first use from its configuration. One per app: it
+    caches the provider's metadata and keys, which apps configured otherwise (tests) must not
+    share. Two first requests at once may both make one; either serves."""
+    if not is_configured():
         raise SsoRefused("not_configured", "Single sign-on is not set up here. Log in with "
                                            "your email and password.", 404)
+    oauth = current_app.extensions.get(EXTENSION)
+    if oauth is None:
+        config = current_app.config
+        oauth = OAuth(current_app._get_current_object())
+        oauth.register(
+            PROVIDER,
+            client_id=config["OIDC_CLIENT_ID"],
+            client_secret=config["OIDC_CLIENT_SECRET"],
+            server_metadata_url=discovery_url(config["OIDC_ISSUER"]),
+            client_kwargs={"scope": SCOPES, "code_challenge_method": "S256",
+                           "default_timeout": PROVIDER_TIMEOUT},
+        )
+        current_app.extensions[EXTENSION] = oauth
     return oauth.create_client(PROVIDER)
 
 
