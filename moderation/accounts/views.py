@@ -110,11 +110,19 @@ SSO_NEXT = "sso_next"
 AUDITED_SSO_REFUSALS = {"unverified", "domain", "no_email"}
 
 
+def _not_set_up():
+    # A bookmark or an old page's button after single sign-on was switched off here.
+    flash("Single sign-on is not set up here. Log in with your email and password.", "info")
+    return redirect(url_for("accounts.login"))
+
+
 @bp.get("/login/sso")
 def sso_start():
     """Off to the provider; it comes back to sso_callback."""
     if current_user.is_authenticated:
         return redirect(url_for("accounts.home"))
+    if not sso.is_configured():
+        return _not_set_up()
     session_next = _safe_next(request.args.get("next"))
     try:
         response = sso.authorize_redirect(
@@ -135,6 +143,11 @@ def sso_callback():
     login page with why not. An unknown email and a deactivated account read the same."""
     if current_user.is_authenticated:
         return redirect(url_for("accounts.home"))
+    if not sso.is_configured():
+        return _not_set_up()
+    if not request.args:
+        # The address opened by hand, not the provider's answer: nothing to refuse.
+        return redirect(url_for("accounts.login"))
     try:
         email = sso.email_from_callback()
     except sso.SsoRefused as refused:

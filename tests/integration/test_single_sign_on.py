@@ -5,7 +5,9 @@ ProviderBrowser, the app's by Flask's test client.
 
 from urllib.parse import parse_qs, urlsplit
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from moderation.accounts import audit_text
 from moderation.accounts.models import District, Role, User
@@ -69,7 +71,9 @@ def test_the_login_page_shows_the_button_only_where_single_sign_on_is_set_up(app
                                                                             oidc_provider):
     page = client.get("/login").text
     assert "/login/sso" not in page
-    assert client.get("/login/sso").status_code == 404
+    not_set_up = client.get("/login/sso", follow_redirects=True)
+    assert not_set_up.request.path == "/login"
+    assert "Single sign-on is not set up here." in not_set_up.text
 
     app.config.update(oidc_provider.app_config(), OIDC_LABEL="Sign in with Riverbend")
     page = client.get("/login").text
@@ -237,7 +241,9 @@ def test_a_code_the_provider_does_not_know_is_refused(sso_app, client):
 def test_a_provider_error_is_shown_without_a_server_error(sso_app, client):
     answer = client.get("/login/sso/callback?error=server_error&state=x")
     assert_refused(answer, 400, "Your sign-in provider could not sign you in.")
-    assert_refused(client.get("/login/sso/callback"), 400, "had expired")
+    assert_refused(client.get("/login/sso/callback?state=x"), 400, "had expired")
+    # Opened by hand, without any answer of the provider: just the login page.
+    assert client.get("/login/sso/callback").headers["Location"] == "/login"
 
 
 def test_a_provider_that_cannot_be_reached_is_a_message(app, client):
@@ -356,3 +362,20 @@ def test_the_setting_turns_off_only_where_single_sign_on_is_set_up(
     [event] = events(app, "district_setting_changed")
     assert sentence(app, event) == ("Changed the district setting “Password login allowed” "
                                     "from on to off.")
+
+
+@hypothesis.settings(max_examples=40, deadline=None, database=None,
+                     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+@hypothesis.given(
+    params=st.dictionaries(st.sampled_from(["code", "state", "error", "error_description",
+                                            "iss", "session_state"]),
+                           st.text(max_size=200), max_size=5),
+    real_state=st.booleans())
+def test_no_answer_at_the_callback_is_a_server_error(sso_app, client, params, real_state):
+    """Whatever comes back to the callback (with this browser's real state or not, a made-up
+    code going to the real token endpoint), the answer is a page, never a 500."""
+    if real_state:
+        params["state"] = parse_qs(urlsplit(start(client)).query)["state"][0]
+    answer = client.get("/login/sso/callback", query_string=params)
+    assert answer.status_code in (302, 400, 401, 403), answer.text
+    assert client.get("/", follow_redirects=True).request.path == "/login"

@@ -82,6 +82,8 @@ DECLARATIONS: dict[str, Access] = {
     "static": PUBLIC,
     "healthz": PUBLIC,
     "accounts.login": PUBLIC,
+    "accounts.sso_start": PUBLIC,
+    "accounts.sso_callback": PUBLIC,
     "accounts.home": allow(EVERYONE),
     "accounts.logout": allow(EVERYONE),
     "accounts.change_password": allow(EVERYONE),
