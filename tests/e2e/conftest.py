@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -59,16 +60,18 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30) -> N
     raise RuntimeError("the app server did not answer within 30 s")
 
 
-@pytest.fixture(scope="session")
-def live_server(fresh_databases, tmp_path_factory):
-    """The demo district served by gunicorn (threaded workers, as in production)."""
+@contextmanager
+def serve_demo(fresh_databases, tmp_path_factory, extra_env: dict | None = None,
+               port: int | None = None):
+    """The demo district in a database of its own, served by gunicorn on `port` (a free one
+    if not given), with `extra_env` on top of the environment; yields the server's URL."""
     env = {**os.environ, "APP_ENV": "development", "SECRET_KEY": "e2e-secret",
-           "DATABASE_URL": fresh_databases.create()}
+           "DATABASE_URL": fresh_databases.create(), **(extra_env or {})}
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     for command in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True,
                        timeout=180)
-    port = _free_port()
+    port = port or free_port()
     log = tmp_path_factory.mktemp("server") / "gunicorn.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
@@ -82,6 +85,13 @@ def live_server(fresh_databases, tmp_path_factory):
         server.terminate()
         server.wait(timeout=10)
         server.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(fresh_databases, tmp_path_factory):
+    """The demo district served by gunicorn (threaded workers, as in production)."""
+    with serve_demo(fresh_databases, tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
