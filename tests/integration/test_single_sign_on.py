@@ -344,6 +344,7 @@ def test_the_setting_turns_off_only_where_single_sign_on_is_set_up(
     page = hx.client.get(f"/district/{district.id}/settings").text
     assert "<legend>Logging in</legend>" in page
     assert "Password login allowed" in page and "Default: <strong>on</strong>" in page
+    assert "Single sign-on is not set up on this server, so password login stays" in page
 
     refused = hx.post(f"/district/{district.id}/settings", settings_form(password_login=False),
                       target="district-settings")
@@ -357,6 +358,7 @@ def test_the_setting_turns_off_only_where_single_sign_on_is_set_up(
     saved = hx.post(f"/district/{district.id}/settings", settings_form(password_login=False),
                     target="district-settings")
     assert saved.status_code == 200 and "Saved: Password login allowed." in saved.text
+    assert "Single sign-on is not set up on this server" not in saved.text
     with app.app_context():
         assert settings_for(district.id).password_login is False
     [event] = events(app, "district_setting_changed")
@@ -365,7 +367,8 @@ def test_the_setting_turns_off_only_where_single_sign_on_is_set_up(
 
 
 @hypothesis.settings(max_examples=40, deadline=None, database=None,
-                     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture])
+                     suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture,
+                                            hypothesis.HealthCheck.too_slow])
 @hypothesis.given(
     params=st.dictionaries(st.sampled_from(["code", "state", "error", "error_description",
                                             "iss", "session_state"]),
