@@ -50,3 +50,12 @@ def test_an_email_that_is_not_proven_is_refused_with_its_reason(claims, rule, re
         verified_email(claims, rule)
     assert refused.value.reason == reason
     assert str(refused.value)
+
+
+def test_the_rule_loads_without_flask():
+    import subprocess
+    import sys
+
+    code = ("import sys, moderation.accounts.sso_claims; "
+            "assert 'flask' not in sys.modules, 'sso_claims pulled in Flask'")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
