@@ -76,6 +76,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     rubric_queries.register_score_counter(rating_queries.count_for_version)
     errors.register_forbidden_hint(account_permissions.forbidden_hint)
     account_services.register_password_rule(settings_queries.password_login_allowed)
+    errors.register_private_path("accounts.set_password")
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rubrics_cli)
     app.cli.add_command(audit_cli)

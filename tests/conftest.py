@@ -12,9 +12,14 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import event
 
 os.environ["APP_ENV"] = "testing"
+# Property tests check results, not speed: on a shared, loaded machine Hypothesis' default
+# 200 ms deadline fails examples that merely waited for a core (speed lives in benchmarks/).
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 from app import create_app  # noqa: E402  (APP_ENV must be set before the app reads it)
 from moderation.accounts import services as account_services  # noqa: E402

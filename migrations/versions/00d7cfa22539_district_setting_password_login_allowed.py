@@ -1,7 +1,7 @@
 """district setting: password login allowed
 
 Revision ID: 00d7cfa22539
-Revises: e5b2c8d41a70
+Revises: e4528a35998c
 Create Date: 2026-12-03 14:08:19.766406
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '00d7cfa22539'
-down_revision = 'e5b2c8d41a70'
+down_revision = 'e4528a35998c'
 branch_labels = None
 depends_on = None
 

@@ -31,6 +31,9 @@ ACTION_LABELS = {
     "role_granted": "Role granted", "role_revoked": "Role removed",
     "person_updated": "Person edited", "person_deactivated": "Account deactivated",
     "person_reactivated": "Account reactivated",
+    "invitation_sent": "Invitation sent", "invitation_accepted": "Invitation accepted",
+    "password_reset_requested": "Password reset asked for",
+    "password_reset_refused": "Password reset refused", "password_reset": "Password reset",
     "sample_uploaded": "Sample uploaded", "sample_redaction_confirmed": "Redaction confirmed",
     "local_scores_recorded": "Local scores recorded", "anchor_promoted": "Anchor promoted",
     "sample_archived": "Sample archived", "sample_deleted": "Sample deleted",
@@ -351,6 +354,17 @@ SENTENCES: dict[str, Describer] = {
         "Reactivated the account"
         + (f"; {_plural(d['restored_items'], 'paper')} back in its queue."
            if d.get("restored_items") else ".")),
+    "invitation_sent": lambda d, n: (
+        f"Emailed an invitation to choose a password; its link works for "
+        f"{_plural(d.get('days', 7), 'day')}"
+        + (f" and replaces {_plural(d['replaced'], 'earlier link')}." if d.get("replaced")
+           else ".")),
+    "invitation_accepted": lambda d, n: (
+        "Chose a password with the invitation's link and logged in; other devices were "
+        "logged out."),
+    "password_reset_requested": lambda d, n: "Asked for a password reset link by email.",
+    "password_reset": lambda d, n: (
+        "Chose a new password with a reset link; other devices were logged out."),
     "sample_uploaded": lambda d, n: (
         f"Uploaded sample {d.get('code', '')} at {n('school', d.get('school_id'))}: "
         f"{str(d.get('content_type', 'file')).upper()}, "
@@ -412,6 +426,12 @@ EVENT_SENTENCES: dict[str, Describer] = {
     "rubric_details_changed": _details_changed,
     "login_failed": _login_failed,
     "sso_login_refused": _sso_refused,
+    "password_reset_refused": lambda d, n, e: (
+        ("A reset link for this account, which cannot use a password now (deactivated, or "
+         "its districts sign in through single sign-on only); no email was sent."
+         if e.actor_id else
+         "A reset link for an address with no account; no email was sent.")
+        + (f" Address hash {str(d['email_digest'])[:12]}…" if d.get("email_digest") else "")),
     "rubric_criterion_deleted": lambda d, n, e: (
         f"Deleted criterion “{d.get('name', '')}” from {n('version', e.object_id)}."),
     "rubric_level_deleted": lambda d, n, e: (

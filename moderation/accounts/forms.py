@@ -58,3 +58,21 @@ class RoleForm(FlaskForm):
 
 class NewPersonForm(PersonForm, RoleForm):
     pass
+
+
+# One-time links (invitations and password resets).
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Your email address", validators=[
+        DataRequired(message="Enter the email address you log in with."), Length(max=254)])
+
+
+class SetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password", description=f"At least {MIN_PASSWORD_LENGTH} characters; a few "
+        "unrelated words make a good one.",
+        validators=[DataRequired(message="Choose a password."), Length(max=200)])
+    confirm_password = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(message="Type the password again."),
+                    EqualTo("new_password", message="The passwords differ.")])

@@ -214,3 +214,40 @@ class Membership(db.Model):
     @property
     def scope_label(self) -> str:
         return self.school.name if self.school else f"{self.district.name} (district-wide)"
+
+
+class TokenPurpose(enum.StrEnum):
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"
+
+
+class AccountToken(db.Model):
+    """A one-time link that lets its holder set a person's password: an invitation or a reset.
+
+    Only the SHA-256 of the token is stored: the token is in the email alone, so a copy of the
+    database (a backup, a read-only report login) opens no account. The token has 256 random
+    bits, so a plain hash is enough; a slow password hash would buy nothing. A link works until
+    `expires_at`, once (`used_at`, set by a compare-and-set), and not after a newer link of the
+    same purpose replaced it or the password was set another way (`revoked_at`).
+    """
+
+    __tablename__ = "account_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[TokenPurpose] = mapped_column(Enum(
+        TokenPurpose, native_enum=False, length=20,
+        values_callable=lambda e: [p.value for p in e]))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Who sent the invitation; empty for a reset the person asked for themselves.
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The district an invitation is to (a person may work in several).
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
+    district: Mapped[District | None] = relationship()

@@ -1,9 +1,9 @@
-"""The district administrator's people pages: list, new, edit, roles, deactivate."""
+"""The district administrator's people pages: list, new, edit, roles, invite, deactivate."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from moderation.accounts import people
+from moderation.accounts import people, tokens
 from moderation.accounts.forms import NewPersonForm, PersonForm, RoleForm
 from moderation.accounts.models import District, Membership, Role, School
 from moderation.accounts.permissions import district_ids, role_required
@@ -63,9 +63,10 @@ def list_people(district_id: int):
     schools = people.schools_of(district.id)
     filters = _filters(schools)
     query = {k: v for k, v in request.args.items() if k != "page" and v}
+    results = people.people_page(district.id, filters)
     return render("accounts/people.html", "accounts/_people_results.html", district=district,
-                  filters=filters, results=people.people_page(district.id, filters),
-                  schools=schools, roles=list(Role), query=query)
+                  filters=filters, results=results, schools=schools, roles=list(Role),
+                  query=query, invited=tokens.invited_among([p.id for p in results.people]))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -94,11 +95,14 @@ def _to_edit_page(district, person):
 
 def _edit_page(district, person, form=None, role_form=None, status=200):
     schools = people.schools_of(district.id)
+    invitation = tokens.latest_invitation(person)
     form = form or PersonForm(formdata=None, display_name=person.display_name,
                               email=person.email)
     return render_template(
         "accounts/edit_person.html", district=district, person=person, form=form,
         role_form=role_form or RoleForm(schools, formdata=None),
+        invitation=invitation, invite_refusal=tokens.invitable(person),
+        invitation_state=invitation and tokens.state_of(invitation).value,
         memberships=[m for m in person.memberships if m.district_id == district.id]), status
 
 
@@ -152,6 +156,27 @@ def remove_role(district_id: int, user_id: int, membership_id: int):
         return render_error(422, str(error))
     db.session.commit()
     flash("Role removed.", "success")
+    return _to_edit_page(district, person)
+
+
+@bp.post("/<int:user_id>/invite")
+@role_required(Role.DISTRICT_ADMIN)
+def invite_person(district_id: int, user_id: int):
+    """Email the person a link to set their password; sending again replaces the last link."""
+    district = _district(district_id)
+    person = _person(district, user_id)
+    try:
+        tokens.invite(person, district, current_user)
+    except AccountError as error:
+        db.session.rollback()
+        return render_error(422, str(error))
+    db.session.commit()
+    if request.form.get("from") == "list":   # invited from the People list: back to it
+        flash(f"Invitation sent to {person.display_name} ({person.email}).", "success")
+        return redirect(url_for("people.list_people", district_id=district.id))
+    flash(f"Invitation sent to {person.email}. Its link works for "
+          f"{tokens.days_text(current_app.config['INVITATION_DAYS'])}; earlier links no longer "
+          "work.", "success")
     return _to_edit_page(district, person)
 
 

@@ -51,9 +51,10 @@ def register_password_rule(rule: Callable[[User], bool]) -> None:
 
 
 def may_use_password(user: User) -> bool:
-    """Whether `user` may log in with a password (and so set or reset one). False only when
-    every district they belong to signs in through single sign-on only; always True while
-    single sign-on is not set up here, so removing it never locks anyone out."""
+    """Whether `user` may have and use a local password: the one check that password login,
+    invitations, password resets and the set-password page ask. False only when every
+    district they belong to signs in through single sign-on only; always True while single
+    sign-on is not set up here, so removing it never locks anyone out."""
     if not sso.is_configured():
         return True
     return all(rule(user) for rule in PASSWORD_RULES)

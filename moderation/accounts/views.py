@@ -1,5 +1,6 @@
 import csv
 import io
+import time
 from urllib.parse import urlsplit
 
 from flask import (
@@ -8,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -18,18 +20,21 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from moderation.accounts import audit_text, queries, services, sso
+from moderation.accounts import audit_text, queries, services, sso, tokens
 from moderation.accounts.forms import (
     ChangePasswordForm,
+    ForgotPasswordForm,
     LoginForm,
     OwnTimeZoneForm,
+    SetPasswordForm,
 )
-from moderation.accounts.models import Role
+from moderation.accounts.models import Role, TokenPurpose
 from moderation.accounts.permissions import home_endpoint, role_required
 from moderation.core import audit, local_time, security, timezones
 from moderation.core.db import utcnow
 from moderation.core.errors import render_error
 from moderation.core.extensions import db, limiter
+from moderation.core.forms import submit
 from moderation.core.htmx import render
 
 bp = Blueprint("accounts", __name__)
@@ -174,6 +179,104 @@ def logout():
     security.rotate_csrf_token()
     flash("You are logged out.", "info")
     return redirect(url_for("accounts.login"))
+
+
+# --- forgotten passwords and one-time links ----------------------------------------------------
+
+def _typed_address() -> str:
+    """The typed email's keyed hash, whether or not an account uses it: a limit only on real
+    accounts would itself tell which addresses exist."""
+    return "reset:" + audit.email_digest(request.form.get("email", ""))
+
+
+def _answered(response) -> bool:
+    """A request that got the answer page (and may have sent mail) counts; a form sent back
+    for a missing address does not."""
+    return response.status_code == 200
+
+
+def _too_many_resets(_limit):
+    body, status = render_error(429, "Too many reset links were asked for just now. If an "
+                                     "account uses that address, a link is already on its way: "
+                                     "look in your inbox and spam folder, or try again in an "
+                                     "hour.")
+    return make_response(body, status)
+
+
+def _leaves_no_trace(response):
+    """Pages whose address holds a one-time token: the address goes to no other site as a
+    Referer (not even our own scripts'), and no copy stays in a shared computer's cache."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_RATE_LIMIT"], methods=["POST"],
+               key_func=_typed_address, deduct_when=_answered, on_breach=_too_many_resets)
+@limiter.limit(lambda: current_app.config["PASSWORD_RESET_ADDRESS_RATE_LIMIT"],
+               methods=["POST"], key_func=get_remote_address, deduct_when=_answered,
+               on_breach=_too_many_resets)
+def forgot_password():
+    started = time.monotonic()
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            tokens.request_reset(form.email.data)
+        except tokens.LinksUnavailable as error:
+            db.session.rollback()
+            return render_error(503, str(error))
+        db.session.commit()
+        # An address with an account costs a few more inserts (measured 8-14 ms more): answer
+        # no sooner than a fixed time either way, so the time does not tell which it was.
+        time.sleep(max(0.0, current_app.config["PASSWORD_RESET_ANSWER_SECONDS"]
+                       - (time.monotonic() - started)))
+        return render_template("accounts/reset_requested.html", lifetime=_reset_lifetime())
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/forgot_password.html", form=form,
+                           lifetime=_reset_lifetime()), status
+
+
+def _reset_lifetime() -> str:
+    return tokens.reset_lifetime_text(current_app.config["PASSWORD_RESET_MINUTES"])
+
+
+def _link_refused(state: tokens.LinkState):
+    status = 404 if state == tokens.LinkState.NOT_VALID else 410
+    return _leaves_no_trace(make_response(
+        render_template("accounts/link_refused.html", state=state.value), status))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    """Opening the link changes nothing (mail scanners open links too); the POST uses it up."""
+    try:
+        link = tokens.open_link(token)
+    except tokens.LinkError as error:
+        return _link_refused(error.state)
+    person = link.user
+    form = SetPasswordForm()
+
+    def logged_in(user):
+        security.rotate_csrf_token()
+        login_user(user)
+        flash("Your password is set. You are logged in."
+              + ("" if link.purpose == TokenPurpose.INVITATION
+                 else " Other devices have been logged out."), "success")
+        return redirect(url_for("accounts.home"))
+
+    def page(status):
+        return _leaves_no_trace(make_response(render_template(
+            "accounts/set_password.html", form=form, person=person,
+            invitation=link.purpose == TokenPurpose.INVITATION), status))
+
+    try:
+        return submit(form, lambda: tokens.set_password(token, form.new_password.data),
+                      refused={services.WeakPasswordError: form.new_password},
+                      done=logged_in, invalid=page)
+    except tokens.LinkError as error:   # another submit used the link a moment before
+        db.session.rollback()
+        return _link_refused(error.state)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -88,10 +88,35 @@ def load_config(instance_path: str) -> dict:
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "50 per minute"),
         "TRUSTED_PROXY_HOPS": trusted_proxy_hops(),
+        **account_link_config(mode),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         **storage_config(mode, instance_path),
         **mail_config(mode),
         **sso_config(mode),
+    }
+
+
+def account_link_config(mode: str) -> dict:
+    """The links emailed for invitations and password resets (moderation/accounts/tokens.py).
+
+    PUBLIC_URL is the address people reach the platform at, such as https://moderation.district.org.
+    Links are built from it, never from the request's Host header: a forged Host would otherwise
+    put an attacker's address in front of a real reset token. Empty in production until set
+    (links then cannot be sent, and the pages say so); a laptop's `make run` address otherwise.
+    """
+    default_url = "" if mode == "production" else "http://127.0.0.1:5000"
+    return {
+        "PUBLIC_URL": (os.environ.get("PUBLIC_URL", "").strip() or default_url).rstrip("/"),
+        "INVITATION_DAYS": int(os.environ.get("INVITATION_DAYS", "7")),
+        "PASSWORD_RESET_MINUTES": int(os.environ.get("PASSWORD_RESET_MINUTES", "60")),
+        # The reset form's answer takes at least this long, with or without an account.
+        "PASSWORD_RESET_ANSWER_SECONDS": float(os.environ.get("PASSWORD_RESET_ANSWER_SECONDS",
+                                                              "0.2")),
+        # Per typed address (whether or not an account uses it) and per client address, so no
+        # one can fill a person's inbox, nor try addresses by the thousand.
+        "PASSWORD_RESET_RATE_LIMIT": os.environ.get("PASSWORD_RESET_RATE_LIMIT", "3 per hour"),
+        "PASSWORD_RESET_ADDRESS_RATE_LIMIT": os.environ.get(
+            "PASSWORD_RESET_ADDRESS_RATE_LIMIT", "20 per hour"),
     }
 
 

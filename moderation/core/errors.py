@@ -36,6 +36,21 @@ MESSAGES = {
 # Sources of a hint suited to who is refused (core knows no roles): the first one that has
 # something to say replaces the 403 page's general hint. create_app registers accounts' one.
 FORBIDDEN_HINTS: list[Callable[[], str | None]] = []
+# Endpoints whose address holds a secret (a one-time link's token): the logs name their URL
+# rule, /set-password/<token>, instead of the path. Registered by the package that owns them.
+PRIVATE_PATH_ENDPOINTS: set[str] = set()
+
+
+def register_private_path(endpoint: str) -> None:
+    PRIVATE_PATH_ENDPOINTS.add(endpoint)
+
+
+def _logged_path() -> str:
+    if request.url_rule is not None and request.endpoint in PRIVATE_PATH_ENDPOINTS:
+        return request.url_rule.rule
+    return request.path
+
+
 # Raised when the database is down or restarting, or every pooled connection is busy.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 RETRY_AFTER_SECONDS = 10
@@ -75,6 +90,8 @@ def _render_without_database(fragment: bool, context: dict) -> str:
 
 
 def handle_http_error(error: HTTPException):
+    if error.response is not None:   # the raiser made its own page (a rate limit's on_breach)
+        return error.response
     detail = error.description if error.code in (400, 413, 422) else None
     return render_error(error.code or 500, detail)
 
@@ -86,7 +103,7 @@ def handle_csrf_error(error: CSRFError):
 
 def handle_database_unavailable(error: Exception):
     current_app.logger.error("Database unavailable during %s %s (request id %s): %s",
-                             request.method, request.path, request_id(), error)
+                             request.method, _logged_path(), request_id(), error)
     _forget_failed_transaction()
     body, status = render_error(503, needs_database=False)
     return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -97,7 +114,7 @@ def handle_unexpected_error(error: Exception):
     if isinstance(original, DATABASE_UNAVAILABLE):
         return handle_database_unavailable(original)
     current_app.logger.error("Unexpected error during %s %s (request id %s)", request.method,
-                             request.path, request_id(), exc_info=original)
+                             _logged_path(), request_id(), exc_info=original)
     _forget_failed_transaction()
     return render_error(500)
 

@@ -5,6 +5,9 @@ it runs from its own command line: `python -m moderation.statistics analyze FILE
 """
 
 from moderation.statistics.analysis import analyze
+from moderation.statistics.levels import LevelsError, ScoreLevels
+from moderation.statistics.reliability import LevelOfMeasurementError
 from moderation.statistics.table import RatingsFileError, load_ratings, validate_ratings
 
-__all__ = ["RatingsFileError", "analyze", "load_ratings", "validate_ratings"]
+__all__ = ["LevelOfMeasurementError", "LevelsError", "RatingsFileError", "ScoreLevels",
+           "analyze", "load_ratings", "validate_ratings"]

@@ -1,6 +1,8 @@
 """Command line: `python -m moderation.statistics analyze FILE [options]` prints the analysis as
 one JSON document (see analysis.analyze). A malformed file gets a message naming the line and
-the problem on stderr and exit status 2, never a traceback."""
+the problem on stderr and exit status 2, never a traceback. A Rasch fit that did not converge
+(or had too little data) is reported in the JSON and, as a warning, on stderr (exit status 0:
+the rest of the report stands)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,12 @@ import json
 import sys
 
 from moderation.statistics.analysis import analyze
-from moderation.statistics.reliability import DEFAULT_BOOTSTRAP, LEVELS
+from moderation.statistics.levels import LevelsError, ScoreLevels
+from moderation.statistics.reliability import (
+    DEFAULT_BOOTSTRAP,
+    LEVELS,
+    LevelOfMeasurementError,
+)
 from moderation.statistics.table import RatingsFileError
 
 EXIT_BAD_INPUT = 2
@@ -18,13 +25,22 @@ EXIT_BAD_INPUT = 2
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     arguments = _parser().parse_args(argv)
+    levels = arguments.levels
+    if arguments.rubric is not None:
+        try:
+            levels = ScoreLevels.from_rubric(arguments.rubric)
+        except LevelsError as error:
+            return _fail(f"{arguments.rubric}: {error}")
+        except OSError as error:
+            return _fail(f"{arguments.rubric}: cannot read the file ({error.strerror or error})")
     try:
         report = analyze(arguments.file, level=arguments.level, bootstrap=arguments.bootstrap,
-                         seed=arguments.seed)
-    except RatingsFileError as error:
+                         seed=arguments.seed, levels=levels)
+    except (RatingsFileError, LevelOfMeasurementError) as error:
         return _fail(f"{arguments.file}: {error}")
     except OSError as error:
         return _fail(f"{arguments.file}: cannot read the file ({error.strerror or error})")
+    _warn_about_the_fit(arguments.file, report["rasch"])
     document = json.dumps(report, indent=2, allow_nan=False) + "\n"
     if arguments.out is None:
         sys.stdout.write(document)
@@ -35,6 +51,14 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         return _fail(f"{arguments.out}: cannot write the file ({error.strerror or error})")
     return 0
+
+
+def _warn_about_the_fit(file: str, rasch: dict) -> None:
+    """The JSON carries the fit's status; a person at the terminal hears it too, since every
+    rater and school figure built on the fit is null without it."""
+    if rasch["status"] != "converged":
+        print(f"warning: {file}: Rasch fit {rasch['status']}: rater severities, drift and "
+              f"school standards are null. {rasch['message']}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,7 +81,22 @@ def _parser() -> argparse.ArgumentParser:
                               "reported in the output)")
     command.add_argument("--out", default=None, metavar="FILE",
                          help="write the JSON here instead of to standard output")
+    allowed = command.add_mutually_exclusive_group()
+    allowed.add_argument("--levels", type=_levels, default=None, metavar="LIST",
+                         help="the rubric's levels, e.g. 1,2,3,4: any other score refuses the "
+                              "file, naming its line (default: any whole number)")
+    allowed.add_argument("--rubric", default=None, metavar="FILE",
+                         help="a rubric JSON file (as `flask rubrics export` writes): each "
+                              "criterion's scores must be among its levels, criteria matched "
+                              "by name")
     return parser
+
+
+def _levels(text: str) -> ScoreLevels:
+    try:
+        return ScoreLevels.parse(text)
+    except LevelsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _count(text: str) -> int:

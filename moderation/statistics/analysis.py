@@ -15,15 +15,17 @@ import numpy as np
 import pandas as pd
 
 from moderation.statistics.design import summarize_design
-from moderation.statistics.drift import detect_drift
+from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
 from moderation.statistics.icc import intraclass_correlations
-from moderation.statistics.rasch import RaschFit, fit_many_facet_rasch
+from moderation.statistics.levels import ScoreLevels
+from moderation.statistics.rasch import FIT_FAILURE, RaschFit, fit_many_facet_rasch
 from moderation.statistics.reliability import (
     ALPHA_THRESHOLDS,
     DEFAULT_BOOTSTRAP,
     LEVELS,
     AlphaResult,
     anchor_agreement,
+    check_ratio_scores,
     krippendorff_alpha,
     pair_agreement,
     unit_values,
@@ -39,13 +41,21 @@ from moderation.statistics.table import (
 )
 from moderation.statistics.triggers import DEFAULT_THRESHOLDS, Thresholds, evaluate_triggers
 
-NO_DRIFT = {"flagged": False, "onset": None, "shift": None, "z": None}
+NO_DRIFT = {"flagged": False, "onset": None, "shift": None, "z": None, "message": None}
+# The fit's status as the report names it (rasch.RaschFit.status "ok" is "converged").
+RASCH_STATUS = {"ok": "converged", "not_converged": "not_converged",
+                "insufficient": "insufficient"}
+RASCH_MODEL = "rating_scale"
 
 
 def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
             bootstrap: int = DEFAULT_BOOTSTRAP, seed: int | None = None,
-            thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict:
+            thresholds: Thresholds = DEFAULT_THRESHOLDS,
+            levels: ScoreLevels | None = None) -> dict:
     """Analyse a ratings table: a CSV path or buffer (load_ratings) or a frame (validate_ratings).
+
+    levels: the rubric's allowed scores (levels.ScoreLevels); scores outside them refuse the
+    table with their line. None takes any whole number, as before.
 
     level: Krippendorff's alpha level of measurement (ordinal for rubric scores). bootstrap:
     replicates for the alpha intervals. seed: for every random draw; None picks one, which is
@@ -53,24 +63,39 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
 
     Returns a dict ready for json.dumps (no NaN: missing numbers are None):
     level, n_ratings (rows of the table, every kind), bootstrap {replicates, seed};
+    score_levels: None without levels, else {"source": "--levels" or the rubric's name,
+        "criteria": {criterion: its levels, for each criterion of the table}};
     criteria: per criterion in table order, from the latest blind ratings: n_samples,
         n_ratings, n_units (pairable), alpha, alpha_ci95, alpha_p_below {"0.667", "0.800"},
         exact_agreement, adjacent_agreement, n_pairs, icc (ICC1 ... ICC3k, method, k = mean
         raters per sample), status ("ok" | "undefined" | "insufficient", of alpha);
     overall: the same reliability figures over all units of all criteria;
+    rasch: the many-facet Rasch fit behind the rater and school figures: status ("converged",
+        "not_converged" or "insufficient"), iterations, largest_change (logits, the largest
+        change of any measure in the last iteration; None when insufficient), tolerance,
+        max_iterations, message (plain words: how it converged, or why there are no
+        measures), model ("rating_scale"), n_ratings (blind ratings fitted);
     raters: per rater with blind ratings: school (the rater_school seen most often),
-        n_ratings, severity, severity_se, infit, outfit (many-facet Rasch), anchor agreement,
-        drift {flagged, onset, shift, z};
-    schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag, local_gap,
+        n_ratings, severity, severity_se, infit, outfit (many-facet Rasch; all None unless
+        rasch.status is "converged"), severity_message (None when measured, else why not: the
+        fit failed, or the rater is not linked to the main design, or only through extreme
+        scores), anchor agreement, drift {flagged, onset, shift, z, message: None when
+        tested, else why not};
+    schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag,
+        standard_reason (None when measured, else why there is no standard), local_gap,
         local_gap_ci95, local_flag (+ n_local_samples);
     design: connected, n_components, cross_school_share, anchors_per_rater;
     triggers: kind, target, metric, value, threshold, reason.
-    Raises RatingsFileError for a malformed table, ValueError for an unknown level.
+    Raises RatingsFileError for a malformed table, ValueError for an unknown level, and
+    LevelOfMeasurementError (a ValueError) for the ratio level on blind scores that lie on both
+    sides of zero.
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-    ratings = validate_ratings(source) if isinstance(source, pd.DataFrame) \
-        else load_ratings(source)
+    ratings = validate_ratings(source, levels) if isinstance(source, pd.DataFrame) \
+        else load_ratings(source, levels)
+    if level == "ratio":
+        check_ratio_scores(ratings.loc[ratings["kind"] == "blind", "score"].to_numpy())
     # A fresh seed short enough to type back in with --seed.
     seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
     streams = np.random.SeedSequence(seed).spawn(2)
@@ -80,7 +105,9 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "level": level,
         "n_ratings": len(ratings),
         "bootstrap": {"replicates": bootstrap, "seed": seed},
+        "score_levels": _levels_entry(ratings, levels),
         **_reliability(ratings, codes, level, bootstrap, streams[0]),
+        "rasch": _rasch_entry(fit),
         "raters": _raters(ratings, codes, fit, thresholds),
         "schools": _schools(ratings, fit, thresholds, streams[1]),
         "design": asdict(summarize_design(ratings, codes)),
@@ -135,6 +162,20 @@ def _icc_entry(codes: BlindCodes, rated: np.ndarray) -> dict:
     return result.forms | {"method": result.method, "k": result.k}
 
 
+def _levels_entry(ratings: pd.DataFrame, levels: ScoreLevels | None) -> dict | None:
+    if levels is None:
+        return None
+    return {"source": levels.source,
+            "criteria": {name: list(levels.of(name)) for name in pd.unique(ratings["criterion"])}}
+
+
+def _rasch_entry(fit: RaschFit) -> dict:
+    return {"status": RASCH_STATUS[fit.status], "iterations": fit.iterations,
+            "largest_change": fit.largest_change, "tolerance": fit.tolerance,
+            "max_iterations": fit.max_iterations, "message": fit.message,
+            "model": RASCH_MODEL, "n_ratings": fit.n_ratings}
+
+
 def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
             thresholds: Thresholds) -> list:
     """One entry per rater with blind ratings, in table order."""
@@ -148,17 +189,26 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
     return [{"rater": rater, "school": schools[rater], "n_ratings": int(n_ratings[i]),
              **{name: measures.at[rater, name]
                 for name in ("severity", "severity_se", "infit", "outfit")},
+             "severity_message": _severity_message(fit, measures.at[rater, "reason"]),
              "anchor_exact_agreement": anchors.at[rater, "anchor_exact_agreement"],
              "n_anchor_ratings": anchors.at[rater, "n_anchor_ratings"],
-             "drift": _drift_entry(drift.loc[rater])}
+             "drift": _drift_entry(drift.loc[rater], fit)}
             for i, rater in enumerate(ids)]
 
 
-def _drift_entry(row: pd.Series) -> dict:
+def _severity_message(fit: RaschFit, reason) -> str | None:
+    if fit.status != "ok":
+        return f"No severity: {FIT_FAILURE[fit.status]} (see rasch.message)."
+    return None if pd.isna(reason) else f"No severity: the rater {reason}."
+
+
+def _drift_entry(row: pd.Series, fit: RaschFit) -> dict:
     if pd.isna(row["flagged"]):
-        return dict(NO_DRIFT)
+        # A rater the fit does not list (an insufficient fit lists nobody).
+        message = UNFIT.format(FIT_FAILURE[fit.status]) if fit.status != "ok" else UNMEASURED
+        return NO_DRIFT | {"message": message}
     return {"flagged": bool(row["flagged"]), "onset": row["onset"], "shift": row["shift"],
-            "z": row["z"]}
+            "z": row["z"], "message": row["reason"]}
 
 
 def _schools(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds,
@@ -175,6 +225,7 @@ def _schools(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds,
              "rater_severity_se": standards.at[school, "rater_severity_se"],
              "rater_severity_ci95": _interval(standards.loc[school], "rater_severity"),
              "standard_flag": standards.at[school, "standard_flag"],
+             "standard_reason": standards.at[school, "reason"],
              "local_gap": gaps.at[school, "local_gap"],
              "local_gap_ci95": _interval(gaps.loc[school], "local_gap"),
              "local_flag": gaps.at[school, "local_flag"],

@@ -12,11 +12,27 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from moderation.statistics.rasch import RaschFit, category_moments, sample_leverage, solve_facet
+from moderation.statistics.rasch import (
+    FIT_FAILURE,
+    RaschFit,
+    category_moments,
+    sample_leverage,
+    solve_facet,
+)
 from moderation.statistics.table import latest_blind
 
-DRIFT_COLUMNS = ["flagged", "onset", "shift", "shift_se", "z", "p_value", "q_value", "n_timed"]
+DRIFT_COLUMNS = ["flagged", "onset", "shift", "shift_se", "z", "p_value", "q_value", "n_timed",
+                 "reason"]
 MIN_TIMED_RATINGS = 20
+# Why a rater was not tested, in the words the report shows.
+UNFIT = ("Not tested: {}, so there are no severities to follow over time (see "
+         "rasch.message).")
+UNMEASURED = "Not tested: the Rasch fit gives this rater no severity."
+UNTIMED = "Not tested: none of the rater's measured ratings has a scored_at time."
+FEW_TIMED = ("Not tested: {} of the rater's measured ratings have a scored_at time; at least "
+             f"{MIN_TIMED_RATINGS} are needed.")
+NO_SPLIT = ("Not tested: the rater's timed ratings fall on too few distinct times to split "
+            "them into a before and an after.")
 
 
 def detect_drift(ratings: pd.DataFrame, fit: RaschFit, *, z_threshold: float = 3.0,
@@ -61,15 +77,25 @@ def detect_drift(ratings: pd.DataFrame, fit: RaschFit, *, z_threshold: float = 3
     for those who prefer to control the false discovery rate instead.
 
     Returns a DataFrame indexed by rater (every rater of fit.raters) with flagged (bool), onset
-    (Timestamp UTC or NaT), shift, shift_se, z, p_value, q_value (float or NaN) and n_timed.
+    (Timestamp UTC or NaT), shift, shift_se, z, p_value, q_value (float or NaN), n_timed and
+    reason: None for a tested rater, else why they were not tested, in plain words (the fit
+    did not converge or had too little data, the rater has no severity, too few timed ratings).
     """
     result = _untested(fit.raters.index)
     if fit.status != "ok":
+        result["reason"] = UNFIT.format(FIT_FAILURE[fit.status])
         return result
     rows = _timed_rows(ratings, fit)
     n = fit.raters.index.size
-    result["n_timed"] = np.bincount(rows.rater, minlength=n)
-    rows = rows.subset(result["n_timed"].to_numpy()[rows.rater] >= MIN_TIMED_RATINGS)
+    n_timed = np.bincount(rows.rater, minlength=n)
+    result["n_timed"] = n_timed
+    measured = fit.raters["severity"].notna().to_numpy()
+    result["reason"] = np.where(
+        ~measured, UNMEASURED,
+        np.where(n_timed == 0, UNTIMED,
+                 np.where(n_timed < MIN_TIMED_RATINGS,
+                          [FEW_TIMED.format(count) for count in n_timed], NO_SPLIT)))
+    rows = rows.subset(n_timed[rows.rater] >= MIN_TIMED_RATINGS)
     if rows.rater.size == 0:
         return result
     start = np.nan_to_num(fit.raters["severity"].to_numpy(dtype=float))
@@ -87,6 +113,7 @@ def _untested(raters: pd.Index) -> pd.DataFrame:
         "onset": pd.Series(pd.NaT, index=raters, dtype="datetime64[ns, UTC]"),
         **{name: np.full(raters.size, np.nan) for name in DRIFT_COLUMNS[2:7]},
         "n_timed": np.zeros(raters.size, dtype=np.int64),
+        "reason": pd.Series(None, index=raters, dtype=object),
     }, index=raters)[DRIFT_COLUMNS]
 
 
@@ -245,6 +272,7 @@ def _report(result: pd.DataFrame, split: pd.DataFrame, windows: pd.DataFrame,
         "p_value": p,
         "q_value": _benjamini_hochberg(p),
         "flagged": np.abs(z) >= z_threshold,
+        "reason": np.full(p.size, None, dtype=object),
     }
     positions = split.index.to_numpy()
     for name, values in figures.items():

@@ -10,7 +10,7 @@ the rater (> 0 = harsh: lower scores than the work warrants). Everything is in l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -22,12 +22,28 @@ EXTREME_ADJUSTMENT = 0.3     # score points, FACETS' default (Xtreme=0.3)
 MAX_STEP = 1.0               # logits per Newton step, so early steps cannot overshoot
 MIN_VARIANCE = 1e-10
 
-NOT_CONVERGED = ("The estimates did not settle after {} iterations. With few or one-sided ratings "
-                 "(say, one rater scoring higher than another on every sample they share, or a "
-                 "score level used once) the model has no finite solution; more overlapping "
-                 "ratings are needed.")
+MAX_ITERATIONS = 200
+TOLERANCE = 1e-4             # logits: the largest change of any measure in the last iteration
+NOT_CONVERGED = ("The estimates did not settle: after {iterations} iterations a measure still "
+                 "moved by {change:.2g} logits (the fit stops below {tolerance:g}). With few or "
+                 "one-sided ratings (say, one rater scoring higher than another on every sample "
+                 "they share, or a score level used once) the model has no finite solution, so "
+                 "no severities are reported; more overlapping ratings are needed.")
+# What a failed fit means for the figures built on it, in the report's words.
+FIT_FAILURE = {"not_converged": "the Rasch fit did not converge",
+               "insufficient": "the data are too few or too one-sided for the Rasch fit"}
+CONVERGED = ("Converged after {iterations} iterations (largest change in the last one "
+             "{change:.2g} logits, below {tolerance:g}).")
 RATER_COLUMNS = ["severity", "severity_se", "infit", "outfit", "n_ratings",
-                 "is_extreme", "is_connected"]
+                 "is_extreme", "is_connected", "reason"]
+# Why a rater of a fitted design has no severity, in the report's words.
+UNCONNECTED = ("shares no samples with the main rating design, so the severity cannot be "
+               "compared with the other raters'")
+WEAKLY_LINKED = ("linked to the main rating design only through samples that every rater "
+                 "scored at the lowest or the highest level, which say nothing about severity, "
+                 "so the severity cannot be compared with the other raters'")
+EXTREME_UNMEASURED = ("every rating is at the lowest or the highest level, on samples that "
+                      "have no other measure, so there is nothing to measure the rater against")
 SAMPLE_COLUMNS = ["measure", "measure_se", "n_ratings", "is_extreme"]
 CRITERION_COLUMNS = ["difficulty", "difficulty_se", "infit", "outfit", "n_ratings",
                      "is_extreme"]
@@ -40,14 +56,24 @@ class RaschFit:
     raters: by rater id, severity and severity_se (logits, > 0 = harsh), infit and outfit
         mean-squares, n_ratings (blind ratings used), is_extreme (all minimum or all maximum
         scores: measure from the 0.3 score-point adjustment, no fit statistics), is_connected
-        (in the main component of the rater-sample graph; others have no measures).
+        (in the main component of the rater-sample graph, and linked to it through
+        non-extreme ratings; others have no measures), reason (None when measured, else why
+        not: UNCONNECTED, WEAKLY_LINKED or EXTREME_UNMEASURED).
     samples: by sample id, measure, measure_se, n_ratings, is_extreme.
     criteria: by criterion id, difficulty, difficulty_se, infit, outfit, n_ratings, is_extreme.
     thresholds: tau_k in logits, indexed by the score whose step it is (sum 0).
     categories: the observed scores, in order; category k of the model is categories[k].
     bias_correction: the factor (L-1)/L applied to rater, criterion and threshold measures.
-    status: "ok" or "insufficient"; `message` says why. Insufficient data give empty tables;
-        a fit that did not converge (converged False) keeps its last iterate, not to be acted on.
+    status: "ok" (converged), "not_converged" (the iterations stopped at max_iterations with
+        a measure still moving by more than the tolerance) or "insufficient" (the data cannot
+        support a fit at all); `message` says which in plain words. Insufficient data give
+        empty tables. A fit that did not converge keeps its tables' counts and flags but every
+        measure, SE, fit statistic and threshold is NaN: its last iterate is typically running
+        off to infinity (severities of +-13 logits with SEs in the tens of thousands) and must
+        not be read as a result.
+    iterations: iterations run (0 when insufficient); largest_change: the largest change of
+        any measure in the last one (logits; None when insufficient); tolerance and
+        max_iterations: the stopping rule used.
     """
 
     status: str
@@ -61,6 +87,9 @@ class RaschFit:
     n_ratings: int
     bias_correction: float
     message: str = ""
+    largest_change: float | None = None
+    tolerance: float = TOLERANCE
+    max_iterations: int = MAX_ITERATIONS
 
 
 @dataclass(frozen=True)
@@ -77,6 +106,7 @@ class _Design:
     categories: tuple[int, ...]
     is_connected: np.ndarray     # by rater id (all raters seen in blind ratings)
     rater_counts: np.ndarray     # blind ratings per rater id
+    weakly_linked: np.ndarray    # by rater id: connected only through extreme elements
 
 
 def category_moments(eta: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,8 +192,8 @@ def sample_leverage(element: np.ndarray, sample: np.ndarray, variance: np.ndarra
     return shared / sample_information[sample]
 
 
-def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = 200,
-                         tol: float = 1e-4) -> RaschFit:
+def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATIONS,
+                         tol: float = TOLERANCE) -> RaschFit:
     """Fit the many-facet Rasch model to the blind ratings by joint maximum likelihood.
 
     Input: the validated long ratings table; only kind == "blind" rows are used (reference rows
@@ -176,6 +206,8 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = 200,
       threshold, and the categories actually fitted are in `categories`.
     - Only the main connected component of the rater-sample graph is measured: severities of
       raters who never share samples with it are not comparable. They get is_connected False.
+      So do raters linked to it only through extreme elements (see
+      `_linked_through_non_extreme`).
     - Elements with extreme scores (a sample, rater or criterion with every rating at the
       lowest or highest category) have infinite maximum-likelihood measures. They are set
       aside (repeatedly, as removing one can make another extreme), the rest is fitted, and
@@ -198,34 +230,61 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = 200,
       ch. 5; Linacre 2002, RMT 16:2, p. 878): 0.5-1.5 is productive, > 2 degrades
       measurement, < 0.5 suggests halo or central tendency.
 
-    Never raises on small or degenerate data: returns status "insufficient" with a message,
-    also when the iterations do not converge (typically separated data, whose measures run off
-    to infinity).
+    Never raises on small or degenerate data. Status "insufficient" with a message (and empty
+    tables) when there are no blind ratings, one score only, no two raters share a sample,
+    fewer than two raters keep non-extreme ratings on shared samples, or a score level was
+    given only where every score is extreme. Status "not_converged" when the iterations stop
+    at max_iter with a measure still moving by tol or more (typically separated data, whose
+    measures run off to infinity): the measures are then NaN, never numbers.
     """
     design = _design(encode_blind(ratings))
     if isinstance(design, str):
-        return _insufficient(design)
-    active = _non_extreme(design)
+        return _insufficient(design, tol, max_iter)
+    design, active = _linked_through_non_extreme(design, _non_extreme(design))
     if np.unique(design.rater[active]).size < 2:
-        return _insufficient("Fewer than two raters share samples with non-extreme scores.")
+        return _insufficient("Fewer than two raters share samples with non-extreme scores "
+                             "(every sample they share got the lowest or the highest score "
+                             "from all of them), so their severities cannot be compared.",
+                             tol, max_iter)
     lost = _lost_category(design, active)
     if lost is not None:
         return _insufficient(f"Score {lost} was only given to samples or raters whose scores "
-                             "are all at one extreme, so the rating scale cannot be estimated.")
+                             "are all at one extreme, so the rating scale cannot be estimated.",
+                             tol, max_iter)
     state = _State.start(design, active)
-    iterations, converged = state.fit(design, active, max_iter, tol)
+    iterations, change = state.fit(design, active, max_iter, tol)
+    converged = change < tol
     measured = state.measure_extremes(design, active)
-    return _result(design, active, state, measured, iterations, converged)
+    fit = _result(design, active, state, measured, iterations, converged)
+    words = (CONVERGED if converged else NOT_CONVERGED).format(
+        iterations=iterations, change=change, tolerance=tol)
+    fit = replace(fit, message=words, largest_change=change, tolerance=tol,
+                  max_iterations=max_iter)
+    return fit if converged else _without_measures(fit)
 
 
-def _insufficient(message: str) -> RaschFit:
+def _insufficient(message: str, tol: float, max_iter: int) -> RaschFit:
     def empty(columns: list[str]) -> pd.DataFrame:
         return pd.DataFrame(columns=columns, dtype=float)
 
     return RaschFit(status="insufficient", converged=False, iterations=0,
                     raters=empty(RATER_COLUMNS), samples=empty(SAMPLE_COLUMNS),
                     criteria=empty(CRITERION_COLUMNS), thresholds=pd.Series(dtype=float),
-                    categories=(), n_ratings=0, bias_correction=1.0, message=message)
+                    categories=(), n_ratings=0, bias_correction=1.0, message=message,
+                    tolerance=tol, max_iterations=max_iter)
+
+
+def _without_measures(fit: RaschFit) -> RaschFit:
+    """The fit with every estimate blanked (NaN): counts and flags stay, numbers go."""
+    def blank(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+        return table.assign(**{name: np.nan for name in names})
+
+    return replace(
+        fit, status="not_converged",
+        raters=blank(fit.raters, ["severity", "severity_se", "infit", "outfit"]),
+        samples=blank(fit.samples, ["measure", "measure_se"]),
+        criteria=blank(fit.criteria, ["difficulty", "difficulty_se", "infit", "outfit"]),
+        thresholds=fit.thresholds * np.nan)
 
 
 def _design(codes: BlindCodes) -> _Design | str:
@@ -245,7 +304,8 @@ def _design(codes: BlindCodes) -> _Design | str:
                    rater=codes.rater[keep], x=x[keep].astype(float),
                    sample_ids=codes.sample_ids, criterion_ids=codes.criterion_ids,
                    rater_ids=codes.rater_ids, categories=tuple(int(c) for c in categories),
-                   is_connected=main, rater_counts=np.bincount(codes.rater, minlength=n_raters))
+                   is_connected=main, rater_counts=np.bincount(codes.rater, minlength=n_raters),
+                   weakly_linked=np.zeros(n_raters, dtype=bool))
 
 
 def _facets(design: _Design) -> tuple[tuple[np.ndarray, int], ...]:
@@ -267,6 +327,36 @@ def _non_extreme(design: _Design) -> np.ndarray:
         if not (extreme & active).any():
             return active
         active &= ~extreme
+
+
+def _linked_through_non_extreme(design: _Design,
+                                active: np.ndarray) -> tuple[_Design, np.ndarray]:
+    """The design without raters linked to its main part only through extreme elements.
+
+    Extreme elements are set aside while fitting, so the non-extreme rows can fall apart: a
+    group of raters who share ordinary samples with each other and meet the rest only on an
+    anchor every rater scored 4 would keep its start values relative to the rest (measured:
+    raising every score of such a pair by one point left their severities unchanged). Their
+    rows are dropped (repeated, as dropping rows can make more elements extreme) and the raters
+    marked weakly_linked and not connected: no severity, and the reason says why.
+    """
+    n_raters, n_samples = design.rater_ids.size, design.sample_ids.size
+    while True:
+        rater, sample = design.rater[active], design.sample[active]
+        if rater.size == 0:
+            return design, active
+        labels = rater_sample_components(rater, sample, n_raters, n_samples)
+        has_active = np.bincount(rater, minlength=n_raters) > 0
+        main = np.argmax(np.bincount(labels[rater]))
+        minor = has_active & (labels != main)
+        if not minor.any():
+            return design, active
+        keep = ~minor[design.rater]
+        design = replace(design, sample=design.sample[keep], criterion=design.criterion[keep],
+                         rater=design.rater[keep], x=design.x[keep],
+                         is_connected=design.is_connected & ~minor,
+                         weakly_linked=design.weakly_linked | minor)
+        active = _non_extreme(design)
 
 
 def _lost_category(design: _Design, active: np.ndarray) -> int | None:
@@ -299,8 +389,11 @@ class _State:
                 - self.lam[design.rater[rows]])
 
     def fit(self, design: _Design, active: np.ndarray, max_iter: int,
-            tol: float) -> tuple[int, bool]:
+            tol: float) -> tuple[int, float]:
+        """Iterate until the largest change is below tol or max_iter is reached; returns the
+        iterations run and the largest change in the last one."""
         rows = _Rows(design, active)
+        change = np.inf
         for iteration in range(1, max_iter + 1):
             change = max(self._facet_step(rows, "theta", rows.sample, +1.0),
                          self._facet_step(rows, "delta", rows.criterion, -1.0),
@@ -308,8 +401,8 @@ class _State:
                          self._threshold_step(rows))
             self._centre(rows)
             if change < tol:
-                return iteration, True
-        return max_iter, False
+                return iteration, change
+        return max_iter, change
 
     def _facet_step(self, rows: _Rows, name: str, codes: np.ndarray, sign: float) -> float:
         expected, variance = category_moments(rows.eta(self), self.tau)
@@ -420,13 +513,12 @@ def _result(design: _Design, active: np.ndarray, state: _State, measured: dict,
     criteria.index = design.criterion_ids.rename("criterion")
     thresholds = pd.Series(state.tau * factor, index=pd.Index(design.categories[1:],
                                                                name="score"), name="threshold")
-    return RaschFit(status="ok" if converged else "insufficient", converged=converged,
+    return RaschFit(status="ok" if converged else "not_converged", converged=converged,
                     iterations=iterations,
                     raters=_all_raters(design, raters), samples=samples[SAMPLE_COLUMNS],
                     criteria=criteria[CRITERION_COLUMNS], thresholds=thresholds,
                     categories=design.categories, n_ratings=int(design.x.size),
-                    bias_correction=float(factor),
-                    message="" if converged else NOT_CONVERGED.format(iterations))
+                    bias_correction=float(factor))
 
 
 class _FitStatistics:
@@ -481,4 +573,8 @@ def _all_raters(design: _Design, raters: pd.DataFrame) -> pd.DataFrame:
     raters.index = design.rater_ids.rename("rater")
     raters["n_ratings"] = design.rater_counts
     raters["is_connected"] = design.is_connected
+    reason = np.where(raters["severity"].isna(), EXTREME_UNMEASURED, None)
+    reason = np.where(design.weakly_linked, WEAKLY_LINKED, reason)
+    reason = np.where(~design.is_connected & ~design.weakly_linked, UNCONNECTED, reason)
+    raters["reason"] = pd.Series(reason, index=raters.index, dtype=object)
     return raters[RATER_COLUMNS]

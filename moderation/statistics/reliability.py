@@ -38,6 +38,30 @@ MAX_PACKAGE_CELLS = 5_000_000
 ROW_HASH = np.random.default_rng(20240611).integers(1, 2 ** 62, size=4096) * 2 + 1
 
 
+class LevelOfMeasurementError(ValueError):
+    """Scores that the chosen level of measurement cannot describe: the ratio level on scores
+    both below and above zero. The message says so in plain words and what to use instead."""
+
+
+def check_ratio_scores(values: np.ndarray) -> None:
+    """Refuse the ratio level for scores on both sides of zero.
+
+    A ratio scale has a true zero and no negative values (Krippendorff 2011). Its difference
+    ((c - k) / (c + k))^2 divides by zero for c = -k: R's irr::kripp.alpha returns NaN for such
+    data, and the `krippendorff` package, like a formula that skips the zero divisions, returns
+    a number (1.0 when every unit holds c and -c). All scores <= 0 or all >= 0 are fine.
+    """
+    if values.size and values.min() < 0 < values.max():
+        raise LevelOfMeasurementError(
+            f"the ratio level needs scores on one side of zero (a ratio scale has a true zero), "
+            f"but these run from {_number(values.min())} to {_number(values.max())}; use "
+            "--level interval (or ordinal) for such scores")
+
+
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, float | np.floating) else str(value)
+
+
 @dataclass(frozen=True)
 class UnitValues:
     """Value counts of the units: counts[u, v] raters gave value_domain[v] to unit u.
@@ -110,8 +134,14 @@ def krippendorff_alpha(counts: np.ndarray, value_domain: np.ndarray, level: str 
     (percentile bootstrap, n_bootstrap replicates; Hayes & Krippendorff 2007, "Answering the
     call for a standard reliability measure for coding data"; docs/methods.md); p_below[t] is
     the share of replicates below t. Replicates in which alpha is undefined are left out.
+
+    Raises LevelOfMeasurementError for the ratio level when the pairable values lie on both
+    sides of zero (see check_ratio_scores).
     """
     pairable = counts[counts.sum(axis=1) >= 2]
+    # With no scores at all the counts keep one empty column (unit_values) for no value.
+    if level == "ratio" and value_domain.size:
+        check_ratio_scores(value_domain[pairable.sum(axis=0) > 0])
     base = {"level": level, "n_units": pairable.shape[0], "n_values": int(pairable.sum())}
     if pairable.shape[0] < MIN_PAIRABLE_UNITS:
         return AlphaResult(status="insufficient", **base)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from moderation.statistics.rasch import RaschFit
+from moderation.statistics.rasch import FIT_FAILURE, RaschFit
 from moderation.statistics.table import latest, latest_blind, rater_schools
 
 Z95 = norm.isf(0.025)
@@ -22,6 +22,7 @@ MIN_LOCAL_SAMPLES = 5
 NOT_CONNECTED = ("its raters do not share samples with the district's main rating design, so "
                  "their severities cannot be compared with the other schools'")
 NOT_MEASURED = "none of its raters has a severity (no blind ratings, or the fit failed)"
+UNFIT = "{}, so no rater has a severity to average (see rasch.message)"
 STANDARD_COLUMNS = ["n_raters", "rater_severity", "rater_severity_se", "rater_severity_lo",
                     "rater_severity_hi", "standard_flag", "reason", "n_raters_unconnected"]
 GAP_COLUMNS = ["n_samples", "n_units", "local_gap", "local_gap_lo", "local_gap_hi",
@@ -49,7 +50,9 @@ def school_standards(ratings: pd.DataFrame, fit: RaschFit, *,
     standard_flag: "harsh" when the 95% interval (normal) lies above 0 and the mean is at least
     `min_effect` logits, "lenient" when it lies below 0 and the mean is at most -min_effect,
     else None. Schools with no connected measured rater get None and a `reason`; raters outside
-    the main component are counted in n_raters_unconnected and left out of the mean.
+    the main component are counted in n_raters_unconnected and left out of the mean. When the
+    fit did not converge or had too little data, every school's reason says so (with the fit's
+    message).
     """
     raters = _raters_with_schools(ratings, fit)
     schools = _all_schools(ratings)
@@ -72,6 +75,8 @@ def school_standards(ratings: pd.DataFrame, fit: RaschFit, *,
     }, index=schools)
     table["standard_flag"] = _standard_flags(table, min_effect)
     table["reason"] = _reasons(table)
+    if fit.status != "ok":
+        table["reason"] = UNFIT.format(FIT_FAILURE[fit.status])
     return table[STANDARD_COLUMNS]
 
 

@@ -16,6 +16,8 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from moderation.statistics.levels import ScoreLevels
+
 REQUIRED_COLUMNS = ("rater", "sample", "criterion", "score")
 OPTIONAL_COLUMNS = ("scored_at", "rater_school", "sample_school", "kind")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
@@ -27,6 +29,8 @@ RATING_KEY = ["kind", "rater", "sample", "criterion"]
 
 FIRST_DATA_LINE = 2       # the header is line 1
 WHOLE_NUMBER = r"[+-]?\d{1,15}"
+# A spreadsheet may write a whole-number score as 3.0: that is 3. (3.5 is not a score.)
+POINT_ZERO = r"[+-]?\d{1,15}\.0+"
 PARSER_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 # The parser counts rows from 0 at the header, so row r is line r + 1.
 OPEN_QUOTE_ROW = re.compile(r"EOF inside string starting at row (\d+)")
@@ -73,11 +77,12 @@ class BlindCodes:
         return self.unit_criterion.size
 
 
-def load_ratings(source: str | IO) -> pd.DataFrame:
+def load_ratings(source: str | IO, levels: ScoreLevels | None = None) -> pd.DataFrame:
     """Read a ratings CSV (path or text buffer) and return the validated table.
 
     Every cell is read as text, so that each problem can be reported with its line. Blank lines
-    are skipped. Raises RatingsFileError naming the line and the problem.
+    are skipped. levels: the allowed scores, if known (see validate_ratings). Raises
+    RatingsFileError naming the line and the problem.
     """
     try:
         # header=None: the header is parsed as a row too, so that a data line with more fields
@@ -96,10 +101,10 @@ def load_ratings(source: str | IO) -> pd.DataFrame:
     # the blank lines are dropped.
     frame.index = frame.index - 1
     is_blank = (frame == "").all(axis=1)
-    return validate_ratings(frame.loc[~is_blank])
+    return validate_ratings(frame.loc[~is_blank], levels)
 
 
-def validate_ratings(frame: pd.DataFrame) -> pd.DataFrame:
+def validate_ratings(frame: pd.DataFrame, levels: ScoreLevels | None = None) -> pd.DataFrame:
     """Check and normalise a ratings table built in code or read from CSV.
 
     Returns a new frame with exactly COLUMNS, a fresh RangeIndex and table order kept:
@@ -109,10 +114,19 @@ def validate_ratings(frame: pd.DataFrame) -> pd.DataFrame:
     Text is stripped of surrounding spaces. The index of `frame` gives the line numbers in
     errors (index i is line i + 2).
 
+    A score is a whole number; one written with a zero fraction (3.0) is that number.
+
+    levels: the allowed scores (levels.ScoreLevels: one set for every criterion, or each
+    criterion's own from a rubric). With them, a score outside its criterion's levels, and with
+    a rubric a criterion the rubric does not name, is refused; every kind of row is checked
+    (blind, local and reference scores are all scores on the rubric). Without them any whole
+    number is taken.
+
     Raises RatingsFileError for the earliest problem: a missing column, a missing sample,
     criterion or rater, an unknown kind, a score that is not a whole number, an unparseable time,
-    or a duplicate (the same rater, sample, criterion and kind at the same or no time; a later
-    time makes it a revision, which is kept).
+    a score outside the levels or a criterion outside the rubric, or a duplicate (the same
+    rater, sample, criterion and kind at the same or no time; a later time makes it a revision,
+    which is kept).
     """
     repeated = frame.columns[frame.columns.duplicated()]
     if len(repeated):
@@ -128,6 +142,14 @@ def validate_ratings(frame: pd.DataFrame) -> pd.DataFrame:
     kind = _text(rows["kind"]).str.lower() if "kind" in rows else _unknown(len(rows))
     table["kind"] = kind.fillna("blind")
     score_text = _text(rows["score"])
+    not_whole = ~score_text.str.fullmatch(WHOLE_NUMBER) & score_text.notna()
+    if not_whole.any():
+        # Checked only where the plain pattern failed, so a clean file pays nothing for it.
+        point_zero = score_text[not_whole].str.fullmatch(POINT_ZERO)
+        fixed = point_zero.index[point_zero.to_numpy(dtype=bool)]
+        score_text = score_text.copy()
+        score_text[fixed] = score_text[fixed].str.split(".").str[0]
+        not_whole[fixed] = False
     scored_at = rows["scored_at"] if "scored_at" in rows else _unknown(len(rows))
     table["scored_at"], unparsed = _times(scored_at)
 
@@ -139,11 +161,13 @@ def validate_ratings(frame: pd.DataFrame) -> pd.DataFrame:
         (table["rater"].isna() & (table["kind"] != "reference"),
          lambda i: "the rater is missing (only reference rows may have no rater)"),
         (score_text.isna(), lambda i: "the score is missing"),
-        (~score_text.str.fullmatch(WHOLE_NUMBER) & score_text.notna(),
-         lambda i: f"score {score_text[i]!r} is not a whole number"),
+        (not_whole, lambda i: f"score {score_text[i]!r} is not a whole number"
+         + ("" if levels is None else f"; {levels.describe(table['criterion'][i])}")),
         (unparsed, lambda i: f"scored_at {scored_at[i]!r} is not an ISO 8601 time"),
     ])
     table["score"] = score_text.astype(np.int64)
+    if levels is not None:
+        _raise_outside_levels(table, lines, levels)
     _raise_duplicate(table, lines)
     return table.loc[:, list(COLUMNS)]
 
@@ -230,6 +254,30 @@ def _raise_first_problem(lines: np.ndarray,
     if first:
         row, _, describe = min(first, key=lambda found: found[:2])
         raise RatingsFileError(describe(row), line=int(lines[row]))
+
+
+def _raise_outside_levels(table: pd.DataFrame, lines: np.ndarray, levels: ScoreLevels) -> None:
+    """Refuse the earliest score outside its criterion's levels (or criterion outside the
+    rubric): one vectorised membership test per criterion of the table."""
+    code, names = pd.factorize(table["criterion"])
+    score = table["score"].to_numpy()
+    in_rubric = np.ones(score.size, dtype=bool)
+    allowed = np.ones(score.size, dtype=bool)
+    for number, name in enumerate(names):
+        rows = code == number
+        found = levels.of(name)
+        if found is None:
+            in_rubric[rows] = False
+        else:
+            allowed[rows] = np.isin(score[rows], found)
+    _raise_first_problem(lines, [
+        (pd.Series(~in_rubric),
+         lambda i: f"criterion {table['criterion'][i]!r} is not in {levels.source} (its "
+                   f"criteria are {_listing(levels.criteria)})"),
+        (pd.Series(~allowed),
+         lambda i: f"score {table['score'][i]} is not a level: "
+                   f"{levels.describe(table['criterion'][i])}"),
+    ])
 
 
 def _raise_duplicate(table: pd.DataFrame, lines: np.ndarray) -> None:

@@ -1,10 +1,11 @@
 """The demo district: `flask seed-demo` creates it, and running it again changes nothing.
 
 The district is described in demo_district.json: nine schools, three per grade band (K-5, 6-8,
-9-12), six teachers each, two coaches, a teacher who also coaches, a district administrator,
-and for each grade band its rubric and its rounds. Every object is looked up by its natural key
-before it is created, so the command is safe to run on every `make run`. The steps after the
-accounts (SEED_STEPS: rubrics.py, samples.py, rounds.py) are idempotent in the same way.
+9-12), six teachers each, two coaches, a teacher who also coaches, a district administrator, a
+school leader, and for each grade band its rubric and its rounds. Every object is looked up by
+its natural key before it is created, so the command is safe to run on every `make run`. The
+steps after the accounts (SEED_STEPS: rubrics.py, samples.py, rounds.py) are idempotent in the
+same way.
 """
 
 import json
@@ -96,7 +97,7 @@ def _ensure_role(user: User, role: Role, district: District, school: School | No
 
 
 def seed_accounts(spec: dict) -> District:
-    """District, schools, teachers, coaches and the district administrator."""
+    """District, schools, teachers, coaches, the district administrator and a school leader."""
     district = _district(spec)
     passwords = spec["passwords"]
     measures = _measures(district, spec["context_measures"])
@@ -114,6 +115,9 @@ def seed_accounts(spec: dict) -> District:
     for admin in spec["district_admins"]:
         user = _user(admin["email"], admin["name"], passwords["district_admin"])
         _ensure_role(user, Role.DISTRICT_ADMIN, district, None)
+    for leader in spec["school_leaders"]:
+        user = _user(leader["email"], leader["name"], passwords["school_leader"])
+        _ensure_role(user, Role.SCHOOL_LEADER, district, schools[leader["school"]])
     return district
 
 
@@ -141,6 +145,8 @@ def demo_logins(spec: dict) -> list[tuple[str, str, str]]:
              for d in spec["dual_roles"]]
     rows += [("District administrator", a["email"], p["district_admin"])
              for a in spec["district_admins"]]
+    rows += [(f"School leader ({s['school']})", s["email"], p["school_leader"])
+             for s in spec["school_leaders"]]
     return rows
 
 

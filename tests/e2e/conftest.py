@@ -60,18 +60,36 @@ def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30) -> N
     raise RuntimeError("the app server did not answer within 30 s")
 
 
+@pytest.fixture(scope="session")
+def live_smtp():
+    """The mail server the live app sends to (aiosmtpd), so a journey can open an emailed link."""
+    from tests.fixtures.mail import SmtpServer
+
+    server = SmtpServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_database(fresh_databases) -> str:
+    """The live app's database, for the few journeys that must move its clock (an expiry)."""
+    return fresh_databases.create()
+
+
 @contextmanager
-def serve_demo(fresh_databases, tmp_path_factory, extra_env: dict | None = None,
+def serve_demo(database_url: str, tmp_path_factory, extra_env: dict | None = None,
                port: int | None = None):
-    """The demo district in a database of its own, served by gunicorn on `port` (a free one
-    if not given), with `extra_env` on top of the environment; yields the server's URL."""
+    """The demo district migrated and seeded into `database_url`, served by gunicorn on
+    `port` (a free one if not given) with `extra_env` on top of the environment; yields the
+    server's URL."""
+    port = port or free_port()
     env = {**os.environ, "APP_ENV": "development", "SECRET_KEY": "e2e-secret",
-           "DATABASE_URL": fresh_databases.create(), **(extra_env or {})}
+           "DATABASE_URL": database_url, "PUBLIC_URL": f"http://127.0.0.1:{port}",
+           **(extra_env or {})}
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     for command in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True,
                        timeout=180)
-    port = port or free_port()
     log = tmp_path_factory.mktemp("server") / "gunicorn.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
@@ -88,9 +106,11 @@ def serve_demo(fresh_databases, tmp_path_factory, extra_env: dict | None = None,
 
 
 @pytest.fixture(scope="session")
-def live_server(fresh_databases, tmp_path_factory):
-    """The demo district served by gunicorn (threaded workers, as in production)."""
-    with serve_demo(fresh_databases, tmp_path_factory) as url:
+def live_server(live_database, live_smtp, tmp_path_factory):
+    """The demo district served by gunicorn (threaded workers, as in production), sending its
+    mail to `live_smtp` from the background sender thread."""
+    with serve_demo(live_database, tmp_path_factory,
+                    {"SMTP_URL": live_smtp.url, "MAIL_POLL_SECONDS": "1"}) as url:
         yield url
 
 

@@ -22,10 +22,13 @@ def accounts(demo):
          "/district/audit"),
         ("district_admin", demo["district_admins"][0]["email"], passwords["district_admin"],
          "/district", "Riverbend Unified School District", "/coach"),
+        ("school_leader", demo["school_leaders"][0]["email"], passwords["school_leader"],
+         "/samples/", "Work samples", "/district"),
     ]
 
 
-@pytest.mark.parametrize("index", [0, 1, 2], ids=["teacher", "coach", "district_admin"])
+@pytest.mark.parametrize("index", [0, 1, 2, 3],
+                         ids=["teacher", "coach", "district_admin", "school_leader"])
 def test_role_journey(page: Page, demo, index):
     role, email, password, home, heading, forbidden = accounts(demo)[index]
     log_in(page, email, password)

@@ -24,7 +24,7 @@ def sso_server(fresh_databases, tmp_path_factory):
     port = free_port()
     callback = f"http://127.0.0.1:{port}/login/sso/callback"
     with start_provider([callback]) as provider, serve_demo(
-            fresh_databases, tmp_path_factory, port=port,
+            fresh_databases.create(), tmp_path_factory, port=port,
             extra_env={**provider.app_config(), "OIDC_LABEL": LABEL}) as url:
         yield url
 

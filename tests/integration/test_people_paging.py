@@ -8,7 +8,8 @@ from moderation.core.extensions import db
 
 N_SCHOOLS, N_PEOPLE = 6, 3000
 # The user and their memberships; the district and its schools (for the filter menus); the
-# count and the page of people; the page's memberships. Measured 7, plus a little room.
+# count and the page of people; the page's memberships; which of them were invited.
+# Measured 8, plus a little room.
 BUDGET = 9
 
 

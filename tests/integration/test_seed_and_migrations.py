@@ -41,7 +41,7 @@ def test_upgrade_then_seed_twice_leaves_one_copy(fresh_databases):
     flask("seed-demo", database_url=url)
 
     assert counts(url) == after_first
-    assert after_first == {"District": 1, "School": 9, "User": 57, "Membership": 58}
+    assert after_first == {"District": 1, "School": 9, "User": 58, "Membership": 59}
     assert "teach-demo-2026" in first.stdout  # the demo logins are printed
 
 

@@ -2,12 +2,14 @@
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 
+# What a sent message that held a secret (a one-time link) keeps of its bodies.
+SECRET_REMOVED = "(Removed once sent: this message held a one-time link.)"
 # Attempts before a message is given up; each claim by a sender counts as one (sender.py).
 MAX_ATTEMPTS = 6
 
@@ -33,6 +35,9 @@ class OutboxMessage(db.Model):
     claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The bodies hold a secret (a one-time link): they are blanked once sent or given up, so
+    # the outbox is no second store of what the account tables keep only hashed.
+    holds_secret: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def is_given_up(self) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy import and_, or_, update
 
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
-from moderation.core.mail.models import MAX_ATTEMPTS, OutboxMessage
+from moderation.core.mail.models import MAX_ATTEMPTS, SECRET_REMOVED, OutboxMessage
 from moderation.core.mail.transports import Transport, transport_for
 from moderation.core.timezones import as_utc
 
@@ -107,6 +107,7 @@ def _send(message: OutboxMessage, transport: Transport, now: datetime) -> bool:
         message.last_error = f"{type(error).__name__}: {error}"[:2000]
         if message.attempts >= MAX_ATTEMPTS:
             message.next_attempt_at = None
+            _forget_secret(message)
             logger.error("Gave up on email %d to %s after %d attempts: %s", message.id,
                          message.recipient, message.attempts, message.last_error)
         else:
@@ -117,7 +118,13 @@ def _send(message: OutboxMessage, transport: Transport, now: datetime) -> bool:
         return False
     message.sent_at = now
     message.last_error = None
+    _forget_secret(message)
     return True
+
+
+def _forget_secret(message: OutboxMessage) -> None:
+    if message.holds_secret:
+        message.text_body, message.html_body = SECRET_REMOVED, None
 
 
 def email_of(message: OutboxMessage) -> EmailMessage:

@@ -84,6 +84,9 @@ DECLARATIONS: dict[str, Access] = {
     "accounts.login": PUBLIC,
     "accounts.sso_start": PUBLIC,
     "accounts.sso_callback": PUBLIC,
+    # A one-time link works for whoever holds it, logged in or not.
+    "accounts.forgot_password": PUBLIC,
+    "accounts.set_password": PUBLIC,
     "accounts.home": allow(EVERYONE),
     "accounts.logout": allow(EVERYONE),
     "accounts.change_password": allow(EVERYONE),
@@ -101,6 +104,7 @@ DECLARATIONS: dict[str, Access] = {
     "people.remove_role": allow({DISTRICT_ADMIN}),
     "people.deactivate_person": allow({DISTRICT_ADMIN}),
     "people.reactivate_person": allow({DISTRICT_ADMIN}),
+    "people.invite_person": allow({DISTRICT_ADMIN}),
     "settings.district_settings": allow({DISTRICT_ADMIN}),
 
     # District 1's schools: its administrator only; district 2's is refused (403).

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moderation.statistics import analyze
+from moderation.statistics import LevelOfMeasurementError, RatingsFileError, ScoreLevels, analyze
 from seed_data.synthetic import DistrictParams, generate_district
 
 CRITERION_KEYS = {"criterion", "n_samples", "n_ratings", "alpha", "alpha_ci95",
@@ -152,3 +152,99 @@ def test_the_reported_seed_repeats_the_run():
 def test_an_unknown_level_is_refused():
     with pytest.raises(ValueError, match="level must be one of"):
         analyze(table([("A", "s1", "Ideas", 3)]), level="fuzzy")
+
+
+RASCH_KEYS = {"status", "iterations", "largest_change", "tolerance", "max_iterations",
+              "message", "model", "n_ratings"}
+MEASURES = ("severity", "severity_se", "infit", "outfit")
+
+
+def test_a_converged_fit_is_reported_with_its_status(district_report):
+    rasch = district_report["rasch"]
+
+    assert set(rasch) == RASCH_KEYS
+    assert (rasch["status"], rasch["model"]) == ("converged", "rating_scale")
+    assert 1 < rasch["iterations"] < rasch["max_iterations"]
+    assert rasch["largest_change"] < rasch["tolerance"]
+    assert rasch["message"].startswith("Converged after")
+    assert all(entry["drift"]["message"] is None for entry in district_report["raters"]
+               if entry["drift"]["z"] is not None)
+    assert {entry["severity_message"] for entry in district_report["raters"]} == {None}
+    assert any(entry["standard_reason"] is None for entry in district_report["schools"])
+
+
+def separated(extra_schools: bool = True) -> pd.DataFrame:
+    """Six ratings on which B scores at least as high as A everywhere: no finite fit."""
+    rows = table([("A", "s1", "Ideas", 1), ("B", "s1", "Ideas", 1), ("A", "s2", "Ideas", 1),
+                  ("B", "s2", "Ideas", 2), ("A", "s3", "Ideas", 2), ("B", "s3", "Ideas", 3)])
+    return rows.assign(rater_school=rows["rater"].map({"A": "North", "B": "South"}),
+                       sample_school="East",
+                       scored_at=[f"2025-01-0{day}" for day in range(1, 7)])
+
+
+def test_a_fit_that_did_not_converge_gives_nulls_and_says_why():
+    report = analyze(separated(), bootstrap=20, seed=0)
+
+    rasch = report["rasch"]
+    assert (rasch["status"], rasch["iterations"]) == ("not_converged", 200)
+    assert rasch["largest_change"] >= rasch["tolerance"]
+    assert "did not settle" in rasch["message"]
+    for rater in report["raters"]:
+        assert [rater[name] for name in MEASURES] == [None] * 4
+        assert rater["severity_message"] == ("No severity: the Rasch fit did not converge (see "
+                                             "rasch.message).")
+        assert rater["drift"]["flagged"] is False
+        assert "did not converge" in rater["drift"]["message"]
+    schools = {entry["school"]: entry for entry in report["schools"]}
+    assert set(schools) == {"East", "North", "South"}
+    for school in ("North", "South"):
+        assert schools[school]["rater_severity"] is None
+        assert "did not converge" in schools[school]["standard_reason"]
+    assert not [t for t in report["triggers"] if t["kind"].startswith(("rater", "school"))]
+    json.dumps(report, allow_nan=False)
+
+
+def test_an_insufficient_fit_gives_nulls_and_says_why():
+    report = analyze(table([("A", "s1", "Ideas", 2), ("B", "s2", "Ideas", 3)]),
+                     bootstrap=20, seed=0)
+
+    rasch = report["rasch"]
+    assert (rasch["status"], rasch["iterations"], rasch["largest_change"]) == (
+        "insufficient", 0, None)
+    assert "No two raters share a sample" in rasch["message"]
+    assert all(rater[name] is None for rater in report["raters"] for name in MEASURES)
+    assert all("too few or too one-sided" in rater["drift"]["message"]
+               for rater in report["raters"])
+
+
+
+def test_an_untested_rater_gets_the_reason_under_drift(district, district_report):
+    untimed = district.assign(scored_at=None)
+
+    report = analyze(untimed, bootstrap=0, seed=5)
+
+    assert all(entry["drift"]["message"] is None for entry in district_report["raters"])
+    assert {entry["drift"]["message"] for entry in report["raters"]
+            if entry["severity"] is not None} == {
+        "Not tested: none of the rater's measured ratings has a scored_at time."}
+
+
+def test_ratio_level_on_scores_across_zero_is_refused():
+    ratings = table([("A", "s1", "Ideas", -1), ("B", "s1", "Ideas", 1),
+                     ("A", "s2", "Ideas", -2), ("B", "s2", "Ideas", 2)])
+
+    with pytest.raises(LevelOfMeasurementError, match="from -2 to 2; use --level interval"):
+        analyze(ratings, level="ratio", bootstrap=10, seed=0)
+    assert analyze(ratings, level="interval", bootstrap=10, seed=0)["level"] == "interval"
+
+
+def test_levels_refuse_a_score_outside_them_and_are_reported():
+    ratings = table([("A", "s1", "Ideas", 3), ("B", "s1", "Ideas", 4), ("A", "s2", "Ideas", 0)])
+    rubric = ScoreLevels(criteria={"Ideas": (0, 1, 2, 3, 4)}, source="rubric 'Essay'")
+
+    with pytest.raises(RatingsFileError, match="line 4: score 0 is not a level"):
+        analyze(ratings, levels=ScoreLevels.parse("1,2,3,4"), bootstrap=0, seed=0)
+    report = analyze(ratings, levels=rubric, bootstrap=0, seed=0)
+    assert report["score_levels"] == {"source": "rubric 'Essay'",
+                                      "criteria": {"Ideas": [0, 1, 2, 3, 4]}}
+    assert analyze(ratings, bootstrap=0, seed=0)["score_levels"] is None

@@ -57,6 +57,68 @@ def test_malformed_file_gets_its_line_and_exit_status_2(tmp_path, capsys):
     assert captured.err == f"error: {path}: line 3: score 'two' is not a whole number\n"
 
 
+def test_ratio_level_on_scores_across_zero_exits_with_status_2(tmp_path, capsys):
+    path = tmp_path / "signed.csv"
+    path.write_text("rater,sample,criterion,score\nA,s1,Ideas,-1\nB,s1,Ideas,1\n"
+                    "A,s2,Ideas,-2\nB,s2,Ideas,2\n")
+
+    status = main(["analyze", str(path), "--level", "ratio"])
+
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert captured.err == (f"error: {path}: the ratio level needs scores on one side of zero "
+                            "(a ratio scale has a true zero), but these run from -2 to 2; use "
+                            "--level interval (or ordinal) for such scores\n")
+
+
+def test_a_score_outside_levels_exits_with_status_2_naming_the_line(good_file, capsys):
+    status = main(["analyze", str(good_file), "--levels", "1,2,3"])
+
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert captured.err == (f"error: {good_file}: line 5: score 4 is not a level: --levels "
+                            "gives 1, 2, 3\n")
+
+
+def test_scores_within_levels_are_analysed_and_the_levels_reported(good_file, capsys):
+    status = main(["analyze", str(good_file), "--levels", "1,2,3,4", "--bootstrap", "0"])
+
+    report = json.loads(capsys.readouterr().out)
+    assert status == 0
+    assert report["score_levels"] == {"source": "--levels", "criteria": {"Ideas": [1, 2, 3, 4]}}
+
+
+def test_a_rubric_file_gives_each_criterion_its_levels(tmp_path, capsys):
+    rubric = tmp_path / "rubric.json"
+    rubric.write_text(json.dumps({"format": "calibrate-rubric", "title": "Opinion Writing",
+                                  "criteria": [{"name": "Ideas", "levels": [
+                                      {"score": score} for score in (1, 2, 3)]}]}))
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("rater,sample,criterion,score\nA,s1,Ideas,3.0\nB,s1,Ideas,0\n")
+
+    status = main(["analyze", str(ratings), "--rubric", str(rubric)])
+
+    assert status == 2
+    assert capsys.readouterr().err == (
+        f"error: {ratings}: line 3: score 0 is not a level: criterion 'Ideas' in rubric "
+        "'Opinion Writing' has levels 1, 2, 3\n")
+
+
+@pytest.mark.parametrize(("content", "words"), [(None, "cannot read the file"),
+                                                ("[1, 2]", "not a rubric JSON file")])
+def test_an_unusable_rubric_file_exits_with_status_2(good_file, tmp_path, capsys, content,
+                                                     words):
+    rubric = tmp_path / "rubric.json"
+    if content is not None:
+        rubric.write_text(content)
+
+    status = main(["analyze", str(good_file), "--rubric", str(rubric)])
+
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert captured.err.startswith(f"error: {rubric}: ") and words in captured.err
+
+
 def test_missing_file_is_a_message_not_a_traceback(tmp_path, capsys):
     status = main(["analyze", str(tmp_path / "absent.csv")])
 
@@ -66,6 +128,8 @@ def test_missing_file_is_a_message_not_a_traceback(tmp_path, capsys):
 
 @pytest.mark.parametrize("arguments", [["analyze", "x.csv", "--level", "fuzzy"],
                                        ["analyze", "x.csv", "--bootstrap", "-5"],
+                                       ["analyze", "x.csv", "--levels", "1,two"],
+                                       ["analyze", "x.csv", "--levels", "1,2", "--rubric", "r"],
                                        ["analyse", "x.csv"]])
 def test_bad_options_exit_with_status_2(arguments, capsys):
     with pytest.raises(SystemExit) as exit_:
@@ -86,3 +150,34 @@ def test_module_entry_point_never_shows_a_traceback(tmp_path):
     assert done.returncode == 2
     assert "line 3: duplicate rating" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_fit_that_did_not_converge_is_a_warning_and_nulls(tmp_path, capsys):
+    path = tmp_path / "six.csv"
+    path.write_text("rater,sample,criterion,score\n"
+                    "A,s1,Ideas,1\nB,s1,Ideas,1\nA,s2,Ideas,1\nB,s2,Ideas,2\n"
+                    "A,s3,Ideas,2\nB,s3,Ideas,3\n")
+
+    status = main(["analyze", str(path), "--bootstrap", "20", "--seed", "1"])
+
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert status == 0
+    assert report["rasch"]["status"] == "not_converged"
+    assert {rater["severity"] for rater in report["raters"]} == {None}
+    assert captured.err.startswith(f"warning: {path}: Rasch fit not_converged: rater "
+                                   "severities, drift and school standards are null.")
+
+
+def test_a_converged_fit_prints_no_warning(tmp_path, capsys):
+    path = tmp_path / "three.csv"
+    scores = {"A": "14321432", "B": "44411122", "C": "34241312"}
+    path.write_text("rater,sample,criterion,score\n" + "".join(
+        f"{rater},s{i},Ideas,{score}\n" for rater, row in scores.items()
+        for i, score in enumerate(row)))
+
+    main(["analyze", str(path), "--bootstrap", "20", "--seed", "1"])
+
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["rasch"]["status"] == "converged"
+    assert captured.err == ""

@@ -84,6 +84,22 @@ def test_raters_without_times_are_not_tested(drifting):
     assert pd.isna(drift.loc[rater, "onset"])
     assert drift.loc[rater, ["shift", "z", "p_value"]].isna().all()
     assert drift.loc[rater, "n_timed"] == 0
+    assert drift.loc[rater, "reason"] == ("Not tested: none of the rater's measured ratings "
+                                          "has a scored_at time.")
+
+
+def test_raters_with_few_timed_ratings_are_not_tested_and_told_why(drifting):
+    ratings, truth, fit, tested = drifting
+    rater = truth.drift.index[0]
+    own = ratings.index[(ratings["rater"] == rater).to_numpy()]
+    few = ratings.assign(scored_at=ratings["scored_at"].mask(ratings.index.isin(own[5:])))
+
+    drift = detect_drift(few, fit)
+
+    assert drift.loc[rater, "n_timed"] == 5 and pd.isna(drift.loc[rater, "z"])
+    assert drift.loc[rater, "reason"].startswith("Not tested: 5 of the rater's measured "
+                                                 "ratings have a scored_at time")
+    assert tested["reason"].isna().all()     # every rater of the district was tested
 
 
 def test_an_insufficient_fit_flags_nobody():
@@ -96,6 +112,7 @@ def test_an_insufficient_fit_flags_nobody():
 
     assert fit.status == "insufficient"
     assert not drift["flagged"].any()
+    assert drift["reason"].str.contains("too few or too one-sided").all()
 
 
 def test_p_value_of_the_best_split_is_a_slightly_conservative_bound():

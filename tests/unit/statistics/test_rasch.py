@@ -177,6 +177,41 @@ def test_raters_outside_the_main_design_get_no_severity(stable):
     assert fit.raters.drop(["X", "Y"])["is_connected"].all()
 
 
+def linked_by_an_extreme_anchor(shift: int) -> pd.DataFrame:
+    """A, B and C share 30 samples; D and E share 30 others, and the two groups meet only on
+    one anchor that all five scored 4. D and E's scores are raised by `shift` points."""
+    rng = np.random.default_rng(1)
+    rows = [(r, f"m{s}", "c", int(rng.integers(1, 5))) for s in range(30) for r in "ABC"]
+    rows += [(r, f"d{s}", "c", int(min(rng.integers(1, 5) + shift, 4)))
+             for s in range(30) for r in "DE"]
+    return ratings(rows + [(r, "anchor", "c", 4) for r in "ABCDE"])
+
+
+def test_raters_linked_only_through_extreme_scores_get_no_severity():
+    # Before: D and E's severities did not move when all their scores rose by a point.
+    fits = [fit_many_facet_rasch(linked_by_an_extreme_anchor(shift)) for shift in (0, 1)]
+
+    for fit in fits:
+        assert fit.status == "ok"
+        assert fit.raters.loc[["D", "E"], "severity"].isna().all()
+        assert not fit.raters.loc[["D", "E"], "is_connected"].any()
+        assert fit.raters.loc["D", "reason"].startswith("linked to the main rating design only "
+                                                        "through samples that every rater")
+        assert fit.raters.loc[["A", "B", "C"], "severity"].notna().all()
+        assert fit.raters.loc[["A", "B", "C"], "reason"].isna().all()
+    assert fits[0].raters.loc["A", "severity"] == pytest.approx(
+        fits[1].raters.loc["A", "severity"])
+    assert fits[0].samples.loc["anchor", "is_extreme"]
+
+
+def test_raters_outside_the_design_are_told_why():
+    fit = fit_many_facet_rasch(ratings([("A", "s1", "c", 1), ("B", "s1", "c", 3),
+                                        ("A", "s2", "c", 2), ("B", "s2", "c", 2),
+                                        ("X", "z1", "c", 1)]))
+
+    assert fit.raters.loc["X", "reason"].startswith("shares no samples with the main")
+
+
 @pytest.mark.parametrize("rows, reason", [
     ([], "no blind ratings"),
     ([("A", "s1", "c", 2), ("B", "s1", "c", 2)], "same score"),
@@ -192,6 +227,38 @@ def test_degenerate_data_is_insufficient_not_an_error(rows, reason):
     assert list(fit.raters.columns) == RATER_COLUMNS and fit.raters.empty
 
 
+SEPARATED = [("A", "s1", "c", 1), ("B", "s1", "c", 1), ("A", "s2", "c", 1),
+             ("B", "s2", "c", 2), ("A", "s3", "c", 2), ("B", "s3", "c", 3)]
+
+
+def test_a_fit_that_does_not_converge_says_so_and_gives_no_numbers():
+    # B scores at least as high as A on every shared sample: the likelihood has no maximum,
+    # and the iterate runs off (severity +-13.9 logits, SE 50,000, infit 7e-15 before).
+    fit = fit_many_facet_rasch(ratings(SEPARATED))
+
+    assert (fit.status, fit.converged) == ("not_converged", False)
+    assert fit.iterations == fit.max_iterations == 200
+    assert fit.largest_change >= fit.tolerance
+    assert "did not settle" in fit.message and "200 iterations" in fit.message
+    assert fit.raters[["severity", "severity_se", "infit", "outfit"]].isna().all().all()
+    assert fit.raters["n_ratings"].tolist() == [3, 3]
+    assert fit.raters["is_connected"].all()
+
+
+def test_a_converged_fit_reports_its_iterations_and_last_change(stable):
+    _, _, fit = stable
+
+    assert fit.status == "ok" and 1 < fit.iterations < fit.max_iterations
+    assert 0 <= fit.largest_change < fit.tolerance == 1e-4
+    assert fit.message.startswith(f"Converged after {fit.iterations} iterations")
+
+
+def test_an_insufficient_fit_has_no_iterations_or_change():
+    fit = fit_many_facet_rasch(ratings([("A", "s1", "c", 2), ("B", "s2", "c", 3)]))
+
+    assert (fit.status, fit.iterations, fit.largest_change) == ("insufficient", 0, None)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from("ABCD"), st.sampled_from(["s1", "s2", "s3", "s4"]),
                           st.sampled_from(["c1", "c2"]), st.integers(0, 3)),
@@ -199,9 +266,13 @@ def test_degenerate_data_is_insufficient_not_an_error(rows, reason):
 def test_any_small_table_gives_a_status_and_finite_measures(rows):
     fit = fit_many_facet_rasch(ratings(rows))
 
-    assert fit.status in {"ok", "insufficient"}
+    assert fit.status in {"ok", "not_converged", "insufficient"}
     assert fit.converged == (fit.status == "ok")
-    if fit.status == "ok":
+    if fit.status != "ok":
+        # Never numbers from a fit that failed.
+        assert fit.raters[["severity", "severity_se", "infit", "outfit"]].isna().all().all()
+        assert fit.samples["measure"].isna().all() and fit.thresholds.isna().all()
+    else:
         measured = fit.raters.loc[fit.raters["is_connected"] & ~fit.raters["is_extreme"]]
         assert np.isfinite(measured["severity"]).all()
         assert (measured["severity_se"] > 0).all()

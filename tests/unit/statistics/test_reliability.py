@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from moderation.statistics import reliability
 from moderation.statistics.reliability import (
     LEVELS,
+    LevelOfMeasurementError,
     alpha_from_coincidences,
     anchor_agreement,
     bootstrap_alpha,
@@ -229,3 +230,46 @@ def test_rows_that_share_a_hash_are_still_told_apart(monkeypatch):
 
     assert fast.alpha == pytest.approx(expected)
     assert fast.ci95[0] <= fast.alpha <= fast.ci95[1]
+
+
+# Every unit holds c and -c: the ratio difference (c - k) / (c + k) divides by zero. R's
+# irr::kripp.alpha gives NaN; a formula that skips the zero divisions gives 1.0.
+ACROSS_ZERO = (np.array([[0, 1, 1, 0], [1, 0, 0, 1], [0, 1, 1, 0]]), np.array([-2, -1, 1, 2]))
+
+
+def test_ratio_alpha_refuses_scores_on_both_sides_of_zero():
+    counts, domain = ACROSS_ZERO
+
+    with pytest.raises(LevelOfMeasurementError,
+                       match="ratio level needs scores on one side of zero.*from -2 to 2"):
+        krippendorff_alpha(counts, domain, "ratio", n_bootstrap=10)
+    assert issubclass(LevelOfMeasurementError, ValueError)
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
+def test_other_levels_still_take_scores_across_zero(level):
+    counts, domain = ACROSS_ZERO
+
+    result = krippendorff_alpha(counts, domain, level, n_bootstrap=0)
+
+    assert result.alpha == pytest.approx(krippendorff.alpha(
+        value_counts=counts, value_domain=domain, level_of_measurement=level), abs=1e-12)
+
+
+@pytest.mark.parametrize("domain", [np.array([0, 1, 2, 3]), np.array([-3, -2, -1, 0])])
+def test_ratio_alpha_takes_scores_on_one_side_of_zero(domain):
+    counts = np.array([[1, 1, 0, 0], [0, 0, 2, 0], [0, 0, 1, 1], [2, 0, 0, 0]])
+
+    result = krippendorff_alpha(counts, domain, "ratio", n_bootstrap=0)
+
+    assert result.alpha == pytest.approx(krippendorff.alpha(
+        value_counts=counts, value_domain=domain, level_of_measurement="ratio"), abs=1e-12)
+
+
+def test_ratio_alpha_looks_only_at_pairable_values():
+    # -1 was given once, to a unit nobody else scored: it never enters alpha.
+    counts = np.array([[0, 1, 1, 0], [0, 0, 1, 1], [1, 0, 0, 0], [0, 2, 0, 0]])
+
+    result = krippendorff_alpha(counts, np.array([-1, 1, 2, 3]), "ratio", n_bootstrap=0)
+
+    assert result.status == "ok"

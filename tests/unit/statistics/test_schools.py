@@ -81,13 +81,16 @@ def test_schools_outside_the_connected_design_get_no_flag_and_a_reason():
     assert table.loc["A", "reason"] is None and table.loc["A", "standard_flag"] == "lenient"
 
 
-def test_an_insufficient_fit_measures_no_school():
+@pytest.mark.parametrize("status, words", [("insufficient", "too few or too one-sided"),
+                                            ("not_converged", "did not converge")])
+def test_a_failed_fit_measures_no_school_and_says_why(status, words):
     raters = {"a1": (-1.0, 0.1, True), "a2": (-1.0, 0.1, True)}
 
-    table = school_standards(membership({"A": ["a1", "a2"]}), fake_fit(raters, "insufficient"))
+    table = school_standards(membership({"A": ["a1", "a2"]}), fake_fit(raters, status))
 
     assert table.loc["A", "standard_flag"] is None
-    assert table.loc["A", "reason"] == NOT_MEASURED
+    assert pd.isna(table.loc["A", "rater_severity"])
+    assert words in table.loc["A", "reason"] and "rasch.message" in table.loc["A", "reason"]
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from moderation.statistics.levels import ScoreLevels
 from moderation.statistics.table import (
     COLUMNS,
     RatingsFileError,
@@ -119,3 +120,95 @@ def test_blind_codes_have_one_unit_per_sample_and_criterion():
     assert codes.score.tolist() == [3, 4, 2, 1]
     assert codes.unit.tolist() == [0, 0, 1, 2]
     assert codes.criterion_ids[codes.unit_criterion].tolist() == ["Ideas", "Voice", "Ideas"]
+
+
+# Scores against the rubric's levels.
+
+FOUR = ScoreLevels.parse("1,2,3,4")
+RUBRIC = ScoreLevels(criteria={"Ideas": (1, 2, 3, 4), "Voice": (0, 1, 2)},
+                     source="rubric 'Opinion Writing'")
+
+
+def levels_problem(text: str, levels: ScoreLevels) -> RatingsFileError:
+    with pytest.raises(RatingsFileError) as caught:
+        load_ratings(io.StringIO(text), levels)
+    return caught.value
+
+
+@pytest.mark.parametrize("score", ["99", "-3", "0", "5"])
+def test_a_score_outside_the_levels_is_refused_with_its_line(score):
+    error = levels_problem(f"{HEADER}\nA,s1,Ideas,3\nB,s1,Ideas,{score}\n", FOUR)
+
+    assert str(error) == f"line 3: score {score} is not a level: --levels gives 1, 2, 3, 4"
+    assert error.line == 3
+
+
+def test_without_levels_any_whole_number_is_still_a_score():
+    table = read(f"{HEADER}\nA,s1,Ideas,99\nB,s1,Ideas,-3\nC,s1,Ideas,0\n")
+
+    assert table["score"].tolist() == [99, -3, 0]
+
+
+@pytest.mark.parametrize("levels", [None, FOUR])
+def test_a_zero_fraction_is_the_whole_number(levels):
+    table = load_ratings(io.StringIO(f"{HEADER}\nA,s1,Ideas,3.0\nB,s1,Ideas,+4.00\n"
+                                     "C,s1,Ideas,2\n"), levels)
+
+    assert table["score"].tolist() == [3, 4, 2]
+    assert table["score"].dtype == np.int64
+
+
+def test_a_fraction_is_refused_naming_the_line_and_the_levels():
+    error = levels_problem(f"{HEADER}\nA,s1,Ideas,3\nB,s1,Ideas,3.5\n", FOUR)
+
+    assert str(error) == "line 3: score '3.5' is not a whole number; --levels gives 1, 2, 3, 4"
+    # Without levels a fraction is refused as before.
+    without = problem(f"{HEADER}\nA,s1,Ideas,3.5\n")
+    assert str(without) == "line 2: score '3.5' is not a whole number"
+
+
+def test_each_criterion_of_a_rubric_has_its_own_levels():
+    ok = load_ratings(io.StringIO(f"{HEADER}\nA,s1,Ideas,4\nA,s1,Voice,0\n"), RUBRIC)
+    error = levels_problem(f"{HEADER}\nA,s1,Ideas,4\nA,s1,Voice,0\nA,s2,Voice,3\n", RUBRIC)
+
+    assert ok["score"].tolist() == [4, 0]
+    assert str(error) == ("line 4: score 3 is not a level: criterion 'Voice' in rubric "
+                          "'Opinion Writing' has levels 0, 1, 2")
+
+
+def test_a_criterion_the_rubric_does_not_name_is_refused():
+    error = levels_problem(f"{HEADER}\nA,s1,Ideas,4\nA,s1,Style,2\n", RUBRIC)
+
+    assert str(error) == ("line 3: criterion 'Style' is not in rubric 'Opinion Writing' (its "
+                          "criteria are 'Ideas' and 'Voice')")
+
+
+def test_local_and_reference_scores_are_checked_too():
+    text = f"{HEADER},kind\nA,s1,Ideas,4,\nT,s1,Ideas,4,local\n,s1,Ideas,7,reference\n"
+
+    assert levels_problem(text, FOUR).line == 4
+
+
+def test_a_malformed_cell_is_reported_before_a_score_outside_the_levels():
+    # As with duplicates: cells that cannot be read at all come first, then the levels.
+    text = f"{HEADER}\nA,s1,Ideas,9\nA,s1,Ideas,3\nB,s1,Ideas,x\n"
+
+    assert levels_problem(text, FOUR).line == 4
+    # ... and a score outside the levels before a duplicate.
+    assert levels_problem(f"{HEADER}\nA,s1,Ideas,9\nA,s1,Ideas,9\n", FOUR).line == 2
+
+
+def test_frames_built_in_code_are_checked_against_levels():
+    frame = pd.DataFrame({"rater": ["A", "B"], "sample": ["s1", "s1"],
+                          "criterion": ["Ideas"] * 2, "score": [3.0, 6.0]})
+
+    with pytest.raises(RatingsFileError, match="line 3: score 6 is not a level"):
+        validate_ratings(frame, FOUR)
+
+
+def test_far_apart_levels_are_checked_without_a_table_of_every_value_between():
+    levels = ScoreLevels.parse("-1000000000000,1000000000000")
+    table = load_ratings(io.StringIO(f"{HEADER}\nA,s1,Ideas,1000000000000\n"), levels)
+
+    assert table["score"].tolist() == [10 ** 12]
+    assert levels_problem(f"{HEADER}\nA,s1,Ideas,0\n", levels).line == 2
