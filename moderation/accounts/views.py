@@ -121,6 +121,15 @@ def _not_set_up():
     return redirect(url_for("accounts.login"))
 
 
+def _callback_url() -> str:
+    """The callback as registered at the provider: under PUBLIC_URL, as emailed links are;
+    from the request only where PUBLIC_URL is not set (a forged Host would then only make
+    the provider refuse an unregistered address)."""
+    public = current_app.config.get("PUBLIC_URL")
+    path = url_for("accounts.sso_callback")
+    return public + path if public else url_for("accounts.sso_callback", _external=True)
+
+
 @bp.get("/login/sso")
 def sso_start():
     """Off to the provider; it comes back to sso_callback."""
@@ -130,9 +139,7 @@ def sso_start():
         return _not_set_up()
     session_next = _safe_next(request.args.get("next"))
     try:
-        response = sso.authorize_redirect(
-            current_app.config["OIDC_REDIRECT_URI"]
-            or url_for("accounts.sso_callback", _external=True))
+        response = sso.authorize_redirect(_callback_url())
     except sso.SsoRefused as refused:
         return _login_page(LoginForm(formdata=None), refused.status, str(refused))
     if session_next:

@@ -181,9 +181,6 @@ def sso_config(mode: str) -> dict:
         "OIDC_ISSUER": issuer,
         "OIDC_CLIENT_ID": client_id,
         "OIDC_CLIENT_SECRET": secret,
-        # The callback as registered at the provider; by default built from the request
-        # (https://<host>/login/sso/callback), which behind a proxy needs TRUSTED_PROXY_HOPS.
-        "OIDC_REDIRECT_URI": os.environ.get("OIDC_REDIRECT_URI", "").strip(),
         "OIDC_LABEL": os.environ.get("OIDC_LABEL", "").strip() or "Sign in with single sign-on",
         # Google Workspace: the hosted domains (the ID token's hd claim) whose accounts may
         # sign in; empty accepts any account the provider vouches for.

@@ -84,12 +84,13 @@ def test_the_login_page_shows_the_button_only_where_single_sign_on_is_set_up(app
 
 
 def test_the_authorization_request_uses_pkce_state_and_nonce(sso_app, client, oidc_provider):
+    """The callback is under PUBLIC_URL (never the request's Host), as emailed links are."""
     url = urlsplit(start(client))
     params = {key: values[0] for key, values in parse_qs(url.query).items()}
     assert f"{url.scheme}://{url.netloc}" == oidc_provider.issuer
     assert params["response_type"] == "code"
     assert params["client_id"] == oidc_provider.client_id
-    assert params["redirect_uri"] == "http://localhost/login/sso/callback"
+    assert params["redirect_uri"] == "http://127.0.0.1:5000/login/sso/callback"
     assert params["scope"] == "openid email profile"
     assert params["code_challenge_method"] == "S256"
     assert len(params["code_challenge"]) == 43
