@@ -383,3 +383,23 @@ def test_no_answer_at_the_callback_is_a_server_error(sso_app, client, params, re
     answer = client.get("/login/sso/callback", query_string=params)
     assert answer.status_code in (302, 400, 401, 403), answer.text
     assert client.get("/", follow_redirects=True).request.path == "/login"
+
+
+def test_a_single_sign_on_only_district_gets_no_password_reset_links(
+        sso_app, create_teacher, create_district_admin):
+    from moderation.accounts import tokens
+
+    teacher = create_teacher()
+    # The emailed link's path comes from url_for, which needs a request context.
+    with sso_app.test_request_context():
+        district_id = db.session.get(User, teacher.id).memberships[0].district_id
+        assert tokens.request_reset(teacher.email) is True
+        db.session.commit()
+    admin = create_district_admin(district=District(id=district_id))
+    passwords_off(sso_app, district_id, admin.id)
+    with sso_app.test_request_context():
+        assert tokens.request_reset(teacher.email) is False
+        db.session.commit()
+    [event] = events(sso_app, "password_reset_refused")
+    assert event.actor_id == teacher.id
+    assert "single sign-on only" in sentence(sso_app, event)
