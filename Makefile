@@ -8,11 +8,11 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test install browser lint migrate seed serve clean
+.PHONY: run test install browser oidc-provider lint migrate seed serve clean
 
 run: install migrate seed serve
 
-test: install browser
+test: install browser oidc-provider
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
@@ -29,6 +29,16 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+# The single sign-on tests sign in at a real OpenID provider (node-oidc-provider), installed
+# from its lock file. Without node the tests that need it skip and say so; CI has node.
+OIDC_PROVIDER := tests/oidc_provider
+oidc-provider: $(OIDC_PROVIDER)/node_modules/.installed
+
+$(OIDC_PROVIDER)/node_modules/.installed: $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix $(OIDC_PROVIDER) --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is not installed: the single sign-on tests will skip."; fi
 
 # `flask` reads .flaskenv (python-dotenv), so in this checkout every flask command, the
 # README's included, runs in development mode. An existing file is left as it is; the
@@ -52,4 +62,4 @@ lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) instance/moderation.sqlite3 .flaskenv
+	rm -rf $(VENV) instance/moderation.sqlite3 .flaskenv $(OIDC_PROVIDER)/node_modules

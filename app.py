@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from moderation.accounts import permissions as account_permissions
 from moderation.accounts import queries as account_queries
+from moderation.accounts import services as account_services
 from moderation.accounts.cli import audit_cli, district_cli
 from moderation.accounts.navigation import inject_navigation
 from moderation.accounts.people_views import bp as people_bp
@@ -31,6 +32,7 @@ from moderation.samples import permissions as sample_permissions
 from moderation.samples.views import bp as samples_bp
 from moderation.scoring import queries as scoring_queries
 from moderation.scoring.views import bp as scoring_bp
+from moderation.settings import queries as settings_queries
 from moderation.settings.views import bp as settings_bp
 from rubrics import queries as rubric_queries
 from rubrics.cli import rubrics_cli
@@ -76,6 +78,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     scoring_queries.register_met_samples(practice_queries.practised_sample_ids)
     rubric_queries.register_score_counter(rating_queries.count_for_version)
     errors.register_forbidden_hint(account_permissions.forbidden_hint)
+    account_services.register_password_rule(settings_queries.password_login_allowed)
     errors.register_private_path("accounts.set_password")
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rubrics_cli)

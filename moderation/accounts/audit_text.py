@@ -24,6 +24,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 ACTION_LABELS = {
     "login": "Logged in", "login_failed": "Failed login", "logout": "Logged out",
+    "login_sso": "Logged in with single sign-on",
+    "sso_login_refused": "Refused single sign-on",
+    "password_login_refused": "Password login refused",
     "password_changed": "Changed password", "user_created": "Account created",
     "role_granted": "Role granted", "role_revoked": "Role removed",
     "person_updated": "Person edited", "person_deactivated": "Account deactivated",
@@ -291,6 +294,22 @@ def _login_failed(d, n: Names, e: AuditEvent) -> str:
     return f"{who}." + (f" Address hash {digest}…" if digest else "")
 
 
+SSO_REFUSALS = {
+    "no_account": "the provider vouched for an address that has no account here",
+    "deactivated": "the account is deactivated",
+    "unverified": "the provider had not verified the email address",
+    "domain": "the account is outside the district's allowed Google Workspace domains",
+    "no_email": "the provider sent no email address",
+}
+
+
+def _sso_refused(d, n: Names, e: AuditEvent) -> str:
+    reason = SSO_REFUSALS.get(str(d.get("reason", "")), "the provider's answer was refused")
+    digest = str(d.get("email_digest", ""))[:12]
+    return (f"A single sign-on was refused: {reason}."
+            + (f" Address hash {digest}…" if digest else ""))
+
+
 def _school_created(d, n: Names) -> str:
     context = d.get("context") if isinstance(d.get("context"), dict) else {}
     figures = "; ".join(f"{label}: {value}" for label, value in context.items())
@@ -346,6 +365,10 @@ def _own_time_zone_changed(d, n: Names) -> str:
 Describer = Callable[..., str]
 SENTENCES: dict[str, Describer] = {
     "login": lambda d, n: "Logged in.",
+    "login_sso": lambda d, n: "Logged in via single sign-on.",
+    "password_login_refused": lambda d, n: (
+        "Typed the right password, but every district of theirs signs in through single "
+        "sign-on only; sent to single sign-on."),
     "logout": lambda d, n: "Logged out.",
     "password_changed": lambda d, n: "Changed their password; other devices were logged out.",
     "user_created": lambda d, n: f"Account created for {d.get('email', 'a new person')}.",
@@ -441,9 +464,11 @@ SENTENCES: dict[str, Describer] = {
 EVENT_SENTENCES: dict[str, Describer] = {
     "rubric_details_changed": _details_changed,
     "login_failed": _login_failed,
+    "sso_login_refused": _sso_refused,
     "password_reset_refused": lambda d, n, e: (
-        ("A reset link for this account, which cannot use a password now (deactivated); "
-         "no email was sent." if e.actor_id else
+        ("A reset link for this account, which cannot use a password now (deactivated, or "
+         "its districts sign in through single sign-on only); no email was sent."
+         if e.actor_id else
          "A reset link for an address with no account; no email was sent.")
         + (f" Address hash {str(d['email_digest'])[:12]}…" if d.get("email_digest") else "")),
     "rubric_criterion_deleted": lambda d, n, e: (

@@ -1,10 +1,11 @@
 """Writes and rules for accounts. Services flush, never commit: the view commits once."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from zxcvbn import zxcvbn
 
+from moderation.accounts import sso
 from moderation.accounts.models import (
     District,
     Membership,
@@ -30,6 +31,33 @@ class AccountError(ValueError):
 
 class WeakPasswordError(AccountError):
     """The new password would be easy to guess; the message says why."""
+
+
+class PasswordLoginOff(AccountError):
+    """The password was right, but the person's districts sign in through single sign-on
+    only. Raised only after the password matched, so it tells nothing to someone guessing."""
+
+
+# Rules that may forbid a person passwords, registered from create_app (the district setting
+# lives in settings, which accounts cannot import): settings registers "one of the person's
+# districts still allows password login".
+PASSWORD_RULES: list[Callable[[User], bool]] = []
+
+
+def register_password_rule(rule: Callable[[User], bool]) -> None:
+    """Add `rule` to PASSWORD_RULES once, however many apps create_app() builds."""
+    if rule not in PASSWORD_RULES:
+        PASSWORD_RULES.append(rule)
+
+
+def may_use_password(user: User) -> bool:
+    """Whether `user` may have and use a local password: the one check that password login,
+    invitations, password resets and the set-password page ask. False only when every
+    district they belong to signs in through single sign-on only; always True while single
+    sign-on is not set up here, so removing it never locks anyone out."""
+    if not sso.is_configured():
+        return True
+    return all(rule(user) for rule in PASSWORD_RULES)
 
 
 def check_password_strength(password: str, context: Iterable[str]) -> None:
@@ -58,15 +86,10 @@ def password_context(user: User) -> list[str]:
     return [user.email, user.display_name, *places]
 
 
-def may_use_password(user: User) -> bool:
-    """Whether `user` may have and use a local password: the one check that invitations,
-    password resets and the set-password page ask. Single sign-on fills it in (a district
-    that turns local passwords off answers False for its people); until then, everyone may."""
-    return True
-
-
 def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None. Failed attempts are audited."""
+    """The active user with this email and password, or None. Failed attempts are audited.
+    PasswordLoginOff when the password is right but the person's districts allow single
+    sign-on only (the refusal is audited too; the view commits it)."""
     user = user_by_email(email)
     # One password check whatever the account, so the time does not tell which emails exist.
     password_matches = (user.check_password(password) if user is not None
@@ -74,8 +97,31 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None or not user.is_active or not password_matches:
         audit.record("login_failed", actor=user, email_digest=audit.email_digest(email))
         return None
+    if not may_use_password(user):
+        audit.record("password_login_refused", actor=user, obj=user)
+        raise PasswordLoginOff("Your district signs in through single sign-on only.")
     audit.record("login", actor=user, obj=user)
     return user
+
+
+def authenticate_single_sign_on(email: str) -> User | None:
+    """The active user whose email (any case) the provider verified, or None. Never creates
+    an account: administrators add people. Both outcomes are audited; a refusal keeps only
+    the address's keyed hash, as a failed password login does."""
+    user = user_by_email(email)
+    if user is None or not user.is_active:
+        audit.record("sso_login_refused", actor=user, email_digest=audit.email_digest(email),
+                     reason="no_account" if user is None else "deactivated")
+        return None
+    audit.record("login_sso", actor=user, obj=user)
+    return user
+
+
+def record_sso_refusal(reason: str, email: str | None = None) -> None:
+    """Audit a single sign-on the provider completed but whose token we refused (an email it
+    had not verified, an account outside the allowed domains)."""
+    audit.record("sso_login_refused", reason=reason,
+                 **({"email_digest": audit.email_digest(email)} if email else {}))
 
 
 def end_sessions(user: User, reason: str) -> None:

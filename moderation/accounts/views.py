@@ -13,13 +13,14 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
-from moderation.accounts import audit_text, queries, services, tokens
+from moderation.accounts import audit_text, queries, services, sso, tokens
 from moderation.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -69,6 +70,21 @@ def home():
     return redirect(url_for(home_endpoint(current_user)))
 
 
+def _login_page(form: LoginForm, status: int, message: str | None = None):
+    """The login page, with the single sign-on button where it is set up and, after a refusal,
+    the message saying why."""
+    return render_template("accounts/login.html", form=form, message=message,
+                           sso_label=sso.label() if sso.is_configured() else None,
+                           next_path=_safe_next(request.args.get("next"))), status
+
+
+def _logged_in(user, next_path: str | None):
+    # A token seen before the login must be worthless after it, whichever way one logs in.
+    security.rotate_csrf_token()
+    login_user(user)
+    return redirect(next_path or url_for("accounts.home"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 # Only failed attempts count: per account at an address, and a higher ceiling per address
 # against one machine trying many accounts.
@@ -81,15 +97,83 @@ def login():
         return redirect(url_for("accounts.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except services.PasswordLoginOff as error:
+            # The password was right: not a guess, so not 422 (which the limits count).
+            db.session.commit()
+            return _login_page(form, 403, f"{error} Use “{sso.label()}” instead.")
         db.session.commit()
         if user is not None:
-            security.rotate_csrf_token()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
+            return _logged_in(user, _safe_next(request.args.get("next")))
         form.password.errors.append("That email and password do not match an account.")
-    status = 422 if request.method == "POST" else 200
-    return render_template("accounts/login.html", form=form), status
+    return _login_page(form, 422 if request.method == "POST" else 200)
+
+
+SSO_NEXT = "sso_next"
+# Reasons for which the provider signed someone in but we refused its token: audited.
+AUDITED_SSO_REFUSALS = {"unverified", "domain", "no_email"}
+
+
+def _not_set_up():
+    # A bookmark or an old page's button after single sign-on was switched off here.
+    flash("Single sign-on is not set up here. Log in with your email and password.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+def _callback_url() -> str:
+    """The callback as registered at the provider: under PUBLIC_URL, as emailed links are;
+    from the request only where PUBLIC_URL is not set (a forged Host would then only make
+    the provider refuse an unregistered address)."""
+    public = current_app.config.get("PUBLIC_URL")
+    path = url_for("accounts.sso_callback")
+    return public + path if public else url_for("accounts.sso_callback", _external=True)
+
+
+@bp.get("/login/sso")
+def sso_start():
+    """Off to the provider; it comes back to sso_callback."""
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.home"))
+    if not sso.is_configured():
+        return _not_set_up()
+    session_next = _safe_next(request.args.get("next"))
+    try:
+        response = sso.authorize_redirect(_callback_url())
+    except sso.SsoRefused as refused:
+        return _login_page(LoginForm(formdata=None), refused.status, str(refused))
+    if session_next:
+        session[SSO_NEXT] = session_next
+    else:
+        session.pop(SSO_NEXT, None)
+    return response
+
+
+@bp.get("/login/sso/callback")
+def sso_callback():
+    """The provider's answer: log in the active account with the verified email, or show the
+    login page with why not. An unknown email and a deactivated account read the same."""
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.home"))
+    if not sso.is_configured():
+        return _not_set_up()
+    if not request.args:
+        # The address opened by hand, not the provider's answer: nothing to refuse.
+        return redirect(url_for("accounts.login"))
+    try:
+        email = sso.email_from_callback()
+    except sso.SsoRefused as refused:
+        if refused.reason in AUDITED_SSO_REFUSALS:
+            services.record_sso_refusal(refused.reason, refused.email)
+            db.session.commit()
+        return _login_page(LoginForm(formdata=None), refused.status, str(refused))
+    user = services.authenticate_single_sign_on(email)
+    db.session.commit()
+    if user is None:
+        return _login_page(LoginForm(formdata=None), 403,
+                           f"There is no active account here for {email}. If you should have "
+                           "one, ask your district administrator.")
+    return _logged_in(user, _safe_next(session.pop(SSO_NEXT, None)))
 
 
 @bp.post("/logout")

@@ -92,6 +92,7 @@ def load_config(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         **storage_config(mode, instance_path),
         **mail_config(mode),
+        **sso_config(mode),
     }
 
 
@@ -145,4 +146,47 @@ def mail_config(mode: str) -> dict:
         "MAIL_DELIVERY": os.environ.get("MAIL_DELIVERY", "").strip()
         or ("manual" if mode == "testing" else "background"),
         "MAIL_POLL_SECONDS": float(os.environ.get("MAIL_POLL_SECONDS", "60")),
+    }
+
+
+def _flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} must be true or false; got {value!r}.")
+
+
+def sso_config(mode: str) -> dict:
+    """Single sign-on with an OpenID Connect provider (moderation/accounts/sso.py): off unless
+    OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are all set."""
+    issuer = os.environ.get("OIDC_ISSUER", "").strip()
+    client_id = os.environ.get("OIDC_CLIENT_ID", "").strip()
+    secret = os.environ.get("OIDC_CLIENT_SECRET", "").strip()
+    given = [name for name, value in (("OIDC_ISSUER", issuer), ("OIDC_CLIENT_ID", client_id),
+                                      ("OIDC_CLIENT_SECRET", secret)) if value]
+    if given and len(given) < 3:
+        missing = sorted({"OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"} - set(given))
+        raise ConfigError(f"Single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and "
+                          f"OIDC_CLIENT_SECRET together; {', '.join(missing)} is not set.")
+    # The ID token's signature keys and the token exchange come from the issuer: over plain
+    # http anyone on the path could hand out sign-ins. Only a provider on this machine (a
+    # test or a laptop trial) may use http.
+    if issuer and mode == "production" and not issuer.startswith("https://"):
+        raise ConfigError(f"OIDC_ISSUER must be an https:// address in production; "
+                          f"got {issuer!r}.")
+    domains = os.environ.get("OIDC_ALLOWED_DOMAINS", "")
+    return {
+        "OIDC_ISSUER": issuer,
+        "OIDC_CLIENT_ID": client_id,
+        "OIDC_CLIENT_SECRET": secret,
+        "OIDC_LABEL": os.environ.get("OIDC_LABEL", "").strip() or "Sign in with single sign-on",
+        # Google Workspace: the hosted domains (the ID token's hd claim) whose accounts may
+        # sign in; empty accepts any account the provider vouches for.
+        "OIDC_ALLOWED_DOMAINS": tuple(sorted({d.strip().lower() for d in domains.split(",")
+                                              if d.strip()})),
+        # Microsoft Entra may send an email claim without email_verified. Trusting it is safe
+        # only for a single-tenant app whose tenant owns the email domains (README).
+        "OIDC_TRUST_EMAIL": _flag("OIDC_TRUST_EMAIL"),
     }

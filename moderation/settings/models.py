@@ -51,7 +51,7 @@ class SettingSpec:
         return f"{value:g} {self.unit}".strip()
 
 
-GROUPS = ("Reliability", "Findings", "Suppression", "Privacy")
+GROUPS = ("Reliability", "Findings", "Suppression", "Privacy", "Logging in")
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("alpha_discard", "Reliability", "Lowest usable reliability", float, 0.667,
@@ -93,6 +93,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Coaches see individual calibration results", bool, False,
                 "Off by default: a rater's own results are theirs unless the district decides.",
                 "Coaches may see each teacher's own calibration results, not only a group's."),
+    SettingSpec("password_login", "Logging in", "Password login allowed", bool, True,
+                "On by default: accounts start with passwords. Turn it off once everyone "
+                "signs in through the district's provider (single sign-on must be set up on "
+                "this server first).",
+                "Off means single sign-on only: people whose districts all have it off cannot "
+                "log in with a password and are sent to the single sign-on button."),
 )
 
 SPECS = {spec.key: spec for spec in SETTINGS}
@@ -118,5 +124,6 @@ class DistrictSettings(db.Model):
     min_cross_marked_samples: Mapped[int] = _column("min_cross_marked_samples")
     practice_visible_to_coaches: Mapped[bool] = _column("practice_visible_to_coaches")
     calibration_visible_to_coaches: Mapped[bool] = _column("calibration_visible_to_coaches")
+    password_login: Mapped[bool] = _column("password_login")
     updated_at: Mapped[datetime | None]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

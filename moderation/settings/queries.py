@@ -22,6 +22,7 @@ class Settings:
     min_cross_marked_samples: int
     practice_visible_to_coaches: bool
     calibration_visible_to_coaches: bool
+    password_login: bool
 
     def changed_from_default(self) -> list[str]:
         """Keys of the settings the district has changed from their defaults."""
@@ -37,3 +38,16 @@ def settings_for(district_id: int) -> Settings:
     if row is None:
         return DEFAULTS
     return Settings(**{spec.key: getattr(row, spec.key) for spec in SETTINGS})
+
+
+def password_login_allowed(user) -> bool:
+    """Whether one of `user`'s districts still allows password login (registered as a rule of
+    accounts.services.may_use_password). Someone in no district is not ruled by any."""
+    district_ids = {m.district_id for m in user.memberships}
+    if not district_ids:
+        return True
+    off = set(db.session.execute(
+        db.select(DistrictSettings.district_id).where(
+            DistrictSettings.district_id.in_(district_ids),
+            DistrictSettings.password_login.is_(False))).scalars())
+    return bool(district_ids - off)

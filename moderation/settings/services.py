@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from moderation.accounts import sso
 from moderation.accounts.services import set_district_time_zone
 from moderation.core import audit
 from moderation.core.db import utcnow
@@ -15,6 +16,8 @@ class SettingsError(Exception):
     def __init__(self, key: str, message: str):
         super().__init__(message)
         self.key = key
+        # core.forms.submit shows an error that names its field beside that field.
+        self.field = key
 
 
 def check(values: dict) -> None:
@@ -48,6 +51,12 @@ def update_settings(district, actor, changes: dict) -> list[str]:
     values = {spec.key: getattr(row, spec.key) for spec in SETTINGS} | changes
     check(values)
     changed = [spec.key for spec in SETTINGS if getattr(row, spec.key) != values[spec.key]]
+    if "password_login" in changed and not values["password_login"] and not sso.is_configured():
+        # Nobody could log in: there would be no single sign-on button to send them to.
+        raise SettingsError("password_login",
+                            "Password login can be turned off only once single sign-on is set "
+                            "up on this server (OIDC_ISSUER, OIDC_CLIENT_ID and "
+                            "OIDC_CLIENT_SECRET; see the README), or nobody could log in.")
     for key in changed:
         audit.record("district_setting_changed", actor=actor, obj=district, setting=key,
                      before=getattr(row, key), after=values[key])

@@ -1,6 +1,7 @@
 from flask import Blueprint, abort
 from flask_login import current_user
 
+from moderation.accounts import sso
 from moderation.accounts.models import District, Role
 from moderation.accounts.permissions import district_ids, role_required
 from moderation.accounts.services import AccountError
@@ -26,6 +27,14 @@ def _groups() -> list[tuple[str, list]]:
     return [(group, [spec for spec in SETTINGS if spec.group == group]) for group in GROUPS]
 
 
+def _notes() -> dict[str, str]:
+    """What this server's configuration means for a setting, shown beside it."""
+    if sso.is_configured():
+        return {}
+    return {"password_login": "Single sign-on is not set up on this server, so password "
+                              "login stays allowed."}
+
+
 @bp.route("/district/<int:district_id>/settings", methods=["GET", "POST"])
 @role_required(Role.DISTRICT_ADMIN)
 def district_settings(district_id: int):
@@ -36,7 +45,7 @@ def district_settings(district_id: int):
     def page(status: int, message: str | None = None):
         return render("settings/district_settings.html", "settings/_district_settings.html",
                       status=status, district=district, form=form, groups=_groups(),
-                      message=message)
+                      notes=_notes(), message=message)
 
     def done(changed: list[str]):
         if not changed:

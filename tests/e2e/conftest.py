@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -75,14 +76,16 @@ def live_database(fresh_databases) -> str:
     return fresh_databases.create()
 
 
-@pytest.fixture(scope="session")
-def live_server(live_database, live_smtp, tmp_path_factory):
-    """The demo district served by gunicorn (threaded workers, as in production), sending its
-    mail to `live_smtp` from the background sender thread."""
-    port = _free_port()
+@contextmanager
+def serve_demo(database_url: str, tmp_path_factory, extra_env: dict | None = None,
+               port: int | None = None):
+    """The demo district migrated and seeded into `database_url`, served by gunicorn on
+    `port` (a free one if not given) with `extra_env` on top of the environment; yields the
+    server's URL."""
+    port = port or free_port()
     env = {**os.environ, "APP_ENV": "development", "SECRET_KEY": "e2e-secret",
-           "DATABASE_URL": live_database, "SMTP_URL": live_smtp.url,
-           "PUBLIC_URL": f"http://127.0.0.1:{port}", "MAIL_POLL_SECONDS": "1"}
+           "DATABASE_URL": database_url, "PUBLIC_URL": f"http://127.0.0.1:{port}",
+           **(extra_env or {})}
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     for command in (["db", "upgrade"], ["seed-demo"]):
         subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True,
@@ -100,6 +103,15 @@ def live_server(live_database, live_smtp, tmp_path_factory):
         server.terminate()
         server.wait(timeout=10)
         server.stderr.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database, live_smtp, tmp_path_factory):
+    """The demo district served by gunicorn (threaded workers, as in production), sending its
+    mail to `live_smtp` from the background sender thread."""
+    with serve_demo(live_database, tmp_path_factory,
+                    {"SMTP_URL": live_smtp.url, "MAIL_POLL_SECONDS": "1"}) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

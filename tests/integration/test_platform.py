@@ -103,3 +103,34 @@ def test_district_admin_does_not_read_another_districts_log(client, auth, create
     auth.login(create_district_admin())
     page = client.get("/district/audit").text
     assert "Audited Teacher" not in page
+
+
+def test_single_sign_on_is_off_unless_configured_and_needs_all_three(monkeypatch, tmp_path):
+    monkeypatch.setenv("APP_ENV", "development")
+    config = load_config(str(tmp_path))
+    assert config["OIDC_ISSUER"] == "" and config["OIDC_ALLOWED_DOMAINS"] == ()
+    assert config["OIDC_TRUST_EMAIL"] is False
+    monkeypatch.setenv("OIDC_ISSUER", "https://accounts.google.com")
+    monkeypatch.setenv("OIDC_CLIENT_ID", "client")
+    with pytest.raises(ConfigError, match="OIDC_CLIENT_SECRET is not set"):
+        load_config(str(tmp_path))
+    monkeypatch.setenv("OIDC_CLIENT_SECRET", "secret")
+    monkeypatch.setenv("OIDC_ALLOWED_DOMAINS", " Riverbend.example, eastside.example ,")
+    monkeypatch.setenv("OIDC_TRUST_EMAIL", "yes")
+    config = load_config(str(tmp_path))
+    assert config["OIDC_ALLOWED_DOMAINS"] == ("eastside.example", "riverbend.example")
+    assert config["OIDC_TRUST_EMAIL"] is True
+    assert config["OIDC_LABEL"] == "Sign in with single sign-on"
+    monkeypatch.setenv("OIDC_TRUST_EMAIL", "perhaps")
+    with pytest.raises(ConfigError, match="OIDC_TRUST_EMAIL must be true or false"):
+        load_config(str(tmp_path))
+
+
+def test_production_refuses_a_plain_http_issuer(monkeypatch, tmp_path):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    for name, value in (("OIDC_ISSUER", "http://idp.example"), ("OIDC_CLIENT_ID", "c"),
+                        ("OIDC_CLIENT_SECRET", "s")):
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="OIDC_ISSUER must be an https:// address"):
+        load_config(str(tmp_path))

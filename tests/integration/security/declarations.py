@@ -82,6 +82,8 @@ DECLARATIONS: dict[str, Access] = {
     "static": PUBLIC,
     "healthz": PUBLIC,
     "accounts.login": PUBLIC,
+    "accounts.sso_start": PUBLIC,
+    "accounts.sso_callback": PUBLIC,
     # A one-time link works for whoever holds it, logged in or not.
     "accounts.forgot_password": PUBLIC,
     "accounts.set_password": PUBLIC,

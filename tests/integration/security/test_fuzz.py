@@ -42,7 +42,9 @@ ROUND = ["district_id", "name", "rubric_version_id", "rater_school_ids", "rater_
 # A school and the figures of the world district's two context measures.
 SCHOOL = ["name", "grade_band", *(f"context-{i}-{name}" for i in (0, 1)
                                   for name in ("measure_id", "value", "year", "source"))]
-QUERY_FIELDS = {"accounts.login": ["next"], "samples.list_samples": ["status"],
+QUERY_FIELDS = {"accounts.login": ["next"], "accounts.sso_start": ["next"],
+                "accounts.sso_callback": ["code", "state", "error", "error_description"],
+                "samples.list_samples": ["status"],
                 "people.list_people": ["q", "school", "role", "page"],
                 "scoring.new_round": ["district_id", "rubric_version_id"],
                 "scoring.round_samples": ["district_id", "rubric_version_id", *ROUND_SAMPLES]}
