@@ -265,6 +265,25 @@ def anchor_agreement(ratings: pd.DataFrame, blind: pd.DataFrame) -> pd.DataFrame
                          "n_anchor_ratings": matches.size()})
 
 
+def anchor_confusions(ratings: pd.DataFrame, blind: pd.DataFrame) -> dict[str, list[dict]]:
+    """Per rater, which levels they confuse: on units with a reference (agreed) score, the
+    counts of (their score, agreed score) pairs that differ, most frequent first, as
+    [{"score", "agreed", "n"}]. Raters who disagreed on no anchored unit are absent."""
+    unit = ["sample", "criterion"]
+    anchors = latest(ratings.loc[ratings["kind"] == "reference"], unit)
+    scored = blind[["rater", *unit, "score"]].merge(
+        anchors[[*unit, "score"]].rename(columns={"score": "agreed"}), on=unit)
+    scored = scored.loc[scored["score"] != scored["agreed"]]
+    if scored.empty:
+        return {}
+    counts = (scored.groupby(["rater", "score", "agreed"]).size().rename("n").reset_index()
+              .sort_values(["rater", "n", "score", "agreed"],
+                           ascending=[True, False, True, True]))
+    return {rater: [{"score": int(row.score), "agreed": int(row.agreed), "n": int(row.n)}
+                    for row in group.itertuples()]
+            for rater, group in counts.groupby("rater", sort=False)}
+
+
 def _distances(marginals: np.ndarray, value_domain: np.ndarray, level: str) -> np.ndarray:
     """Squared difference d(c, k) between values, (..., V, V) (Krippendorff 2011).
 
