@@ -93,13 +93,23 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         > 0 lenient), fair_average_difference_ci95 (many-facet Rasch; all None unless
         rasch.status is "converged"), severity_message (None when measured, else why not: the
         fit failed, or the rater is not linked to the main design, or only through extreme
-        scores), anchor agreement, drift {flagged, onset, shift, z, message: None when
-        tested, else why not};
+        scores), severity_p (H0: |severity| <= thresholds.rater_severity, a minimum-effect
+        test) and severity_q (its Benjamini-Hochberg q over the measured raters), anchor
+        agreement, anchor_confusions [{score, agreed, n}: the rater's scores that differ
+        from an agreed one, most frequent first], drift {flagged (|shift| beyond
+        thresholds.rater_drift and q below the false-discovery rate), onset, shift,
+        shift_se, shift_points (+ _ci95; rubric points, < 0 became harsher),
+        severity_before, severity_after, z, p_change (change-point p), p (the larger of
+        p_change and the practical-size p), q, n_timed, message: None when tested, else why
+        not};
     schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag,
         standard_reason (None when measured, else why there is no standard), local_gap,
         local_gap_ci95, local_flag (+ n_local_samples);
     design: connected, n_components, cross_school_share, anchors_per_rater;
-    triggers: kind, target, metric, value, threshold, reason.
+    thresholds: the Thresholds the findings used (triggers.Thresholds);
+    triggers: kind, target, metric, value, threshold, reason, effect (rubric points or None),
+        effect_ci95, n, p, q, rule (why it fired), priority (1 act first, 2 act, 3 when there
+        is time), action {kind, audience, material, description} (triggers.Trigger).
     Raises RatingsFileError for a malformed table, ValueError for an unknown level, and
     LevelOfMeasurementError (a ValueError) for the ratio level on blind scores that lie on both
     sides of zero.
@@ -126,6 +136,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "raters": _raters(ratings, codes, fit, fair, thresholds),
         "schools": _schools(ratings, fit, thresholds, streams[1]),
         "design": asdict(summarize_design(ratings, codes)),
+        "thresholds": asdict(thresholds),
     }
     report = _json_ready(report)
     report["triggers"] = _json_ready([asdict(trigger)
@@ -273,7 +284,8 @@ def _drift_entry(row: pd.Series, fit: RaschFit) -> dict:
     interval = None if pd.isna(low) or pd.isna(high) else [low, high]
     return {"flagged": bool(row["flagged"]), "onset": row["onset"], "shift": row["shift"],
             "shift_se": row["shift_se"], "shift_points": row["shift_points"],
-            "shift_points_ci95": interval, "severity_before": row["severity_before"], "severity_after": row["severity_after"],
+            "shift_points_ci95": interval, "severity_before": row["severity_before"],
+            "severity_after": row["severity_after"],
             "z": row["z"], "p_change": row["p_value"], "p": row["p"], "q": row["q"],
             "n_timed": int(row["n_timed"]), "message": row["reason"]}
 
