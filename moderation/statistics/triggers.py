@@ -35,10 +35,12 @@ class Thresholds:
         school_effect). A project default, not a published standard: set it for your
         district. Tested as an interval null (multiplicity.minimum_effect_p): a rater whose
         true difference is within it is not flagged however many ratings they have.
-    rater_drift: 0.5 logits, a step in a rater's severity during the period practically large
-        enough to act on; the rater practical size, since a rater who moves by it scores as
-        differently from their former self as a flagged rater does from the average
-        (drift.DRIFT_SIZE; tested as for rater_severity, with the change-point test).
+    rater_drift: 0.3 logits, a step in a rater's severity during the period practically large
+        enough to act on: the school practical size, below the rater one because a step adds
+        to the rater's standing, tested separately, and the action (a private check against
+        anchor papers) is cheap; at 0.5, 1-logit steps would be found only 40% of the time at
+        an ordinary 325 ratings per rater (90% at 0.3). A project default (drift.DRIFT_SIZE;
+        tested as for rater_severity, with the change-point test).
     school_effect: 0.3 logits mean rater severity (a project default; docs/methods.md,
         "School standards").
     local_gap: 0.25 score points between a school's local scores and blind scores (a quarter

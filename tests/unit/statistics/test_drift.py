@@ -59,7 +59,7 @@ def test_flags_need_a_practically_large_step_and_q_below_the_rate(drifting):
     signed = tested.loc[tested["z"] != 0]
 
     assert (np.sign(signed["z"]) == np.sign(signed["shift"])).all()
-    assert (drift["flagged"] == ((drift["shift"].abs() > 0.5) & (drift["q"] < 0.05))).all()
+    assert (drift["flagged"] == ((drift["shift"].abs() > 0.3) & (drift["q"] < 0.05))).all()
     assert larger["flagged"].sum() < drift["flagged"].sum()
     assert stricter["flagged"].sum() < drift["flagged"].sum()
     assert not larger.loc[larger["shift"].abs() <= 1.5, "flagged"].any()

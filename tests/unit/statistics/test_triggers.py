@@ -93,15 +93,15 @@ def test_drift_beyond_the_size_with_q_below_the_rate_names_onset_and_direction()
     (trigger,) = evaluate_triggers(report(raters=[rater("T1", drift=drift)]))
 
     assert (trigger.kind, trigger.metric, trigger.value, trigger.threshold) == (
-        "rater_drift", "shift", 0.9, 0.5)
+        "rater_drift", "shift", 0.9, 0.3)
     assert "harsher from 2025-10-14 by 0.90 logits (0.30 rubric points" in trigger.reason
     assert (trigger.effect, trigger.effect_ci95, trigger.n, trigger.q) == (
         -0.3, [-0.4, -0.2], 120, 0.01)
-    assert "beyond the practical drift size of 0.50" in trigger.rule
+    assert "beyond the practical drift size of 0.30" in trigger.rule
     assert trigger.action["kind"] == "private_practice_set"
 
 
-@pytest.mark.parametrize(("shift", "q"), [(0.4, 0.001), (0.9, 0.2), (0.9, None)])
+@pytest.mark.parametrize(("shift", "q"), [(0.25, 0.001), (0.9, 0.2), (0.9, None)])
 def test_drift_within_the_size_or_with_q_above_the_rate_is_quiet(shift, q):
     drift = {"flagged": True, "onset": None, "shift": shift, "z": 4.0, "p": 0.01, "q": q}
 
