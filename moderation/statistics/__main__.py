@@ -18,6 +18,11 @@ from moderation.statistics.reliability import (
     LevelOfMeasurementError,
 )
 from moderation.statistics.table import RatingsFileError
+from moderation.statistics.triggers import DEFAULT_THRESHOLDS, Thresholds
+
+# Command-line options that override one threshold each (after --settings).
+THRESHOLD_OPTIONS = {"fdr": "false_discovery_rate", "rater_severity": "rater_severity",
+                     "rater_drift": "rater_drift"}
 
 EXIT_BAD_INPUT = 2
 
@@ -34,8 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as error:
             return _fail(f"{arguments.rubric}: cannot read the file ({error.strerror or error})")
     try:
+        thresholds = _thresholds(arguments)
+    except (ValueError, TypeError) as error:
+        return _fail(f"{arguments.settings or 'thresholds'}: {error}")
+    except OSError as error:
+        return _fail(f"{arguments.settings}: cannot read the file ({error.strerror or error})")
+    try:
         report = analyze(arguments.file, level=arguments.level, bootstrap=arguments.bootstrap,
-                         seed=arguments.seed, levels=levels)
+                         seed=arguments.seed, levels=levels, thresholds=thresholds)
     except (RatingsFileError, LevelOfMeasurementError) as error:
         return _fail(f"{arguments.file}: {error}")
     except OSError as error:
@@ -51,6 +62,24 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         return _fail(f"{arguments.out}: cannot write the file ({error.strerror or error})")
     return 0
+
+
+def _thresholds(arguments: argparse.Namespace) -> Thresholds:
+    """The defaults, then a --settings file (a JSON object of Thresholds names, as a district's
+    settings hold them), then the single-threshold options."""
+    thresholds = DEFAULT_THRESHOLDS
+    if arguments.settings is not None:
+        with open(arguments.settings, encoding="utf-8") as file:
+            try:
+                settings = json.load(file)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"not JSON ({error})") from None
+        if not isinstance(settings, dict):
+            raise ValueError("must be a JSON object of threshold names and numbers")
+        thresholds = Thresholds.from_settings(settings)
+    options = {name: getattr(arguments, option) for option, name in THRESHOLD_OPTIONS.items()
+               if getattr(arguments, option) is not None}
+    return Thresholds.from_settings(options, thresholds) if options else thresholds
 
 
 def _warn_about_the_fit(file: str, rasch: dict) -> None:
@@ -89,6 +118,23 @@ def _parser() -> argparse.ArgumentParser:
                          help="a rubric JSON file (as `flask rubrics export` writes): each "
                               "criterion's scores must be among its levels, criteria matched "
                               "by name")
+    findings = command.add_argument_group(
+        "findings", "when a rater is named (defaults and sources: moderation.statistics."
+                    "triggers.Thresholds; docs/methods.md, Triggers)")
+    findings.add_argument("--settings", default=None, metavar="FILE",
+                          help="a JSON object of thresholds, e.g. {\"false_discovery_rate\": "
+                               "0.05, \"rater_severity\": 0.5, \"school_effect\": 0.3, "
+                               "\"local_gap\": 0.25}; names not given keep their defaults")
+    findings.add_argument("--fdr", type=float, default=None, metavar="Q",
+                          help="false-discovery rate for rater findings (default: "
+                               f"{DEFAULT_THRESHOLDS.false_discovery_rate}, Benjamini & "
+                               "Hochberg 1995)")
+    findings.add_argument("--rater-severity", type=float, default=None, metavar="LOGITS",
+                          help="practical size of a rater's severity (default: "
+                               f"{DEFAULT_THRESHOLDS.rater_severity} logits)")
+    findings.add_argument("--rater-drift", type=float, default=None, metavar="LOGITS",
+                          help="practical size of a step in a rater's severity (default: "
+                               f"{DEFAULT_THRESHOLDS.rater_drift} logits)")
     return parser
 
 

@@ -16,9 +16,10 @@ import pandas as pd
 
 from moderation.statistics.design import summarize_design
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
-from moderation.statistics.fair import FairAverages, fair_averages
+from moderation.statistics.fair import Z95, FairAverages, fair_average_at, fair_averages
 from moderation.statistics.icc import intraclass_correlations
 from moderation.statistics.levels import ScoreLevels
+from moderation.statistics.multiplicity import benjamini_hochberg, minimum_effect_p
 from moderation.statistics.rasch import FIT_FAILURE, RaschFit, fit_many_facet_rasch
 from moderation.statistics.reliability import (
     ALPHA_THRESHOLDS,
@@ -26,6 +27,7 @@ from moderation.statistics.reliability import (
     LEVELS,
     AlphaResult,
     anchor_agreement,
+    anchor_confusions,
     check_ratio_scores,
     krippendorff_alpha,
     pair_agreement,
@@ -43,7 +45,10 @@ from moderation.statistics.table import (
 )
 from moderation.statistics.triggers import DEFAULT_THRESHOLDS, Thresholds, evaluate_triggers
 
-NO_DRIFT = {"flagged": False, "onset": None, "shift": None, "z": None, "message": None}
+NO_DRIFT = {"flagged": False, "onset": None, "shift": None, "shift_se": None,
+            "shift_points": None, "shift_points_ci95": None, "severity_before": None,
+            "severity_after": None, "z": None, "p_change": None, "p": None, "q": None,
+            "n_timed": 0, "message": None}
 # The fit's status as the report names it (rasch.RaschFit.status "ok" is "converged").
 RASCH_STATUS = {"ok": "converged", "not_converged": "not_converged",
                 "insufficient": "insufficient"}
@@ -88,13 +93,23 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         > 0 lenient), fair_average_difference_ci95 (many-facet Rasch; all None unless
         rasch.status is "converged"), severity_message (None when measured, else why not: the
         fit failed, or the rater is not linked to the main design, or only through extreme
-        scores), anchor agreement, drift {flagged, onset, shift, z, message: None when
-        tested, else why not};
+        scores), severity_p (H0: |severity| <= thresholds.rater_severity, a minimum-effect
+        test) and severity_q (its Benjamini-Hochberg q over the measured raters), anchor
+        agreement, anchor_confusions [{score, agreed, n}: the rater's scores that differ
+        from an agreed one, most frequent first], drift {flagged (|shift| beyond
+        thresholds.rater_drift and q below the false-discovery rate), onset, shift,
+        shift_se, shift_points (+ _ci95; rubric points, < 0 became harsher),
+        severity_before, severity_after, z, p_change (change-point p), p (the larger of
+        p_change and the practical-size p), q, n_timed, message: None when tested, else why
+        not};
     schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag,
         standard_reason (None when measured, else why there is no standard), local_gap,
         local_gap_ci95, local_flag (+ n_local_samples);
     design: connected, n_components, cross_school_share, anchors_per_rater;
-    triggers: kind, target, metric, value, threshold, reason.
+    thresholds: the Thresholds the findings used (triggers.Thresholds);
+    triggers: kind, target, metric, value, threshold, reason, effect (rubric points or None),
+        effect_ci95, n, p, q, rule (why it fired), priority (1 act first, 2 act, 3 when there
+        is time), action {kind, audience, material, description} (triggers.Trigger).
     Raises RatingsFileError for a malformed table, ValueError for an unknown level, and
     LevelOfMeasurementError (a ValueError) for the ratio level on blind scores that lie on both
     sides of zero.
@@ -121,6 +136,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "raters": _raters(ratings, codes, fit, fair, thresholds),
         "schools": _schools(ratings, fit, thresholds, streams[1]),
         "design": asdict(summarize_design(ratings, codes)),
+        "thresholds": asdict(thresholds),
     }
     report = _json_ready(report)
     report["triggers"] = _json_ready([asdict(trigger)
@@ -209,8 +225,17 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairA
     ids = codes.rater_ids
     measures = fit.raters.reindex(ids)
     points = fair.raters.reindex(ids)
-    drift = detect_drift(ratings, fit, z_threshold=thresholds.drift_z).reindex(ids)
-    anchors = anchor_agreement(ratings, latest_blind(ratings)).reindex(ids)
+    drift = detect_drift(ratings, fit, min_shift=thresholds.rater_drift,
+                         fdr=thresholds.false_discovery_rate).reindex(ids)
+    _drift_points(drift, fit)
+    blind = latest_blind(ratings)
+    anchors = anchor_agreement(ratings, blind).reindex(ids)
+    confusions = anchor_confusions(ratings, blind)
+    # H0 |severity| <= the practical size (severities are centred at the average rater),
+    # then Benjamini-Hochberg over the measured raters (multiplicity.py).
+    severity_p = minimum_effect_p(measures["severity"], measures["severity_se"],
+                                  thresholds.rater_severity)
+    severity_q = benjamini_hochberg(severity_p)
     anchors["n_anchor_ratings"] = anchors["n_anchor_ratings"].fillna(0).astype(np.int64)
     schools = rater_schools(ratings).reindex(ids)
     n_ratings = np.bincount(codes.rater, minlength=len(ids))
@@ -218,6 +243,7 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairA
              **{name: measures.at[rater, name]
                 for name in ("severity", "severity_se", "infit", "outfit", "infit_z",
                              "outfit_z")},
+             "severity_p": severity_p[i], "severity_q": severity_q[i],
              "fair_average": points.at[rater, "fair_average"],
              "fair_average_difference": points.at[rater, "fair_average_difference"],
              "fair_average_difference_ci95": _interval(points.loc[rater],
@@ -225,8 +251,22 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairA
              "severity_message": _severity_message(fit, measures.at[rater, "reason"]),
              "anchor_exact_agreement": anchors.at[rater, "anchor_exact_agreement"],
              "n_anchor_ratings": anchors.at[rater, "n_anchor_ratings"],
+             "anchor_confusions": confusions.get(rater, []),
              "drift": _drift_entry(drift.loc[rater], fit)}
             for i, rater in enumerate(ids)]
+
+
+def _drift_points(drift: pd.DataFrame, fit: RaschFit) -> None:
+    """The step in rubric points, added to `drift`: the fair average after minus before (< 0:
+    became harsher), its interval the image of the shift's with the severity before held
+    fixed (as fair.py does for a rater's difference)."""
+    before = drift["severity_before"].to_numpy(dtype=float)
+    shift = drift["shift"].to_numpy(dtype=float)
+    se = drift["shift_se"].to_numpy(dtype=float)
+    base = fair_average_at(fit, before)
+    drift["shift_points"] = fair_average_at(fit, before + shift) - base
+    drift["shift_points_lo"] = fair_average_at(fit, before + shift + Z95 * se) - base
+    drift["shift_points_hi"] = fair_average_at(fit, before + shift - Z95 * se) - base
 
 
 def _severity_message(fit: RaschFit, reason) -> str | None:
@@ -240,8 +280,14 @@ def _drift_entry(row: pd.Series, fit: RaschFit) -> dict:
         # A rater the fit does not list (an insufficient fit lists nobody).
         message = UNFIT.format(FIT_FAILURE[fit.status]) if fit.status != "ok" else UNMEASURED
         return NO_DRIFT | {"message": message}
+    low, high = row["shift_points_lo"], row["shift_points_hi"]
+    interval = None if pd.isna(low) or pd.isna(high) else [low, high]
     return {"flagged": bool(row["flagged"]), "onset": row["onset"], "shift": row["shift"],
-            "z": row["z"], "message": row["reason"]}
+            "shift_se": row["shift_se"], "shift_points": row["shift_points"],
+            "shift_points_ci95": interval, "severity_before": row["severity_before"],
+            "severity_after": row["severity_after"],
+            "z": row["z"], "p_change": row["p_value"], "p": row["p"], "q": row["q"],
+            "n_timed": int(row["n_timed"]), "message": row["reason"]}
 
 
 def _schools(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds,

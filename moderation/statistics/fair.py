@@ -104,6 +104,21 @@ def fair_averages(fit: RaschFit) -> FairAverages:
                         average_rater=average)
 
 
+def fair_average_at(fit: RaschFit, severity) -> np.ndarray:
+    """The fair average of a rater of the given severities (logits; NaN where not finite or
+    the fit did not converge): an average sample on an average criterion, as in
+    `fair_averages`. Used to put a drift step in rubric points (before and after)."""
+    severity = np.atleast_1d(np.asarray(severity, dtype=float))
+    out = np.full(severity.shape, np.nan)
+    if fit.status != "ok":
+        return out
+    eta = _mean(fit.samples, "measure") - _mean(fit.criteria, "difficulty") - severity
+    finite = np.isfinite(eta)
+    out[finite] = expected_score(eta[finite], fit.thresholds.to_numpy(),
+                                 np.asarray(fit.categories, dtype=float))
+    return out
+
+
 _RATER_NAMES = ("fair_average", "fair_average_difference", "fair_average_difference_lo",
                 "fair_average_difference_hi")
 

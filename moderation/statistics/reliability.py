@@ -265,6 +265,30 @@ def anchor_agreement(ratings: pd.DataFrame, blind: pd.DataFrame) -> pd.DataFrame
                          "n_anchor_ratings": matches.size()})
 
 
+def anchor_confusions(ratings: pd.DataFrame, blind: pd.DataFrame) -> dict[str, list[dict]]:
+    """Per rater, which levels they confuse: on units with a reference (agreed) score, the
+    counts of (their score, agreed score) pairs that differ, most frequent first, as
+    [{"score", "agreed", "n"}]. Raters who disagreed on no anchored unit are absent."""
+    unit = ["sample", "criterion"]
+    anchors = latest(ratings.loc[ratings["kind"] == "reference"], unit)
+    scored = blind[["rater", *unit, "score"]].merge(
+        anchors[[*unit, "score"]].rename(columns={"score": "agreed"}), on=unit)
+    scored = scored.loc[scored["score"] != scored["agreed"]]
+    if scored.empty:
+        return {}
+    counts = (scored.groupby(["rater", "score", "agreed"]).size().rename("n").reset_index()
+              .sort_values(["rater", "n", "score", "agreed"],
+                           ascending=[True, False, True, True]))
+    # Plain records split at each rater's first row (a groupby over thousands of raters
+    # costs a second on the district).
+    records = counts[["score", "agreed", "n"]].astype(np.int64).to_dict("records")
+    raters = counts["rater"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, raters[1:] != raters[:-1]])
+    ends = np.r_[starts[1:], raters.size]
+    return {raters[start]: records[start:end]
+            for start, end in zip(starts.tolist(), ends.tolist(), strict=True)}
+
+
 def _distances(marginals: np.ndarray, value_domain: np.ndarray, level: str) -> np.ndarray:
     """Squared difference d(c, k) between values, (..., V, V) (Krippendorff 2011).
 

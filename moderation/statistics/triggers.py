@@ -6,12 +6,21 @@ Rules read the JSON-ready report (criteria, overall, raters, schools, design) bu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+from moderation.statistics.drift import DRIFT_SIZE, FALSE_DISCOVERY_RATE
+from moderation.statistics.multiplicity import benjamini_hochberg, minimum_effect_p
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Configurable trigger thresholds, with their sources.
+    """Configurable trigger thresholds: the defaults and their sources, in one place.
+
+    A district's settings pass straight through (`Thresholds.from_settings`, the command
+    line's --settings FILE and options). The defaults match the district settings of the app.
 
     alpha_discard, alpha_rely: Krippendorff, Content Analysis, 2nd ed. (2004): rely on data
         with alpha >= .800; .667 <= alpha < .800 only for tentative conclusions; below .667
@@ -19,13 +28,19 @@ class Thresholds:
         is below a threshold, naming the lower one it fails; the reason says whether the 95%
         interval lies wholly below it (clear) or reaches it (more double-scored samples would
         settle it). Judging by the interval alone would stay silent exactly when data are few.
-    rater_severity: 0.5 logits, practically large for one rater (a school mean needs less,
-        see school_effect). A working default set by the project, not a published standard:
-        set it for your district.
-    rater_severity_z: 3, statistically clear: |severity / SE| >= 3 happens by chance for about
-        3 raters in 1,000 (two-sided normal), and the size rule thins those further.
-    drift_z: 3, as rater_severity_z (Wolfe, Moulder & Myford 2001, "Detecting differential
-        rater functioning over time"; docs/methods.md, "Drift").
+    false_discovery_rate: .05, the expected share of false findings among the rater findings
+        reported (Benjamini & Hochberg 1995). A rater finding needs its q-value below it.
+    rater_severity: 0.5 logits from the average rater, practically large for one rater (about
+        a third of a rubric level on a typical 4-level scale; a school mean needs less, see
+        school_effect). A project default, not a published standard: set it for your
+        district. Tested as an interval null (multiplicity.minimum_effect_p): a rater whose
+        true difference is within it is not flagged however many ratings they have.
+    rater_drift: 0.3 logits, a step in a rater's severity during the period practically large
+        enough to act on: the school practical size, below the rater one because a step adds
+        to the rater's standing, tested separately, and the action (a private check against
+        anchor papers) is cheap; at 0.5, 1-logit steps would be found only 40% of the time at
+        an ordinary 325 ratings per rater (90% at 0.3). A project default (drift.DRIFT_SIZE;
+        tested as for rater_severity, with the change-point test).
     school_effect: 0.3 logits mean rater severity (a project default; docs/methods.md,
         "School standards").
     local_gap: 0.25 score points between a school's local scores and blind scores (a quarter
@@ -34,20 +49,54 @@ class Thresholds:
 
     alpha_discard: float = 0.667
     alpha_rely: float = 0.800
+    false_discovery_rate: float = FALSE_DISCOVERY_RATE
     rater_severity: float = 0.5
-    rater_severity_z: float = 3.0
-    drift_z: float = 3.0
+    rater_drift: float = DRIFT_SIZE
     school_effect: float = 0.3
     local_gap: float = 0.25
 
+    def __post_init__(self) -> None:
+        if not 0 < self.false_discovery_rate < 1:
+            raise ValueError("false_discovery_rate must be between 0 and 1, not "
+                             f"{self.false_discovery_rate}")
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if not isinstance(value, int | float) or isinstance(value, bool) \
+                    or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{item.name} must be a number of at least 0, not {value!r}")
+
+    @classmethod
+    def from_settings(cls, settings: dict, base: Thresholds | None = None) -> Thresholds:
+        """Thresholds from a mapping of field names to numbers (a settings file), the rest
+        from `base` (the defaults). Unknown names are refused, naming them."""
+        names = {item.name for item in fields(cls)}
+        unknown = sorted(set(settings) - names)
+        if unknown:
+            raise ValueError(f"unknown threshold {', '.join(map(repr, unknown))}; known: "
+                             f"{', '.join(sorted(names))}")
+        return replace(base or cls(), **settings)
+
 
 DEFAULT_THRESHOLDS = Thresholds()
+
+# Priority of a trigger: 1 act first (far beyond the threshold, or data not to rely on),
+# 2 act (beyond the threshold), 3 when there is time (tentative).
+FAR = 2.0   # an effect at least FAR times its practical threshold has priority 1
 
 
 @dataclass(frozen=True)
 class Trigger:
     """One finding: what kind, about whom (target), which metric, its value and the threshold
-    it crossed (signed where direction matters), and a reason in a coach's words."""
+    it crossed (signed where direction matters), and a reason in a coach's words.
+
+    For a coach to act on it, also: effect (rubric points where the finding has a size in
+    points, else None) with effect_ci95 (95% interval) and n (the ratings or samples it rests
+    on); p and q (the test's p-value and its Benjamini-Hochberg q over the same kind of
+    finding, None where the rule is not a test); rule (why it fired, in words: the effect
+    beyond the practical threshold and q below the false-discovery rate); priority (1 act
+    first, 2 act, 3 when there is time); action (what to do and with what material: kind,
+    audience, material, description).
+    """
 
     kind: str
     target: str
@@ -55,6 +104,14 @@ class Trigger:
     value: float
     threshold: float
     reason: str
+    effect: float | None = None
+    effect_ci95: list[float] | None = None
+    n: int | None = None
+    p: float | None = None
+    q: float | None = None
+    rule: str | None = None
+    priority: int = 2
+    action: dict | None = None
 
 
 def evaluate_triggers(report: dict,
@@ -79,15 +136,48 @@ def reliability_triggers(criteria: list[dict], overall: dict,
 
 
 def rater_triggers(raters: list[dict], thresholds: Thresholds) -> list[Trigger]:
-    """Raters with drift flagged, and raters clearly and substantially harsh or lenient."""
+    """Raters whose severity stepped during the period, and raters harsh or lenient beyond the
+    practical threshold, each only when its q-value over all raters is below the false
+    discovery rate (an interval-null test, so a small real difference never fires)."""
+    severity_p, severity_q = severity_tests(raters, thresholds)
     found = []
-    for rater in raters:
+    for rater, p, q in zip(raters, severity_p, severity_q, strict=True):
         drift = rater["drift"]
-        if drift["flagged"]:
-            found.append(_drift_trigger(rater["rater"], drift, thresholds))
-        if _is_clearly_severe(rater, thresholds):
-            found.append(_severity_trigger(rater, thresholds))
+        if _drift_fires(drift, thresholds):
+            found.append(_drift_trigger(rater, drift, thresholds))
+        severity = rater["severity"]
+        if severity is not None and q < thresholds.false_discovery_rate \
+                and abs(severity) > thresholds.rater_severity:
+            found.append(_severity_trigger(rater, float(p), float(q), thresholds))
     return found
+
+
+def severity_tests(raters: list[dict], thresholds: Thresholds) -> tuple[np.ndarray, np.ndarray]:
+    """Per rater, the p-value of H0 |severity| <= rater_severity (severities are centred at the
+    average rater) and its Benjamini-Hochberg q over the measured raters; NaN where there is
+    no severity. Uses the report's severity_p and severity_q when every rater has them."""
+    if raters and all("severity_q" in rater for rater in raters):
+        p = np.array([_nan(rater.get("severity_p")) for rater in raters])
+        q = np.array([_nan(rater["severity_q"]) for rater in raters])
+        return p, q
+    severity = np.array([_nan(rater["severity"]) for rater in raters])
+    se = np.array([_nan(rater["severity_se"]) for rater in raters])
+    p = minimum_effect_p(severity, se, thresholds.rater_severity)
+    return p, benjamini_hochberg(p)
+
+
+def _nan(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _drift_fires(drift: dict, thresholds: Thresholds) -> bool:
+    """A step beyond the practical drift size whose q is below the false-discovery rate. A
+    report without q (the first schema) falls back to its flag."""
+    if "q" not in drift:
+        return bool(drift["flagged"])
+    shift, q = drift["shift"], drift["q"]
+    return (shift is not None and q is not None and q < thresholds.false_discovery_rate
+            and abs(shift) > thresholds.rater_drift)
 
 
 def school_triggers(schools: list[dict], thresholds: Thresholds) -> list[Trigger]:
@@ -112,7 +202,12 @@ def design_triggers(design: dict) -> list[Trigger]:
         threshold=1,
         reason=(f"The raters fall into {parts} groups that never score the same samples, so "
                 "rater severities and school standards can only be compared within a group. "
-                "Add cross-school blind scoring or a common set of anchor papers."))]
+                "Add cross-school blind scoring or a common set of anchor papers."),
+        rule="the rating design has more than one connected part", priority=1,
+        action={"kind": "design_change", "audience": "the district's assessment lead",
+                "material": {"n_components": parts},
+                "description": "Add cross-school blind scoring or a common set of anchor "
+                               "papers that every group scores."})]
 
 
 def _reliability_trigger(target: str, name: str, entry: dict,
@@ -128,7 +223,16 @@ def _reliability_trigger(target: str, name: str, entry: dict,
                    threshold=threshold,
                    reason=(f"Blind scores on {name} agree too little: alpha {alpha:.2f} is below "
                            f"{threshold:.3f}, so it {verdict} (Krippendorff). "
-                           + _certainty(entry["alpha_ci95"], threshold)))
+                           + _certainty(entry["alpha_ci95"], threshold)),
+                   effect_ci95=entry["alpha_ci95"], n=entry.get("n_units"),
+                   rule=f"alpha {alpha:.3f} is below {threshold:.3f} (Krippendorff 2004)",
+                   priority=1 if threshold == thresholds.alpha_discard else 3,
+                   action={"kind": "moderation_session", "audience": "the raters of the criterion",
+                           "material": {"criterion": target,
+                                        "samples": "the samples with the most disagreement "
+                                                   "on it"},
+                           "description": (f"A moderation session on {name}, on the samples "
+                                           "whose blind scores disagree most on it.")})
 
 
 def _certainty(interval: list[float] | None, threshold: float) -> str:
@@ -141,37 +245,85 @@ def _certainty(interval: list[float] | None, threshold: float) -> str:
             "samples would settle it; meanwhile, recalibrate on this criterion.")
 
 
-def _is_clearly_severe(rater: dict, thresholds: Thresholds) -> bool:
-    severity, se = rater["severity"], rater["severity_se"]
-    if severity is None or not se:
-        return False
-    return (abs(severity) >= thresholds.rater_severity
-            and abs(severity / se) >= thresholds.rater_severity_z)
-
-
-def _severity_trigger(rater: dict, thresholds: Thresholds) -> Trigger:
+def _severity_trigger(rater: dict, p: float, q: float, thresholds: Thresholds) -> Trigger:
     severity = rater["severity"]
+    name = rater["rater"]
     harsh = severity > 0
     direction = "more harshly" if harsh else "more generously"
+    points = rater.get("fair_average_difference")
+    interval = rater.get("fair_average_difference_ci95")
+    size = (f"{abs(points):.2f} rubric points {'fewer' if harsh else 'more'} per score, "
+            f"{severity:+.2f} logits" if points is not None else f"{severity:+.2f} logits")
+    threshold = thresholds.rater_severity
     return Trigger(
-        kind="rater_severity", target=rater["rater"], metric="severity", value=severity,
-        threshold=thresholds.rater_severity if harsh else -thresholds.rater_severity,
-        reason=(f"Rater {rater['rater']} scores {direction} than the average rater on the same "
-                f"work ({severity:+.2f} logits, {abs(severity / rater['severity_se']):.1f} "
-                "standard errors from the average). Go through their scores on the anchor "
-                "papers with them."))
+        kind="rater_severity", target=name, metric="severity", value=severity,
+        threshold=threshold if harsh else -threshold,
+        reason=(f"Rater {name} scores {direction} than the average rater on the same work "
+                f"({size}). Offer them a private practice set of anchor papers."),
+        effect=points, effect_ci95=interval, n=rater.get("n_ratings"), p=p, q=q,
+        rule=(f"the severity ({severity:+.2f} logits) is beyond the practical threshold of "
+              f"{threshold:.2f} logits and its q-value ({q:.3g}, the p-value {p:.3g} of "
+              f"'within {threshold:.2f} logits of the average rater', adjusted over all "
+              f"raters) is below the false-discovery rate of "
+              f"{thresholds.false_discovery_rate:.2f}"),
+        priority=1 if abs(severity) >= FAR * threshold else 2,
+        action=_practice_set(rater, harsh))
 
 
-def _drift_trigger(rater: str, drift: dict, thresholds: Thresholds) -> Trigger:
+def _practice_set(rater: dict, harsh: bool) -> dict:
+    """A private practice set on the levels the rater confuses, most frequent first: on the
+    anchor and validity papers they scored, the (their score, agreed score) pairs that
+    differ, the pairs in the direction of their severity first. Never a public session: the
+    finding is about a person."""
+    confusions = [pair for pair in rater.get("anchor_confusions") or []
+                  if pair["score"] != pair["agreed"]]
+    confusions.sort(key=lambda pair: ((pair["score"] < pair["agreed"]) != harsh, -pair["n"]))
+    levels = [[pair["score"], pair["agreed"]] for pair in confusions[:3]]
+    if levels:
+        which = "; ".join(f"scored {score} where the agreed score is {agreed}"
+                          for score, agreed in levels)
+        description = (f"A private practice set for rater {rater['rater']} of anchor papers "
+                       f"at the levels they confuse ({which}), with the agreed scores and "
+                       "their rationale, reviewed one to one with a coach.")
+    else:
+        description = (f"A private practice set for rater {rater['rater']} of anchor papers "
+                       "across all levels (they scored none with an agreed score yet), with "
+                       "the agreed scores and their rationale, reviewed one to one with a "
+                       "coach.")
+    return {"kind": "private_practice_set", "audience": "the rater and their coach only",
+            "material": {"levels": levels,
+                         "papers": "anchor and validity papers with agreed scores"},
+            "description": description}
+
+
+def _drift_trigger(rater: dict, drift: dict, thresholds: Thresholds) -> Trigger:
+    name = rater["rater"]
     shift, onset = drift["shift"], drift["onset"]
     change = "harsher" if shift is not None and shift > 0 else "more generous"
     since = f" from {onset[:10]}" if onset else ""
     size = f" by {abs(shift):.2f} logits" if shift is not None else ""
+    points = drift.get("shift_points")
+    in_points = f" ({abs(points):.2f} rubric points per score)" if points is not None else ""
+    z = drift.get("z")
+    stated = f" (z = {z:.1f})" if z is not None else ""
+    p, q = drift.get("p"), drift.get("q")
+    threshold = thresholds.rater_drift
+    rule = None
+    if q is not None and shift is not None:
+        rule = (f"the step ({shift:+.2f} logits) is beyond the practical drift size of "
+                f"{threshold:.2f} logits and its q-value ({q:.3g}, the larger of the "
+                "change-point p and the p of 'a step within the practical size', adjusted "
+                f"over all raters) is below the false-discovery rate of "
+                f"{thresholds.false_discovery_rate:.2f}")
+    large = shift is not None and abs(shift) >= FAR * threshold
     return Trigger(
-        kind="rater_drift", target=rater, metric="drift_z", value=drift["z"],
-        threshold=thresholds.drift_z if drift["z"] >= 0 else -thresholds.drift_z,
-        reason=(f"Rater {rater}'s scoring became {change}{since}{size} (z = {drift['z']:.1f}). "
-                "Check their recent scores against anchor papers before they score more."))
+        kind="rater_drift", target=name, metric="shift", value=shift,
+        threshold=threshold if shift is None or shift >= 0 else -threshold,
+        reason=(f"Rater {name}'s scoring became {change}{since}{size}{in_points}{stated}. "
+                "Check their recent scores against anchor papers before they score more."),
+        effect=points, effect_ci95=drift.get("shift_points_ci95"), n=drift.get("n_timed"),
+        p=p, q=q, rule=rule, priority=1 if large else 2,
+        action=_practice_set(rater, shift is not None and shift > 0))
 
 
 def _standard_trigger(school: dict, thresholds: Thresholds) -> Trigger:
@@ -184,7 +336,9 @@ def _standard_trigger(school: dict, thresholds: Thresholds) -> Trigger:
         reason=(f"Teachers at {school['school']} score other schools' work {direction} than "
                 f"the district's average rater ({value:+.2f} logits, standard error "
                 f"{school['rater_severity_se']:.2f}). Moderate their standard with anchor "
-                "papers."))
+                "papers."),
+        n=school.get("n_raters"), rule=f"flagged {school['standard_flag']} (schools.py)",
+        action=_cross_school_session(school["school"]))
 
 
 def _local_gap_trigger(school: dict, thresholds: Thresholds) -> Trigger:
@@ -197,4 +351,15 @@ def _local_gap_trigger(school: dict, thresholds: Thresholds) -> Trigger:
         threshold=thresholds.local_gap if inflated else -thresholds.local_gap,
         reason=(f"{school['school']} scores its own students' work {abs(gap):.2f} points "
                 f"{direction} than blind markers do (95% interval {low:+.2f} to {high:+.2f}). "
-                "Review a sample of its local scores with its teachers."))
+                "Review a sample of its local scores with its teachers."),
+        effect=gap, effect_ci95=[low, high], n=school.get("n_local_samples"),
+        rule=f"flagged {school['local_flag']} (schools.py)",
+        action=_cross_school_session(school["school"]))
+
+
+def _cross_school_session(school: str) -> dict:
+    return {"kind": "cross_school_session", "audience": f"teachers of {school} and of "
+                                                        "schools that scored the same work",
+            "material": {"school": school, "samples": "work both schools scored"},
+            "description": (f"A cross-school moderation session for {school} on work its "
+                            "teachers and other schools' teachers both scored.")}

@@ -15,11 +15,17 @@ ICC_KEYS = {"ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"}
 OVERALL_KEYS = {"alpha", "alpha_ci95", "exact_agreement", "adjacent_agreement", "status"}
 RATER_KEYS = {"rater", "school", "n_ratings", "severity", "severity_se", "infit", "outfit",
               "infit_z", "outfit_z", "fair_average", "fair_average_difference",
-              "fair_average_difference_ci95", "anchor_exact_agreement", "drift"}
+              "fair_average_difference_ci95", "anchor_exact_agreement", "drift",
+              "severity_p", "severity_q", "anchor_confusions"}
 SCHOOL_KEYS = {"school", "n_raters", "rater_severity", "rater_severity_se", "standard_flag",
                "local_gap", "local_gap_ci95", "local_flag"}
 DESIGN_KEYS = {"connected", "n_components", "cross_school_share", "anchors_per_rater"}
-TRIGGER_KEYS = {"kind", "target", "metric", "value", "threshold", "reason"}
+# The first schema's trigger keys, extended with what a coach needs to act.
+TRIGGER_KEYS = {"kind", "target", "metric", "value", "threshold", "reason", "effect",
+                "effect_ci95", "n", "p", "q", "rule", "priority", "action"}
+DRIFT_KEYS = {"flagged", "onset", "shift", "shift_se", "shift_points", "shift_points_ci95",
+              "severity_before", "severity_after", "z", "p_change", "p", "q", "n_timed",
+              "message"}
 
 
 def table(rows, kind="blind"):
@@ -48,7 +54,7 @@ def test_every_documented_key_is_present(district_report):
     assert all(set(entry["icc"]) >= ICC_KEYS for entry in report["criteria"])
     assert set(report["overall"]) >= OVERALL_KEYS
     assert all(set(entry) >= RATER_KEYS for entry in report["raters"])
-    assert all(set(entry["drift"]) >= {"flagged", "onset", "shift", "z"}
+    assert all(set(entry["drift"]) == DRIFT_KEYS
                for entry in report["raters"])
     assert all(set(entry) >= SCHOOL_KEYS for entry in report["schools"])
     assert set(report["design"]) >= DESIGN_KEYS

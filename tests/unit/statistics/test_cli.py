@@ -181,3 +181,38 @@ def test_a_converged_fit_prints_no_warning(tmp_path, capsys):
     captured = capsys.readouterr()
     assert json.loads(captured.out)["rasch"]["status"] == "converged"
     assert captured.err == ""
+
+
+def test_thresholds_come_from_a_settings_file_then_the_options(good_file, tmp_path, capsys):
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps({"false_discovery_rate": 0.1, "rater_severity": 0.8}))
+
+    status = main(["analyze", str(good_file), "--bootstrap", "0", "--seed", "1",
+                   "--settings", str(settings), "--rater-drift", "0.7"])
+
+    thresholds = json.loads(capsys.readouterr().out)["thresholds"]
+    assert status == 0
+    assert (thresholds["false_discovery_rate"], thresholds["rater_severity"],
+            thresholds["rater_drift"], thresholds["school_effect"]) == (0.1, 0.8, 0.7, 0.3)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"rater_z": 3}', "unknown threshold 'rater_z'"),
+    ("[0.05]", "JSON object"),
+    ("{not json", "not JSON"),
+    ('{"false_discovery_rate": 2}', "between 0 and 1"),
+])
+def test_a_bad_settings_file_exits_with_status_2(good_file, tmp_path, capsys, content,
+                                                 message):
+    settings = tmp_path / "settings.json"
+    settings.write_text(content)
+
+    status = main(["analyze", str(good_file), "--settings", str(settings)])
+
+    assert status == 2 and message in capsys.readouterr().err
+
+
+def test_a_bad_threshold_option_exits_with_status_2(good_file, capsys):
+    status = main(["analyze", str(good_file), "--fdr", "0"])
+
+    assert status == 2 and "false_discovery_rate" in capsys.readouterr().err

@@ -51,17 +51,25 @@ def test_stable_raters_are_rarely_flagged_and_p_values_are_calibrated(stable):
     assert 0.04 <= (tested["p_value"] < 0.1).mean() <= 0.18
 
 
-def test_z_is_signed_like_the_shift_and_flags_follow_the_threshold(drifting):
+def test_flags_need_a_practically_large_step_and_q_below_the_rate(drifting):
     ratings, _, fit, drift = drifting
-    loose = detect_drift(ratings, fit, z_threshold=2.0)
+    larger = detect_drift(ratings, fit, min_shift=1.5)
+    stricter = detect_drift(ratings, fit, fdr=0.001)
     tested = drift.loc[drift["z"].notna()]
     signed = tested.loc[tested["z"] != 0]
 
     assert (np.sign(signed["z"]) == np.sign(signed["shift"])).all()
-    assert (drift["flagged"] == (drift["z"].abs() >= 3)).all()
-    assert loose["flagged"].sum() > drift["flagged"].sum()
+    assert (drift["flagged"] == ((drift["shift"].abs() > 0.3) & (drift["q"] < 0.05))).all()
+    assert larger["flagged"].sum() < drift["flagged"].sum()
+    assert stricter["flagged"].sum() < drift["flagged"].sum()
+    assert not larger.loc[larger["shift"].abs() <= 1.5, "flagged"].any()
     np.testing.assert_allclose(tested["p_value"], 2 * norm.sf(tested["z"].abs()), rtol=1e-6)
-    assert (tested["q_value"] >= tested["p_value"]).all()
+    # Intersection-union: the larger of the change-point p and the practical-size p.
+    np.testing.assert_allclose(tested["p"], np.fmax(tested["p_value"], tested["p_practical"]))
+    assert (tested["q"] >= tested["p"]).all()
+    # Before and after are the rater's severities either side of the split.
+    np.testing.assert_allclose(tested["severity_after"] - tested["severity_before"],
+                               tested["shift"], atol=1e-12)
 
 
 def test_one_row_per_rater_of_the_fit(drifting):

@@ -13,6 +13,7 @@ from moderation.statistics.reliability import (
     LevelOfMeasurementError,
     alpha_from_coincidences,
     anchor_agreement,
+    anchor_confusions,
     bootstrap_alpha,
     krippendorff_alpha,
     pair_agreement,
@@ -150,6 +151,19 @@ def test_anchor_agreement_compares_blind_scores_with_the_latest_reference():
     assert anchors.loc["A", "n_anchor_ratings"] == 2
     assert anchors.loc["B", "anchor_exact_agreement"] == 0.0
     assert "C" not in anchors.index
+
+
+def test_anchor_confusions_count_the_levels_a_rater_confuses_most_frequent_first():
+    table = validate_ratings(pd.DataFrame({
+        "rater": ["A", "A", "A", "A", "B", None, None, None, None],
+        "sample": ["s1", "s2", "s3", "s4", "s1", "s1", "s2", "s3", "s4"],
+        "criterion": ["C"] * 9, "score": [2, 2, 3, 4, 3, 3, 3, 2, 4],
+        "kind": ["blind"] * 5 + ["reference"] * 4}))
+
+    confusions = anchor_confusions(table, latest_blind(table))
+
+    assert confusions == {"A": [{"score": 2, "agreed": 3, "n": 2},
+                                {"score": 3, "agreed": 2, "n": 1}]}
 
 
 @st.composite

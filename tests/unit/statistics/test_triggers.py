@@ -68,13 +68,15 @@ def test_overall_is_judged_when_there_are_several_criteria():
 
 
 @pytest.mark.parametrize(("severity", "se", "fires"), [
-    (0.8, 0.2, True),     # large and clear
-    (-0.8, 0.2, True),    # lenient too
-    (0.8, 0.4, False),    # large but unclear (2 SE)
-    (0.3, 0.05, False),   # clear but small
+    (1.2, 0.2, True),     # beyond 0.5 by 3.5 SE
+    (-1.2, 0.2, True),    # lenient too
+    (0.8, 0.2, False),    # beyond 0.5 but only by 1.5 SE: the old |z| >= 3 rule fired here
+    (0.3, 0.05, False),   # clearly non-zero (6 SE) but within the practical size
+    (0.52, 0.001, True),  # just beyond the size, very precisely measured
+    (0.45, 0.001, False), # within the size, however precisely measured
     (None, None, False),  # not measured
 ])
-def test_rater_severity_must_be_large_and_clear(severity, se, fires):
+def test_rater_severity_must_be_beyond_the_practical_size_and_clear(severity, se, fires):
     triggers = evaluate_triggers(report(raters=[rater("T1", severity, se)]))
 
     assert kinds(triggers) == ([("rater_severity", "T1")] if fires else [])
@@ -83,14 +85,61 @@ def test_rater_severity_must_be_large_and_clear(severity, se, fires):
         assert ("harshly" if severity > 0 else "generously") in triggers[0].reason
 
 
-def test_flagged_drift_names_onset_and_direction():
-    drift = {"flagged": True, "onset": "2025-10-14T09:00:00+00:00", "shift": 0.9, "z": 3.6}
+def test_drift_beyond_the_size_with_q_below_the_rate_names_onset_and_direction():
+    drift = {"flagged": True, "onset": "2025-10-14T09:00:00+00:00", "shift": 0.9, "z": 3.6,
+             "p": 0.0004, "q": 0.01, "shift_points": -0.3, "shift_points_ci95": [-0.4, -0.2],
+             "n_timed": 120}
 
     (trigger,) = evaluate_triggers(report(raters=[rater("T1", drift=drift)]))
 
     assert (trigger.kind, trigger.metric, trigger.value, trigger.threshold) == (
-        "rater_drift", "drift_z", 3.6, 3.0)
-    assert "harsher from 2025-10-14 by 0.90 logits" in trigger.reason
+        "rater_drift", "shift", 0.9, 0.3)
+    assert "harsher from 2025-10-14 by 0.90 logits (0.30 rubric points" in trigger.reason
+    assert (trigger.effect, trigger.effect_ci95, trigger.n, trigger.q) == (
+        -0.3, [-0.4, -0.2], 120, 0.01)
+    assert "beyond the practical drift size of 0.30" in trigger.rule
+    assert trigger.action["kind"] == "private_practice_set"
+
+
+@pytest.mark.parametrize(("shift", "q"), [(0.25, 0.001), (0.9, 0.2), (0.9, None)])
+def test_drift_within_the_size_or_with_q_above_the_rate_is_quiet(shift, q):
+    drift = {"flagged": True, "onset": None, "shift": shift, "z": 4.0, "p": 0.01, "q": q}
+
+    assert evaluate_triggers(report(raters=[rater("T1", drift=drift)])) == []
+
+
+def test_severity_q_is_adjusted_over_all_raters():
+    # Alone, p = .0013 (2.9 SE beyond the size) fires; among 99 raters clearly within the
+    # size, BH multiplies it by 100 and it does not.
+    alone = evaluate_triggers(report(raters=[rater("T1", 0.79, 0.1)]))
+    crowd = evaluate_triggers(report(raters=[rater("T1", 0.79, 0.1)]
+                                     + [rater(f"S{i}", 0.0, 0.1) for i in range(99)]))
+
+    assert kinds(alone) == [("rater_severity", "T1")]
+    assert crowd == []
+
+
+def test_a_severity_trigger_says_why_in_points_and_proposes_a_private_practice_set():
+    far = rater("T1", -1.3, 0.1) | {
+        "n_ratings": 240, "fair_average_difference": 0.42,
+        "fair_average_difference_ci95": [0.35, 0.49],
+        "anchor_confusions": [{"score": 2, "agreed": 3, "n": 2},
+                              {"score": 3, "agreed": 2, "n": 5},
+                              {"score": 4, "agreed": 3, "n": 1}]}
+
+    (trigger,) = evaluate_triggers(report(raters=[far]))
+
+    assert (trigger.effect, trigger.effect_ci95, trigger.n) == (0.42, [0.35, 0.49], 240)
+    assert trigger.q < 0.05 and trigger.p <= trigger.q
+    assert "0.42 rubric points more per score" in trigger.reason
+    assert "beyond the practical threshold of 0.50" in trigger.rule
+    assert "below the false-discovery rate of 0.05" in trigger.rule
+    assert trigger.priority == 1                  # more than twice the threshold
+    action = trigger.action
+    assert action["kind"] == "private_practice_set"
+    assert "only" in action["audience"] and "session" not in action["kind"]
+    # Lenient: the levels where they scored above the agreed score first.
+    assert action["material"]["levels"] == [[3, 2], [4, 3], [2, 3]]
 
 
 def test_school_flags_become_triggers():
@@ -115,6 +164,27 @@ def test_thresholds_are_configurable():
     strict = Thresholds(alpha_rely=0.9, rater_severity=0.2)
 
     triggers = evaluate_triggers(report([criterion("Ideas", 0.85, [0.8, 0.9])],
-                                        raters=[rater("T1", 0.3, 0.05)]), strict)
+                                        raters=[rater("T1", 0.4, 0.05)]), strict)
 
     assert kinds(triggers) == [("criterion_reliability", "Ideas"), ("rater_severity", "T1")]
+    assert kinds(evaluate_triggers(report(raters=[rater("T1", 0.4, 0.05)]))) == []
+
+
+def test_thresholds_come_from_settings_and_refuse_unknown_or_bad_values():
+    settings = Thresholds.from_settings({"false_discovery_rate": 0.1, "rater_drift": 0.8})
+
+    assert (settings.false_discovery_rate, settings.rater_drift) == (0.1, 0.8)
+    assert settings.rater_severity == 0.5
+    with pytest.raises(ValueError, match="unknown threshold 'rater_z'"):
+        Thresholds.from_settings({"rater_z": 3})
+    with pytest.raises(ValueError, match="false_discovery_rate"):
+        Thresholds(false_discovery_rate=1.5)
+    with pytest.raises(ValueError, match="rater_severity"):
+        Thresholds.from_settings({"rater_severity": "big"})
+
+
+def test_defaults_match_the_district_settings():
+    defaults = Thresholds()
+
+    assert (defaults.false_discovery_rate, defaults.rater_severity, defaults.school_effect,
+            defaults.local_gap) == (0.05, 0.5, 0.3, 0.25)
