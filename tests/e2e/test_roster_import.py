@@ -14,7 +14,7 @@ SAMPLE = Path(__file__).parents[1] / "fixtures" / "roster" / "sample_roster.csv"
 SHOTS = Path("/work/notes/shots/roster")
 
 
-def _roster_for(width: int, folder: Path) -> Path:
+def roster_for(width: int, folder: Path) -> Path:
     """The sample roster with ids, emails and school names of this run's own."""
     text = SAMPLE.read_text()
     text = text.replace("SCH-", f"SCH{width}-").replace(",P-0", f",P{width}-0")
@@ -60,7 +60,7 @@ def test_admin_uploads_a_roster_reads_the_dry_run_and_applies_it(page: Page, dem
     assert overflow(page) <= 0
     _shot(page, f"problems-{width}.png")
 
-    page.get_by_label("Roster file").set_input_files(str(_roster_for(width, tmp_path)))
+    page.get_by_label("Roster file").set_input_files(str(roster_for(width, tmp_path)))
     page.get_by_role("button", name="Check the roster").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Roster dry run")
     summary = page.locator("#roster-summary")
@@ -84,10 +84,14 @@ def test_admin_uploads_a_roster_reads_the_dry_run_and_applies_it(page: Page, dem
     results.get_by_role("link", name="Ana Lopez").click()
     expect(page.locator(".role-list")).to_contain_text(f"Teacher · Harbor View Elementary {width}")
 
-    # The demo district is shared by the browser tests: the imported schools are archived
-    # again, so other tests' school menus stay the demo's.
+    archive_imported_schools(page, width)
+
+
+def archive_imported_schools(page: Page, tag: int) -> None:
+    """The demo district is shared by the browser tests: the schools a roster brought in are
+    archived again, so other tests' school menus stay the demo's."""
     page.goto("/district")
     page.get_by_role("link", name="Manage schools and their public context").click()
-    for school in (f"Harbor View Elementary {width}", f"Summit Ridge Middle {width}"):
+    for school in (f"Harbor View Elementary {tag}", f"Summit Ridge Middle {tag}"):
         page.get_by_role("button", name=f"Archive {school}").click()
         expect(page.get_by_role("button", name=f"Unarchive {school}")).to_be_visible()
