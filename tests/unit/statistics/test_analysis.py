@@ -136,8 +136,9 @@ def test_row_order_does_not_change_the_reliability_figures(district):
         assert b["alpha"] == pytest.approx(a["alpha"], abs=1e-12)
         assert b["alpha_ci95"] == pytest.approx(a["alpha_ci95"], abs=1e-12)
         assert b["exact_agreement"] == pytest.approx(a["exact_agreement"], abs=1e-12)
+        # Sparse ICCs are a numerical REML optimum: equal to its precision, not to the bit.
         assert {f: b["icc"][f] for f in ICC_KEYS} == pytest.approx(
-            {f: a["icc"][f] for f in ICC_KEYS}, abs=1e-12)
+            {f: a["icc"][f] for f in ICC_KEYS}, abs=1e-8)
 
 
 def test_the_reported_seed_repeats_the_run():
