@@ -43,6 +43,7 @@ PINGOUIN = "pingouin (complete crossed design)"
 MOMENTS = "crossed random-effects moment estimators (Gao & Owen 2017)"
 REML = "crossed random-effects REML (sparse design)"
 MOMENTS_LARGE = MOMENTS + "; too many raters for REML"
+MOMENTS_FAILED = MOMENTS + "; the REML search failed on this design"
 K_METHOD = "harmonic mean of raters per sample"
 CI_F = "F-based (McGraw & Wong 1996)"
 CI_REML = "Wald on the log variance ratios, profiled REML information (delta method)"
@@ -125,11 +126,13 @@ def intraclass_correlations(rater: np.ndarray, sample: np.ndarray,
     if complete:
         method = PINGOUIN if _is_complete(n_raters, n_samples, score.size) else MOMENTS
     elif components.sample is not None and n_raters <= REML_MAX_RATERS:
-        method = REML
-        fit = reml_fit(rater, sample, score, components)
-        components = VarianceComponents(*fit[0], components.one_way_sample,
-                                        components.one_way_within)
-        log_ratios = fit[1:]
+        method, fit = REML, _reml_or_none(rater, sample, score, components)
+        if fit is None:
+            method = MOMENTS_FAILED
+        else:
+            components = VarianceComponents(*fit[0], components.one_way_sample,
+                                            components.one_way_within)
+            log_ratios = fit[1:]
     else:
         method = MOMENTS if components.sample is None else MOMENTS_LARGE
     components, truncated = _truncate(components)
@@ -152,6 +155,17 @@ def intraclass_correlations(rater: np.ndarray, sample: np.ndarray,
                    + " (the forms using it are computed with 0).")
     return IccResult(forms=forms, method=method, components=components, ci95=ci95,
                      ci_method=ci_method, truncated=truncated, message=message, **design)
+
+
+def _reml_or_none(rater, sample, score, start):
+    # A block that is not numerically positive definite (a ratio near the search's upper
+    # bound on a degenerate design) leaves the moments, named so, rather than no report.
+    try:
+        with np.errstate(all="ignore"):
+            fit = reml_fit(rater, sample, score, start)
+    except (np.linalg.LinAlgError, linalg.LinAlgError, ValueError):
+        return None
+    return fit if np.all(np.isfinite(fit[0])) else None
 
 
 def _truncate(components: VarianceComponents) -> tuple[VarianceComponents, tuple[str, ...]]:
