@@ -47,7 +47,8 @@ MOMENTS_FAILED = MOMENTS + "; the REML search failed on this design"
 K_METHOD = "harmonic mean of raters per sample"
 CI_F = "F-based (McGraw & Wong 1996)"
 CI_REML = "Wald on the log variance ratios, profiled REML information (delta method)"
-CI_NONE = "none: no interval for the moment estimators"
+CI_NONE = ("one-way forms: F-based with Searle's n0 (McGraw & Wong 1996); two-way moment "
+           "estimates: none")
 # The REML block is (raters + 1) square and dense (an anchor scored by everyone links every
 # pair of raters). Measured on the project's loaded 2-core machine: 59 likelihood evaluations,
 # 0.1 s each, at 1,000 raters; about 25 evaluations now. 500 keeps a criterion under a second.
@@ -101,7 +102,8 @@ def intraclass_correlations(rater: np.ndarray, sample: np.ndarray,
 
     rater, sample: integer codes (any range); score: the scores; all of length N. A complete
     crossed design with >= 2 raters and >= 2 samples uses pingouin's ANOVA and F-based
-    intervals; a sparse one REML (moments above REML_MAX_RATERS raters, without intervals).
+    intervals; a sparse one REML (moments above REML_MAX_RATERS raters, without two-way
+    intervals).
     Forms the design cannot support are None: all of them when no sample has two ratings; the
     two-way forms also when no rater scored two samples or raters and samples are confounded
     (no two ratings differ in both sample and rater); all of them when every score is the same.
