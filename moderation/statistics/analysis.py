@@ -17,7 +17,7 @@ import pandas as pd
 from moderation.statistics.design import summarize_design
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
 from moderation.statistics.fair import Z95, FairAverages, fair_average_at, fair_averages
-from moderation.statistics.icc import intraclass_correlations
+from moderation.statistics.icc import K_METHOD, intraclass_correlations
 from moderation.statistics.levels import ScoreLevels
 from moderation.statistics.multiplicity import benjamini_hochberg, minimum_effect_p
 from moderation.statistics.rasch import FIT_FAILURE, RaschFit, fit_many_facet_rasch
@@ -74,8 +74,10 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "criteria": {criterion: its levels, for each criterion of the table}};
     criteria: per criterion in table order, from the latest blind ratings: n_samples,
         n_ratings, n_units (pairable), alpha, alpha_ci95, alpha_p_below {"0.667", "0.800"},
-        exact_agreement, adjacent_agreement, n_pairs, icc (ICC1 ... ICC3k, method, k = mean
-        raters per sample), status ("ok" | "undefined" | "insufficient", of alpha),
+        exact_agreement, adjacent_agreement, n_pairs, icc (ICC1 ... ICC3k, method, k = harmonic
+        mean of raters per sample, k_method, components, ci_method, truncated, message; icc.py),
+        icc_ci95 ({form: [low, high] or None}), status ("ok" | "undefined" | "insufficient",
+        of alpha),
         fair_average (rubric points: the expected score of an average sample by an average
         rater on this criterion; fair.py);
     overall: the same reliability figures over all units of all criteria;
@@ -163,7 +165,7 @@ def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap
                  "n_ratings": int(rated.sum())}
         entry |= _reliability_entry(units, values.value_domain, level, bootstrap,
                                     criterion_stream)
-        entry["icc"] = _icc_entry(codes, rated)
+        entry["icc"], entry["icc_ci95"] = _icc_entry(codes, rated)
         entry["fair_average"] = criterion_fair[name]
         criteria.append(entry)
     overall = _reliability_entry(values.counts, values.value_domain, level, bootstrap,
@@ -186,9 +188,15 @@ def _p_below(alpha: AlphaResult) -> dict[str, float | None]:
     return {f"{threshold:.3f}": alpha.p_below.get(threshold) for threshold in ALPHA_THRESHOLDS}
 
 
-def _icc_entry(codes: BlindCodes, rated: np.ndarray) -> dict:
+def _icc_entry(codes: BlindCodes, rated: np.ndarray) -> tuple[dict, dict]:
     result = intraclass_correlations(codes.rater[rated], codes.sample[rated], codes.score[rated])
-    return result.forms | {"method": result.method, "k": result.k}
+    components = result.components
+    return result.forms | {
+        "method": result.method, "k": result.k, "k_method": K_METHOD,
+        "components": None if components is None else {
+            "sample": components.sample, "rater": components.rater, "error": components.error},
+        "ci_method": result.ci_method, "truncated": list(result.truncated),
+        "message": result.message}, result.ci95
 
 
 def _levels_entry(ratings: pd.DataFrame, levels: ScoreLevels | None) -> dict | None:
