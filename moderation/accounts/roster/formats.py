@@ -392,6 +392,18 @@ def _check_emails_unique(roster: Roster) -> None:
 
 # --- OneRoster 1.2 bulk CSV ------------------------------------------------------------------
 
+def _used_before(lines: dict[str, int], source_id: str, file: str, line: int, what: str,
+                 problems: list[Problem]) -> bool:
+    """True, with a problem named, when a OneRoster file already had this sourcedId; else
+    remembers the line it is on."""
+    if source_id in lines:
+        problems.append(Problem(file, line, "sourcedId", (
+            f"The {what} id {source_id} is already used on line {lines[source_id]}.")))
+        return True
+    lines[source_id] = line
+    return False
+
+
 def read_oneroster(files: dict[str, str]) -> Roster:
     roster = Roster(ONEROSTER)
     problems = roster.problems
@@ -405,19 +417,18 @@ def read_oneroster(files: dict[str, str]) -> Roster:
     if problems:
         return roster
 
-    orgs: dict[str, tuple[str, Where]] = {}  # sourcedId -> (type, where)
+    org_types: dict[str, str] = {}  # sourcedId -> type
+    org_lines: dict[str, int] = {}
     for line, row in _rows("orgs.csv", files["orgs.csv"], ORGS_REQUIRED,
                            ("dateLastModified", "identifier", "parentSourcedId"), problems,
                            exact_case=True, known_extra=True):
         source_id = _check_id(row["sourcedId"], "orgs.csv", line, "sourcedId", problems)
         if source_id is None:
             continue
-        if source_id in orgs:
-            problems.append(Problem("orgs.csv", line, "sourcedId", (
-                f"The org id {source_id} is already used on line {orgs[source_id][1].line}.")))
+        if _used_before(org_lines, source_id, "orgs.csv", line, "org", problems):
             continue
         org_type = row["type"].strip()
-        orgs[source_id] = (org_type, Where("orgs.csv", line))
+        org_types[source_id] = org_type
         if org_type == "school":
             school_name = _check_name(row["name"], "orgs.csv", line, "name", problems,
                                       "school's name")
@@ -427,15 +438,13 @@ def read_oneroster(files: dict[str, str]) -> Roster:
                     deleted=row["status"].strip() == "tobedeleted"))
 
     roles_of: dict[str, list[tuple[str, str, Where]]] = {}
-    role_ids: dict[str, int] = {}
+    role_lines: dict[str, int] = {}
     for line, row in _rows("roles.csv", files["roles.csv"], ROLES_REQUIRED,
                            ("dateLastModified", "beginDate", "endDate", "userProfileSourcedId"),
                            problems, exact_case=True, known_extra=True):
-        if (rid := row["sourcedId"]) and rid in role_ids:
-            problems.append(Problem("roles.csv", line, "sourcedId", (
-                f"The role id {rid} is already used on line {role_ids[rid]}.")))
+        if (rid := row["sourcedId"]) and _used_before(role_lines, rid, "roles.csv", line,
+                                                       "role", problems):
             continue
-        role_ids[rid] = line
         if row["status"].strip() == "tobedeleted":
             continue
         role_name = row["role"].strip()
@@ -448,7 +457,7 @@ def read_oneroster(files: dict[str, str]) -> Roster:
         roles_of.setdefault(row["userSourcedId"].strip(), []).append(
             (role_name, row["orgSourcedId"].strip(), Where("roles.csv", line)))
 
-    seen_users: dict[str, int] = {}
+    user_lines: dict[str, int] = {}
     for line, row in _rows("users.csv", files["users.csv"], USERS_REQUIRED,
                            ("dateLastModified", "userIds", "middleName", "identifier", "sms",
                             "phone", "agentSourcedIds", "grades", "password",
@@ -459,12 +468,9 @@ def read_oneroster(files: dict[str, str]) -> Roster:
         source_id = _check_id(row["sourcedId"], "users.csv", line, "sourcedId", problems)
         if source_id is None:
             continue
-        if source_id in seen_users:
-            problems.append(Problem("users.csv", line, "sourcedId", (
-                f"The user id {source_id} is already used on line {seen_users[source_id]}.")))
+        if _used_before(user_lines, source_id, "users.csv", line, "user", problems):
             continue
-        seen_users[source_id] = line
-        _oneroster_person(roster, row, line, source_id, roles_of.pop(source_id, []), orgs)
+        _oneroster_person(roster, row, line, source_id, roles_of.pop(source_id, []), org_types)
     for user_id, rows in roles_of.items():
         for _, _, where in rows:
             problems.append(Problem("roles.csv", where.line, "userSourcedId", (
@@ -475,23 +481,23 @@ def read_oneroster(files: dict[str, str]) -> Roster:
 
 def _oneroster_person(roster: Roster, row: dict, line: int, source_id: str,
                       role_rows: list[tuple[str, str, Where]],
-                      orgs: dict[str, tuple[str, Where]]) -> None:
+                      org_types: dict[str, str]) -> None:
     problems = roster.problems
     records: list[RoleRecord] = []
     for role_name, org_id, where in role_rows:
-        if org_id not in orgs:
+        if org_id not in org_types:
             problems.append(Problem("roles.csv", where.line, "orgSourcedId", (
                 f"The org id {org_id} is not in orgs.csv." if org_id
                 else "The org id is missing.")))
             continue
         if role_name in IGNORED_ROLES:
             continue
-        at_school = orgs[org_id][0] == "school"
+        at_school = org_types[org_id] == "school"
         role = (AT_SCHOOL if at_school else AT_DISTRICT).get(role_name)
         if role is None:
             problems.append(Problem("roles.csv", where.line, "orgSourcedId", (
                 f"A {role_name} belongs to a school, but {org_id} is a "
-                f"{orgs[org_id][0] or 'org without a type'} in orgs.csv.")))
+                f"{org_types[org_id] or 'org without a type'} in orgs.csv.")))
             continue
         record = RoleRecord(role, org_id if role.needs_school else None, where)
         if all((r.role, r.school_source_id) != (record.role, record.school_source_id)
