@@ -53,6 +53,9 @@ NO_DRIFT = {"flagged": False, "onset": None, "shift": None, "shift_se": None,
 RASCH_STATUS = {"ok": "converged", "not_converged": "not_converged",
                 "insufficient": "insufficient"}
 RASCH_MODEL = "rating_scale"
+# 2: the fields of the engine's second version added beside the first's, none removed or renamed
+# (report.schema.json describes every field).
+SCHEMA_VERSION = 2
 
 
 def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
@@ -68,8 +71,10 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     replicates for the alpha intervals. seed: for every random draw; None picks one, which is
     reported under "bootstrap" so that the run can be repeated.
 
-    Returns a dict ready for json.dumps (no NaN: missing numbers are None):
-    level, n_ratings (rows of the table, every kind), bootstrap {replicates, seed};
+    Returns a dict ready for json.dumps (no NaN: missing numbers are None), described field by
+    field in report.schema.json (a JSON Schema the tests validate every report against):
+    schema_version (2), level, n_ratings (rows of the table, every kind),
+    bootstrap {replicates, seed};
     score_levels: None without levels, else {"source": "--levels" or the rubric's name,
         "criteria": {criterion: its levels, for each criterion of the table}};
     criteria: per criterion in table order, from the latest blind ratings: n_samples,
@@ -129,6 +134,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     fit = fit_many_facet_rasch(ratings)
     fair = fair_averages(fit)
     report = {
+        "schema_version": SCHEMA_VERSION,
         "level": level,
         "n_ratings": len(ratings),
         "bootstrap": {"replicates": bootstrap, "seed": seed},
