@@ -88,6 +88,9 @@ class RaschFit:
     iterations: iterations run (0 when insufficient); largest_change: the largest change of
         any measure in the last one (logits; None when insufficient); tolerance and
         max_iterations: the stopping rule used.
+    linkage: the algebraic connectivity of the fitted design (design.algebraic_connectivity;
+        None when insufficient); sample_prior: (mean, sd) in logits of the samples' normal
+        population prior when one was used, else None (plain JMLE).
     """
 
     status: str
@@ -271,6 +274,8 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
     Input: the validated long ratings table; only kind == "blind" rows are used (reference rows
     of anchors are agreed scores, not raters; local scores are not blind), and of those a
     rater's latest score of a unit (revisions dropped, see `table.latest_blind`).
+    sample_prior: None (a population prior on the sample measures when the design's linkage
+    is below min_linkage, design.MIN_LINKAGE by default), True (always) or False (never).
 
     Method (Linacre 1989, ch. 6; Wright & Masters 1982, ch. 5 for JMLE):
     - Scores are recoded to categories 0..m-1 in order of the scores observed. A rubric level
@@ -290,6 +295,16 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
       np.bincount and limited to 1 logit. Convergence: the largest change of any measure in
       an iteration is below `tol` logits. Rater and criterion measures are centred at 0 and
       thresholds sum to 0 (the sample measures absorb the shifts, so the fit is unchanged).
+    - Weakly linked designs (chains, rings: linkage, the design's algebraic connectivity,
+      below `min_linkage`, or whenever sample_prior is True; never when it is False): JMLE
+      compares raters only through chains of shared samples and converges slowly (a ring of
+      50 raters took 355-854 iterations, with severities at r 0.74-0.89 with the planted
+      ones). The sample measures then get a normal population prior N(mu, sigma^2), estimated
+      with them: posterior-mode Newton steps for the samples and, each iteration, the EM
+      update of a normal random effect (Bock & Aitkin 1981) with each sample's posterior
+      normal at its mode (Laplace; Tierney & Kadane 1986), see `_State._prior_step`. The
+      ring then converges in about 35 iterations with r 0.95-0.97. No bias correction then
+      (the factor is 1), and sample SEs include the prior's information.
     - JMLE bias correction (Wright & Douglas 1977; Winsteps STBIAS): rater and criterion
       measures, thresholds and their standard errors are multiplied by (L-1)/L, with L the
       mean number of ratings per sample (measured on the synthetic district: the slope of
