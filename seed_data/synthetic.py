@@ -15,7 +15,10 @@ The model (Linacre 1989; Andrich 1978 rating scale), for sample n, criterion i, 
   chosen at random are further off by +-outlier_size, alternately harsh and lenient.
 - Blind ratings: each sample is scored by `blind_ratings_per_sample` distinct raters from other
   schools, chosen at random; every rater also scores a common calibration set of anchors, so the
-  rater-sample design is connected. Anchors carry `reference` rows with the agreed score (the
+  rater-sample design is connected. `design="ring"` instead gives each sample a random place j
+  on a ring of the R raters and has raters j and j+1 (mod R) score it, whatever their schools:
+  the weakest connected design, each rater linked to two neighbours only (set anchors=0 to keep
+  it a ring). Anchors carry `reference` rows with the agreed score (the
   most probable level for an average rater) and no rater.
 - Local ratings: for a fraction of samples, a teacher of the sample's own school scores it too,
   with their own severity, less `inflation` logits in the inflating schools.
@@ -49,6 +52,7 @@ class DistrictParams:
     samples: int = 60_000
     criteria: int = 5
     blind_ratings_per_sample: int = 3
+    design: str = "random"              # "random" (as above) or "ring" (raters j and j+1 only)
     anchors: int = 5
     anchor_spread: float = 1.5          # anchor measures run evenly over +-spread
     levels: int = 4                     # rubric levels, scored 1..levels
@@ -90,6 +94,8 @@ def generate_district(params: DistrictParams | None = None, seed: int | None = 0
                       ) -> tuple[pd.DataFrame, Truth]:
     """Draw a district's ratings and return (ratings, truth); same params and seed, same data."""
     p = params or DistrictParams()
+    if p.design not in ("random", "ring"):
+        raise ValueError(f"design must be 'random' or 'ring', not {p.design!r}")
     others = (p.n_schools - 1) * p.raters_per_school
     if p.blind_ratings_per_sample > others:
         raise ValueError(f"Each sample needs {p.blind_ratings_per_sample} blind raters from "
@@ -177,8 +183,12 @@ def _other_school_raters(p: DistrictParams, rng: np.random.Generator,
 
 def _blind_ratings(p: DistrictParams, rng: np.random.Generator, people: dict,
                    samples: dict) -> dict:
-    raters = _other_school_raters(p, rng, samples["school"]).ravel()
-    sample = np.repeat(np.arange(p.samples), p.blind_ratings_per_sample)
+    if p.design == "ring":
+        place = rng.permutation(p.samples) % people["n_raters"]
+        raters = np.stack([place, (place + 1) % people["n_raters"]], axis=1).ravel()
+    else:
+        raters = _other_school_raters(p, rng, samples["school"]).ravel()
+    sample = np.repeat(np.arange(p.samples), raters.size // p.samples)
     when = rng.uniform(0, 1, sample.size)
     return _score_visits(p, rng, people, samples, raters, sample, when, np.zeros(sample.size),
                          kind=0)

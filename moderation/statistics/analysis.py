@@ -90,7 +90,9 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "not_converged" or "insufficient"), iterations, largest_change (logits, the largest
         change of any measure in the last iteration; None when insufficient), tolerance,
         max_iterations, message (plain words: how it converged, or why there are no
-        measures), model ("rating_scale"), n_ratings (blind ratings fitted),
+        measures), model ("rating_scale"), n_ratings (blind ratings fitted), sample_prior
+        (None for joint maximum likelihood, else {mean, sd}: the samples' normal population
+        prior in logits, used when the design's linkage is below thresholds.linkage_strength),
         average_rater_fair_average (rubric points), separation {raters, samples: each n,
         mean, sd, rmse, true_sd, separation, strata, reliability, chi_square, df, p
         (separation.py), or None}; separation and fair averages are None unless converged;
@@ -112,7 +114,10 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag,
         standard_reason (None when measured, else why there is no standard), local_gap,
         local_gap_ci95, local_flag (+ n_local_samples);
-    design: connected, n_components, cross_school_share, anchors_per_rater;
+    design: connected, n_components, cross_school_share, anchors_per_rater,
+        linkage_strength (algebraic connectivity of the raters' design, 0..~1, None with
+        fewer than two linked raters), linkage_method (how it is computed), linkage_message
+        (None, or why the design is too weak to compare raters or schools; design.py);
     thresholds: the Thresholds the findings used (triggers.Thresholds);
     triggers: kind, target, metric, value, threshold, reason, effect (rubric points or None),
         effect_ci95, n, p, q, rule (why it fired), priority (1 act first, 2 act, 3 when there
@@ -131,7 +136,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
     streams = np.random.SeedSequence(seed).spawn(2)
     codes = encode_blind(ratings)
-    fit = fit_many_facet_rasch(ratings)
+    fit = fit_many_facet_rasch(ratings, min_linkage=thresholds.linkage_strength)
     fair = fair_averages(fit)
     report = {
         "schema_version": SCHEMA_VERSION,
@@ -143,7 +148,8 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "rasch": _rasch_entry(fit, fair),
         "raters": _raters(ratings, codes, fit, fair, thresholds),
         "schools": _schools(ratings, fit, thresholds, streams[1]),
-        "design": asdict(summarize_design(ratings, codes)),
+        "design": asdict(summarize_design(ratings, codes,
+                                          min_linkage=thresholds.linkage_strength)),
         "thresholds": asdict(thresholds),
     }
     report = _json_ready(report)
@@ -218,6 +224,8 @@ def _rasch_entry(fit: RaschFit, fair: FairAverages) -> dict:
             "largest_change": fit.largest_change, "tolerance": fit.tolerance,
             "max_iterations": fit.max_iterations, "message": fit.message,
             "model": RASCH_MODEL, "n_ratings": fit.n_ratings,
+            "sample_prior": None if fit.sample_prior is None else dict(
+                zip(("mean", "sd"), fit.sample_prior, strict=True)),
             "average_rater_fair_average": fair.average_rater,
             "separation": {"raters": _separation_entry(fit.raters, "severity", converged),
                            "samples": _separation_entry(fit.samples, "measure", converged)}}

@@ -15,7 +15,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from moderation.statistics.design import rater_sample_components
+from moderation.statistics.design import (
+    MIN_LINKAGE,
+    algebraic_connectivity,
+    rater_sample_components,
+)
 from moderation.statistics.table import BlindCodes, encode_blind
 
 EXTREME_ADJUSTMENT = 0.3     # score points, FACETS' default (Xtreme=0.3)
@@ -32,6 +36,10 @@ NOT_CONVERGED = ("The estimates did not settle: after {iterations} iterations a 
 # What a failed fit means for the figures built on it, in the report's words.
 FIT_FAILURE = {"not_converged": "the Rasch fit did not converge",
                "insufficient": "the data are too few or too one-sided for the Rasch fit"}
+WITH_PRIOR = ("The design links its raters weakly (linkage {linkage:.2g}), so the sample "
+              "measures were given a normal population prior (mean {mean:.2f}, SD {sd:.2f} "
+              "logits, estimated with them): severities then rest on each rater's samples "
+              "being of typical quality, not on chains of shared samples alone.")
 CONVERGED = ("Converged after {iterations} iterations (largest change in the last one "
              "{change:.2g} logits, below {tolerance:g}).")
 FIT_COLUMNS = ["infit", "outfit", "infit_z", "outfit_z"]
@@ -80,6 +88,9 @@ class RaschFit:
     iterations: iterations run (0 when insufficient); largest_change: the largest change of
         any measure in the last one (logits; None when insufficient); tolerance and
         max_iterations: the stopping rule used.
+    linkage: the algebraic connectivity of the fitted design (design.algebraic_connectivity;
+        None when insufficient); sample_prior: (mean, sd) in logits of the samples' normal
+        population prior when one was used, else None (plain JMLE).
     """
 
     status: str
@@ -96,6 +107,8 @@ class RaschFit:
     largest_change: float | None = None
     tolerance: float = TOLERANCE
     max_iterations: int = MAX_ITERATIONS
+    linkage: float | None = None
+    sample_prior: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -254,12 +267,15 @@ def sample_leverage(element: np.ndarray, sample: np.ndarray, variance: np.ndarra
 
 
 def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATIONS,
-                         tol: float = TOLERANCE) -> RaschFit:
+                         tol: float = TOLERANCE, sample_prior: bool | None = None,
+                         min_linkage: float = MIN_LINKAGE) -> RaschFit:
     """Fit the many-facet Rasch model to the blind ratings by joint maximum likelihood.
 
     Input: the validated long ratings table; only kind == "blind" rows are used (reference rows
     of anchors are agreed scores, not raters; local scores are not blind), and of those a
     rater's latest score of a unit (revisions dropped, see `table.latest_blind`).
+    sample_prior: None (a population prior on the sample measures when the design's linkage
+    is below min_linkage, design.MIN_LINKAGE by default), True (always) or False (never).
 
     Method (Linacre 1989, ch. 6; Wright & Masters 1982, ch. 5 for JMLE):
     - Scores are recoded to categories 0..m-1 in order of the scores observed. A rubric level
@@ -279,6 +295,16 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
       np.bincount and limited to 1 logit. Convergence: the largest change of any measure in
       an iteration is below `tol` logits. Rater and criterion measures are centred at 0 and
       thresholds sum to 0 (the sample measures absorb the shifts, so the fit is unchanged).
+    - Weakly linked designs (chains, rings: linkage, the design's algebraic connectivity,
+      below `min_linkage`, or whenever sample_prior is True; never when it is False): JMLE
+      compares raters only through chains of shared samples and converges slowly (a ring of
+      50 raters took 355-854 iterations, with severities at r 0.74-0.89 with the planted
+      ones). The sample measures then get a normal population prior N(mu, sigma^2), estimated
+      with them: posterior-mode Newton steps for the samples and, each iteration, the EM
+      update of a normal random effect (Bock & Aitkin 1981) with each sample's posterior
+      normal at its mode (Laplace; Tierney & Kadane 1986), see `_State._prior_step`. The
+      ring then converges in about 35 iterations with r 0.95-0.97. No bias correction then
+      (the factor is 1), and sample SEs include the prior's information.
     - JMLE bias correction (Wright & Douglas 1977; Winsteps STBIAS): rater and criterion
       measures, thresholds and their standard errors are multiplied by (L-1)/L, with L the
       mean number of ratings per sample (measured on the synthetic district: the slope of
@@ -314,15 +340,23 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
         return _insufficient(f"Score {lost} was only given to samples or raters whose scores "
                              "are all at one extreme, so the rating scale cannot be estimated.",
                              tol, max_iter)
+    linkage = algebraic_connectivity(design.rater[active], design.sample[active])
+    if sample_prior is None:
+        sample_prior = linkage is not None and linkage < min_linkage
     state = _State.start(design, active)
-    iterations, change = state.fit(design, active, max_iter, tol)
+    iterations, change = state.fit(design, active, max_iter, tol, sample_prior)
     converged = change < tol
     measured = state.measure_extremes(design, active)
     fit = _result(design, active, state, measured, iterations, converged)
     words = (CONVERGED if converged else NOT_CONVERGED).format(
         iterations=iterations, change=change, tolerance=tol)
+    if state.prior:
+        words += " " + WITH_PRIOR.format(linkage=linkage, mean=state.prior[0],
+                                         sd=np.sqrt(state.prior[1]))
     fit = replace(fit, message=words, largest_change=change, tolerance=tol,
-                  max_iterations=max_iter)
+                  max_iterations=max_iter, linkage=linkage,
+                  sample_prior=None if not state.prior else
+                  (state.prior[0], float(np.sqrt(state.prior[1]))))
     return fit if converged else _without_measures(fit)
 
 
@@ -434,6 +468,13 @@ class _State:
     def __init__(self, theta: np.ndarray, delta: np.ndarray, lam: np.ndarray,
                  tau: np.ndarray) -> None:
         self.theta, self.delta, self.lam, self.tau = theta, delta, lam, tau
+        # The samples' normal population (mean, variance); None for plain JMLE.
+        self.prior: tuple[float, float] | None = None
+
+    def use_prior(self, rows: _Rows) -> None:
+        """Start the population prior from the spread of the starting sample measures."""
+        used = self.theta[rows.samples_used]
+        self.prior = (float(used.mean()), max(float(used.var()), 0.1))
 
     @classmethod
     def start(cls, design: _Design, active: np.ndarray) -> _State:
@@ -451,11 +492,14 @@ class _State:
         return (self.theta[design.sample[rows]] - self.delta[design.criterion[rows]]
                 - self.lam[design.rater[rows]])
 
-    def fit(self, design: _Design, active: np.ndarray, max_iter: int,
-            tol: float) -> tuple[int, float]:
+    def fit(self, design: _Design, active: np.ndarray, max_iter: int, tol: float,
+            prior: bool = False) -> tuple[int, float]:
         """Iterate until the largest change is below tol or max_iter is reached; returns the
-        iterations run and the largest change in the last one."""
+        iterations run and the largest change in the last one. prior: give the sample
+        measures a normal population prior whose mean and variance are estimated too."""
         rows = _Rows(design, active)
+        if prior:
+            self.use_prior(rows)
         change = np.inf
         for iteration in range(1, max_iter + 1):
             change = max(self._facet_step(rows, "theta", rows.sample, +1.0),
@@ -463,6 +507,8 @@ class _State:
                          self._facet_step(rows, "lam", rows.rater, -1.0),
                          self._threshold_step(rows))
             self._centre(rows)
+            if self.prior is not None:
+                change = max(change, self._prior_step(rows))
             if change < tol:
                 return iteration, change
         return max_iter, change
@@ -470,9 +516,24 @@ class _State:
     def _facet_step(self, rows: _Rows, name: str, codes: np.ndarray, sign: float) -> float:
         expected, variance = category_moments(rows.eta(self), self.tau)
         values = getattr(self, name)
-        step = _newton_step(codes, values.size, rows.x, expected, variance)
+        prior = self.prior if name == "theta" else None
+        step = _newton_step(codes, values.size, rows.x, expected, variance,
+                            prior=None if prior is None else (values, *prior))
         values += sign * step
         return float(np.abs(step).max())
+
+    def _prior_step(self, rows: _Rows) -> float:
+        """Re-estimate the population: the mean of the sample measures, and their variance
+        plus the mean posterior variance (the EM update of a normal random effect, with the
+        posterior of each sample taken as normal at its mode: Laplace's approximation)."""
+        _, variance = category_moments(rows.eta(self), self.tau)
+        information = np.bincount(rows.sample, weights=variance,
+                                  minlength=self.theta.size)[rows.samples_used]
+        used = self.theta[rows.samples_used]
+        mean, old = self.prior
+        new = float(np.mean((used - used.mean()) ** 2 + 1.0 / (information + 1.0 / old)))
+        self.prior = (float(used.mean()), new)
+        return abs(np.sqrt(new) - np.sqrt(old))
 
     def _threshold_step(self, rows: _Rows) -> float:
         probability = category_probabilities(rows.eta(self), self.tau)
@@ -541,6 +602,7 @@ class _Rows:
         self.at_least = np.array([(self.x >= k).sum() for k in range(1, top + 1)], dtype=float)
         self.raters_used = _elements_in(design.rater, active, design.rater_ids.size)
         self.criteria_used = _elements_in(design.criterion, active, design.criterion_ids.size)
+        self.samples_used = _elements_in(design.sample, active, design.sample_ids.size)
 
     def eta(self, state: _State) -> np.ndarray:
         return state.theta[self.sample] - state.delta[self.criterion] - state.lam[self.rater]
@@ -551,10 +613,18 @@ def _elements_in(codes: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
 
 
 def _newton_step(codes: np.ndarray, n: int, observed: np.ndarray, expected: np.ndarray,
-                 variance: np.ndarray) -> np.ndarray:
-    """(observed - expected score) / information per element, limited to MAX_STEP logits."""
+                 variance: np.ndarray, prior: tuple | None = None) -> np.ndarray:
+    """(observed - expected score) / information per element, limited to MAX_STEP logits.
+
+    prior (values, mean, variance): a normal prior on the elements adds the derivatives of
+    its log density, -(value - mean) / variance and 1 / variance (a posterior-mode step).
+    """
     residual = np.bincount(codes, weights=observed - expected, minlength=n)
     information = np.bincount(codes, weights=variance, minlength=n)
+    if prior is not None:
+        values, mean, prior_variance = prior
+        residual -= (values - mean) / prior_variance
+        information += 1.0 / prior_variance
     step = np.divide(residual, information, out=np.zeros(n), where=information > 0)
     return np.clip(step, -MAX_STEP, MAX_STEP)
 
@@ -567,8 +637,11 @@ def _result(design: _Design, active: np.ndarray, state: _State, measured: dict,
     fourth = np.zeros(eta.size)
     fourth[active] = category_fourth_moment(eta[active], state.tau, expected[active])
     ratings_per_sample = active.sum() / np.unique(design.sample[active]).size
-    factor = (ratings_per_sample - 1) / ratings_per_sample
-    stats = _FitStatistics(design, active, expected, variance, fourth)
+    # The JMLE bias comes from estimating every sample freely; a population prior does not
+    # leave it (as in marginal ML), so there is nothing to correct.
+    factor = 1.0 if state.prior else (ratings_per_sample - 1) / ratings_per_sample
+    precision = 1.0 / state.prior[1] if state.prior else 0.0
+    stats = _FitStatistics(design, active, expected, variance, fourth, precision)
     raters = stats.table(design.rater, state.lam, measured["lam"], factor,
                          ["severity", "severity_se"], profile_samples=True)
     criteria = stats.table(design.criterion, state.delta, measured["delta"], factor,
@@ -591,14 +664,16 @@ class _FitStatistics:
     """Information and residuals of the rows, summed per element of a facet."""
 
     def __init__(self, design: _Design, active: np.ndarray, expected: np.ndarray,
-                 variance: np.ndarray, fourth: np.ndarray) -> None:
+                 variance: np.ndarray, fourth: np.ndarray, prior_precision: float) -> None:
         self.design = design
         self.active = active
         self.variance = variance
         self.fourth = fourth
         self.squared = (design.x - expected) ** 2
+        # A sample's information includes its prior's (0 without one): the posterior's.
         self.sample_information = np.bincount(design.sample[active], weights=variance[active],
-                                              minlength=design.sample_ids.size)
+                                              minlength=design.sample_ids.size) + prior_precision
+        self.prior_precision = prior_precision
         self.sample = design.sample
 
     def table(self, codes: np.ndarray, measure: np.ndarray, measured: np.ndarray,
@@ -621,6 +696,8 @@ class _FitStatistics:
                                              self.sample_information)
             weights = weights * (1 - leverage)
         information = total(weights, rows)
+        if not profile_samples:   # the facet with the prior: its posterior information
+            information = information + self.prior_precision
         information = np.where(is_extreme, total(self.variance, every), information)
         fit = fit_statistics(codes[rows], n, self.squared[rows], self.variance[rows],
                              self.fourth[rows])

@@ -11,6 +11,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from moderation.statistics.design import MIN_LINKAGE
 from moderation.statistics.drift import DRIFT_SIZE, FALSE_DISCOVERY_RATE
 from moderation.statistics.multiplicity import benjamini_hochberg, minimum_effect_p
 
@@ -45,6 +46,11 @@ class Thresholds:
         "School standards").
     local_gap: 0.25 score points between a school's local scores and blind scores (a quarter
         of a rubric level; a project default, as in schools.local_gaps).
+    linkage_strength: 0.25, the algebraic connectivity of the rater design below which it is
+        too weakly linked to compare raters or schools far apart in it: such a comparison can
+        then be more than twice as uncertain as the raters' standard errors say (a project
+        default, design.MIN_LINKAGE; docs/methods.md, "The design"). Below it the Rasch fit
+        also gives the sample measures a population prior.
     """
 
     alpha_discard: float = 0.667
@@ -54,6 +60,7 @@ class Thresholds:
     rater_drift: float = DRIFT_SIZE
     school_effect: float = 0.3
     local_gap: float = 0.25
+    linkage_strength: float = MIN_LINKAGE
 
     def __post_init__(self) -> None:
         if not 0 < self.false_discovery_rate < 1:
@@ -120,7 +127,7 @@ def evaluate_triggers(report: dict,
     return [*reliability_triggers(report["criteria"], report["overall"], thresholds),
             *rater_triggers(report["raters"], thresholds),
             *school_triggers(report["schools"], thresholds),
-            *design_triggers(report["design"])]
+            *design_triggers(report["design"], thresholds)]
 
 
 def reliability_triggers(criteria: list[dict], overall: dict,
@@ -192,12 +199,36 @@ def school_triggers(schools: list[dict], thresholds: Thresholds) -> list[Trigger
     return found
 
 
-def design_triggers(design: dict) -> list[Trigger]:
-    """A rating design in more than one disconnected part."""
-    if design["n_components"] <= 1:
-        return []
+def design_triggers(design: dict,
+                    thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Trigger]:
+    """A rating design in more than one disconnected part, or linked too weakly."""
+    found = [] if design["n_components"] <= 1 else [_connectivity_trigger(design)]
+    linkage = design.get("linkage_strength")
+    if linkage is not None and linkage < thresholds.linkage_strength:
+        found.append(_linkage_trigger(linkage, thresholds))
+    return found
+
+
+def _linkage_trigger(linkage: float, thresholds: Thresholds) -> Trigger:
+    cutoff = thresholds.linkage_strength
+    return Trigger(
+        kind="design_linkage", target="design", metric="linkage_strength", value=linkage,
+        threshold=cutoff,
+        reason=(f"The raters are linked only weakly (linkage {linkage:.2g}, below {cutoff:g}): "
+                "most of them share samples with a few others only, so severities and school "
+                "standards of raters far apart in the design cannot be compared reliably. "
+                "Have raters score samples across the whole design, or a common set of anchor "
+                "papers."),
+        rule=f"the design's linkage strength {linkage:.3g} is below {cutoff:g}", priority=1,
+        action={"kind": "design_change", "audience": "the district's assessment lead",
+                "material": {"linkage_strength": linkage},
+                "description": "Mix the raters: assign blind scoring across the whole design, "
+                               "or add anchor papers that every rater scores."})
+
+
+def _connectivity_trigger(design: dict) -> Trigger:
     parts = design["n_components"]
-    return [Trigger(
+    return Trigger(
         kind="design_connectivity", target="design", metric="n_components", value=parts,
         threshold=1,
         reason=(f"The raters fall into {parts} groups that never score the same samples, so "
@@ -207,7 +238,7 @@ def design_triggers(design: dict) -> list[Trigger]:
         action={"kind": "design_change", "audience": "the district's assessment lead",
                 "material": {"n_components": parts},
                 "description": "Add cross-school blind scoring or a common set of anchor "
-                               "papers that every group scores."})]
+                               "papers that every group scores."})
 
 
 def _reliability_trigger(target: str, name: str, entry: dict,

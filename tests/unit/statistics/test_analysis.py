@@ -21,7 +21,8 @@ RATER_KEYS = {"rater", "school", "n_ratings", "severity", "severity_se", "infit"
               "severity_p", "severity_q", "anchor_confusions"}
 SCHOOL_KEYS = {"school", "n_raters", "rater_severity", "rater_severity_se", "standard_flag",
                "local_gap", "local_gap_ci95", "local_flag"}
-DESIGN_KEYS = {"connected", "n_components", "cross_school_share", "anchors_per_rater"}
+DESIGN_KEYS = {"connected", "n_components", "cross_school_share", "anchors_per_rater",
+               "linkage_strength", "linkage_method", "linkage_message"}
 # The first schema's trigger keys, extended with what a coach needs to act.
 TRIGGER_KEYS = {"kind", "target", "metric", "value", "threshold", "reason", "effect",
                 "effect_ci95", "n", "p", "q", "rule", "priority", "action"}
@@ -169,7 +170,8 @@ def test_an_unknown_level_is_refused():
 
 
 RASCH_KEYS = {"status", "iterations", "largest_change", "tolerance", "max_iterations",
-              "message", "model", "n_ratings", "average_rater_fair_average", "separation"}
+              "message", "model", "n_ratings", "sample_prior", "average_rater_fair_average",
+              "separation"}
 SEPARATION_KEYS = {"n", "mean", "sd", "rmse", "true_sd", "separation", "strata", "reliability",
                    "chi_square", "df", "p"}
 MEASURES = ("severity", "severity_se", "infit", "outfit", "infit_z", "outfit_z", "fair_average",
@@ -181,6 +183,7 @@ def test_a_converged_fit_is_reported_with_its_status(district_report):
 
     assert set(rasch) == RASCH_KEYS
     assert (rasch["status"], rasch["model"]) == ("converged", "rating_scale")
+    assert rasch["sample_prior"] is None        # well linked: plain joint maximum likelihood
     assert 1 < rasch["iterations"] < rasch["max_iterations"]
     assert rasch["largest_change"] < rasch["tolerance"]
     assert rasch["message"].startswith("Converged after")
