@@ -14,6 +14,8 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from moderation.statistics.bias import bias_findings, bias_tables
+from moderation.statistics.categories import criteria_entries, scale_thresholds
 from moderation.statistics.design import summarize_design
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
 from moderation.statistics.fair import Z95, FairAverages, fair_average_at, fair_averages
@@ -33,6 +35,7 @@ from moderation.statistics.reliability import (
     pair_agreement,
     unit_values,
 )
+from moderation.statistics.residuals import model_rows
 from moderation.statistics.schools import local_gaps, school_standards
 from moderation.statistics.separation import separation
 from moderation.statistics.table import (
@@ -128,15 +131,17 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     codes = encode_blind(ratings)
     fit = fit_many_facet_rasch(ratings)
     fair = fair_averages(fit)
+    scale, bias = _scale_and_bias(ratings, codes, fit, thresholds)
     report = {
         "level": level,
         "n_ratings": len(ratings),
         "bootstrap": {"replicates": bootstrap, "seed": seed},
         "score_levels": _levels_entry(ratings, levels),
         **_reliability(ratings, codes, level, bootstrap, streams[0], fair),
-        "rasch": _rasch_entry(fit, fair),
+        "rasch": _rasch_entry(fit, fair) | scale,
         "raters": _raters(ratings, codes, fit, fair, thresholds),
         "schools": _schools(ratings, fit, thresholds, streams[1]),
+        "bias": bias,
         "design": asdict(summarize_design(ratings, codes)),
         "thresholds": asdict(thresholds),
     }
@@ -215,6 +220,22 @@ def _rasch_entry(fit: RaschFit, fair: FairAverages) -> dict:
             "average_rater_fair_average": fair.average_rater,
             "separation": {"raters": _separation_entry(fit.raters, "severity", converged),
                            "samples": _separation_entry(fit.samples, "measure", converged)}}
+
+
+def _scale_and_bias(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
+                    thresholds: Thresholds) -> tuple[dict, list | None]:
+    """rasch.thresholds and rasch.criteria (categories.py), and the bias findings (bias.py);
+    None unless the fit converged."""
+    if fit.status != "ok":
+        return {"thresholds": None, "criteria": None}, None
+    rows = model_rows(codes, fit)
+    steps = scale_thresholds(fit, rows)
+    sample_school = ratings["sample_school"].to_numpy()[codes.rows[rows.position]]
+    tables = bias_tables(rows, fit.raters.index, fit.criteria.index, pd.Series(sample_school))
+    return ({"thresholds": [{"score": score, **row} for score, row in steps.iterrows()],
+             "criteria": criteria_entries(fit, rows)},
+            bias_findings(tables, min_points=thresholds.bias_points,
+                          fdr=thresholds.false_discovery_rate))
 
 
 def _separation_entry(table: pd.DataFrame, name: str, converged: bool) -> dict | None:

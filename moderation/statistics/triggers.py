@@ -45,6 +45,12 @@ class Thresholds:
         "School standards").
     local_gap: 0.25 score points between a school's local scores and blind scores (a quarter
         of a rubric level; a project default, as in schools.local_gaps).
+    bias_points: 0.25 score points, the size from which a rater x criterion or rater x school
+        interaction (bias.py) is reported: a rater's scores on one criterion, or of one
+        school's work, a quarter of a rubric level away from what their severity predicts. A
+        project default, the same size as local_gap; FACETS shows every pair and leaves the
+        size to the reader, and Myford & Wolfe (2003, 2004) judge a bias term by its size as
+        well as its t. Reported only with its q below false_discovery_rate as well.
     """
 
     alpha_discard: float = 0.667
@@ -54,6 +60,7 @@ class Thresholds:
     rater_drift: float = DRIFT_SIZE
     school_effect: float = 0.3
     local_gap: float = 0.25
+    bias_points: float = 0.25
 
     def __post_init__(self) -> None:
         if not 0 < self.false_discovery_rate < 1:

@@ -50,7 +50,7 @@ def district_report(district):
 def test_every_documented_key_is_present(district_report):
     report = district_report
 
-    assert {"level", "n_ratings", "criteria", "overall", "raters", "schools", "design",
+    assert {"level", "n_ratings", "criteria", "overall", "raters", "schools", "bias", "design",
             "triggers"} <= set(report)
     assert all(set(entry) >= CRITERION_KEYS for entry in report["criteria"])
     assert all(set(entry["icc"]) >= ICC_KEYS | ICC_DETAIL_KEYS for entry in report["criteria"])
@@ -169,7 +169,8 @@ def test_an_unknown_level_is_refused():
 
 
 RASCH_KEYS = {"status", "iterations", "largest_change", "tolerance", "max_iterations",
-              "message", "model", "n_ratings", "average_rater_fair_average", "separation"}
+              "message", "model", "n_ratings", "average_rater_fair_average", "separation",
+              "thresholds", "criteria"}
 SEPARATION_KEYS = {"n", "mean", "sd", "rmse", "true_sd", "separation", "strata", "reliability",
                    "chi_square", "df", "p"}
 MEASURES = ("severity", "severity_se", "infit", "outfit", "infit_z", "outfit_z", "fair_average",
