@@ -137,15 +137,14 @@ class _Cells:
         if eta.size == 0:
             return cls(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros((0, m)), n_groups)
         step = np.floor((eta - eta.min()) / BIN_WIDTH).astype(np.int64)
-        width = int(step.max()) + 1
-        key = group.astype(np.int64) * width + step
-        size = n_groups * width
+        key, first = pd.factorize(group.astype(np.int64) * (int(step.max()) + 1) + step)
+        size = first.size
         counts = np.bincount(key * m + x, minlength=size * m).reshape(size, m)
         total = counts.sum(axis=1)
-        used = np.flatnonzero(total)
         eta_sum = np.bincount(key, weights=eta, minlength=size)
-        return cls(used // width, eta_sum[used] / total[used], counts[used].astype(float),
-                   n_groups)
+        cell_group = np.zeros(size, dtype=np.int64)
+        cell_group[key] = group
+        return cls(cell_group, eta_sum / total, counts.astype(float), n_groups)
 
     def probabilities(self, offsets: np.ndarray) -> np.ndarray:
         """(cells, m) category probabilities at each cell's eta, offsets per group."""
