@@ -91,7 +91,17 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         measures), model ("rating_scale"), n_ratings (blind ratings fitted),
         average_rater_fair_average (rubric points), separation {raters, samples: each n,
         mean, sd, rmse, true_sd, separation, strata, reliability, chi_square, df, p
-        (separation.py), or None}; separation and fair averages are None unless converged;
+        (separation.py), or None}; thresholds [{score, threshold, threshold_se}: the shared
+        Andrich threshold of the step into each score, logits; categories.py]; criteria
+        [per criterion: criterion, difficulty, difficulty_se, infit, outfit, infit_z,
+        outfit_z, n_ratings, disordered_average, disordered_threshold (any level of it),
+        categories [per score level (FACETS Table 8): score, count, percent,
+        average_measure, expected_average_measure, outfit, expected_outfit (its value under
+        the model), threshold and threshold_se (the criterion's own partial-credit threshold
+        of the step into the level; None for the lowest), disordered_average,
+        disordered_threshold (not above the level below), message (None, or why the level
+        is too rare: < 10 ratings, Linacre 2002, or unused)]]; separation, fair averages,
+        thresholds and criteria are None unless converged;
     raters: per rater with blind ratings: school (the rater_school seen most often),
         n_ratings, severity, severity_se, infit, outfit, infit_z, outfit_z (ZSTD),
         fair_average, fair_average_difference (rubric points, minus the average rater's;
@@ -110,6 +120,14 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag,
         standard_reason (None when measured, else why there is no standard), local_gap,
         local_gap_ci95, local_flag (+ n_local_samples);
+    bias: the rater x criterion and rater x school (of the sample) interactions (FACETS
+        Tables 13-14; bias.py) at least thresholds.bias_points rubric points either way with
+        q below thresholds.false_discovery_rate, largest first within each kind: kind
+        ("rater_criterion" | "rater_school"), rater, criterion or school, n (ratings),
+        effect (rubric points, observed minus expected score averaged; > 0 more generous
+        than predicted), effect_ci95, bias and bias_se (logits), t, df, p (two-sided t-test
+        of no bias), q (Benjamini-Hochberg over the pairs of the table); None unless the
+        Rasch fit converged;
     design: connected, n_components, cross_school_share, anchors_per_rater;
     thresholds: the Thresholds the findings used (triggers.Thresholds);
     triggers: kind, target, metric, value, threshold, reason, effect (rubric points or None),
@@ -230,8 +248,7 @@ def _scale_and_bias(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
         return {"thresholds": None, "criteria": None}, None
     rows = model_rows(codes, fit)
     steps = scale_thresholds(fit, rows)
-    sample_school = ratings["sample_school"].to_numpy()[codes.rows[rows.position]]
-    tables = bias_tables(rows, fit.raters.index, fit.criteria.index, pd.Series(sample_school))
+    tables = bias_tables(ratings, codes, rows, fit)
     return ({"thresholds": [{"score": score, **row} for score, row in steps.iterrows()],
              "criteria": criteria_entries(fit, rows)},
             bias_findings(tables, min_points=thresholds.bias_points,

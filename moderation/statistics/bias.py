@@ -37,8 +37,9 @@ from scipy.stats import t as student_t
 
 from moderation.statistics.fair import Z95, expected_score
 from moderation.statistics.multiplicity import benjamini_hochberg
-from moderation.statistics.rasch import category_moments
+from moderation.statistics.rasch import RaschFit, category_moments
 from moderation.statistics.residuals import ModelRows
+from moderation.statistics.table import BlindCodes
 
 # Fewer ratings than this give a pair too few degrees of freedom to test (a project default,
 # the same minimum as a score level's in Linacre 2002).
@@ -122,15 +123,17 @@ def _points(pair: np.ndarray, n: int, eta: np.ndarray, rows: ModelRows,
     return np.bincount(pair, weights=change, minlength=n) / np.bincount(pair, minlength=n)
 
 
-def bias_tables(rows: ModelRows, rater_ids: pd.Index, criterion_ids: pd.Index,
-                sample_school: pd.Series) -> BiasTables:
-    """Both tables of a fit. rater_ids and criterion_ids: the index of fit.raters and
-    fit.criteria (rows' codes point into them); sample_school: per row of `rows`, the
-    sample's school (missing where unknown)."""
-    school, school_ids = pd.factorize(sample_school)
+def bias_tables(ratings: pd.DataFrame, codes: BlindCodes, rows: ModelRows,
+                fit: RaschFit) -> BiasTables:
+    """Both tables of a converged fit of `ratings` (the validated table; codes its
+    encode_blind, rows the fit's model_rows): rater x criterion, and rater x the sample's
+    school (ratings without a sample_school are left out of that one)."""
+    sample_school = ratings["sample_school"].to_numpy()[codes.rows[rows.position]]
+    school, school_ids = pd.factorize(pd.Series(sample_school))
     return BiasTables(
-        rater_criterion=interaction_table(rows, rater_ids, rows.criterion, criterion_ids),
-        rater_school=interaction_table(rows, rater_ids, school, pd.Index(school_ids)))
+        rater_criterion=interaction_table(rows, fit.raters.index, rows.criterion,
+                                          fit.criteria.index),
+        rater_school=interaction_table(rows, fit.raters.index, school, pd.Index(school_ids)))
 
 
 def bias_findings(tables: BiasTables, *, min_points: float, fdr: float) -> list[dict]:

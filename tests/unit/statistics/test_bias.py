@@ -5,7 +5,6 @@ computes."""
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from moderation.statistics import analyze
@@ -26,8 +25,7 @@ def tables_of(ratings):
     assert fit.status == "ok"
     codes = encode_blind(ratings)
     rows = model_rows(codes, fit)
-    school = pd.Series(ratings["sample_school"].to_numpy()[codes.rows[rows.position]])
-    return fit, rows, bias_tables(rows, fit.raters.index, fit.criteria.index, school)
+    return fit, rows, bias_tables(ratings, codes, rows, fit)
 
 
 @pytest.fixture(scope="module")
