@@ -62,39 +62,47 @@ class BiasTables:
 
 
 def interaction_table(rows: ModelRows, rater_ids: pd.Index, element: np.ndarray,
-                      element_ids: pd.Index) -> pd.DataFrame:
+                      element_ids: pd.Index, expected_points: np.ndarray) -> pd.DataFrame:
     """The bias table of rater x element over `rows` (see the module).
 
     element: per row, a code into element_ids, -1 where unknown (such rows are left out).
+    expected_points: per row, the expected rubric score under the fit.
     Returns BIAS_COLUMNS for each pair with at least MIN_PAIR_RATINGS ratings and a score that
     is not all at one extreme; effect, effect_lo, effect_hi in rubric points.
     """
     known = element >= 0
-    pair_code = rows.rater[known].astype(np.int64) * max(element_ids.size, 1) + element[known]
-    pair, pairs = pd.factorize(pair_code)
-    n_pairs = pairs.size
-    x, eta = rows.x[known], rows.eta[known]
-    n = np.bincount(pair, minlength=n_pairs)
-    total = np.bincount(pair, weights=x, minlength=n_pairs)
+    n_elements = max(element_ids.size, 1)
+    pair, pairs = pd.factorize(rows.rater[known].astype(np.int64) * n_elements
+                               + element[known])
+    x = rows.x[known]
+    n = np.bincount(pair, minlength=pairs.size)
+    total = np.bincount(pair, weights=x, minlength=pairs.size)
     top = rows.n_categories - 1
     tested = (n >= MIN_PAIR_RATINGS) & (total > 0) & (total < top * n)
     keep = tested[pair]
     # Renumber the tested pairs 0..T-1 so every sum below runs over them only.
-    number = np.cumsum(tested) - 1
-    pair, pairs, n = number[pair[keep]], pairs[tested], n[tested]
-    x, eta = x[keep], eta[keep]
+    pair, pairs, n = (np.cumsum(tested) - 1)[pair[keep]], pairs[tested], n[tested]
+    x, eta = x[keep], rows.eta[known][keep]
+    before = expected_points[known][keep]
     bias, information = _solve(pair, pairs.size, x, eta, rows.thresholds)
     se = 1 / np.sqrt(information)
     t = bias / se
-    df = n - 1
-    p = 2 * student_t.sf(np.abs(t), df)
-    effect, low, high = (_points(pair, pairs.size, eta, rows, shift)
-                         for shift in (bias, bias - Z95 * se, bias + Z95 * se))
-    n_elements = max(element_ids.size, 1)
+    p = 2 * student_t.sf(np.abs(t), n - 1)
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return np.bincount(pair, weights=values, minlength=pairs.size) / n
+
+    def points(shift: np.ndarray) -> np.ndarray:
+        """Mean of E(eta + shift) - E(eta) over each pair's ratings, in rubric points."""
+        return mean(expected_score(eta + shift[pair], rows.thresholds, rows.scores) - before)
+
     table = pd.DataFrame({
         "rater": rater_ids[pairs // n_elements], "element": element_ids[pairs % n_elements],
-        "n": n, "bias": bias, "bias_se": se, "t": t, "df": df, "p": p,
-        "q": benjamini_hochberg(p), "effect": effect, "effect_lo": low, "effect_hi": high})
+        "n": n, "bias": bias, "bias_se": se, "t": t, "df": n - 1, "p": p,
+        "q": benjamini_hochberg(p),
+        # At the estimate sum E(eta + b) = sum x, so this is E(eta + b) - E(eta) too.
+        "effect": mean(rows.scores[x] - before),
+        "effect_lo": points(bias - Z95 * se), "effect_hi": points(bias + Z95 * se)})
     order = np.argsort(-np.abs(t), kind="stable")
     return table.iloc[order].reset_index(drop=True)[BIAS_COLUMNS]
 
@@ -115,25 +123,22 @@ def _solve(pair: np.ndarray, n: int, x: np.ndarray, eta: np.ndarray,
     return bias, np.bincount(pair, weights=variance, minlength=n)
 
 
-def _points(pair: np.ndarray, n: int, eta: np.ndarray, rows: ModelRows,
-            shift: np.ndarray) -> np.ndarray:
-    """Mean over each pair's ratings of E(eta + shift) - E(eta), in rubric points."""
-    change = (expected_score(eta + shift[pair], rows.thresholds, rows.scores)
-              - expected_score(eta, rows.thresholds, rows.scores))
-    return np.bincount(pair, weights=change, minlength=n) / np.bincount(pair, minlength=n)
-
-
 def bias_tables(ratings: pd.DataFrame, codes: BlindCodes, rows: ModelRows,
                 fit: RaschFit) -> BiasTables:
     """Both tables of a converged fit of `ratings` (the validated table; codes its
     encode_blind, rows the fit's model_rows): rater x criterion, and rater x the sample's
-    school (ratings without a sample_school are left out of that one)."""
-    sample_school = ratings["sample_school"].to_numpy()[codes.rows[rows.position]]
-    school, school_ids = pd.factorize(pd.Series(sample_school))
+    school, the one named on the sample's first blind rating (samples without one are left
+    out of that table)."""
+    first = np.zeros(codes.sample_ids.size, dtype=np.int64)
+    first[codes.sample[::-1]] = np.arange(codes.sample.size)[::-1]   # the last write wins
+    school, school_ids = pd.factorize(ratings["sample_school"].to_numpy()[codes.rows[first]])
+    element = school[codes.sample[rows.position]]
+    expected_points = expected_score(rows.eta, rows.thresholds, rows.scores)
     return BiasTables(
         rater_criterion=interaction_table(rows, fit.raters.index, rows.criterion,
-                                          fit.criteria.index),
-        rater_school=interaction_table(rows, fit.raters.index, school, pd.Index(school_ids)))
+                                          fit.criteria.index, expected_points),
+        rater_school=interaction_table(rows, fit.raters.index, element, pd.Index(school_ids),
+                                       expected_points))
 
 
 def bias_findings(tables: BiasTables, *, min_points: float, fdr: float) -> list[dict]:
