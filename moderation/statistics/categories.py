@@ -75,7 +75,7 @@ def criterion_categories(fit: RaschFit, rows: ModelRows) -> pd.DataFrame:
     threshold and threshold_se: the criterion's own (partial-credit) Andrich threshold of the
     step into the score, centred at 0 like the shared ones and with the fit's bias
     correction; NaN for the lowest score and for every score of a criterion that left a level
-    unused. disordered_average: the average measure is not above the one of the score below;
+    unused in its non-extreme ratings. disordered_average: the average measure is not above the one of the score below;
     disordered_threshold: the threshold is not above the one of the step below.
 
     Observed figures are sums over the ratings; the expected ones and the thresholds are
@@ -95,7 +95,7 @@ def criterion_categories(fit: RaschFit, rows: ModelRows) -> pd.DataFrame:
     fitted = _Cells.of(rows.criterion[active], rows.eta[active], rows.x[active], n, m)
     expected_count = every.expected(offsets, np.ones(every.eta.size))
     would_be = fitted.squared_residuals(offsets)      # (cells, m): z^2 were the rating at k
-    threshold, threshold_se = fitted.partial_credit(rows.thresholds, count)
+    threshold, threshold_se = fitted.partial_credit(rows.thresholds)
     with np.errstate(invalid="ignore", divide="ignore"):
         average = observed(rows.eta, slice(None)) / count
         table = {
@@ -189,12 +189,11 @@ class _Cells:
                 information[:, j, k] = information[:, k, j] = value
         return score, information
 
-    def partial_credit(self, start: np.ndarray,
-                       count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def partial_credit(self, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each group's Andrich thresholds (groups x m-1, centred) and SEs, by Newton-Raphson
         on the partial-credit likelihood with every eta fixed, from the thresholds `start`.
-        A group with a level unused (a 0 in `count`, groups x m) gets NaN."""
-        complete = (count > 0).all(axis=1)
+        A group without a rating at some level has no finite thresholds: NaN."""
+        complete = (_per_group(self.group, self.counts, self.n_groups) > 0).all(axis=1)
         tau = np.tile(start, (self.n_groups, 1))
         for _ in range(MAX_ITERATIONS):
             score, information = self.score_and_information(_offsets(tau))
