@@ -75,8 +75,9 @@ def criterion_categories(fit: RaschFit, rows: ModelRows) -> pd.DataFrame:
     threshold and threshold_se: the criterion's own (partial-credit) Andrich threshold of the
     step into the score, centred at 0 like the shared ones and with the fit's bias
     correction; NaN for the lowest score and for every score of a criterion that left a level
-    unused in its non-extreme ratings. disordered_average: the average measure is not above the one of the score below;
-    disordered_threshold: the threshold is not above the one of the step below.
+    unused in its non-extreme ratings. disordered_average: the average measure is not above
+    the one of the score below; disordered_threshold: the threshold is not above the one of
+    the step below.
 
     Observed figures are sums over the ratings; the expected ones and the thresholds are
     computed on the ratings grouped by criterion and eta to BIN_WIDTH logits (`_Cells`).
