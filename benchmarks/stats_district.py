@@ -32,6 +32,8 @@ import pingouin
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from moderation.statistics.analysis import analyze  # noqa: E402
+from moderation.statistics.bias import bias_findings, bias_tables  # noqa: E402
+from moderation.statistics.categories import criteria_entries, scale_thresholds  # noqa: E402
 from moderation.statistics.drift import detect_drift  # noqa: E402
 from moderation.statistics.icc import intraclass_correlations  # noqa: E402
 from moderation.statistics.rasch import fit_many_facet_rasch  # noqa: E402
@@ -40,6 +42,7 @@ from moderation.statistics.reliability import (  # noqa: E402
     pair_agreement,
     unit_values,
 )
+from moderation.statistics.residuals import model_rows  # noqa: E402
 from moderation.statistics.schools import local_gaps, school_standards  # noqa: E402
 from moderation.statistics.table import encode_blind, load_ratings, validate_ratings  # noqa: E402
 from seed_data.synthetic import DistrictParams, generate_district, recovery_figures  # noqa: E402
@@ -182,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     standards = steps.run("school standards", lambda: school_standards(ratings, fit))
     gaps = steps.run("local gaps (2,000 cluster bootstrap replicates)",
                      lambda: local_gaps(ratings, seed=0))
+    rating_scale(steps, ratings, codes, fit)
     steps.run("analyze() (everything, JSON-ready)", lambda: analyze(ratings, seed=0))
     if not args.skip_naive:
         naive_alpha(steps, ratings, args.naive_full)
@@ -192,6 +196,18 @@ def main(argv: list[str] | None = None) -> None:
     print("\nRecovery of the planted truth")
     for name, value in figures.items():
         print(f"  {name:<28} {value:.3f}")
+
+
+def rating_scale(steps: Steps, ratings: pd.DataFrame, codes, fit) -> None:
+    """The rating-scale diagnostics and the bias tables, and what the tables find."""
+    rows = steps.run("model rows (expected score of each rating)", lambda: model_rows(codes, fit))
+    steps.run("rating scale: thresholds, categories per criterion",
+              lambda: (scale_thresholds(fit, rows), criteria_entries(fit, rows)))
+    tables = steps.run("bias tables (rater x criterion, rater x school)",
+                       lambda: bias_tables(ratings, codes, rows, fit))
+    found = bias_findings(tables, min_points=0.25, fdr=0.05)
+    print(f"  {len(tables.rater_criterion):,} rater x criterion and "
+          f"{len(tables.rater_school):,} rater x school pairs tested, {len(found)} reported")
 
 
 def _summary(steps: Steps) -> None:

@@ -13,6 +13,9 @@ The model (Linacre 1989; Andrich 1978 rating scale), for sample n, criterion i, 
 - lambda_j(t) = the rater's school effect + N(0, severity_sd) + a step of +-drift_size at the
   rater's onset for a fraction of raters (positive = became harsher); `outlier_raters` raters
   chosen at random are further off by +-outlier_size, alternately harsh and lenient.
+- A rater x criterion interaction (FACETS' bias term, Myford & Wolfe 2003): `interaction_raters`
+  raters chosen at random are further harsh (+) or lenient (-), alternately, by
+  interaction_size logits on one criterion each, chosen at random; none by default.
 - Blind ratings: each sample is scored by `blind_ratings_per_sample` distinct raters from other
   schools, chosen at random; every rater also scores a common calibration set of anchors, so the
   rater-sample design is connected. `design="ring"` instead gives each sample a random place j
@@ -69,6 +72,8 @@ class DistrictParams:
     drift_window: tuple[float, float] = (0.2, 0.8)   # onsets fall in this part of the term
     outlier_raters: int = 0             # raters far from the rest, alternately harsh and lenient
     outlier_size: float = 1.5
+    interaction_raters: int = 0         # raters off on one criterion only, alternately +-
+    interaction_size: float = 1.0
     local_fraction: float = 0.2
     inflating_fraction: float = 0.1
     inflation: float = 0.8              # logits of leniency in inflating schools' local ratings
@@ -81,6 +86,7 @@ class Truth:
     """What was planted. Severities are at the start of the term, school effects included."""
 
     severity: pd.Series          # by rater
+    interactions: pd.DataFrame   # by interacting rater: criterion, size (logits, + = harsher)
     rater_school: pd.Series      # by rater
     drift: pd.DataFrame          # by drifting rater: onset (Timestamp), shift (logits, + = harsher)
     school_effect: pd.Series     # by school: 0 for typical, <0 lenient, >0 harsh
@@ -133,6 +139,11 @@ def _plant_people(p: DistrictParams, rng: np.random.Generator) -> dict:
     if p.outlier_raters:  # drawn last and only when asked, so other districts keep their draws
         outliers = rng.permutation(n_raters)[:p.outlier_raters]
         severity[outliers] += p.outlier_size * np.resize([1.0, -1.0], outliers.size)
+    interaction = np.zeros((n_raters, p.criteria))
+    if p.interaction_raters:  # likewise drawn last and only when asked
+        biased = rng.permutation(n_raters)[:p.interaction_raters]
+        on = rng.integers(0, p.criteria, biased.size)
+        interaction[biased, on] = p.interaction_size * np.resize([1.0, -1.0], biased.size)
     return {
         "n_raters": n_raters,
         "school_effect": school_effect,
@@ -141,6 +152,7 @@ def _plant_people(p: DistrictParams, rng: np.random.Generator) -> dict:
         "severity": severity,
         "drift_onset": drift_onset,     # fraction of the term; inf = never
         "drift_shift": drift_shift,
+        "interaction": interaction,     # by rater and criterion, logits added to severity
     }
 
 
@@ -231,7 +243,7 @@ def _score_visits(p: DistrictParams, rng: np.random.Generator, people: dict, sam
     rater = np.repeat(raters, p.criteria)
     criterion = np.tile(np.arange(p.criteria), sample.size)
     eta = (np.repeat(samples["measure"][sample] - severity, p.criteria)
-           - samples["difficulty"][criterion])
+           - samples["difficulty"][criterion] - people["interaction"][rater, criterion])
     logits = _category_logits(eta, samples["thresholds"])
     prob = np.exp(logits - logits.max(axis=1, keepdims=True))
     cumulative = np.cumsum(prob, axis=1)
@@ -293,9 +305,14 @@ def _truth(p: DistrictParams, people: dict, samples: dict, start: pd.Timestamp) 
     names = _names(p, people)
     drifting = np.flatnonzero(np.isfinite(people["drift_onset"]))
     onset = start + pd.to_timedelta(people["drift_onset"][drifting] * p.term_days, unit="D")
+    biased, on = np.nonzero(people["interaction"])
     return Truth(
         severity=pd.Series(people["severity"], index=pd.Index(names["rater"], dtype="str",
                                                               name="rater")),
+        interactions=pd.DataFrame({"criterion": names["criterion"][on],
+                                   "size": people["interaction"][biased, on]},
+                                  index=pd.Index(names["rater"][biased], dtype="str",
+                                                 name="rater")),
         rater_school=pd.Series(names["school"][people["rater_school"]], dtype="str",
                                index=pd.Index(names["rater"], dtype="str", name="rater")),
         drift=pd.DataFrame({"onset": onset, "shift": people["drift_shift"][drifting]},

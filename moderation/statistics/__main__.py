@@ -22,7 +22,7 @@ from moderation.statistics.triggers import DEFAULT_THRESHOLDS, Thresholds
 
 # Command-line options that override one threshold each (after --settings).
 THRESHOLD_OPTIONS = {"fdr": "false_discovery_rate", "rater_severity": "rater_severity",
-                     "rater_drift": "rater_drift"}
+                     "rater_drift": "rater_drift", "bias_points": "bias_points"}
 
 EXIT_BAD_INPUT = 2
 
@@ -135,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     findings.add_argument("--rater-drift", type=float, default=None, metavar="LOGITS",
                           help="practical size of a step in a rater's severity (default: "
                                f"{DEFAULT_THRESHOLDS.rater_drift} logits)")
+    findings.add_argument("--bias-points", type=float, default=None, metavar="POINTS",
+                          help="practical size of a rater x criterion or rater x school bias "
+                               f"(default: {DEFAULT_THRESHOLDS.bias_points} rubric points)")
     return parser
 
 

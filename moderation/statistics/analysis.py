@@ -14,6 +14,8 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from moderation.statistics.bias import bias_findings, bias_tables
+from moderation.statistics.categories import criteria_entries, scale_thresholds
 from moderation.statistics.design import summarize_design
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
 from moderation.statistics.fair import Z95, FairAverages, fair_average_at, fair_averages
@@ -33,6 +35,7 @@ from moderation.statistics.reliability import (
     pair_agreement,
     unit_values,
 )
+from moderation.statistics.residuals import model_rows
 from moderation.statistics.schools import local_gaps, school_standards
 from moderation.statistics.separation import separation
 from moderation.statistics.table import (
@@ -95,7 +98,17 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         prior in logits, used when the design's linkage is below thresholds.linkage_strength),
         average_rater_fair_average (rubric points), separation {raters, samples: each n,
         mean, sd, rmse, true_sd, separation, strata, reliability, chi_square, df, p
-        (separation.py), or None}; separation and fair averages are None unless converged;
+        (separation.py), or None}; thresholds [{score, threshold, threshold_se}: the shared
+        Andrich threshold of the step into each score, logits; categories.py]; criteria
+        [per criterion: criterion, difficulty, difficulty_se, infit, outfit, infit_z,
+        outfit_z, n_ratings, disordered_average, disordered_threshold (any level of it),
+        categories [per score level (FACETS Table 8): score, count, percent,
+        average_measure, expected_average_measure, outfit, expected_outfit (its value under
+        the model), threshold and threshold_se (the criterion's own partial-credit threshold
+        of the step into the level; None for the lowest), disordered_average,
+        disordered_threshold (not above the level below), message (None, or why the level
+        is too rare: < 10 ratings, Linacre 2002, or unused)]]; separation, fair averages,
+        thresholds and criteria are None unless converged;
     raters: per rater with blind ratings: school (the rater_school seen most often),
         n_ratings, severity, severity_se, infit, outfit, infit_z, outfit_z (ZSTD),
         fair_average, fair_average_difference (rubric points, minus the average rater's;
@@ -114,6 +127,14 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag,
         standard_reason (None when measured, else why there is no standard), local_gap,
         local_gap_ci95, local_flag (+ n_local_samples);
+    bias: the rater x criterion and rater x school (of the sample) interactions (FACETS
+        Tables 13-14; bias.py) at least thresholds.bias_points rubric points either way with
+        q below thresholds.false_discovery_rate, largest first within each kind: kind
+        ("rater_criterion" | "rater_school"), rater, criterion or school, n (ratings),
+        effect (rubric points, observed minus expected score averaged; > 0 more generous
+        than predicted), effect_ci95, bias and bias_se (logits), t, df, p (two-sided t-test
+        of no bias), q (Benjamini-Hochberg over the pairs of the table); None unless the
+        Rasch fit converged;
     design: connected, n_components, cross_school_share, anchors_per_rater,
         linkage_strength (algebraic connectivity of the raters' design, 0..~1, None with
         fewer than two linked raters), linkage_method (how it is computed), linkage_message
@@ -138,6 +159,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     codes = encode_blind(ratings)
     fit = fit_many_facet_rasch(ratings, min_linkage=thresholds.linkage_strength)
     fair = fair_averages(fit)
+    scale, bias = _scale_and_bias(ratings, codes, fit, thresholds)
     report = {
         "schema_version": SCHEMA_VERSION,
         "level": level,
@@ -145,9 +167,10 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "bootstrap": {"replicates": bootstrap, "seed": seed},
         "score_levels": _levels_entry(ratings, levels),
         **_reliability(ratings, codes, level, bootstrap, streams[0], fair),
-        "rasch": _rasch_entry(fit, fair),
+        "rasch": _rasch_entry(fit, fair) | scale,
         "raters": _raters(ratings, codes, fit, fair, thresholds),
         "schools": _schools(ratings, fit, thresholds, streams[1]),
+        "bias": bias,
         "design": asdict(summarize_design(ratings, codes,
                                           min_linkage=thresholds.linkage_strength)),
         "thresholds": asdict(thresholds),
@@ -229,6 +252,21 @@ def _rasch_entry(fit: RaschFit, fair: FairAverages) -> dict:
             "average_rater_fair_average": fair.average_rater,
             "separation": {"raters": _separation_entry(fit.raters, "severity", converged),
                            "samples": _separation_entry(fit.samples, "measure", converged)}}
+
+
+def _scale_and_bias(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
+                    thresholds: Thresholds) -> tuple[dict, list | None]:
+    """rasch.thresholds and rasch.criteria (categories.py), and the bias findings (bias.py);
+    None unless the fit converged."""
+    if fit.status != "ok":
+        return {"thresholds": None, "criteria": None}, None
+    rows = model_rows(codes, fit)
+    steps = scale_thresholds(fit, rows)
+    tables = bias_tables(ratings, codes, rows, fit)
+    return ({"thresholds": [{"score": score, **row} for score, row in steps.iterrows()],
+             "criteria": criteria_entries(fit, rows)},
+            bias_findings(tables, min_points=thresholds.bias_points,
+                          fdr=thresholds.false_discovery_rate))
 
 
 def _separation_entry(table: pd.DataFrame, name: str, converged: bool) -> dict | None:

@@ -51,6 +51,12 @@ class Thresholds:
         then be more than twice as uncertain as the raters' standard errors say (a project
         default, design.MIN_LINKAGE; docs/methods.md, "The design"). Below it the Rasch fit
         also gives the sample measures a population prior.
+    bias_points: 0.25 score points, the size from which a rater x criterion or rater x school
+        interaction (bias.py) is reported: a rater's scores on one criterion, or of one
+        school's work, a quarter of a rubric level away from what their severity predicts. A
+        project default, the same size as local_gap; FACETS shows every pair and leaves the
+        size to the reader, and Myford & Wolfe (2003, 2004) judge a bias term by its size as
+        well as its t. Reported only with its q below false_discovery_rate as well.
     """
 
     alpha_discard: float = 0.667
@@ -61,6 +67,7 @@ class Thresholds:
     school_effect: float = 0.3
     local_gap: float = 0.25
     linkage_strength: float = MIN_LINKAGE
+    bias_points: float = 0.25
 
     def __post_init__(self) -> None:
         if not 0 < self.false_discovery_rate < 1:

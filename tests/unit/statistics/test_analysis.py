@@ -51,7 +51,7 @@ def district_report(district):
 def test_every_documented_key_is_present(district_report):
     report = district_report
 
-    assert {"level", "n_ratings", "criteria", "overall", "raters", "schools", "design",
+    assert {"level", "n_ratings", "criteria", "overall", "raters", "schools", "bias", "design",
             "triggers"} <= set(report)
     assert all(set(entry) >= CRITERION_KEYS for entry in report["criteria"])
     assert all(set(entry["icc"]) >= ICC_KEYS | ICC_DETAIL_KEYS for entry in report["criteria"])
@@ -171,7 +171,7 @@ def test_an_unknown_level_is_refused():
 
 RASCH_KEYS = {"status", "iterations", "largest_change", "tolerance", "max_iterations",
               "message", "model", "n_ratings", "sample_prior", "average_rater_fair_average",
-              "separation"}
+              "separation", "thresholds", "criteria"}
 SEPARATION_KEYS = {"n", "mean", "sd", "rmse", "true_sd", "separation", "strata", "reliability",
                    "chi_square", "df", "p"}
 MEASURES = ("severity", "severity_se", "infit", "outfit", "infit_z", "outfit_z", "fair_average",
@@ -210,6 +210,7 @@ def test_a_fit_that_did_not_converge_gives_nulls_and_says_why():
     assert rasch["largest_change"] >= rasch["tolerance"]
     assert "did not settle" in rasch["message"]
     assert rasch["separation"] == {"raters": None, "samples": None}
+    assert (rasch["thresholds"], rasch["criteria"], report["bias"]) == (None, None, None)
     assert rasch["average_rater_fair_average"] is None
     assert {entry["fair_average"] for entry in report["criteria"]} == {None}
     for rater in report["raters"]:
@@ -298,3 +299,23 @@ def test_levels_refuse_a_score_outside_them_and_are_reported():
     assert report["score_levels"] == {"source": "rubric 'Essay'",
                                       "criteria": {"Ideas": [0, 1, 2, 3, 4]}}
     assert analyze(ratings, bootstrap=0, seed=0)["score_levels"] is None
+
+
+CATEGORY_KEYS = {"score", "count", "percent", "average_measure", "expected_average_measure",
+                 "outfit", "expected_outfit", "threshold", "threshold_se",
+                 "disordered_average", "disordered_threshold", "message"}
+
+
+def test_the_rating_scale_and_each_criterions_categories_are_reported(district_report):
+    rasch = district_report["rasch"]
+
+    assert [step["score"] for step in rasch["thresholds"]] == [2, 3, 4]
+    assert all(step["threshold_se"] > 0 for step in rasch["thresholds"])
+    assert [entry["criterion"] for entry in rasch["criteria"]] == ["C1", "C2"]
+    for entry in rasch["criteria"]:
+        assert entry["difficulty_se"] > 0 and entry["n_ratings"] > 0
+        assert [level["score"] for level in entry["categories"]] == [1, 2, 3, 4]
+        assert all(set(level) == CATEGORY_KEYS for level in entry["categories"])
+        assert sum(level["count"] for level in entry["categories"]) <= entry["n_ratings"]
+        assert entry["categories"][0]["threshold"] is None
+    json.dumps(district_report, allow_nan=False)

@@ -188,12 +188,14 @@ def test_thresholds_come_from_a_settings_file_then_the_options(good_file, tmp_pa
     settings.write_text(json.dumps({"false_discovery_rate": 0.1, "rater_severity": 0.8}))
 
     status = main(["analyze", str(good_file), "--bootstrap", "0", "--seed", "1",
-                   "--settings", str(settings), "--rater-drift", "0.7"])
+                   "--settings", str(settings), "--rater-drift", "0.7",
+                   "--bias-points", "0.4"])
 
     thresholds = json.loads(capsys.readouterr().out)["thresholds"]
     assert status == 0
     assert (thresholds["false_discovery_rate"], thresholds["rater_severity"],
-            thresholds["rater_drift"], thresholds["school_effect"]) == (0.1, 0.8, 0.7, 0.3)
+            thresholds["rater_drift"], thresholds["school_effect"],
+            thresholds["bias_points"]) == (0.1, 0.8, 0.7, 0.3, 0.4)
 
 
 @pytest.mark.parametrize(("content", "message"), [

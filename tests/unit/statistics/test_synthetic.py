@@ -140,3 +140,18 @@ def test_district_scale_generates_in_a_few_seconds():
 
     assert (ratings["kind"] == "blind").sum() == 60_000 * 5 * 3 + 3_000 * 5 * 5
     assert elapsed < 5
+
+
+def test_a_planted_interaction_moves_one_criterion_of_a_rater_only():
+    params = dataclasses.replace(SMALL, interaction_raters=6, interaction_size=3.0)
+    ratings, truth = generate_district(params, seed=7)
+    blind = ratings.loc[ratings["kind"] == "blind"]
+    means = blind.groupby(["rater", "criterion"])["score"].mean().unstack()
+
+    assert generate_district(SMALL, seed=7)[1].interactions.empty
+    assert sorted(truth.interactions["size"]) == [-3.0] * 3 + [3.0] * 3
+    for rater, row in truth.interactions.iterrows():
+        others = means.loc[rater].drop(row["criterion"]).mean()
+        gap = means.at[rater, row["criterion"]] - others
+        # 3 logits harsher (+) is well over half a point lower on that criterion.
+        assert gap * np.sign(row["size"]) < -0.5
