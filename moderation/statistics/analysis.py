@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from moderation.statistics.design import summarize_design
-from moderation.statistics.equity import equity
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
+from moderation.statistics.equity import equity
 from moderation.statistics.fair import Z95, FairAverages, fair_average_at, fair_averages
 from moderation.statistics.icc import K_METHOD, intraclass_correlations
 from moderation.statistics.levels import ScoreLevels

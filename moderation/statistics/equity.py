@@ -33,9 +33,8 @@ from moderation.statistics.table import FIRST_DATA_LINE, RatingsFileError
 REQUIRED = ("school", "low_income_share", "grade_band")
 SHARE_SUFFIX = "_share"     # columns read as shares of a whole: slopes per 10 percentage points
 PER_SHARE = 10.0            # percentage points in the slope's unit
-OUTCOMES = {"standard_points": ("standard_points_se", "leniency",
-                                "points more than the average rater gives"),
-            "local_gap": ("local_gap_se", "the local-versus-blind gap", "points")}
+OUTCOMES = {"standard_points": ("standard_points_se", "leniency"),
+            "local_gap": ("local_gap_se", "the local-versus-blind gap")}
 MIN_SCHOOLS = 5             # a slope and tau^2 need a few degrees of freedom to mean anything
 TOLERANCE = 1e-10
 MAX_ITERATIONS = 100
@@ -168,7 +167,7 @@ def equity(schools: pd.DataFrame, context: pd.DataFrame) -> list[dict]:
     for name in numeric:
         scale, unit = (PER_SHARE, "10 percentage points") if name.endswith(SHARE_SUFFIX) \
             else (1.0, f"1 unit of {name}")
-        for outcome, (se_name, words, points) in OUTCOMES.items():
+        for outcome, (se_name, words) in OUTCOMES.items():
             result = meta_regression(matched[outcome], matched[se_name] ** 2,
                                      matched[name] / scale)
             entry = {"context": name, "outcome": outcome, "slope_per": unit,

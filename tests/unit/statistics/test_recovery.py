@@ -19,8 +19,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def figures():
-    ratings, truth = generate_district(DistrictParams(n_schools=100, samples=20_000, school_effect=1.0,
-                                                     inflation=1.5), seed=2025)
+    params = DistrictParams(n_schools=100, samples=20_000, school_effect=1.0, inflation=1.5)
+    ratings, truth = generate_district(params, seed=2025)
     fit = fit_many_facet_rasch(ratings)
     assert fit.status == "ok"
     schools = school_findings(ratings, fit)
