@@ -43,7 +43,7 @@ from moderation.statistics.reliability import (  # noqa: E402
     unit_values,
 )
 from moderation.statistics.residuals import model_rows  # noqa: E402
-from moderation.statistics.schools import local_gaps, school_standards  # noqa: E402
+from moderation.statistics.schools import school_findings  # noqa: E402
 from moderation.statistics.table import encode_blind, load_ratings, validate_ratings  # noqa: E402
 from seed_data.synthetic import DistrictParams, generate_district, recovery_figures  # noqa: E402
 
@@ -182,9 +182,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  {fit.status}, converged {fit.converged} in {fit.iterations} iterations, "
           f"{fit.n_ratings:,} ratings")
     drift = steps.run("drift (change-point per rater)", lambda: detect_drift(ratings, fit))
-    standards = steps.run("school standards", lambda: school_standards(ratings, fit))
-    gaps = steps.run("local gaps (2,000 cluster bootstrap replicates)",
-                     lambda: local_gaps(ratings, seed=0))
+    standards = gaps = steps.run("school findings (standards, local gaps, suppression)",
+                                 lambda: school_findings(ratings, fit))
     rating_scale(steps, ratings, codes, fit)
     steps.run("analyze() (everything, JSON-ready)", lambda: analyze(ratings, seed=0))
     if not args.skip_naive:

@@ -16,6 +16,9 @@ The model (Linacre 1989; Andrich 1978 rating scale), for sample n, criterion i, 
 - A rater x criterion interaction (FACETS' bias term, Myford & Wolfe 2003): `interaction_raters`
   raters chosen at random are further harsh (+) or lenient (-), alternately, by
   interaction_size logits on one criterion each, chosen at random; none by default.
+- With `income_leniency`, each school's raters are also more lenient by income_leniency logits
+  per unit of the school's low_income_share (uniform 0-1, centred at its mean; 0.5 everywhere
+  otherwise), the planted school-context relation of the equity analysis.
 - Blind ratings: each sample is scored by `blind_ratings_per_sample` distinct raters from other
   schools, chosen at random; every rater also scores a common calibration set of anchors, so the
   rater-sample design is connected. `design="ring"` instead gives each sample a random place j
@@ -24,11 +27,13 @@ The model (Linacre 1989; Andrich 1978 rating scale), for sample n, criterion i, 
   it a ring). Anchors carry `reference` rows with the agreed score (the
   most probable level for an average rater) and no rater.
 - Local ratings: for a fraction of samples, a teacher of the sample's own school scores it too,
-  with their own severity, less `inflation` logits in the inflating schools.
+  with their own severity, less `inflation` logits in the inflating schools (only by their
+  first `inflating_teachers` teachers when that is set: one teacher, not the school).
 - Times are uniform over the term, one time per (rater, sample): a rater scores all criteria of a
   sample at once. Anchors are scored at random times too, as seeded validity papers are.
 
-Run `python -m seed_data.synthetic --out ratings.csv` for a CSV of the district-scale set.
+Run `python -m seed_data.synthetic --out ratings.csv [--schools-out schools.csv]` for a CSV of
+the district-scale set (and its schools' context).
 
 The response model is written out here rather than imported from `moderation.statistics`, so the
 estimator is checked against an independent implementation of the model.
@@ -77,6 +82,8 @@ class DistrictParams:
     local_fraction: float = 0.2
     inflating_fraction: float = 0.1
     inflation: float = 0.8              # logits of leniency in inflating schools' local ratings
+    inflating_teachers: int = 0         # >0: only this many teachers of an inflating school do
+    income_leniency: float = 0.0        # logits of leniency per unit of low_income_share
     term_start: str = "2025-09-01"
     term_days: float = 90.0
 
@@ -91,6 +98,7 @@ class Truth:
     drift: pd.DataFrame          # by drifting rater: onset (Timestamp), shift (logits, + = harsher)
     school_effect: pd.Series     # by school: 0 for typical, <0 lenient, >0 harsh
     inflating_schools: frozenset[str]
+    school_context: pd.DataFrame  # by school: low_income_share (0-1), grade_band
     sample_measure: pd.Series    # by sample, anchors included
     criterion_difficulty: pd.Series
     thresholds: np.ndarray
@@ -144,10 +152,16 @@ def _plant_people(p: DistrictParams, rng: np.random.Generator) -> dict:
         biased = rng.permutation(n_raters)[:p.interaction_raters]
         on = rng.integers(0, p.criteria, biased.size)
         interaction[biased, on] = p.interaction_size * np.resize([1.0, -1.0], biased.size)
+    # Context from its own stream, so districts without it keep their draws.
+    income = np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0]) \
+        .uniform(0, 1, p.n_schools) if p.income_leniency else np.full(p.n_schools, 0.5)
+    # Leniency lowers severity; centred at the mean share so the average rater stays put.
+    severity -= p.income_leniency * (income - income.mean())[rater_school]
     return {
         "n_raters": n_raters,
         "school_effect": school_effect,
         "inflating": inflating,
+        "low_income_share": income,
         "rater_school": rater_school,
         "severity": severity,
         "drift_onset": drift_onset,     # fraction of the term; inf = never
@@ -211,7 +225,10 @@ def _local_ratings(p: DistrictParams, rng: np.random.Generator, people: dict,
     sample = np.flatnonzero(rng.uniform(size=p.samples) < p.local_fraction)
     school = samples["school"][sample]
     raters = school * p.raters_per_school + rng.integers(0, p.raters_per_school, sample.size)
-    bonus = np.where(people["inflating"][school], p.inflation, 0.0)
+    inflates = people["inflating"][school]
+    if p.inflating_teachers:
+        inflates &= (raters % p.raters_per_school) < p.inflating_teachers
+    bonus = np.where(inflates, p.inflation, 0.0)
     return _score_visits(p, rng, people, samples, raters, sample, rng.uniform(0, 1, sample.size),
                          bonus, kind=1)
 
@@ -320,6 +337,10 @@ def _truth(p: DistrictParams, people: dict, samples: dict, start: pd.Timestamp) 
         school_effect=pd.Series(people["school_effect"],
                                 index=pd.Index(names["school"], dtype="str", name="school")),
         inflating_schools=frozenset(names["school"][people["inflating"]]),
+        school_context=pd.DataFrame(
+            {"low_income_share": people["low_income_share"],
+             "grade_band": np.where(np.arange(p.n_schools) % 2 == 0, "primary", "secondary")},
+            index=pd.Index(names["school"], dtype="str", name="school")),
         sample_measure=pd.Series(samples["measure"],
                                  index=pd.Index(names["sample"], dtype="str", name="sample")),
         criterion_difficulty=pd.Series(samples["difficulty"],
@@ -380,6 +401,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="CSV file to write")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--schools-out", default=None, metavar="FILE",
+                        help="also write the schools CSV (school, low_income_share, grade_band) "
+                             "for the analysis' --schools")
     defaults = DistrictParams()
     for field in fields(DistrictParams):
         value = getattr(defaults, field.name)
@@ -393,9 +417,12 @@ def main(argv: list[str] | None = None) -> None:
     args = _parse_args(argv)
     chosen = {f.name: getattr(args, f.name) for f in fields(DistrictParams)
               if hasattr(args, f.name)}
-    ratings, _ = generate_district(DistrictParams(**chosen), seed=args.seed)
+    ratings, truth = generate_district(DistrictParams(**chosen), seed=args.seed)
     ratings.to_csv(args.out, index=False)
     print(f"{len(ratings):,} ratings written to {args.out}")
+    if args.schools_out is not None:
+        truth.school_context.to_csv(args.schools_out)
+        print(f"{len(truth.school_context):,} schools written to {args.schools_out}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import json
 import sys
 
 from moderation.statistics.analysis import analyze
+from moderation.statistics.equity import SchoolsFileError, load_schools, unmatched
 from moderation.statistics.levels import LevelsError, ScoreLevels
 from moderation.statistics.reliability import (
     DEFAULT_BOOTSTRAP,
@@ -22,7 +23,9 @@ from moderation.statistics.triggers import DEFAULT_THRESHOLDS, Thresholds
 
 # Command-line options that override one threshold each (after --settings).
 THRESHOLD_OPTIONS = {"fdr": "false_discovery_rate", "rater_severity": "rater_severity",
-                     "rater_drift": "rater_drift", "bias_points": "bias_points"}
+                     "rater_drift": "rater_drift", "bias_points": "bias_points",
+                     "min_school_raters": "min_school_raters",
+                     "min_school_samples": "min_school_samples"}
 
 EXIT_BAD_INPUT = 2
 
@@ -44,14 +47,26 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{arguments.settings or 'thresholds'}: {error}")
     except OSError as error:
         return _fail(f"{arguments.settings}: cannot read the file ({error.strerror or error})")
+    context = None
+    if arguments.schools is not None:
+        try:
+            context = load_schools(arguments.schools)
+        except SchoolsFileError as error:
+            return _fail(f"{arguments.schools}: {error}")
+        except OSError as error:
+            return _fail(f"{arguments.schools}: cannot read the file "
+                         f"({error.strerror or error})")
     try:
         report = analyze(arguments.file, level=arguments.level, bootstrap=arguments.bootstrap,
-                         seed=arguments.seed, levels=levels, thresholds=thresholds)
+                         seed=arguments.seed, levels=levels, thresholds=thresholds,
+                         schools=context)
     except (RatingsFileError, LevelOfMeasurementError) as error:
         return _fail(f"{arguments.file}: {error}")
     except OSError as error:
         return _fail(f"{arguments.file}: cannot read the file ({error.strerror or error})")
     _warn_about_the_fit(arguments.file, report["rasch"])
+    if context is not None:
+        _warn_about_unmatched(arguments.schools, report, context)
     document = json.dumps(report, indent=2, allow_nan=False) + "\n"
     if arguments.out is None:
         sys.stdout.write(document)
@@ -90,6 +105,17 @@ def _warn_about_the_fit(file: str, rasch: dict) -> None:
               f"school standards are null. {rasch['message']}", file=sys.stderr)
 
 
+def _warn_about_unmatched(file: str, report: dict, context) -> None:
+    """Schools the equity analysis could not use, named at the terminal."""
+    missing, unknown = unmatched([entry["school"] for entry in report["schools"]], context)
+    if missing:
+        print(f"warning: {file}: no row for {len(missing)} school(s) of the ratings, left out "
+              f"of the equity analysis: {', '.join(missing)}", file=sys.stderr)
+    if unknown:
+        print(f"warning: {file}: {len(unknown)} school(s) not in the ratings: "
+              f"{', '.join(unknown)}", file=sys.stderr)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m moderation.statistics",
@@ -108,6 +134,10 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--seed", type=int, default=None, metavar="S",
                          help="random seed, to repeat a run exactly (default: a fresh one, "
                               "reported in the output)")
+    command.add_argument("--schools", default=None, metavar="FILE",
+                         help="a schools CSV (school, low_income_share as 0-1 or percent, "
+                              "grade_band, any other numeric context columns): adds the "
+                              "equity analysis of school findings against each context column")
     command.add_argument("--out", default=None, metavar="FILE",
                          help="write the JSON here instead of to standard output")
     allowed = command.add_mutually_exclusive_group()
@@ -138,6 +168,12 @@ def _parser() -> argparse.ArgumentParser:
     findings.add_argument("--bias-points", type=float, default=None, metavar="POINTS",
                           help="practical size of a rater x criterion or rater x school bias "
                                f"(default: {DEFAULT_THRESHOLDS.bias_points} rubric points)")
+    findings.add_argument("--min-school-raters", type=_count, default=None, metavar="N",
+                          help="suppress schools with fewer measured raters (default: "
+                               f"{DEFAULT_THRESHOLDS.min_school_raters})")
+    findings.add_argument("--min-school-samples", type=_count, default=None, metavar="N",
+                          help="suppress schools with fewer samples scored blind by other "
+                               f"schools (default: {DEFAULT_THRESHOLDS.min_school_samples})")
     return parser
 
 

@@ -18,6 +18,7 @@ from moderation.statistics.bias import bias_findings, bias_tables
 from moderation.statistics.categories import criteria_entries, scale_thresholds
 from moderation.statistics.design import summarize_design
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
+from moderation.statistics.equity import equity
 from moderation.statistics.fair import Z95, FairAverages, fair_average_at, fair_averages
 from moderation.statistics.icc import K_METHOD, intraclass_correlations
 from moderation.statistics.levels import ScoreLevels
@@ -36,7 +37,7 @@ from moderation.statistics.reliability import (
     unit_values,
 )
 from moderation.statistics.residuals import model_rows
-from moderation.statistics.schools import local_gaps, school_standards
+from moderation.statistics.schools import school_findings
 from moderation.statistics.separation import separation
 from moderation.statistics.table import (
     BlindCodes,
@@ -64,11 +65,14 @@ SCHEMA_VERSION = 2
 def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
             bootstrap: int = DEFAULT_BOOTSTRAP, seed: int | None = None,
             thresholds: Thresholds = DEFAULT_THRESHOLDS,
-            levels: ScoreLevels | None = None) -> dict:
+            levels: ScoreLevels | None = None, schools: pd.DataFrame | None = None) -> dict:
     """Analyse a ratings table: a CSV path or buffer (load_ratings) or a frame (validate_ratings).
 
     levels: the rubric's allowed scores (levels.ScoreLevels); scores outside them refuse the
     table with their line. None takes any whole number, as before.
+
+    schools: school context (equity.load_schools: indexed by school, numeric context columns
+    such as low_income_share in percent); None leaves `equity` None.
 
     level: Krippendorff's alpha level of measurement (ordinal for rubric scores). bootstrap:
     replicates for the alpha intervals. seed: for every random draw; None picks one, which is
@@ -124,9 +128,30 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         severity_before, severity_after, z, p_change (change-point p), p (the larger of
         p_change and the practical-size p), q, n_timed, message: None when tested, else why
         not};
-    schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag,
-        standard_reason (None when measured, else why there is no standard), local_gap,
-        local_gap_ci95, local_flag (+ n_local_samples);
+    schools: per school (schools.school_findings): suppressed, suppressed_reason (None, or
+        why: fewer than thresholds.min_school_raters measured raters or
+        min_school_samples cross-marked samples; a suppressed school's figures, p, q and
+        flags are None), n_raters, n_cross_marked (its samples scored blind by other
+        schools), rater_severity (logits, + se, ci95), standard_points (+ se, ci95; rubric
+        points more than the average rater gives, > 0 lenient), standard_p (H0
+        |rater_severity| <= thresholds.school_effect), standard_q (Benjamini-Hochberg over
+        the schools tested), standard_flag, standard_reason (None when measured, else why
+        there is no standard), local_gap (points: local scores minus the blind Rasch
+        expectation for the same work at the local teacher's own severity; > 0 the school
+        scores its own students higher than its teachers' blind marking predicts), local_gap_se
+        (clustered by local teacher), local_gap_ci95, local_p (H0 |gap| <=
+        thresholds.local_gap), local_q, local_flag, local_reason (None, or why there is no
+        gap or interval), n_local_samples, n_local_raters, session_samples and
+        session_schools (a flagged school's work for a cross-school session, and the other
+        schools that scored it blind; else None);
+    school_counts: n_schools, n_suppressed;
+    equity: None without `schools`, else per numeric context column and per outcome
+        (standard_points, local_gap) a random-effects meta-regression over the schools
+        (equity.py): context, outcome, slope (rubric points per slope_per: "10 percentage
+        points" for *_share columns), slope_se, slope_ci95 (Knapp-Hartung), p, tau2 (REML),
+        intercept, n_schools, n_suppressed, n_unmatched (schools of the ratings missing from
+        the schools file), sentence (plain words); slope and the rest None when fewer than 5
+        schools have a figure;
     bias: the rater x criterion and rater x school (of the sample) interactions (FACETS
         Tables 13-14; bias.py) at least thresholds.bias_points rubric points either way with
         q below thresholds.false_discovery_rate, largest first within each kind: kind
@@ -155,11 +180,12 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         check_ratio_scores(ratings.loc[ratings["kind"] == "blind", "score"].to_numpy())
     # A fresh seed short enough to type back in with --seed.
     seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
-    streams = np.random.SeedSequence(seed).spawn(2)
+    streams = np.random.SeedSequence(seed).spawn(1)
     codes = encode_blind(ratings)
     fit = fit_many_facet_rasch(ratings, min_linkage=thresholds.linkage_strength)
     fair = fair_averages(fit)
     scale, bias = _scale_and_bias(ratings, codes, fit, thresholds)
+    school_table = _school_table(ratings, fit, thresholds)
     report = {
         "schema_version": SCHEMA_VERSION,
         "level": level,
@@ -169,12 +195,16 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         **_reliability(ratings, codes, level, bootstrap, streams[0], fair),
         "rasch": _rasch_entry(fit, fair) | scale,
         "raters": _raters(ratings, codes, fit, fair, thresholds),
-        "schools": _schools(ratings, fit, thresholds, streams[1]),
+        "schools": _schools(school_table),
+        "equity": None if schools is None else equity(school_table, schools),
         "bias": bias,
         "design": asdict(summarize_design(ratings, codes,
                                           min_linkage=thresholds.linkage_strength)),
         "thresholds": asdict(thresholds),
     }
+    report["school_counts"] = {"n_schools": len(report["schools"]),
+                               "n_suppressed": sum(entry["suppressed"]
+                                                   for entry in report["schools"])}
     report = _json_ready(report)
     report["triggers"] = _json_ready([asdict(trigger)
                                       for trigger in evaluate_triggers(report, thresholds)])
@@ -350,26 +380,38 @@ def _drift_entry(row: pd.Series, fit: RaschFit) -> dict:
             "n_timed": int(row["n_timed"]), "message": row["reason"]}
 
 
-def _schools(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds,
-             stream: np.random.SeedSequence) -> list:
-    """One entry per school named in the table (or with local gaps), by name."""
-    standards = school_standards(ratings, fit, min_effect=thresholds.school_effect)
-    gaps = local_gaps(ratings, min_gap=thresholds.local_gap, seed=stream)
-    names = standards.index.union(gaps.index)
-    standards, gaps = standards.reindex(names), gaps.reindex(names)
-    standards["n_raters"] = standards["n_raters"].fillna(0).astype(np.int64)
-    return [{"school": school,
-             "n_raters": standards.at[school, "n_raters"],
-             "rater_severity": standards.at[school, "rater_severity"],
-             "rater_severity_se": standards.at[school, "rater_severity_se"],
-             "rater_severity_ci95": _interval(standards.loc[school], "rater_severity"),
-             "standard_flag": standards.at[school, "standard_flag"],
-             "standard_reason": standards.at[school, "reason"],
-             "local_gap": gaps.at[school, "local_gap"],
-             "local_gap_ci95": _interval(gaps.loc[school], "local_gap"),
-             "local_flag": gaps.at[school, "local_flag"],
-             "n_local_samples": gaps.at[school, "n_samples"]}
-            for school in names]
+def _school_table(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds
+                  ) -> pd.DataFrame:
+    return school_findings(ratings, fit, school_effect=thresholds.school_effect,
+                           local_gap=thresholds.local_gap, fdr=thresholds.false_discovery_rate,
+                           min_raters=thresholds.min_school_raters,
+                           min_samples=thresholds.min_school_samples)
+
+
+def _schools(table: pd.DataFrame) -> list:
+    """One entry per school named in the table, by name (schools.school_findings)."""
+    table = table.copy()
+    table["standard_points_lo"] = table["standard_points"] - Z95 * table["standard_points_se"]
+    table["standard_points_hi"] = table["standard_points"] + Z95 * table["standard_points_se"]
+    return [{"school": school, "suppressed": bool(row["suppressed"]),
+             "suppressed_reason": row["suppressed_reason"],
+             "n_raters": row["n_raters"], "n_cross_marked": row["n_cross_marked"],
+             "rater_severity": row["rater_severity"],
+             "rater_severity_se": row["rater_severity_se"],
+             "rater_severity_ci95": _interval(row, "rater_severity"),
+             "standard_points": row["standard_points"],
+             "standard_points_se": row["standard_points_se"],
+             "standard_points_ci95": _interval(row, "standard_points"),
+             "standard_p": row["standard_p"], "standard_q": row["standard_q"],
+             "standard_flag": row["standard_flag"], "standard_reason": row["reason"],
+             "local_gap": row["local_gap"], "local_gap_se": row["local_gap_se"],
+             "local_gap_ci95": _interval(row, "local_gap"),
+             "local_p": row["local_p"], "local_q": row["local_q"],
+             "local_flag": row["local_flag"], "local_reason": row["local_reason"],
+             "n_local_samples": row["n_samples"], "n_local_raters": row["n_local_raters"],
+             "session_samples": row["session_samples"],
+             "session_schools": row["session_schools"]}
+            for school, row in table.iterrows()]
 
 
 def _interval(row: pd.Series, name: str) -> list[float] | None:

@@ -16,11 +16,13 @@ the false-discovery rate.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
+from scipy.stats import norm, t
 
 
-def minimum_effect_p(estimate, se, margin: float) -> np.ndarray:
-    """One-sided p of H0 |effect| <= margin against |effect| > margin, normal approximation.
+def minimum_effect_p(estimate, se, margin: float, df=None) -> np.ndarray:
+    """One-sided p of H0 |effect| <= margin against |effect| > margin, normal approximation,
+    or Student's t with `df` degrees of freedom (per estimate) where given: an SE estimated
+    from few clusters is itself uncertain.
 
     NaN where the estimate or its SE is missing or the SE is not positive. With margin 0 it is
     half the usual two-sided p (the direction is the estimate's), so it is the usual
@@ -30,7 +32,7 @@ def minimum_effect_p(estimate, se, margin: float) -> np.ndarray:
     se = np.asarray(se, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (np.abs(estimate) - margin) / se
-        p = norm.sf(z)
+        p = norm.sf(z) if df is None else t.sf(z, np.asarray(df, dtype=float))
     return np.where(np.isfinite(estimate) & np.isfinite(se) & (se > 0), p, np.nan)
 
 

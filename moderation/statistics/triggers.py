@@ -45,7 +45,14 @@ class Thresholds:
     school_effect: 0.3 logits mean rater severity (a project default; docs/methods.md,
         "School standards").
     local_gap: 0.25 score points between a school's local scores and blind scores (a quarter
-        of a rubric level; a project default, as in schools.local_gaps).
+        of a rubric level; a project default, as in schools.local_gaps). School findings are
+        tested against school_effect and local_gap as interval nulls, with q over the schools
+        tested below false_discovery_rate (schools.school_findings).
+    min_school_raters, min_school_samples: 3 raters with a severity and 10 samples scored
+        blind by other schools; a school with fewer is suppressed (no figures, no triggers).
+        Small-cell suppression as statistical agencies practise it: the NCES review of state
+        minimum-n rules (NCES 2011-603) finds 10 the most common minimum; 3 raters keeps a
+        school figure from being one or two teachers' in disguise (a project default).
     linkage_strength: 0.25, the algebraic connectivity of the rater design below which it is
         too weakly linked to compare raters or schools far apart in it: such a comparison can
         then be more than twice as uncertain as the raters' standard errors say (a project
@@ -68,6 +75,8 @@ class Thresholds:
     local_gap: float = 0.25
     linkage_strength: float = MIN_LINKAGE
     bias_points: float = 0.25
+    min_school_raters: int = 3
+    min_school_samples: int = 10
 
     def __post_init__(self) -> None:
         if not 0 < self.false_discovery_rate < 1:
@@ -196,7 +205,9 @@ def _drift_fires(drift: dict, thresholds: Thresholds) -> bool:
 
 def school_triggers(schools: list[dict], thresholds: Thresholds) -> list[Trigger]:
     """Schools flagged lenient or harsh, and schools whose local scores are inflated or
-    deflated against blind scoring."""
+    deflated against blind scoring (each flag: the effect beyond its practical threshold and
+    its q over the schools tested below the false-discovery rate; schools.school_findings).
+    Suppressed schools have no flags, so no triggers."""
     found = []
     for school in schools:
         if school["standard_flag"] is not None:
@@ -368,15 +379,23 @@ def _standard_trigger(school: dict, thresholds: Thresholds) -> Trigger:
     harsh = school["standard_flag"] == "harsh"
     value = school["rater_severity"]
     direction = "more harshly" if harsh else "more generously"
+    points = school.get("standard_points")
+    size = (f"{abs(points):.2f} rubric points {'fewer' if harsh else 'more'} per score, "
+            if points is not None else "")
+    threshold = thresholds.school_effect
     return Trigger(
         kind="school_standard", target=school["school"], metric="rater_severity", value=value,
-        threshold=thresholds.school_effect if harsh else -thresholds.school_effect,
+        threshold=threshold if harsh else -threshold,
         reason=(f"Teachers at {school['school']} score other schools' work {direction} than "
-                f"the district's average rater ({value:+.2f} logits, standard error "
+                f"the district's average rater ({size}{value:+.2f} logits, standard error "
                 f"{school['rater_severity_se']:.2f}). Moderate their standard with anchor "
                 "papers."),
-        n=school.get("n_raters"), rule=f"flagged {school['standard_flag']} (schools.py)",
-        action=_cross_school_session(school["school"]))
+        effect=points, effect_ci95=school.get("standard_points_ci95"),
+        n=school.get("n_raters"), p=school.get("standard_p"), q=school.get("standard_q"),
+        rule=_school_rule("mean rater severity", f"{value:+.2f} logits",
+                          f"{threshold:.2f} logits", school.get("standard_q"), thresholds),
+        priority=1 if abs(value) >= FAR * threshold else 2,
+        action=_cross_school_session(school))
 
 
 def _local_gap_trigger(school: dict, thresholds: Thresholds) -> Trigger:
@@ -384,20 +403,39 @@ def _local_gap_trigger(school: dict, thresholds: Thresholds) -> Trigger:
     gap = school["local_gap"]
     low, high = school["local_gap_ci95"]
     direction = "higher" if inflated else "lower"
+    threshold = thresholds.local_gap
     return Trigger(
         kind="school_local_gap", target=school["school"], metric="local_gap", value=gap,
-        threshold=thresholds.local_gap if inflated else -thresholds.local_gap,
+        threshold=threshold if inflated else -threshold,
         reason=(f"{school['school']} scores its own students' work {abs(gap):.2f} points "
-                f"{direction} than blind markers do (95% interval {low:+.2f} to {high:+.2f}). "
-                "Review a sample of its local scores with its teachers."),
+                f"{direction} than its own teachers' blind marking of the same work predicts "
+                f"(95% interval {low:+.2f} to {high:+.2f}, over "
+                f"{school.get('n_local_raters')} teachers). Review a sample of its local "
+                "scores with its teachers."),
         effect=gap, effect_ci95=[low, high], n=school.get("n_local_samples"),
-        rule=f"flagged {school['local_flag']} (schools.py)",
-        action=_cross_school_session(school["school"]))
+        p=school.get("local_p"), q=school.get("local_q"),
+        rule=_school_rule("local-versus-blind gap", f"{gap:+.2f} points",
+                          f"{threshold:.2f} points", school.get("local_q"), thresholds),
+        priority=1 if abs(gap) >= FAR * threshold else 2,
+        action=_cross_school_session(school))
 
 
-def _cross_school_session(school: str) -> dict:
-    return {"kind": "cross_school_session", "audience": f"teachers of {school} and of "
-                                                        "schools that scored the same work",
-            "material": {"school": school, "samples": "work both schools scored"},
-            "description": (f"A cross-school moderation session for {school} on work its "
-                            "teachers and other schools' teachers both scored.")}
+def _school_rule(name: str, value: str, threshold: str, q: float | None,
+                 thresholds: Thresholds) -> str:
+    tested = f" and its q-value ({q:.3g}, adjusted over the schools tested)" if q is not None \
+        else ""
+    return (f"the {name} ({value}) is beyond the practical threshold of {threshold}{tested} "
+            f"is below the false-discovery rate of {thresholds.false_discovery_rate:.2f}")
+
+
+def _cross_school_session(school: dict) -> dict:
+    name = school["school"]
+    samples = school.get("session_samples") or []
+    others = school.get("session_schools") or []
+    named = (f" on {', '.join(samples)}, which {', '.join(others)} also scored blind"
+             if samples and others else " on work its teachers and other schools' both scored")
+    return {"kind": "cross_school_session",
+            "audience": f"teachers of {name} and of " + (", ".join(others) if others
+                                                         else "schools that scored the same work"),
+            "material": {"school": name, "samples": samples, "schools": others},
+            "description": f"A cross-school moderation session for {name}{named}."}
