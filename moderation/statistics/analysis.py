@@ -16,6 +16,7 @@ import pandas as pd
 
 from moderation.statistics.design import summarize_design
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
+from moderation.statistics.drift_power import district_drift_power, rater_detectable_shifts
 from moderation.statistics.fair import Z95, FairAverages, fair_average_at, fair_averages
 from moderation.statistics.icc import K_METHOD, intraclass_correlations
 from moderation.statistics.levels import ScoreLevels
@@ -48,7 +49,10 @@ from moderation.statistics.triggers import DEFAULT_THRESHOLDS, Thresholds, evalu
 NO_DRIFT = {"flagged": False, "onset": None, "shift": None, "shift_se": None,
             "shift_points": None, "shift_points_ci95": None, "severity_before": None,
             "severity_after": None, "z": None, "p_change": None, "p": None, "q": None,
-            "n_timed": 0, "message": None}
+            "n_timed": 0, "detectable_shift": None, "detectable_shift_points": None,
+            "message": None}
+# Step sizes the district's drift power is given for, besides thresholds.rater_drift (logits).
+DRIFT_POWER_STEP = 1.0
 # The fit's status as the report names it (rasch.RaschFit.status "ok" is "converged").
 RASCH_STATUS = {"ok": "converged", "not_converged": "not_converged",
                 "insufficient": "insufficient"}
@@ -102,8 +106,13 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         thresholds.rater_drift and q below the false-discovery rate), onset, shift,
         shift_se, shift_points (+ _ci95; rubric points, < 0 became harsher),
         severity_before, severity_after, z, p_change (change-point p), p (the larger of
-        p_change and the practical-size p), q, n_timed, message: None when tested, else why
-        not};
+        p_change and the practical-size p), q, n_timed, detectable_shift (+ _points: the
+        smallest step in the middle of the period found with 80% power at the rater's load
+        and timing, logits and rubric points; drift_power.py), message: None when tested,
+        else why not};
+    drift_power: per step size (thresholds.rater_drift and 1 logit): step, step_points,
+        ratings_needed (timed ratings per rater for 80% power; None when no load does),
+        n_raters_enough, n_raters_tested, level (the per-rater flagging level), message;
     schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag,
         standard_reason (None when measured, else why there is no standard), local_gap,
         local_gap_ci95, local_flag (+ n_local_samples);
@@ -128,6 +137,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     codes = encode_blind(ratings)
     fit = fit_many_facet_rasch(ratings)
     fair = fair_averages(fit)
+    drift = _drift(ratings, fit, thresholds)
     report = {
         "level": level,
         "n_ratings": len(ratings),
@@ -135,7 +145,10 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "score_levels": _levels_entry(ratings, levels),
         **_reliability(ratings, codes, level, bootstrap, streams[0], fair),
         "rasch": _rasch_entry(fit, fair),
-        "raters": _raters(ratings, codes, fit, fair, thresholds),
+        "raters": _raters(ratings, codes, fit, fair, thresholds, drift),
+        "drift_power": district_drift_power(
+            drift, fit, steps=(thresholds.rater_drift, DRIFT_POWER_STEP),
+            fdr=thresholds.false_discovery_rate, min_shift=thresholds.rater_drift),
         "schools": _schools(ratings, fit, thresholds, streams[1]),
         "design": asdict(summarize_design(ratings, codes)),
         "thresholds": asdict(thresholds),
@@ -227,14 +240,21 @@ def _separation_entry(table: pd.DataFrame, name: str, converged: bool) -> dict |
     return None if result is None else asdict(result)
 
 
+def _drift(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds) -> pd.DataFrame:
+    """Drift per rater of the fit, with the smallest step each could be found to make."""
+    drift = detect_drift(ratings, fit, min_shift=thresholds.rater_drift,
+                         fdr=thresholds.false_discovery_rate)
+    return drift.join(rater_detectable_shifts(drift, fit, fdr=thresholds.false_discovery_rate,
+                                              min_shift=thresholds.rater_drift))
+
+
 def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairAverages,
-            thresholds: Thresholds) -> list:
+            thresholds: Thresholds, drift: pd.DataFrame) -> list:
     """One entry per rater with blind ratings, in table order."""
     ids = codes.rater_ids
     measures = fit.raters.reindex(ids)
     points = fair.raters.reindex(ids)
-    drift = detect_drift(ratings, fit, min_shift=thresholds.rater_drift,
-                         fdr=thresholds.false_discovery_rate).reindex(ids)
+    drift = drift.reindex(ids)
     _drift_points(drift, fit)
     blind = latest_blind(ratings)
     anchors = anchor_agreement(ratings, blind).reindex(ids)
@@ -295,7 +315,9 @@ def _drift_entry(row: pd.Series, fit: RaschFit) -> dict:
             "shift_points_ci95": interval, "severity_before": row["severity_before"],
             "severity_after": row["severity_after"],
             "z": row["z"], "p_change": row["p_value"], "p": row["p"], "q": row["q"],
-            "n_timed": int(row["n_timed"]), "message": row["reason"]}
+            "n_timed": int(row["n_timed"]), "detectable_shift": row["detectable_shift"],
+            "detectable_shift_points": row["detectable_shift_points"],
+            "message": row["reason"]}
 
 
 def _schools(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds,
