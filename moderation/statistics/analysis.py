@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from moderation.statistics.design import summarize_design
+from moderation.statistics.disagreement import most_disagreement
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
 from moderation.statistics.drift_power import district_drift_power, rater_detectable_shifts
 from moderation.statistics.fair import Z95, FairAverages, fair_average_at, fair_averages
@@ -83,8 +84,11 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         icc_ci95 ({form: [low, high] or None}), status ("ok" | "undefined" | "insufficient",
         of alpha),
         fair_average (rubric points: the expected score of an average sample by an average
-        rater on this criterion; fair.py);
-    overall: the same reliability figures over all units of all criteria;
+        rater on this criterion; fair.py), most_disagreement (the 5 samples whose blind
+        scores on it disagree most: [{sample, criterion, spread, variance, n_ratings}];
+        disagreement.py);
+    overall: the same reliability figures over all units of all criteria, and
+        most_disagreement over all of them;
     rasch: the many-facet Rasch fit behind the rater and school figures: status ("converged",
         "not_converged" or "insufficient"), iterations, largest_change (logits, the largest
         change of any measure in the last iteration; None when insufficient), tolerance,
@@ -120,7 +124,9 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     thresholds: the Thresholds the findings used (triggers.Thresholds);
     triggers: kind, target, metric, value, threshold, reason, effect (rubric points or None),
         effect_ci95, n, p, q, rule (why it fired), priority (1 act first, 2 act, 3 when there
-        is time), action {kind, audience, material, description} (triggers.Trigger).
+        is time), action {kind, audience, material, description}, school (of the rater or
+        school, else None) (triggers.Trigger; triggers.triggers_by_school groups them into a
+        short ranked list per school).
     Raises RatingsFileError for a malformed table, ValueError for an unknown level, and
     LevelOfMeasurementError (a ValueError) for the ratio level on blind scores that lie on both
     sides of zero.
@@ -143,7 +149,8 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "n_ratings": len(ratings),
         "bootstrap": {"replicates": bootstrap, "seed": seed},
         "score_levels": _levels_entry(ratings, levels),
-        **_reliability(ratings, codes, level, bootstrap, streams[0], fair),
+        **_with_disagreement(_reliability(ratings, codes, level, bootstrap, streams[0], fair),
+                             ratings),
         "rasch": _rasch_entry(fit, fair),
         "raters": _raters(ratings, codes, fit, fair, thresholds, drift),
         "drift_power": district_drift_power(
@@ -184,6 +191,15 @@ def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap
     overall = _reliability_entry(values.counts, values.value_domain, level, bootstrap,
                                  streams[-1])
     return {"criteria": criteria, "overall": overall}
+
+
+def _with_disagreement(reliability: dict, ratings: pd.DataFrame) -> dict:
+    """Each criterion's (and the overall) samples with the most disagreement."""
+    by_criterion, overall = most_disagreement(ratings)
+    for entry in reliability["criteria"]:
+        entry["most_disagreement"] = by_criterion.get(entry["criterion"], [])
+    reliability["overall"]["most_disagreement"] = overall
+    return reliability
 
 
 def _reliability_entry(counts: np.ndarray, value_domain: np.ndarray, level: str,

@@ -24,7 +24,7 @@ SCHOOL_KEYS = {"school", "n_raters", "rater_severity", "rater_severity_se", "sta
 DESIGN_KEYS = {"connected", "n_components", "cross_school_share", "anchors_per_rater"}
 # The first schema's trigger keys, extended with what a coach needs to act.
 TRIGGER_KEYS = {"kind", "target", "metric", "value", "threshold", "reason", "effect",
-                "effect_ci95", "n", "p", "q", "rule", "priority", "action"}
+                "effect_ci95", "n", "p", "q", "rule", "priority", "action", "school"}
 DRIFT_KEYS = {"flagged", "onset", "shift", "shift_se", "shift_points", "shift_points_ci95",
               "severity_before", "severity_after", "z", "p_change", "p", "q", "n_timed",
               "detectable_shift", "detectable_shift_points", "message"}
