@@ -60,14 +60,17 @@ def detect_drift(ratings: pd.DataFrame, fit: RaschFit, *, min_shift: float = DRI
     Method (the rater x time-window model of Wolfe, Moulder & Myford 2001, with the windows
     chosen by a change-point test): sample and criterion measures and thresholds stay fixed at
     the fit. Each rater's severity is re-estimated on their timed ratings; then, in the rater's
-    own time order, the cumulative score residual sum(x - E) up to each candidate split,
-    divided by its null standard deviation, is the standardised score statistic for a change
-    of severity at that split (a standardised Brownian bridge in information time). The best
-    split maximises it over splits leaving at least `trim` of the rater's information on
-    each side, and only between distinct times. Its p-value accounts for the maximum over
-    splits with the approximation of James, James & Siegmund (1987) for the two-sided maximum
-    of the standardised bridge over [trim, 1 - trim]; it is slightly conservative for a
-    finite number of ratings (checked against simulation in the tests). The statistic is
+    own time order of scoring occasions (a rater's scoring of one sample, all its criteria at
+    one sitting: the unit of independence, timed by its first rating), the cumulative score
+    residual sum(x - E) up to each candidate split, divided by its null standard deviation,
+    is the standardised score statistic for a change of severity at that split (a
+    standardised Brownian bridge in information time; each occasion counts with its
+    information, so an anchor or validity paper, whose measure rests on every rater who
+    scored it, counts nearly in full). The best split maximises it over splits between
+    occasions at distinct times leaving at least `trim` of the rater's information on each
+    side. Its p-value accounts for the maximum over the rater's occasions with the discrete
+    approximation of James, James & Siegmund (1987) (max_split_p_value); it is slightly
+    conservative (checked against simulation in the tests). The statistic is
     divided by sqrt(misfit) when the rater's ratings are noisier than the model expects
     (quasi-likelihood dispersion: infit of the two-window model, when > 1).
 
@@ -94,9 +97,12 @@ def detect_drift(ratings: pd.DataFrame, fit: RaschFit, *, min_shift: float = DRI
 
     Returns a DataFrame indexed by rater (every rater of fit.raters) with flagged (bool), onset
     (Timestamp UTC or NaT), shift, shift_se, severity_before, severity_after, z, p_value,
-    p_practical, p, q (float or NaN), n_timed and
-    reason: None for a tested rater, else why they were not tested, in plain words (the fit
-    did not converge or had too little data, the rater has no severity, too few timed ratings).
+    p_practical, p, q (float or NaN), information (the rater's information as the test
+    counts it), midterm_share (its share before the middle of the district's scoring
+    period), occasions (float or NaN; what the test's power depends on, drift_power.py),
+    n_timed and reason: None for a tested rater, else why they were not tested, in plain
+    words (the fit did not converge or had too little data, the rater has no severity, too
+    few timed ratings).
     """
     result = _untested(fit.raters.index)
     if fit.status != "ok":
@@ -293,7 +299,7 @@ def max_split_p_value(statistic: np.ndarray, trim: float,
     rater's scoring occasions) in [t0, t1] = [trim, 1 - trim]:
     c phi(c) integral nu(c / sqrt(m t (1 - t))) / (t (1 - t)) dt + 4 phi(c) / c, with
     Siegmund's overshoot correction nu(x) ~ (2/x)(Phi(x/2) - 1/2) / ((x/2) Phi(x/2) + phi(x/2))
-    (Siegmund & Yakir 2007, The Statistics of Gene Mapping, ch. 4). nu = 1 for m = inf gives the
+    (Siegmund & Yakir 2007, The Statistics of Gene Mapping). nu = 1 for m = inf gives the
     continuous bound c phi(c) log(t1 (1 - t0) / (t0 (1 - t1))) + 4 phi(c) / c. With few
     occasions the continuous bound is several times too large (0.064 against a simulated
     0.022 at c = 3 and 17 occasions; the discrete one gives 0.027), which is most of the power

@@ -20,7 +20,8 @@ from moderation.statistics.drift_power import (
 from moderation.statistics.rasch import fit_many_facet_rasch
 from seed_data.synthetic import DistrictParams, generate_district
 
-ANCHOR_RATINGS = 25    # 5 anchors of 5 criteria, scored by every rater
+DEFAULTS = DistrictParams()
+ANCHOR_RATINGS = DEFAULTS.anchors * DEFAULTS.criteria   # every rater scores the anchors
 
 
 def test_discrete_p_value_matches_a_simulated_maximum_over_few_occasions():
@@ -85,9 +86,9 @@ def district(samples, n_schools=50, seed=0, **planted):
     return ratings, truth, fit, drift
 
 
-def samples_for(load, n_raters, params=DistrictParams()):
+def samples_for(load, n_raters):
     """Samples giving about `load` timed ratings per rater (anchors included)."""
-    per_sample = params.criteria * params.blind_ratings_per_sample
+    per_sample = DEFAULTS.criteria * DEFAULTS.blind_ratings_per_sample
     return round((load - ANCHOR_RATINGS) * n_raters / per_sample)
 
 
