@@ -17,7 +17,9 @@ import pandas as pd
 from moderation.statistics.bias import bias_findings, bias_tables
 from moderation.statistics.categories import criteria_entries, scale_thresholds
 from moderation.statistics.design import summarize_design
+from moderation.statistics.disagreement import most_disagreement
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
+from moderation.statistics.drift_power import district_drift_power, rater_detectable_shifts
 from moderation.statistics.equity import equity
 from moderation.statistics.fair import Z95, FairAverages, fair_average_at, fair_averages
 from moderation.statistics.icc import K_METHOD, intraclass_correlations
@@ -52,7 +54,10 @@ from moderation.statistics.triggers import DEFAULT_THRESHOLDS, Thresholds, evalu
 NO_DRIFT = {"flagged": False, "onset": None, "shift": None, "shift_se": None,
             "shift_points": None, "shift_points_ci95": None, "severity_before": None,
             "severity_after": None, "z": None, "p_change": None, "p": None, "q": None,
-            "n_timed": 0, "message": None}
+            "n_timed": 0, "detectable_shift": None, "detectable_shift_points": None,
+            "message": None}
+# Step sizes the district's drift power is given for, besides thresholds.rater_drift (logits).
+DRIFT_POWER_STEP = 1.0
 # The fit's status as the report names it (rasch.RaschFit.status "ok" is "converged").
 RASCH_STATUS = {"ok": "converged", "not_converged": "not_converged",
                 "insufficient": "insufficient"}
@@ -91,8 +96,11 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         icc_ci95 ({form: [low, high] or None}), status ("ok" | "undefined" | "insufficient",
         of alpha),
         fair_average (rubric points: the expected score of an average sample by an average
-        rater on this criterion; fair.py);
-    overall: the same reliability figures over all units of all criteria;
+        rater on this criterion; fair.py), most_disagreement (the 5 samples whose blind
+        scores on it disagree most: [{sample, criterion, spread, variance, n_ratings}];
+        disagreement.py);
+    overall: the same reliability figures over all units of all criteria, and
+        most_disagreement over all of them;
     rasch: the many-facet Rasch fit behind the rater and school figures: status ("converged",
         "not_converged" or "insufficient"), iterations, largest_change (logits, the largest
         change of any measure in the last iteration; None when insufficient), tolerance,
@@ -126,8 +134,13 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         thresholds.rater_drift and q below the false-discovery rate), onset, shift,
         shift_se, shift_points (+ _ci95; rubric points, < 0 became harsher),
         severity_before, severity_after, z, p_change (change-point p), p (the larger of
-        p_change and the practical-size p), q, n_timed, message: None when tested, else why
-        not};
+        p_change and the practical-size p), q, n_timed, detectable_shift (+ _points: the
+        smallest step in the middle of the period found with 80% power at the rater's load
+        and timing, logits and rubric points; drift_power.py), message: None when tested,
+        else why not};
+    drift_power: per step size (thresholds.rater_drift and 1 logit): step, step_points,
+        ratings_needed (timed ratings per rater for 80% power; None when no load does),
+        n_raters_enough, n_raters_tested, level (the per-rater flagging level), message;
     schools: per school (schools.school_findings): suppressed, suppressed_reason (None, or
         why: fewer than thresholds.min_school_raters measured raters or
         min_school_samples cross-marked samples; a suppressed school's figures, p, q and
@@ -167,7 +180,9 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     thresholds: the Thresholds the findings used (triggers.Thresholds);
     triggers: kind, target, metric, value, threshold, reason, effect (rubric points or None),
         effect_ci95, n, p, q, rule (why it fired), priority (1 act first, 2 act, 3 when there
-        is time), action {kind, audience, material, description} (triggers.Trigger).
+        is time), action {kind, audience, material, description}, school (of the rater or
+        school, else None) (triggers.Trigger; triggers.triggers_by_school groups them into a
+        short ranked list per school).
     Raises RatingsFileError for a malformed table, ValueError for an unknown level, and
     LevelOfMeasurementError (a ValueError) for the ratio level on blind scores that lie on both
     sides of zero.
@@ -186,15 +201,20 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     fair = fair_averages(fit)
     scale, bias = _scale_and_bias(ratings, codes, fit, thresholds)
     school_table = _school_table(ratings, fit, thresholds)
+    drift = _drift(ratings, fit, thresholds)
     report = {
         "schema_version": SCHEMA_VERSION,
         "level": level,
         "n_ratings": len(ratings),
         "bootstrap": {"replicates": bootstrap, "seed": seed},
         "score_levels": _levels_entry(ratings, levels),
-        **_reliability(ratings, codes, level, bootstrap, streams[0], fair),
+        **_with_disagreement(_reliability(ratings, codes, level, bootstrap, streams[0], fair),
+                             ratings),
         "rasch": _rasch_entry(fit, fair) | scale,
-        "raters": _raters(ratings, codes, fit, fair, thresholds),
+        "raters": _raters(ratings, codes, fit, fair, thresholds, drift),
+        "drift_power": district_drift_power(
+            drift, fit, steps=(thresholds.rater_drift, DRIFT_POWER_STEP),
+            fdr=thresholds.false_discovery_rate, min_shift=thresholds.rater_drift),
         "schools": _schools(school_table),
         "equity": None if schools is None else equity(school_table, schools),
         "bias": bias,
@@ -236,6 +256,15 @@ def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap
     overall = _reliability_entry(values.counts, values.value_domain, level, bootstrap,
                                  streams[-1])
     return {"criteria": criteria, "overall": overall}
+
+
+def _with_disagreement(reliability: dict, ratings: pd.DataFrame) -> dict:
+    """Each criterion's (and the overall) samples with the most disagreement."""
+    by_criterion, overall = most_disagreement(ratings)
+    for entry in reliability["criteria"]:
+        entry["most_disagreement"] = by_criterion.get(entry["criterion"], [])
+    reliability["overall"]["most_disagreement"] = overall
+    return reliability
 
 
 def _reliability_entry(counts: np.ndarray, value_domain: np.ndarray, level: str,
@@ -309,14 +338,21 @@ def _separation_entry(table: pd.DataFrame, name: str, converged: bool) -> dict |
     return None if result is None else asdict(result)
 
 
+def _drift(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds) -> pd.DataFrame:
+    """Drift per rater of the fit, with the smallest step each could be found to make."""
+    drift = detect_drift(ratings, fit, min_shift=thresholds.rater_drift,
+                         fdr=thresholds.false_discovery_rate)
+    return drift.join(rater_detectable_shifts(drift, fit, fdr=thresholds.false_discovery_rate,
+                                              min_shift=thresholds.rater_drift))
+
+
 def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairAverages,
-            thresholds: Thresholds) -> list:
+            thresholds: Thresholds, drift: pd.DataFrame) -> list:
     """One entry per rater with blind ratings, in table order."""
     ids = codes.rater_ids
     measures = fit.raters.reindex(ids)
     points = fair.raters.reindex(ids)
-    drift = detect_drift(ratings, fit, min_shift=thresholds.rater_drift,
-                         fdr=thresholds.false_discovery_rate).reindex(ids)
+    drift = drift.reindex(ids)
     _drift_points(drift, fit)
     blind = latest_blind(ratings)
     anchors = anchor_agreement(ratings, blind).reindex(ids)
@@ -377,7 +413,9 @@ def _drift_entry(row: pd.Series, fit: RaschFit) -> dict:
             "shift_points_ci95": interval, "severity_before": row["severity_before"],
             "severity_after": row["severity_after"],
             "z": row["z"], "p_change": row["p_value"], "p": row["p"], "q": row["q"],
-            "n_timed": int(row["n_timed"]), "message": row["reason"]}
+            "n_timed": int(row["n_timed"]), "detectable_shift": row["detectable_shift"],
+            "detectable_shift_points": row["detectable_shift_points"],
+            "message": row["reason"]}
 
 
 def _school_table(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds

@@ -105,6 +105,8 @@ DEFAULT_THRESHOLDS = Thresholds()
 # Priority of a trigger: 1 act first (far beyond the threshold, or data not to rely on),
 # 2 act (beyond the threshold), 3 when there is time (tentative).
 FAR = 2.0   # an effect at least FAR times its practical threshold has priority 1
+# Triggers shown per school: a coach acts on a few at a time, the most urgent first.
+PER_SCHOOL = 5
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,8 @@ class Trigger:
     finding, None where the rule is not a test); rule (why it fired, in words: the effect
     beyond the practical threshold and q below the false-discovery rate); priority (1 act
     first, 2 act, 3 when there is time); action (what to do and with what material: kind,
-    audience, material, description).
+    audience, material, description); school (the school of the rater or school it is
+    about, None for a criterion or the design).
     """
 
     kind: str
@@ -135,6 +138,7 @@ class Trigger:
     rule: str | None = None
     priority: int = 2
     action: dict | None = None
+    school: str | None = None
 
 
 def evaluate_triggers(report: dict,
@@ -144,6 +148,27 @@ def evaluate_triggers(report: dict,
             *rater_triggers(report["raters"], thresholds),
             *school_triggers(report["schools"], thresholds),
             *design_triggers(report["design"], thresholds)]
+
+
+def rank_triggers(triggers: list[dict]) -> list[dict]:
+    """Triggers (as in the report) most urgent first: by priority, then by the size of the
+    effect (rubric points; those without one after those with one), else in their order."""
+    def urgency(trigger: dict) -> tuple:
+        effect = trigger.get("effect")
+        return (trigger["priority"], effect is None, -abs(effect or 0.0))
+    return sorted(triggers, key=urgency)
+
+
+def triggers_by_school(triggers: list[dict], limit: int = PER_SCHOOL) -> dict[str, dict]:
+    """Per school with a trigger, its most urgent ones (rank_triggers), at most `limit`:
+    {school: {"triggers": [...], "n_more": how many were left out}}. Triggers without a
+    school (criteria, the design) are for the district and are left out."""
+    grouped: dict[str, list[dict]] = {}
+    for trigger in rank_triggers(triggers):
+        if trigger.get("school") is not None:
+            grouped.setdefault(trigger["school"], []).append(trigger)
+    return {school: {"triggers": found[:limit], "n_more": max(len(found) - limit, 0)}
+            for school, found in sorted(grouped.items())}
 
 
 def reliability_triggers(criteria: list[dict], overall: dict,
@@ -276,12 +301,29 @@ def _reliability_trigger(target: str, name: str, entry: dict,
                    effect_ci95=entry["alpha_ci95"], n=entry.get("n_units"),
                    rule=f"alpha {alpha:.3f} is below {threshold:.3f} (Krippendorff 2004)",
                    priority=1 if threshold == thresholds.alpha_discard else 3,
-                   action={"kind": "moderation_session", "audience": "the raters of the criterion",
-                           "material": {"criterion": target,
-                                        "samples": "the samples with the most disagreement "
-                                                   "on it"},
-                           "description": (f"A moderation session on {name}, on the samples "
-                                           "whose blind scores disagree most on it.")})
+                   action=_moderation_session(target, name, entry))
+
+
+def _moderation_session(target: str, name: str, entry: dict) -> dict:
+    """A session on the samples whose blind scores disagree most on the criterion (the
+    report's most_disagreement), named when the report lists them."""
+    samples = entry.get("most_disagreement") or []
+    named = ", ".join(f"{item['sample']}{_on_criterion(item, target)} (scores "
+                      f"{item['spread']} points apart, {item['n_ratings']} ratings)"
+                      for item in samples)
+    on = f": {named}" if named else ""
+    return {"kind": "moderation_session", "audience": "the raters of the criterion",
+            "material": {"criterion": target,
+                         "samples": [{key: item[key] for key in
+                                      ("sample", "criterion", "spread", "variance",
+                                       "n_ratings")} for item in samples]},
+            "description": (f"A moderation session on {name}, on the samples whose blind "
+                            f"scores disagree most on it{on}.")}
+
+
+def _on_criterion(item: dict, target: str) -> str:
+    """Over the whole rubric a sample is named with the criterion it is disputed on."""
+    return f" on {item['criterion']}" if target == "overall" else ""
 
 
 def _certainty(interval: list[float] | None, threshold: float) -> str:
@@ -316,7 +358,7 @@ def _severity_trigger(rater: dict, p: float, q: float, thresholds: Thresholds) -
               f"raters) is below the false-discovery rate of "
               f"{thresholds.false_discovery_rate:.2f}"),
         priority=1 if abs(severity) >= FAR * threshold else 2,
-        action=_practice_set(rater, harsh))
+        action=_practice_set(rater, harsh), school=rater.get("school"))
 
 
 def _practice_set(rater: dict, harsh: bool) -> dict:
@@ -372,7 +414,7 @@ def _drift_trigger(rater: dict, drift: dict, thresholds: Thresholds) -> Trigger:
                 "Check their recent scores against anchor papers before they score more."),
         effect=points, effect_ci95=drift.get("shift_points_ci95"), n=drift.get("n_timed"),
         p=p, q=q, rule=rule, priority=1 if large else 2,
-        action=_practice_set(rater, shift is not None and shift > 0))
+        action=_practice_set(rater, shift is not None and shift > 0), school=rater.get("school"))
 
 
 def _standard_trigger(school: dict, thresholds: Thresholds) -> Trigger:
@@ -395,7 +437,7 @@ def _standard_trigger(school: dict, thresholds: Thresholds) -> Trigger:
         rule=_school_rule("mean rater severity", f"{value:+.2f} logits",
                           f"{threshold:.2f} logits", school.get("standard_q"), thresholds),
         priority=1 if abs(value) >= FAR * threshold else 2,
-        action=_cross_school_session(school))
+        action=_cross_school_session(school), school=school["school"])
 
 
 def _local_gap_trigger(school: dict, thresholds: Thresholds) -> Trigger:
@@ -417,7 +459,7 @@ def _local_gap_trigger(school: dict, thresholds: Thresholds) -> Trigger:
         rule=_school_rule("local-versus-blind gap", f"{gap:+.2f} points",
                           f"{threshold:.2f} points", school.get("local_q"), thresholds),
         priority=1 if abs(gap) >= FAR * threshold else 2,
-        action=_cross_school_session(school))
+        action=_cross_school_session(school), school=school["school"])
 
 
 def _school_rule(name: str, value: str, threshold: str, q: float | None,

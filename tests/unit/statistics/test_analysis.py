@@ -25,10 +25,12 @@ DESIGN_KEYS = {"connected", "n_components", "cross_school_share", "anchors_per_r
                "linkage_strength", "linkage_method", "linkage_message"}
 # The first schema's trigger keys, extended with what a coach needs to act.
 TRIGGER_KEYS = {"kind", "target", "metric", "value", "threshold", "reason", "effect",
-                "effect_ci95", "n", "p", "q", "rule", "priority", "action"}
+                "effect_ci95", "n", "p", "q", "rule", "priority", "action", "school"}
 DRIFT_KEYS = {"flagged", "onset", "shift", "shift_se", "shift_points", "shift_points_ci95",
               "severity_before", "severity_after", "z", "p_change", "p", "q", "n_timed",
-              "message"}
+              "detectable_shift", "detectable_shift_points", "message"}
+DRIFT_POWER_KEYS = {"step", "step_points", "ratings_needed", "n_raters_enough",
+                    "n_raters_tested", "level", "message"}
 
 
 def table(rows, kind="blind"):
@@ -52,7 +54,9 @@ def test_every_documented_key_is_present(district_report):
     report = district_report
 
     assert {"level", "n_ratings", "criteria", "overall", "raters", "schools", "bias", "design",
-            "triggers"} <= set(report)
+            "drift_power", "triggers"} <= set(report)
+    assert [entry["step"] for entry in report["drift_power"]] == [0.3, 1.0]
+    assert all(set(entry) == DRIFT_POWER_KEYS for entry in report["drift_power"])
     assert all(set(entry) >= CRITERION_KEYS for entry in report["criteria"])
     assert all(set(entry["icc"]) >= ICC_KEYS | ICC_DETAIL_KEYS for entry in report["criteria"])
     assert all(set(entry["icc_ci95"]) == ICC_KEYS for entry in report["criteria"])

@@ -2,7 +2,14 @@
 
 import pytest
 
-from moderation.statistics.triggers import Thresholds, evaluate_triggers
+from moderation.statistics.analysis import analyze
+from moderation.statistics.triggers import (
+    Thresholds,
+    evaluate_triggers,
+    rank_triggers,
+    triggers_by_school,
+)
+from seed_data.synthetic import DistrictParams, generate_district
 
 NO_DRIFT = {"flagged": False, "onset": None, "shift": None, "z": None}
 
@@ -188,3 +195,60 @@ def test_defaults_match_the_district_settings():
 
     assert (defaults.false_discovery_rate, defaults.rater_severity, defaults.school_effect,
             defaults.local_gap) == (0.05, 0.5, 0.3, 0.25)
+
+
+def test_a_criterion_session_names_the_samples_with_the_most_disagreement():
+    samples = [{"sample": "W7", "criterion": "Ideas", "spread": 3, "variance": 2.3,
+                "n_ratings": 3},
+               {"sample": "W2", "criterion": "Ideas", "spread": 2, "variance": 1.0,
+                "n_ratings": 4}]
+    entry = criterion("Ideas", 0.5, [0.4, 0.6]) | {"most_disagreement": samples}
+
+    (trigger,) = evaluate_triggers(report([entry]))
+
+    assert [item["sample"] for item in trigger.action["material"]["samples"]] == ["W7", "W2"]
+    assert "W7 (scores 3 points apart, 3 ratings)" in trigger.action["description"]
+    assert trigger.school is None
+
+
+def test_rater_and_school_triggers_carry_their_school_and_rank_by_priority_then_effect():
+    found = [{"kind": "a", "priority": 2, "effect": 0.1, "school": "S1"},
+             {"kind": "b", "priority": 1, "effect": None, "school": "S1"},
+             {"kind": "c", "priority": 2, "effect": -0.6, "school": "S1"},
+             {"kind": "d", "priority": 1, "effect": 0.2, "school": "S1"},
+             {"kind": "e", "priority": 3, "effect": 0.9, "school": "S2"},
+             {"kind": "f", "priority": 1, "effect": 0.9, "school": None}]
+    harsh = rater("T1", severity=2.0, se=0.1) | {"school": "S9"}
+
+    (severity,) = evaluate_triggers(report(raters=[harsh]))
+    grouped = triggers_by_school(found, limit=3)
+
+    assert severity.school == "S9"
+    assert [t["kind"] for t in rank_triggers(found)] == ["f", "d", "b", "c", "a", "e"]
+    assert [t["kind"] for t in grouped["S1"]["triggers"]] == ["d", "b", "c"]
+    assert grouped["S1"]["n_more"] == 1
+    assert set(grouped) == {"S1", "S2"}
+
+
+@pytest.mark.slow
+def test_the_synthetic_district_gives_each_school_a_short_ranked_list():
+    ratings, truth = generate_district(DistrictParams(n_schools=15, samples=2000), seed=4)
+    found = analyze(ratings, bootstrap=20, seed=1)["triggers"]
+
+    grouped = triggers_by_school(found)
+    about_raters = [t for t in found if t["kind"].startswith("rater_")]
+
+    assert about_raters and all(t["school"] == truth.rater_school[t["target"]]
+                                for t in about_raters)
+    assert all(t["school"] == t["target"] for t in found if t["kind"].startswith("school_"))
+    assert grouped
+    for school, entry in grouped.items():
+        listed = entry["triggers"]
+        urgency = [(t["priority"], t["effect"] is None, -abs(t["effect"] or 0.0))
+                   for t in listed]
+        assert 1 <= len(listed) <= 5
+        assert urgency == sorted(urgency)
+        own = [t for t in found if t["school"] == school]
+        assert len(listed) + entry["n_more"] == len(own)
+        # Nothing left out is more urgent than what is shown.
+        assert min(t["priority"] for t in own) == listed[0]["priority"]
