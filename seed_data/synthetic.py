@@ -13,6 +13,11 @@ The model (Linacre 1989; Andrich 1978 rating scale), for sample n, criterion i, 
 - lambda_j(t) = the rater's school effect + N(0, severity_sd) + a step of +-drift_size at the
   rater's onset for a fraction of raters (positive = became harsher); `outlier_raters` raters
   chosen at random are further off by +-outlier_size, alternately harsh and lenient.
+- Rater effects, off by default (Myford & Wolfe 2003, 2004): `halo_raters` raters form one
+  impression of each sample, a score drawn from the model at the sample's mean criterion
+  difficulty, and give it on each criterion with probability `halo_strength` (otherwise the
+  criterion's own draw); `central_raters` other raters use thresholds `central_spread` times
+  as far apart as everyone's, so their scores gather in the middle levels.
 - Blind ratings: each sample is scored by `blind_ratings_per_sample` distinct raters from other
   schools, chosen at random; every rater also scores a common calibration set of anchors, so the
   rater-sample design is connected. Anchors carry `reference` rows with the agreed score (the
@@ -65,6 +70,10 @@ class DistrictParams:
     drift_window: tuple[float, float] = (0.2, 0.8)   # onsets fall in this part of the term
     outlier_raters: int = 0             # raters far from the rest, alternately harsh and lenient
     outlier_size: float = 1.5
+    halo_raters: int = 0                # raters scoring every criterion of a sample alike
+    halo_strength: float = 0.85         # chance a halo rater's criterion gets the impression
+    central_raters: int = 0             # raters avoiding the extreme levels
+    central_spread: float = 2.0         # their thresholds are this many times further apart
     local_fraction: float = 0.2
     inflating_fraction: float = 0.1
     inflation: float = 0.8              # logits of leniency in inflating schools' local ratings
@@ -84,6 +93,8 @@ class Truth:
     sample_measure: pd.Series    # by sample, anchors included
     criterion_difficulty: pd.Series
     thresholds: np.ndarray
+    halo_raters: frozenset[str] = frozenset()
+    central_raters: frozenset[str] = frozenset()
 
 
 def generate_district(params: DistrictParams | None = None, seed: int | None = 0
@@ -127,6 +138,12 @@ def _plant_people(p: DistrictParams, rng: np.random.Generator) -> dict:
     if p.outlier_raters:  # drawn last and only when asked, so other districts keep their draws
         outliers = rng.permutation(n_raters)[:p.outlier_raters]
         severity[outliers] += p.outlier_size * np.resize([1.0, -1.0], outliers.size)
+    halo = np.zeros(n_raters, dtype=bool)
+    spread = np.ones(n_raters)
+    if p.halo_raters or p.central_raters:  # likewise drawn only when asked
+        chosen = rng.permutation(n_raters)
+        halo[chosen[:p.halo_raters]] = True
+        spread[chosen[p.halo_raters:p.halo_raters + p.central_raters]] = p.central_spread
     return {
         "n_raters": n_raters,
         "school_effect": school_effect,
@@ -135,6 +152,8 @@ def _plant_people(p: DistrictParams, rng: np.random.Generator) -> dict:
         "severity": severity,
         "drift_onset": drift_onset,     # fraction of the term; inf = never
         "drift_shift": drift_shift,
+        "halo": halo,
+        "threshold_spread": spread,     # multiplies the thresholds: > 1 central tendency
     }
 
 
@@ -222,20 +241,39 @@ def _score_visits(p: DistrictParams, rng: np.random.Generator, people: dict, sam
     criterion = np.tile(np.arange(p.criteria), sample.size)
     eta = (np.repeat(samples["measure"][sample] - severity, p.criteria)
            - samples["difficulty"][criterion])
-    logits = _category_logits(eta, samples["thresholds"])
-    prob = np.exp(logits - logits.max(axis=1, keepdims=True))
-    cumulative = np.cumsum(prob, axis=1)
-    u = rng.uniform(size=eta.size) * cumulative[:, -1]
-    category = (u[:, None] > cumulative[:, :-1]).sum(axis=1)
+    spread = people["threshold_spread"][rater]
+    category = _draw(rng, eta, samples["thresholds"], spread)
+    halo = people["halo"][rater]
+    if halo.any():  # drawn only when planted, so other districts keep their draws
+        rows = np.flatnonzero(halo)
+        visit_eta = np.repeat(samples["measure"][sample] - severity
+                              - samples["difficulty"].mean(), p.criteria)[rows]
+        impression = _draw(rng, visit_eta, samples["thresholds"], spread[rows])
+        # One impression per visit: the draw of the visit's first criterion row.
+        impression = np.repeat(impression[::p.criteria], p.criteria)
+        copied = rng.uniform(size=rows.size) < p.halo_strength
+        category[rows[copied]] = impression[copied]
     return {"rater": rater, "sample": np.repeat(sample, p.criteria), "criterion": criterion,
             "category": category, "when": np.repeat(when, p.criteria),
             "kind": np.full(eta.size, kind)}
 
 
-def _category_logits(eta: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """log P(k) up to a constant: k * eta - (tau_1 + ... + tau_k), k = 0..m-1."""
+def _draw(rng: np.random.Generator, eta: np.ndarray, thresholds: np.ndarray,
+          spread: np.ndarray) -> np.ndarray:
+    """One category per eta from the rating-scale model, the thresholds times `spread`."""
+    logits = _category_logits(eta, thresholds, spread)
+    prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+    cumulative = np.cumsum(prob, axis=1)
+    u = rng.uniform(size=eta.size) * cumulative[:, -1]
+    return (u[:, None] > cumulative[:, :-1]).sum(axis=1)
+
+
+def _category_logits(eta: np.ndarray, thresholds: np.ndarray,
+                     spread: np.ndarray | float = 1.0) -> np.ndarray:
+    """log P(k) up to a constant: k * eta - spread * (tau_1 + ... + tau_k), k = 0..m-1."""
     steps = np.arange(thresholds.size + 1)
-    return eta[:, None] * steps - np.concatenate([[0.0], np.cumsum(thresholds)])
+    return (eta[:, None] * steps
+            - np.multiply.outer(spread, np.concatenate([[0.0], np.cumsum(thresholds)])))
 
 
 def _labels(prefix: str, n: int) -> np.ndarray:
@@ -299,6 +337,8 @@ def _truth(p: DistrictParams, people: dict, samples: dict, start: pd.Timestamp) 
                                        index=pd.Index(names["criterion"], dtype="str",
                                                       name="criterion")),
         thresholds=samples["thresholds"],
+        halo_raters=frozenset(names["rater"][people["halo"]]),
+        central_raters=frozenset(names["rater"][people["threshold_spread"] != 1]),
     )
 
 

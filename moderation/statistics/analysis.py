@@ -14,6 +14,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from moderation.statistics.agreement import criterion_matrices
 from moderation.statistics.design import summarize_design
 from moderation.statistics.drift import UNFIT, UNMEASURED, detect_drift
 from moderation.statistics.fair import Z95, FairAverages, fair_average_at, fair_averages
@@ -21,6 +22,7 @@ from moderation.statistics.icc import K_METHOD, intraclass_correlations
 from moderation.statistics.levels import ScoreLevels
 from moderation.statistics.multiplicity import benjamini_hochberg, minimum_effect_p
 from moderation.statistics.rasch import FIT_FAILURE, RaschFit, fit_many_facet_rasch
+from moderation.statistics.rater_effects import group_summary, rater_effect_entries, rater_effects
 from moderation.statistics.reliability import (
     ALPHA_THRESHOLDS,
     DEFAULT_BOOTSTRAP,
@@ -128,14 +130,21 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     codes = encode_blind(ratings)
     fit = fit_many_facet_rasch(ratings)
     fair = fair_averages(fit)
+    halo, central = rater_effects(codes, fit, halo_size=thresholds.rater_halo,
+                                  central_size=thresholds.rater_central_tendency,
+                                  fdr=thresholds.false_discovery_rate)
     report = {
         "level": level,
         "n_ratings": len(ratings),
         "bootstrap": {"replicates": bootstrap, "seed": seed},
         "score_levels": _levels_entry(ratings, levels),
-        **_reliability(ratings, codes, level, bootstrap, streams[0], fair),
+        **_reliability(ratings, codes, level, bootstrap, streams[0], fair,
+                       criterion_matrices(ratings, latest_blind(ratings), codes, levels)),
         "rasch": _rasch_entry(fit, fair),
-        "raters": _raters(ratings, codes, fit, fair, thresholds),
+        "raters": _raters(ratings, codes, fit, fair, thresholds,
+                          rater_effect_entries(halo, central)),
+        "rater_effects": {"halo": group_summary(halo),
+                          "central_tendency": group_summary(central)},
         "schools": _schools(ratings, fit, thresholds, streams[1]),
         "design": asdict(summarize_design(ratings, codes)),
         "thresholds": asdict(thresholds),
@@ -147,9 +156,10 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
 
 
 def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap: int,
-                 stream: np.random.SeedSequence, fair: FairAverages) -> dict:
-    """Per-criterion and overall alpha, agreement and (per criterion) ICC, and each
-    criterion's fair average."""
+                 stream: np.random.SeedSequence, fair: FairAverages,
+                 matrices: dict[str, dict]) -> dict:
+    """Per-criterion and overall alpha, agreement and (per criterion) ICC, each criterion's
+    fair average and its agreement matrices (agreement.criterion_matrices)."""
     criterion_fair = fair.criteria.reindex(pd.unique(ratings["criterion"]))
     values = unit_values(codes)
     names = pd.unique(ratings["criterion"])
@@ -167,7 +177,7 @@ def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap
                                     criterion_stream)
         entry["icc"], entry["icc_ci95"] = _icc_entry(codes, rated)
         entry["fair_average"] = criterion_fair[name]
-        criteria.append(entry)
+        criteria.append(entry | matrices[name])
     overall = _reliability_entry(values.counts, values.value_domain, level, bootstrap,
                                  streams[-1])
     return {"criteria": criteria, "overall": overall}
@@ -228,7 +238,7 @@ def _separation_entry(table: pd.DataFrame, name: str, converged: bool) -> dict |
 
 
 def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairAverages,
-            thresholds: Thresholds) -> list:
+            thresholds: Thresholds, effects: dict[str, dict]) -> list:
     """One entry per rater with blind ratings, in table order."""
     ids = codes.rater_ids
     measures = fit.raters.reindex(ids)
@@ -260,7 +270,7 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairA
              "anchor_exact_agreement": anchors.at[rater, "anchor_exact_agreement"],
              "n_anchor_ratings": anchors.at[rater, "n_anchor_ratings"],
              "anchor_confusions": confusions.get(rater, []),
-             "drift": _drift_entry(drift.loc[rater], fit)}
+             "drift": _drift_entry(drift.loc[rater], fit), **effects[rater]}
             for i, rater in enumerate(ids)]
 
 
