@@ -95,9 +95,8 @@ def first_second_readings(codes: BlindCodes, scored_at: pd.Series) -> tuple[np.n
 
     scored_at: the validated table's scored_at column (codes.rows index into it).
     """
-    time = pd.DatetimeIndex(scored_at.to_numpy()[codes.rows]).as_unit("us").asi8
-    # NaT is the smallest int64, so unknown times sort first, as table.latest counts them.
-    order = np.lexsort((codes.rows, time, codes.unit))
+    time = pd.DatetimeIndex(scored_at).as_unit("us").asi8[codes.rows]
+    order = _unit_time_order(codes.unit, time)
     unit = codes.unit[order]
     score = codes.score[order]
     first = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
@@ -106,24 +105,45 @@ def first_second_readings(codes: BlindCodes, scored_at: pd.Series) -> tuple[np.n
     return codes.unit_criterion[unit[paired]], score[paired], score[paired + 1]
 
 
-def criterion_matrices(ratings: pd.DataFrame, blind: pd.DataFrame, codes: BlindCodes,
+def _unit_time_order(unit: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """The order by unit, then time (NaT, the smallest int64, first, as table.latest counts
+    unknown times), then table order (the codes are in table order, and the sorts are stable).
+
+    One sort of unit * span + time rank when that fits in an int64 (a term of whole seconds in
+    microseconds does for millions of units), else two; the sort is most of the cost here.
+    """
+    known = time != np.iinfo(np.int64).min
+    start = time[known].min(initial=0)
+    offset = np.where(known, time - start + 1, 0)
+    span = int(offset.max(initial=0)) + 1
+    if int(unit.max(initial=0)) < np.iinfo(np.int64).max // span:
+        return np.argsort(unit.astype(np.int64) * span + offset, kind="stable")
+    by_time = np.argsort(time, kind="stable")
+    return by_time[np.argsort(unit[by_time], kind="stable")]
+
+
+def criterion_matrices(ratings: pd.DataFrame, codes: BlindCodes,
                        levels: ScoreLevels | None) -> dict[str, dict]:
     """Per criterion of the table (in table order): {"confusion": the rater score x agreed
     score matrix on anchor and validity papers, "readings": the first x second reading
     matrix with weighted_kappa, weighted_kappa_se, weighted_kappa_ci95 and kappa_weights}.
 
-    blind: the latest blind ratings (table.latest_blind); codes: the same as integer codes.
-    Levels are the rubric's for the criterion, else the scores observed on it (any kind).
+    codes: the latest blind ratings of `ratings` (table.encode_blind).
+    Levels are the rubric's for the criterion, else the blind and agreed scores observed on
+    it.
     """
-    anchored = anchored_scores(ratings, blind)
+    # Only the blind ratings of samples with a reference score (a handful of anchors).
+    referenced = ratings.loc[ratings["kind"] == "reference", "sample"].unique()
+    on_anchors = np.isin(codes.sample, codes.sample_ids.get_indexer(referenced))
+    anchored = anchored_scores(ratings, ratings.iloc[codes.rows[on_anchors]])
     criterion, first, second = first_second_readings(codes, ratings["scored_at"])
-    observed = ratings.groupby("criterion", sort=False)["score"].unique()
     out = {}
     for name in pd.unique(ratings["criterion"]):
-        given = None if levels is None else levels.of(name)
-        scale = np.sort(np.asarray(given if given is not None else observed[name]))
         scored = anchored.loc[anchored["criterion"] == name]
         code = codes.criterion_ids.get_indexer([name])[0]
+        given = None if levels is None else levels.of(name)
+        scale = np.asarray(given) if given is not None else np.union1d(
+            codes.score[codes.criterion == code], scored["agreed"].to_numpy())
         pairs = criterion == code
         readings = agreement_matrix(first[pairs], second[pairs], scale, ("first", "second"))
         kappa, se = weighted_kappa(np.array(readings["counts"]))

@@ -81,7 +81,17 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         icc_ci95 ({form: [low, high] or None}), status ("ok" | "undefined" | "insufficient",
         of alpha),
         fair_average (rubric points: the expected score of an average sample by an average
-        rater on this criterion; fair.py);
+        rater on this criterion; fair.py),
+        confusion (agreement.py; on anchor and validity papers, each latest blind score
+        against the agreed score): {levels (the rubric's for the criterion, else the scores
+        observed on it), counts (rows the rater's score, columns the agreed score), n, exact
+        (share on the diagonal), adjacent (share within one point), most_confused [{score,
+        agreed, n}: the off-diagonal cells with a count, most frequent first]},
+        readings (agreement.py; per unit with two or more blind ratings, its earliest against
+        its second by scored_at): {levels, counts (rows first, columns second reading), n,
+        exact, adjacent, most_confused [{first, second, n}], weighted_kappa (Cohen 1968),
+        weighted_kappa_se, weighted_kappa_ci95 (Fleiss, Cohen & Everitt 1969),
+        kappa_weights ("quadratic")};
     overall: the same reliability figures over all units of all criteria;
     rasch: the many-facet Rasch fit behind the rater and school figures: status ("converged",
         "not_converged" or "insufficient"), iterations, largest_change (logits, the largest
@@ -105,7 +115,19 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         shift_se, shift_points (+ _ci95; rubric points, < 0 became harsher),
         severity_before, severity_after, z, p_change (change-point p), p (the larger of
         p_change and the practical-size p), q, n_timed, message: None when tested, else why
-        not};
+        not}, halo and central_tendency (rater_effects.py; against the Rasch model's
+        expectation for the rater on the same work): {index (halo: the rater's spread of
+        scores across the criteria of a sample over the spread expected on their own scale,
+        < 1 halo; central_tendency: their share of middle-level scores minus the expected
+        share, > 0 central tendency), reference (the index without the effect: 1 or 0),
+        observed, expected (halo: per sample, sums of squared deviations across criteria;
+        central_tendency: shares), se, ci95, p (H0: within thresholds.rater_halo or
+        rater_central_tendency of the reference), q (Benjamini-Hochberg over the raters),
+        n (samples scored), n_ratings, flag (beyond the practical size and q below the
+        false-discovery rate), message (the finding when flagged; why not computed; else
+        None)};
+    rater_effects: {halo, central_tendency}: the raters' indices as a group: n_raters (with an
+        index), mean, mean_ci95, median, n_flagged;
     schools: per school: n_raters, rater_severity (+ se, ci95), standard_flag,
         standard_reason (None when measured, else why there is no standard), local_gap,
         local_gap_ci95, local_flag (+ n_local_samples);
@@ -139,7 +161,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "bootstrap": {"replicates": bootstrap, "seed": seed},
         "score_levels": _levels_entry(ratings, levels),
         **_reliability(ratings, codes, level, bootstrap, streams[0], fair,
-                       criterion_matrices(ratings, latest_blind(ratings), codes, levels)),
+                       criterion_matrices(ratings, codes, levels)),
         "rasch": _rasch_entry(fit, fair),
         "raters": _raters(ratings, codes, fit, fair, thresholds,
                           rater_effect_entries(halo, central)),

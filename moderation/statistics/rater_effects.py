@@ -52,7 +52,7 @@ MIN_VISITS = 10
 # The rater-specific threshold factor: Newton steps until none moves by the tolerance; a rater
 # with (nearly) no extreme or no middle scores runs to a bound, which is far enough.
 SPREAD_ITERATIONS = 30
-SPREAD_TOLERANCE = 1e-4
+SPREAD_TOLERANCE = 1e-3
 SPREAD_BOUNDS = (0.1, 10.0)
 EFFECTS = ("halo", "central_tendency")
 
@@ -143,40 +143,44 @@ def _measured_rows(codes: BlindCodes, fit: RaschFit) -> _Rows:
     x = np.searchsorted(categories, codes.score[keep])
     # T_k = tau_1 + ... + tau_k: the model is log P(k) = k eta - T_k - log Z.
     steps = np.concatenate([[0.0], np.cumsum(fit.thresholds.to_numpy(dtype=float))])
-    spread = _rater_spread(eta, x, rater, codes.rater_ids.size, steps)
+    shared = _probabilities(eta, steps, np.ones(eta.size))
+    spread = _rater_spread(eta, x, rater, codes.rater_ids.size, steps, shared)
     own = _probabilities(eta, steps, spread[rater])
     k = np.arange(categories.size, dtype=float)
-    expected = own @ k
-    shared = _probabilities(eta, steps, np.ones(eta.size))
-    _, visit = np.unique(rater.astype(np.int64) * codes.sample_ids.size
-                         + codes.sample[keep], return_inverse=True)
+    expected = k @ own
+    visit, _ = pd.factorize(rater.astype(np.int64) * codes.sample_ids.size
+                            + codes.sample[keep])
     return _Rows(rater=rater, visit=visit, x=x.astype(float), expected=expected,
-                 variance=own @ k ** 2 - expected ** 2,
-                 middle=1.0 - shared[:, 0] - shared[:, -1], n_categories=categories.size)
+                 variance=k ** 2 @ own - expected ** 2,
+                 middle=1.0 - shared[0] - shared[-1], n_categories=categories.size)
 
 
 def _probabilities(eta: np.ndarray, steps: np.ndarray, spread: np.ndarray) -> np.ndarray:
-    """P(category k), (N, m), with each row's thresholds multiplied by its spread."""
-    logits = eta[:, None] * np.arange(steps.size) - spread[:, None] * steps[None, :]
-    logits -= logits.max(axis=1, keepdims=True)
-    probability = np.exp(logits)
-    return probability / probability.sum(axis=1, keepdims=True)
+    """P(category k), (m, N), with each rating's thresholds multiplied by its spread.
+    Categories first, so that every operation runs over one long contiguous row."""
+    logits = np.multiply.outer(np.arange(steps.size, dtype=float), eta)
+    logits -= np.multiply.outer(steps, spread)
+    logits -= logits.max(axis=0)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=0)
+    return logits
 
 
 def _rater_spread(eta: np.ndarray, x: np.ndarray, rater: np.ndarray, n_raters: int,
-                  steps: np.ndarray) -> np.ndarray:
+                  steps: np.ndarray, shared: np.ndarray) -> np.ndarray:
     """Per rater, the factor c_j on the shared thresholds that best fits their ratings, the
     other measures fixed: a rater-specific rating scale, as Myford & Wolfe (2004) and Eckes
     (2015) fit to read central tendency from thresholds further apart (c > 1) and extremity
     from closer ones. Used so that the halo expectation is the rater's own scale: a
     central-tendency rater's scores vary less across criteria because they vary less, not
-    because the criteria blur. Newton steps on sum (E[T] - T_x) with information Var(T)."""
+    because the criteria blur. Newton steps on sum (E[T] - T_x) with information Var(T),
+    from 1, where the probabilities are `shared`'s."""
     spread = np.ones(n_raters)
     observed = np.bincount(rater, steps[x], minlength=n_raters)
+    probability = shared
     for _ in range(SPREAD_ITERATIONS):
-        probability = _probabilities(eta, steps, spread[rater])
-        mean = probability @ steps
-        variance = probability @ steps ** 2 - mean ** 2
+        mean = steps @ probability
+        variance = steps ** 2 @ probability - mean ** 2
         information = np.bincount(rater, variance, minlength=n_raters)
         gradient = np.bincount(rater, mean, minlength=n_raters) - observed
         step = np.clip(np.divide(gradient, information, out=np.zeros(n_raters),
@@ -184,6 +188,7 @@ def _rater_spread(eta: np.ndarray, x: np.ndarray, rater: np.ndarray, n_raters: i
         spread = np.clip(spread + step, *SPREAD_BOUNDS)
         if np.abs(step).max(initial=0.0) < SPREAD_TOLERANCE:
             break
+        probability = _probabilities(eta, steps, spread[rater])
     return spread
 
 

@@ -253,6 +253,8 @@ def anchored_scores(ratings: pd.DataFrame, blind: pd.DataFrame) -> pd.DataFrame:
     score and agreed (the unit's latest reference score), in the order of `blind`."""
     unit = ["sample", "criterion"]
     anchors = latest(ratings.loc[ratings["kind"] == "reference"], unit)
+    # Anchors are a handful of samples: filtering first spares merging every blind rating.
+    blind = blind.loc[blind["sample"].isin(anchors["sample"].unique())]
     return blind[["rater", *unit, "score"]].merge(
         anchors[[*unit, "score"]].rename(columns={"score": "agreed"}), on=unit)
 
