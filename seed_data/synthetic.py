@@ -19,6 +19,11 @@ The model (Linacre 1989; Andrich 1978 rating scale), for sample n, criterion i, 
 - With `income_leniency`, each school's raters are also more lenient by income_leniency logits
   per unit of the school's low_income_share (uniform 0-1, centred at its mean; 0.5 everywhere
   otherwise), the planted school-context relation of the equity analysis.
+- Rater effects, off by default (Myford & Wolfe 2003, 2004): `halo_raters` raters form one
+  impression of each sample, a score drawn from the model at the sample's mean criterion
+  difficulty, and give it on each criterion with probability `halo_strength` (otherwise the
+  criterion's own draw); `central_raters` other raters use thresholds `central_spread` times
+  as far apart as everyone's, so their scores gather in the middle levels.
 - Blind ratings: each sample is scored by `blind_ratings_per_sample` distinct raters from other
   schools, chosen at random; every rater also scores a common calibration set of anchors, so the
   rater-sample design is connected. `design="ring"` instead gives each sample a random place j
@@ -79,6 +84,10 @@ class DistrictParams:
     outlier_size: float = 1.5
     interaction_raters: int = 0         # raters off on one criterion only, alternately +-
     interaction_size: float = 1.0
+    halo_raters: int = 0                # raters scoring every criterion of a sample alike
+    halo_strength: float = 0.85         # chance a halo rater's criterion gets the impression
+    central_raters: int = 0             # raters avoiding the extreme levels
+    central_spread: float = 2.0         # their thresholds are this many times further apart
     local_fraction: float = 0.2
     inflating_fraction: float = 0.1
     inflation: float = 0.8              # logits of leniency in inflating schools' local ratings
@@ -102,6 +111,8 @@ class Truth:
     sample_measure: pd.Series    # by sample, anchors included
     criterion_difficulty: pd.Series
     thresholds: np.ndarray
+    halo_raters: frozenset[str] = frozenset()
+    central_raters: frozenset[str] = frozenset()
 
 
 def generate_district(params: DistrictParams | None = None, seed: int | None = 0
@@ -157,6 +168,12 @@ def _plant_people(p: DistrictParams, rng: np.random.Generator) -> dict:
         .uniform(0, 1, p.n_schools) if p.income_leniency else np.full(p.n_schools, 0.5)
     # Leniency lowers severity; centred at the mean share so the average rater stays put.
     severity -= p.income_leniency * (income - income.mean())[rater_school]
+    halo = np.zeros(n_raters, dtype=bool)
+    spread = np.ones(n_raters)
+    if p.halo_raters or p.central_raters:  # likewise drawn only when asked
+        chosen = rng.permutation(n_raters)
+        halo[chosen[:p.halo_raters]] = True
+        spread[chosen[p.halo_raters:p.halo_raters + p.central_raters]] = p.central_spread
     return {
         "n_raters": n_raters,
         "school_effect": school_effect,
@@ -167,6 +184,8 @@ def _plant_people(p: DistrictParams, rng: np.random.Generator) -> dict:
         "drift_onset": drift_onset,     # fraction of the term; inf = never
         "drift_shift": drift_shift,
         "interaction": interaction,     # by rater and criterion, logits added to severity
+        "halo": halo,
+        "threshold_spread": spread,     # multiplies the thresholds: > 1 central tendency
     }
 
 
@@ -261,20 +280,39 @@ def _score_visits(p: DistrictParams, rng: np.random.Generator, people: dict, sam
     criterion = np.tile(np.arange(p.criteria), sample.size)
     eta = (np.repeat(samples["measure"][sample] - severity, p.criteria)
            - samples["difficulty"][criterion] - people["interaction"][rater, criterion])
-    logits = _category_logits(eta, samples["thresholds"])
-    prob = np.exp(logits - logits.max(axis=1, keepdims=True))
-    cumulative = np.cumsum(prob, axis=1)
-    u = rng.uniform(size=eta.size) * cumulative[:, -1]
-    category = (u[:, None] > cumulative[:, :-1]).sum(axis=1)
+    spread = people["threshold_spread"][rater]
+    category = _draw(rng, eta, samples["thresholds"], spread)
+    halo = people["halo"][rater]
+    if halo.any():  # drawn only when planted, so other districts keep their draws
+        rows = np.flatnonzero(halo)
+        visit_eta = np.repeat(samples["measure"][sample] - severity
+                              - samples["difficulty"].mean(), p.criteria)[rows]
+        impression = _draw(rng, visit_eta, samples["thresholds"], spread[rows])
+        # One impression per visit: the draw of the visit's first criterion row.
+        impression = np.repeat(impression[::p.criteria], p.criteria)
+        copied = rng.uniform(size=rows.size) < p.halo_strength
+        category[rows[copied]] = impression[copied]
     return {"rater": rater, "sample": np.repeat(sample, p.criteria), "criterion": criterion,
             "category": category, "when": np.repeat(when, p.criteria),
             "kind": np.full(eta.size, kind)}
 
 
-def _category_logits(eta: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """log P(k) up to a constant: k * eta - (tau_1 + ... + tau_k), k = 0..m-1."""
+def _draw(rng: np.random.Generator, eta: np.ndarray, thresholds: np.ndarray,
+          spread: np.ndarray) -> np.ndarray:
+    """One category per eta from the rating-scale model, the thresholds times `spread`."""
+    logits = _category_logits(eta, thresholds, spread)
+    prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+    cumulative = np.cumsum(prob, axis=1)
+    u = rng.uniform(size=eta.size) * cumulative[:, -1]
+    return (u[:, None] > cumulative[:, :-1]).sum(axis=1)
+
+
+def _category_logits(eta: np.ndarray, thresholds: np.ndarray,
+                     spread: np.ndarray | float = 1.0) -> np.ndarray:
+    """log P(k) up to a constant: k * eta - spread * (tau_1 + ... + tau_k), k = 0..m-1."""
     steps = np.arange(thresholds.size + 1)
-    return eta[:, None] * steps - np.concatenate([[0.0], np.cumsum(thresholds)])
+    return (eta[:, None] * steps
+            - np.multiply.outer(spread, np.concatenate([[0.0], np.cumsum(thresholds)])))
 
 
 def _labels(prefix: str, n: int) -> np.ndarray:
@@ -347,6 +385,8 @@ def _truth(p: DistrictParams, people: dict, samples: dict, start: pd.Timestamp) 
                                        index=pd.Index(names["criterion"], dtype="str",
                                                       name="criterion")),
         thresholds=samples["thresholds"],
+        halo_raters=frozenset(names["rater"][people["halo"]]),
+        central_raters=frozenset(names["rater"][people["threshold_spread"] != 1]),
     )
 
 

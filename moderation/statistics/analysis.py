@@ -14,6 +14,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from moderation.statistics.agreement import criterion_matrices
 from moderation.statistics.bias import bias_findings, bias_tables
 from moderation.statistics.categories import criteria_entries, scale_thresholds
 from moderation.statistics.design import summarize_design
@@ -26,6 +27,7 @@ from moderation.statistics.icc import K_METHOD, intraclass_correlations
 from moderation.statistics.levels import ScoreLevels
 from moderation.statistics.multiplicity import benjamini_hochberg, minimum_effect_p
 from moderation.statistics.rasch import FIT_FAILURE, RaschFit, fit_many_facet_rasch
+from moderation.statistics.rater_effects import group_summary, rater_effect_entries, rater_effects
 from moderation.statistics.reliability import (
     ALPHA_THRESHOLDS,
     DEFAULT_BOOTSTRAP,
@@ -98,7 +100,17 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         fair_average (rubric points: the expected score of an average sample by an average
         rater on this criterion; fair.py), most_disagreement (the 5 samples whose blind
         scores on it disagree most: [{sample, criterion, spread, variance, n_ratings}];
-        disagreement.py);
+        disagreement.py),
+        confusion (agreement.py; on anchor and validity papers, each latest blind score
+        against the agreed score): {levels (the rubric's for the criterion, else the scores
+        observed on it), counts (rows the rater's score, columns the agreed score), n, exact
+        (share on the diagonal), adjacent (share within one point), most_confused [{score,
+        agreed, n}: the off-diagonal cells with a count, most frequent first]},
+        readings (agreement.py; per unit with two or more blind ratings, its earliest against
+        its second by scored_at): {levels, counts (rows first, columns second reading), n,
+        exact, adjacent, most_confused [{first, second, n}], weighted_kappa (Cohen 1968),
+        weighted_kappa_se, weighted_kappa_ci95 (Fleiss, Cohen & Everitt 1969),
+        kappa_weights ("quadratic")};
     overall: the same reliability figures over all units of all criteria, and
         most_disagreement over all of them;
     rasch: the many-facet Rasch fit behind the rater and school figures: status ("converged",
@@ -137,7 +149,20 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         p_change and the practical-size p), q, n_timed, detectable_shift (+ _points: the
         smallest step in the middle of the period found with 80% power at the rater's load
         and timing, logits and rubric points; drift_power.py), message: None when tested,
-        else why not};
+        else why not},
+        halo and central_tendency (rater_effects.py; against the Rasch model's
+        expectation for the rater on the same work): {index (halo: the rater's spread of
+        scores across the criteria of a sample over the spread expected on their own scale,
+        < 1 halo; central_tendency: their share of middle-level scores minus the expected
+        share, > 0 central tendency), reference (the index without the effect: 1 or 0),
+        observed, expected (halo: per sample, sums of squared deviations across criteria;
+        central_tendency: shares), se, ci95, p (H0: within thresholds.rater_halo or
+        rater_central_tendency of the reference), q (Benjamini-Hochberg over the raters),
+        n (samples scored), n_ratings, flag (beyond the practical size and q below the
+        false-discovery rate), message (the finding when flagged; why not computed; else
+        None)};
+    rater_effects: {halo, central_tendency}: the raters' indices as a group: n_raters (with an
+        index), mean, mean_ci95, median, n_flagged;
     drift_power: per step size (thresholds.rater_drift and 1 logit): step, step_points,
         ratings_needed (timed ratings per rater for 80% power; None when no load does),
         n_raters_enough, n_raters_tested, level (the per-rater flagging level), message;
@@ -202,16 +227,23 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     scale, bias = _scale_and_bias(ratings, codes, fit, thresholds)
     school_table = _school_table(ratings, fit, thresholds)
     drift = _drift(ratings, fit, thresholds)
+    halo, central = rater_effects(codes, fit, halo_size=thresholds.rater_halo,
+                                  central_size=thresholds.rater_central_tendency,
+                                  fdr=thresholds.false_discovery_rate)
     report = {
         "schema_version": SCHEMA_VERSION,
         "level": level,
         "n_ratings": len(ratings),
         "bootstrap": {"replicates": bootstrap, "seed": seed},
         "score_levels": _levels_entry(ratings, levels),
-        **_with_disagreement(_reliability(ratings, codes, level, bootstrap, streams[0], fair),
+        **_with_disagreement(_reliability(ratings, codes, level, bootstrap, streams[0], fair,
+                                          criterion_matrices(ratings, codes, levels)),
                              ratings),
         "rasch": _rasch_entry(fit, fair) | scale,
-        "raters": _raters(ratings, codes, fit, fair, thresholds, drift),
+        "raters": _raters(ratings, codes, fit, fair, thresholds, drift,
+                          rater_effect_entries(halo, central)),
+        "rater_effects": {"halo": group_summary(halo),
+                          "central_tendency": group_summary(central)},
         "drift_power": district_drift_power(
             drift, fit, steps=(thresholds.rater_drift, DRIFT_POWER_STEP),
             fdr=thresholds.false_discovery_rate, min_shift=thresholds.rater_drift),
@@ -232,9 +264,10 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
 
 
 def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap: int,
-                 stream: np.random.SeedSequence, fair: FairAverages) -> dict:
-    """Per-criterion and overall alpha, agreement and (per criterion) ICC, and each
-    criterion's fair average."""
+                 stream: np.random.SeedSequence, fair: FairAverages,
+                 matrices: dict[str, dict]) -> dict:
+    """Per-criterion and overall alpha, agreement and (per criterion) ICC, each criterion's
+    fair average and its agreement matrices (agreement.criterion_matrices)."""
     criterion_fair = fair.criteria.reindex(pd.unique(ratings["criterion"]))
     values = unit_values(codes)
     names = pd.unique(ratings["criterion"])
@@ -252,7 +285,7 @@ def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap
                                     criterion_stream)
         entry["icc"], entry["icc_ci95"] = _icc_entry(codes, rated)
         entry["fair_average"] = criterion_fair[name]
-        criteria.append(entry)
+        criteria.append(entry | matrices[name])
     overall = _reliability_entry(values.counts, values.value_domain, level, bootstrap,
                                  streams[-1])
     return {"criteria": criteria, "overall": overall}
@@ -347,7 +380,8 @@ def _drift(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds) -> pd.D
 
 
 def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairAverages,
-            thresholds: Thresholds, drift: pd.DataFrame) -> list:
+            thresholds: Thresholds, drift: pd.DataFrame,
+            effects: dict[str, dict]) -> list:
     """One entry per rater with blind ratings, in table order."""
     ids = codes.rater_ids
     measures = fit.raters.reindex(ids)
@@ -378,7 +412,7 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairA
              "anchor_exact_agreement": anchors.at[rater, "anchor_exact_agreement"],
              "n_anchor_ratings": anchors.at[rater, "n_anchor_ratings"],
              "anchor_confusions": confusions.get(rater, []),
-             "drift": _drift_entry(drift.loc[rater], fit)}
+             "drift": _drift_entry(drift.loc[rater], fit), **effects[rater]}
             for i, rater in enumerate(ids)]
 
 

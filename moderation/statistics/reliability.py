@@ -248,6 +248,17 @@ def pair_agreement(counts: np.ndarray, value_domain: np.ndarray) -> Agreement:
                      adjacent=float((exact + near) / pairable_values), n_pairs=n_pairs)
 
 
+def anchored_scores(ratings: pd.DataFrame, blind: pd.DataFrame) -> pd.DataFrame:
+    """The blind scores of units with a reference (agreed) score: rater, sample, criterion,
+    score and agreed (the unit's latest reference score), in the order of `blind`."""
+    unit = ["sample", "criterion"]
+    anchors = latest(ratings.loc[ratings["kind"] == "reference"], unit)
+    # Anchors are a handful of samples: filtering first spares merging every blind rating.
+    blind = blind.loc[blind["sample"].isin(anchors["sample"].unique())]
+    return blind[["rater", *unit, "score"]].merge(
+        anchors[[*unit, "score"]].rename(columns={"score": "agreed"}), on=unit)
+
+
 def anchor_agreement(ratings: pd.DataFrame, blind: pd.DataFrame) -> pd.DataFrame:
     """Each rater's exact agreement with the reference (anchor) scores.
 
@@ -256,11 +267,8 @@ def anchor_agreement(ratings: pd.DataFrame, blind: pd.DataFrame) -> pd.DataFrame
     (share of the rater's blind scores of anchored units equal to the reference score) and
     n_anchor_ratings. Raters who scored no anchored unit are absent.
     """
-    unit = ["sample", "criterion"]
-    anchors = latest(ratings.loc[ratings["kind"] == "reference"], unit)
-    scored = blind[["rater", *unit, "score"]].merge(
-        anchors[[*unit, "score"]].rename(columns={"score": "reference"}), on=unit)
-    matches = (scored["score"] == scored["reference"]).groupby(scored["rater"])
+    scored = anchored_scores(ratings, blind)
+    matches = (scored["score"] == scored["agreed"]).groupby(scored["rater"])
     return pd.DataFrame({"anchor_exact_agreement": matches.mean(),
                          "n_anchor_ratings": matches.size()})
 
@@ -269,10 +277,7 @@ def anchor_confusions(ratings: pd.DataFrame, blind: pd.DataFrame) -> dict[str, l
     """Per rater, which levels they confuse: on units with a reference (agreed) score, the
     counts of (their score, agreed score) pairs that differ, most frequent first, as
     [{"score", "agreed", "n"}]. Raters who disagreed on no anchored unit are absent."""
-    unit = ["sample", "criterion"]
-    anchors = latest(ratings.loc[ratings["kind"] == "reference"], unit)
-    scored = blind[["rater", *unit, "score"]].merge(
-        anchors[[*unit, "score"]].rename(columns={"score": "agreed"}), on=unit)
+    scored = anchored_scores(ratings, blind)
     scored = scored.loc[scored["score"] != scored["agreed"]]
     if scored.empty:
         return {}

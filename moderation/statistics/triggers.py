@@ -64,6 +64,15 @@ class Thresholds:
         project default, the same size as local_gap; FACETS shows every pair and leaves the
         size to the reader, and Myford & Wolfe (2003, 2004) judge a bias term by its size as
         well as its t. Reported only with its q below false_discovery_rate as well.
+    rater_halo: 0.25, a shortfall of a quarter in a rater's spread of scores across the
+        criteria of one piece of work against what the model expects of them (index below
+        0.75; rater_effects.py, after Saal, Downey & Lahey 1980 and Myford & Wolfe 2004). A
+        project default: on null districts the raters' indices have SD about 0.08 around 1.05.
+    rater_central_tendency: 0.10, ten percentage points more of a rater's scores in the middle
+        levels than the model expects (rater_effects.py; Myford & Wolfe 2004). A project
+        default: on null districts the excess has SD about 0.025 around 0.01.
+        Both are tested as for rater_severity (one-sided minimum-effect p, q below the
+        false-discovery rate).
     """
 
     alpha_discard: float = 0.667
@@ -77,6 +86,8 @@ class Thresholds:
     bias_points: float = 0.25
     min_school_raters: int = 3
     min_school_samples: int = 10
+    rater_halo: float = 0.25
+    rater_central_tendency: float = 0.10
 
     def __post_init__(self) -> None:
         if not 0 < self.false_discovery_rate < 1:
@@ -197,6 +208,8 @@ def rater_triggers(raters: list[dict], thresholds: Thresholds) -> list[Trigger]:
         if severity is not None and q < thresholds.false_discovery_rate \
                 and abs(severity) > thresholds.rater_severity:
             found.append(_severity_trigger(rater, float(p), float(q), thresholds))
+        found.extend(_rater_effect_trigger(rater, kind, thresholds)
+                     for kind in RATER_EFFECTS if (rater.get(kind) or {}).get("flag"))
     return found
 
 
@@ -385,6 +398,36 @@ def _practice_set(rater: dict, harsh: bool) -> dict:
             "material": {"levels": levels,
                          "papers": "anchor and validity papers with agreed scores"},
             "description": description}
+
+
+# Per rater effect: its threshold's name, the size's unit, and the anchor papers that train it.
+RATER_EFFECTS = {
+    "halo": ("rater_halo", "of the expected spread across criteria",
+             "anchor papers whose criteria have different agreed levels"),
+    "central_tendency": ("rater_central_tendency", "more middle-level scores than expected",
+                         "anchor papers at the lowest and highest levels"),
+}
+
+
+def _rater_effect_trigger(rater: dict, kind: str, thresholds: Thresholds) -> Trigger:
+    """A halo or central tendency that is practically large and clear (rater_effects.py)."""
+    effect = rater[kind]
+    name, unit, papers = RATER_EFFECTS[kind]
+    size = getattr(thresholds, name)
+    threshold = 1 - size if kind == "halo" else size
+    return Trigger(
+        kind=name, target=rater["rater"], metric=f"{kind}_index", value=effect["index"],
+        threshold=threshold, reason=f"Rater {rater['rater']}: {effect['message']}",
+        effect_ci95=effect["ci95"], n=effect["n"], p=effect["p"], q=effect["q"],
+        rule=(f"the index ({effect['index']:.2f} {unit}) is beyond {threshold:.2f} and its "
+              f"q-value ({effect['q']:.3g}, for 'within {size:.2f} of what the model "
+              "expects', adjusted over all raters) is below the false-discovery rate of "
+              f"{thresholds.false_discovery_rate:.2f}"),
+        action={"kind": "private_practice_set", "audience": "the rater and their coach only",
+                "material": {"papers": papers},
+                "description": (f"A private practice set for rater {rater['rater']} of "
+                                f"{papers}, with the agreed scores and their rationale, "
+                                "reviewed one to one with a coach.")})
 
 
 def _drift_trigger(rater: dict, drift: dict, thresholds: Thresholds) -> Trigger:
