@@ -247,21 +247,25 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairA
     anchors["n_anchor_ratings"] = anchors["n_anchor_ratings"].fillna(0).astype(np.int64)
     schools = rater_schools(ratings).reindex(ids)
     n_ratings = np.bincount(codes.rater, minlength=len(ids))
-    return [{"rater": rater, "school": schools[rater], "n_ratings": int(n_ratings[i]),
-             **{name: measures.at[rater, name]
+    # Plain records, one per rater in the order of ids: a label look-up per cell would cost
+    # seconds over thousands of raters.
+    rows = zip(ids, schools.tolist(), n_ratings.tolist(), measures.to_dict("records"),
+               points.to_dict("records"), anchors.to_dict("records"),
+               drift.to_dict("records"), strict=True)
+    return [{"rater": rater, "school": school, "n_ratings": n,
+             **{name: measure[name]
                 for name in ("severity", "severity_se", "infit", "outfit", "infit_z",
                              "outfit_z")},
              "severity_p": severity_p[i], "severity_q": severity_q[i],
-             "fair_average": points.at[rater, "fair_average"],
-             "fair_average_difference": points.at[rater, "fair_average_difference"],
-             "fair_average_difference_ci95": _interval(points.loc[rater],
-                                                       "fair_average_difference"),
-             "severity_message": _severity_message(fit, measures.at[rater, "reason"]),
-             "anchor_exact_agreement": anchors.at[rater, "anchor_exact_agreement"],
-             "n_anchor_ratings": anchors.at[rater, "n_anchor_ratings"],
+             "fair_average": point["fair_average"],
+             "fair_average_difference": point["fair_average_difference"],
+             "fair_average_difference_ci95": _interval(point, "fair_average_difference"),
+             "severity_message": _severity_message(fit, measure["reason"]),
+             "anchor_exact_agreement": anchor["anchor_exact_agreement"],
+             "n_anchor_ratings": anchor["n_anchor_ratings"],
              "anchor_confusions": confusions.get(rater, []),
-             "drift": _drift_entry(drift.loc[rater], fit)}
-            for i, rater in enumerate(ids)]
+             "drift": _drift_entry(rater_drift, fit)}
+            for i, (rater, school, n, measure, point, anchor, rater_drift) in enumerate(rows)]
 
 
 def _drift_points(drift: pd.DataFrame, fit: RaschFit) -> None:
@@ -283,7 +287,7 @@ def _severity_message(fit: RaschFit, reason) -> str | None:
     return None if pd.isna(reason) else f"No severity: the rater {reason}."
 
 
-def _drift_entry(row: pd.Series, fit: RaschFit) -> dict:
+def _drift_entry(row: dict, fit: RaschFit) -> dict:
     if pd.isna(row["flagged"]):
         # A rater the fit does not list (an insufficient fit lists nobody).
         message = UNFIT.format(FIT_FAILURE[fit.status]) if fit.status != "ok" else UNMEASURED
@@ -307,20 +311,22 @@ def _schools(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds,
     standards, gaps = standards.reindex(names), gaps.reindex(names)
     standards["n_raters"] = standards["n_raters"].fillna(0).astype(np.int64)
     return [{"school": school,
-             "n_raters": standards.at[school, "n_raters"],
-             "rater_severity": standards.at[school, "rater_severity"],
-             "rater_severity_se": standards.at[school, "rater_severity_se"],
-             "rater_severity_ci95": _interval(standards.loc[school], "rater_severity"),
-             "standard_flag": standards.at[school, "standard_flag"],
-             "standard_reason": standards.at[school, "reason"],
-             "local_gap": gaps.at[school, "local_gap"],
-             "local_gap_ci95": _interval(gaps.loc[school], "local_gap"),
-             "local_flag": gaps.at[school, "local_flag"],
-             "n_local_samples": gaps.at[school, "n_samples"]}
-            for school in names]
+             "n_raters": standard["n_raters"],
+             "rater_severity": standard["rater_severity"],
+             "rater_severity_se": standard["rater_severity_se"],
+             "rater_severity_ci95": _interval(standard, "rater_severity"),
+             "standard_flag": standard["standard_flag"],
+             "standard_reason": standard["reason"],
+             "local_gap": gap["local_gap"],
+             "local_gap_ci95": _interval(gap, "local_gap"),
+             "local_flag": gap["local_flag"],
+             "n_local_samples": gap["n_samples"]}
+            for school, standard, gap in zip(names, standards.to_dict("records"),
+                                             gaps.to_dict("records"),
+                                             strict=True)]
 
 
-def _interval(row: pd.Series, name: str) -> list[float] | None:
+def _interval(row: dict | pd.Series, name: str) -> list[float] | None:
     low, high = row[f"{name}_lo"], row[f"{name}_hi"]
     return None if pd.isna(low) or pd.isna(high) else [low, high]
 
