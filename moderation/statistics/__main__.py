@@ -52,15 +52,20 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         return _fail(f"{arguments.file}: cannot read the file ({error.strerror or error})")
     _warn_about_the_fit(arguments.file, report["rasch"])
+    return _write(report, arguments.out)
+
+
+def _write(report: dict, out: str | None) -> int:
+    """The report as one JSON document, on standard output or in the file `out`."""
     document = json.dumps(report, indent=2, allow_nan=False) + "\n"
-    if arguments.out is None:
+    if out is None:
         sys.stdout.write(document)
         return 0
     try:
-        with open(arguments.out, "w", encoding="utf-8") as out:
-            out.write(document)
+        with open(out, "w", encoding="utf-8") as file:
+            file.write(document)
     except OSError as error:
-        return _fail(f"{arguments.out}: cannot write the file ({error.strerror or error})")
+        return _fail(f"{out}: cannot write the file ({error.strerror or error})")
     return 0
 
 
@@ -108,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--seed", type=int, default=None, metavar="S",
                          help="random seed, to repeat a run exactly (default: a fresh one, "
                               "reported in the output)")
-    command.add_argument("--out", default=None, metavar="FILE",
+    command.add_argument("-o", "--out", default=None, metavar="FILE",
                          help="write the JSON here instead of to standard output")
     allowed = command.add_mutually_exclusive_group()
     allowed.add_argument("--levels", type=_levels, default=None, metavar="LIST",
