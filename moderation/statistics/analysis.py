@@ -38,7 +38,6 @@ from moderation.statistics.separation import separation
 from moderation.statistics.table import (
     BlindCodes,
     encode_blind,
-    latest_blind,
     load_ratings,
     rater_schools,
     validate_ratings,
@@ -236,7 +235,7 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairA
     drift = detect_drift(ratings, fit, min_shift=thresholds.rater_drift,
                          fdr=thresholds.false_discovery_rate).reindex(ids)
     _drift_points(drift, fit)
-    blind = latest_blind(ratings)
+    blind = ratings.iloc[codes.rows]      # the latest blind ratings (encode_blind)
     anchors = anchor_agreement(ratings, blind).reindex(ids)
     confusions = anchor_confusions(ratings, blind)
     # H0 |severity| <= the practical size (severities are centred at the average rater),

@@ -188,7 +188,9 @@ def validate_ratings(frame: pd.DataFrame, levels: ScoreLevels | None = None) -> 
          + ("" if levels is None else f"; {levels.describe(table['criterion'][i])}")),
         (unparsed, lambda i: f"scored_at {scored_at[i]!r} is not an ISO 8601 time"),
     ])
-    table["score"] = score_text.astype(np.int64)
+    # Each distinct score parsed once: a million cells hold a handful of scores.
+    codes, distinct = pd.factorize(score_text)
+    table["score"] = distinct.astype(np.int64).to_numpy()[codes]
     if levels is not None:
         _raise_outside_levels(table, lines, levels)
     _raise_duplicate(table, lines)
@@ -304,6 +306,9 @@ def _raise_outside_levels(table: pd.DataFrame, lines: np.ndarray, levels: ScoreL
 
 
 def _raise_duplicate(table: pd.DataFrame, lines: np.ndarray) -> None:
+    if not table.duplicated(RATING_KEY).any():
+        # No rating given twice, so no duplicate: the times (slow to hash) need no look.
+        return
     key = RATING_KEY + ["scored_at"]
     repeated = table.duplicated(key)
     if not repeated.any():
@@ -331,8 +336,13 @@ def _binary(source: str | IO) -> str | IO:
 
 
 def _has_text(frame: pd.DataFrame) -> np.ndarray:
-    """Rows with at least one non-empty cell (a blank line reads as a row of empty cells)."""
-    return (frame != "").any(axis=1).to_numpy()
+    """Rows with at least one non-empty cell (a blank line reads as a row of empty cells).
+    Only rows whose first cell is empty can be blank, so only those are looked at whole."""
+    has_text = (frame.iloc[:, 0] != "").to_numpy(copy=True)
+    maybe_blank = ~has_text
+    if maybe_blank.any():
+        has_text[maybe_blank] = (frame.loc[maybe_blank] != "").any(axis=1).to_numpy()
+    return has_text
 
 
 def _parser_error(error: pa.ArrowInvalid, row: pa_csv.InvalidRow | None) -> RatingsFileError:
