@@ -67,15 +67,20 @@ def main(argv: list[str] | None = None) -> int:
     _warn_about_the_fit(arguments.file, report["rasch"])
     if context is not None:
         _warn_about_unmatched(arguments.schools, report, context)
+    return _write(report, arguments.out)
+
+
+def _write(report: dict, out: str | None) -> int:
+    """The report as one JSON document, on standard output or in the file `out`."""
     document = json.dumps(report, indent=2, allow_nan=False) + "\n"
-    if arguments.out is None:
+    if out is None:
         sys.stdout.write(document)
         return 0
     try:
-        with open(arguments.out, "w", encoding="utf-8") as out:
-            out.write(document)
+        with open(out, "w", encoding="utf-8") as file:
+            file.write(document)
     except OSError as error:
-        return _fail(f"{arguments.out}: cannot write the file ({error.strerror or error})")
+        return _fail(f"{out}: cannot write the file ({error.strerror or error})")
     return 0
 
 
@@ -138,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
                          help="a schools CSV (school, low_income_share as 0-1 or percent, "
                               "grade_band, any other numeric context columns): adds the "
                               "equity analysis of school findings against each context column")
-    command.add_argument("--out", default=None, metavar="FILE",
+    command.add_argument("-o", "--out", default=None, metavar="FILE",
                          help="write the JSON here instead of to standard output")
     allowed = command.add_mutually_exclusive_group()
     allowed.add_argument("--levels", type=_levels, default=None, metavar="LIST",

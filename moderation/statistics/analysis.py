@@ -46,7 +46,6 @@ from moderation.statistics.separation import separation
 from moderation.statistics.table import (
     BlindCodes,
     encode_blind,
-    latest_blind,
     load_ratings,
     rater_schools,
     validate_ratings,
@@ -388,7 +387,7 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairA
     points = fair.raters.reindex(ids)
     drift = drift.reindex(ids)
     _drift_points(drift, fit)
-    blind = latest_blind(ratings)
+    blind = ratings.iloc[codes.rows]      # the latest blind ratings (encode_blind)
     anchors = anchor_agreement(ratings, blind).reindex(ids)
     confusions = anchor_confusions(ratings, blind)
     # H0 |severity| <= the practical size (severities are centred at the average rater),
@@ -399,21 +398,25 @@ def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairA
     anchors["n_anchor_ratings"] = anchors["n_anchor_ratings"].fillna(0).astype(np.int64)
     schools = rater_schools(ratings).reindex(ids)
     n_ratings = np.bincount(codes.rater, minlength=len(ids))
-    return [{"rater": rater, "school": schools[rater], "n_ratings": int(n_ratings[i]),
-             **{name: measures.at[rater, name]
+    # Plain records, one per rater in the order of ids: a label look-up per cell would cost
+    # seconds over thousands of raters.
+    rows = zip(ids, schools.tolist(), n_ratings.tolist(), measures.to_dict("records"),
+               points.to_dict("records"), anchors.to_dict("records"),
+               drift.to_dict("records"), strict=True)
+    return [{"rater": rater, "school": school, "n_ratings": n,
+             **{name: measure[name]
                 for name in ("severity", "severity_se", "infit", "outfit", "infit_z",
                              "outfit_z")},
              "severity_p": severity_p[i], "severity_q": severity_q[i],
-             "fair_average": points.at[rater, "fair_average"],
-             "fair_average_difference": points.at[rater, "fair_average_difference"],
-             "fair_average_difference_ci95": _interval(points.loc[rater],
-                                                       "fair_average_difference"),
-             "severity_message": _severity_message(fit, measures.at[rater, "reason"]),
-             "anchor_exact_agreement": anchors.at[rater, "anchor_exact_agreement"],
-             "n_anchor_ratings": anchors.at[rater, "n_anchor_ratings"],
+             "fair_average": point["fair_average"],
+             "fair_average_difference": point["fair_average_difference"],
+             "fair_average_difference_ci95": _interval(point, "fair_average_difference"),
+             "severity_message": _severity_message(fit, measure["reason"]),
+             "anchor_exact_agreement": anchor["anchor_exact_agreement"],
+             "n_anchor_ratings": anchor["n_anchor_ratings"],
              "anchor_confusions": confusions.get(rater, []),
-             "drift": _drift_entry(drift.loc[rater], fit), **effects[rater]}
-            for i, rater in enumerate(ids)]
+             "drift": _drift_entry(rater_drift, fit), **effects[rater]}
+            for i, (rater, school, n, measure, point, anchor, rater_drift) in enumerate(rows)]
 
 
 def _drift_points(drift: pd.DataFrame, fit: RaschFit) -> None:
@@ -435,7 +438,7 @@ def _severity_message(fit: RaschFit, reason) -> str | None:
     return None if pd.isna(reason) else f"No severity: the rater {reason}."
 
 
-def _drift_entry(row: pd.Series, fit: RaschFit) -> dict:
+def _drift_entry(row: dict, fit: RaschFit) -> dict:
     if pd.isna(row["flagged"]):
         # A rater the fit does not list (an insufficient fit lists nobody).
         message = UNFIT.format(FIT_FAILURE[fit.status]) if fit.status != "ok" else UNMEASURED
@@ -483,10 +486,10 @@ def _schools(table: pd.DataFrame) -> list:
              "n_local_samples": row["n_samples"], "n_local_raters": row["n_local_raters"],
              "session_samples": row["session_samples"],
              "session_schools": row["session_schools"]}
-            for school, row in table.iterrows()]
+            for school, row in table.to_dict("index").items()]
 
 
-def _interval(row: pd.Series, name: str) -> list[float] | None:
+def _interval(row: dict | pd.Series, name: str) -> list[float] | None:
     low, high = row[f"{name}_lo"], row[f"{name}_hi"]
     return None if pd.isna(low) or pd.isna(high) else [low, high]
 

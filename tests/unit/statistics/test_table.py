@@ -82,6 +82,65 @@ def test_line_numbers_count_blank_lines():
     assert problem(f"{HEADER}\nA,s1,Ideas,3\n\n\nB,s1,Ideas,x\n").line == 5
 
 
+def test_quoted_fields_keep_their_commas_quotes_and_line_breaks():
+    table = read(f'{HEADER}\n"Smith, J",s1,Ideas,3\n"O""Neil",s1,"Ideas",4\n'
+                 '"Line\nbreak",s1,Ideas,2\n')
+
+    assert table["rater"].tolist() == ["Smith, J", 'O"Neil', "Line\nbreak"]
+    assert table["criterion"].tolist() == ["Ideas"] * 3
+
+
+def test_a_quoted_line_break_keeps_one_record_per_line_number():
+    # Lines are records (the header is 1), as the error names them.
+    assert problem(f'{HEADER}\n"Line\nbreak",s1,Ideas,3\nB,s2,Ideas,x\n').line == 3
+
+
+def test_byte_order_mark_crlf_and_blank_lines_are_accepted():
+    text = f"\ufeff{HEADER}\r\nA,s1,Ideas,3\r\n\r\n\r\nB,s1,Ideas,4\r\n,,,\r\n"
+
+    table = read(text)
+
+    assert table["rater"].tolist() == ["A", "B"]
+    assert table["score"].tolist() == [3, 4]
+    assert problem(text + "C,s1,Ideas,x\r\n").line == 7
+
+
+def test_a_binary_buffer_and_a_path_read_like_text(tmp_path):
+    text = f"\ufeff{HEADER}\nA,s1,Ideas,3.0\nB,s1,Ideas,4\n"
+    path = tmp_path / "ratings.csv"
+    path.write_text(text, encoding="utf-8")
+
+    for source in (io.BytesIO(text.encode("utf-8")), str(path)):
+        assert load_ratings(source)["score"].tolist() == [3, 4]
+
+
+def test_columns_of_digits_stay_text():
+    # Ids like 007 are names, not numbers; +4 and 3.0 are still scores.
+    table = read(f"{HEADER}\n007,0012,1,+4\n008,0012,1,3.0\n")
+
+    assert table["rater"].tolist() == ["007", "008"]
+    assert table["sample"].tolist() == ["0012", "0012"]
+    assert table["score"].tolist() == [4, 3]
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    (f"{HEADER}\nA,s1,Ideas,3\n\nB,s1,Ideas,3,4\n", 4, "this line has 5 fields but the "
+     "header names 4"),
+    (f"{HEADER}\nA,s1,Ideas,3\nB,s1,Ideas\n", 3, "this line has 3 fields"),
+    (f'{HEADER}\nA,s1,Ideas,3\n"B,s1,Ideas,3\nC,s1,Ideas,3\n', 3, "never closed"),
+])
+def test_a_line_the_reader_cannot_split_is_named(text, line, words):
+    error = problem(text)
+
+    assert error.line == line
+    assert words in str(error)
+
+
+def test_a_file_that_is_not_utf8_is_refused_in_plain_words():
+    with pytest.raises(RatingsFileError, match="not UTF-8 text"):
+        load_ratings(io.BytesIO(f"{HEADER}\nA,s1,Ideas,3\n\xe9,s1,Ideas,3\n".encode("latin-1")))
+
+
 def test_the_earliest_problem_is_reported():
     assert problem(f"{HEADER},scored_at\nA,s1,Ideas,3,bad\nB,s1,Ideas,x,\n").line == 2
 
