@@ -109,7 +109,8 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         its second by scored_at): {levels, counts (rows first, columns second reading), n,
         exact, adjacent, most_confused [{first, second, n}], weighted_kappa (Cohen 1968),
         weighted_kappa_se, weighted_kappa_ci95 (Fleiss, Cohen & Everitt 1969),
-        kappa_weights ("quadratic")};
+        kappa_weights ("quadratic")}, categories (the criterion's rating-scale categories,
+        as under rasch.criteria; None unless the Rasch fit converged);
     overall: the same reliability figures over all units of all criteria, and
         most_disagreement over all of them;
     rasch: the many-facet Rasch fit behind the rater and school figures: status ("converged",
@@ -221,11 +222,12 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
     streams = np.random.SeedSequence(seed).spawn(1)
     codes = encode_blind(ratings)
-    fit = fit_many_facet_rasch(ratings, min_linkage=thresholds.linkage_strength)
+    fit = fit_many_facet_rasch(ratings, min_linkage=thresholds.linkage_strength, codes=codes)
     fair = fair_averages(fit)
+    blind = ratings.iloc[codes.rows]      # the latest blind ratings (encode_blind)
     scale, bias = _scale_and_bias(ratings, codes, fit, thresholds)
-    school_table = _school_table(ratings, fit, thresholds)
-    drift = _drift(ratings, fit, thresholds)
+    school_table = _school_table(ratings, blind, fit, thresholds)
+    drift = _drift(ratings, blind, fit, thresholds)
     halo, central = rater_effects(codes, fit, halo_size=thresholds.rater_halo,
                                   central_size=thresholds.rater_central_tendency,
                                   fdr=thresholds.false_discovery_rate)
@@ -237,7 +239,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "score_levels": _levels_entry(ratings, levels),
         **_with_disagreement(_reliability(ratings, codes, level, bootstrap, streams[0], fair,
                                           criterion_matrices(ratings, codes, levels)),
-                             ratings),
+                             ratings, blind),
         "rasch": _rasch_entry(fit, fair) | scale,
         "raters": _raters(ratings, codes, fit, fair, thresholds, drift,
                           rater_effect_entries(halo, central)),
@@ -256,6 +258,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     report["school_counts"] = {"n_schools": len(report["schools"]),
                                "n_suppressed": sum(entry["suppressed"]
                                                    for entry in report["schools"])}
+    _categories_beside_criteria(report["criteria"], scale["criteria"])
     report = _json_ready(report)
     report["triggers"] = _json_ready([asdict(trigger)
                                       for trigger in evaluate_triggers(report, thresholds)])
@@ -290,9 +293,9 @@ def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap
     return {"criteria": criteria, "overall": overall}
 
 
-def _with_disagreement(reliability: dict, ratings: pd.DataFrame) -> dict:
+def _with_disagreement(reliability: dict, ratings: pd.DataFrame, blind: pd.DataFrame) -> dict:
     """Each criterion's (and the overall) samples with the most disagreement."""
-    by_criterion, overall = most_disagreement(ratings)
+    by_criterion, overall = most_disagreement(ratings, blind=blind)
     for entry in reliability["criteria"]:
         entry["most_disagreement"] = by_criterion.get(entry["criterion"], [])
     reliability["overall"]["most_disagreement"] = overall
@@ -360,6 +363,14 @@ def _scale_and_bias(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
                           fdr=thresholds.false_discovery_rate))
 
 
+def _categories_beside_criteria(criteria: list[dict], scale: list[dict] | None) -> None:
+    """Each criterion's rating-scale categories (rasch.criteria) also beside its reliability,
+    where a reader of one criterion looks for them; None unless the fit converged."""
+    by_name = {entry["criterion"]: entry["categories"] for entry in scale or []}
+    for entry in criteria:
+        entry["categories"] = by_name.get(entry["criterion"])
+
+
 def _separation_entry(table: pd.DataFrame, name: str, converged: bool) -> dict | None:
     """Separation of the measured, non-extreme elements (extreme ones have a measure from
     the score adjustment, not from the data's spread); None unless the fit converged."""
@@ -370,10 +381,11 @@ def _separation_entry(table: pd.DataFrame, name: str, converged: bool) -> dict |
     return None if result is None else asdict(result)
 
 
-def _drift(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds) -> pd.DataFrame:
+def _drift(ratings: pd.DataFrame, blind: pd.DataFrame, fit: RaschFit,
+           thresholds: Thresholds) -> pd.DataFrame:
     """Drift per rater of the fit, with the smallest step each could be found to make."""
     drift = detect_drift(ratings, fit, min_shift=thresholds.rater_drift,
-                         fdr=thresholds.false_discovery_rate)
+                         fdr=thresholds.false_discovery_rate, blind=blind)
     return drift.join(rater_detectable_shifts(drift, fit, fdr=thresholds.false_discovery_rate,
                                               min_shift=thresholds.rater_drift))
 
@@ -455,12 +467,12 @@ def _drift_entry(row: dict, fit: RaschFit) -> dict:
             "message": row["reason"]}
 
 
-def _school_table(ratings: pd.DataFrame, fit: RaschFit, thresholds: Thresholds
-                  ) -> pd.DataFrame:
+def _school_table(ratings: pd.DataFrame, blind: pd.DataFrame, fit: RaschFit,
+                  thresholds: Thresholds) -> pd.DataFrame:
     return school_findings(ratings, fit, school_effect=thresholds.school_effect,
                            local_gap=thresholds.local_gap, fdr=thresholds.false_discovery_rate,
                            min_raters=thresholds.min_school_raters,
-                           min_samples=thresholds.min_school_samples)
+                           min_samples=thresholds.min_school_samples, blind=blind)
 
 
 def _schools(table: pd.DataFrame) -> list:

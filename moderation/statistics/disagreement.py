@@ -16,15 +16,17 @@ from moderation.statistics.table import latest_blind
 MOST_DISAGREEMENT = 5   # samples named per criterion: enough for one session
 
 
-def most_disagreement(ratings: pd.DataFrame, limit: int = MOST_DISAGREEMENT
+def most_disagreement(ratings: pd.DataFrame, limit: int = MOST_DISAGREEMENT, *,
+                      blind: pd.DataFrame | None = None
                       ) -> tuple[dict[str, list[dict]], list[dict]]:
     """Per criterion, and over all criteria together, the `limit` samples with at least two
     blind scores whose scores disagree most: lists of {sample, criterion, spread, variance
     (sample variance, ddof 1), n_ratings}, most disagreement first. Returns (by criterion,
     overall); a criterion without such samples is absent.
 
-    Uses each rater's latest blind score of a unit (table.latest_blind)."""
-    blind = latest_blind(ratings)
+    Uses each rater's latest blind score of a unit (table.latest_blind; `blind` when the
+    caller has it already)."""
+    blind = latest_blind(ratings) if blind is None else blind
     units = blind.groupby(["criterion", "sample"], sort=False)["score"].agg(
         ["max", "min", "var", "size"]).reset_index()
     units = units.loc[units["size"] >= 2]

@@ -48,7 +48,8 @@ NO_SPLIT = ("Not tested: the rater's timed ratings fall on too few distinct time
 
 
 def detect_drift(ratings: pd.DataFrame, fit: RaschFit, *, min_shift: float = DRIFT_SIZE,
-                 fdr: float = FALSE_DISCOVERY_RATE, trim: float = 0.1) -> pd.DataFrame:
+                 fdr: float = FALSE_DISCOVERY_RATE, trim: float = 0.1,
+                 blind: pd.DataFrame | None = None) -> pd.DataFrame:
     """Find raters whose severity stepped up or down during the period, with onset and size.
 
     Input: the validated ratings table and a fit of it. Uses the blind ratings the fit measured
@@ -108,7 +109,7 @@ def detect_drift(ratings: pd.DataFrame, fit: RaschFit, *, min_shift: float = DRI
     if fit.status != "ok":
         result["reason"] = UNFIT.format(FIT_FAILURE[fit.status])
         return result
-    rows = _timed_rows(ratings, fit)
+    rows = _timed_rows(latest_blind(ratings) if blind is None else blind, fit)
     n = fit.raters.index.size
     n_timed = np.bincount(rows.rater, minlength=n)
     result["n_timed"] = n_timed
@@ -184,8 +185,8 @@ class _TimedRows:
         return variance * np.clip(1 - leverage, 0.0, 1.0)
 
 
-def _timed_rows(ratings: pd.DataFrame, fit: RaschFit) -> _TimedRows:
-    blind = latest_blind(ratings)
+def _timed_rows(blind: pd.DataFrame, fit: RaschFit) -> _TimedRows:
+    """The timed rows of the latest blind ratings (`blind`, table.latest_blind)."""
     blind = blind.loc[blind["scored_at"].notna()]
     rater = fit.raters.index.get_indexer(blind["rater"])
     sample_code = fit.samples.index.get_indexer(blind["sample"])

@@ -268,12 +268,14 @@ def sample_leverage(element: np.ndarray, sample: np.ndarray, variance: np.ndarra
 
 def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATIONS,
                          tol: float = TOLERANCE, sample_prior: bool | None = None,
-                         min_linkage: float = MIN_LINKAGE) -> RaschFit:
+                         min_linkage: float = MIN_LINKAGE,
+                         codes: BlindCodes | None = None) -> RaschFit:
     """Fit the many-facet Rasch model to the blind ratings by joint maximum likelihood.
 
     Input: the validated long ratings table; only kind == "blind" rows are used (reference rows
     of anchors are agreed scores, not raters; local scores are not blind), and of those a
     rater's latest score of a unit (revisions dropped, see `table.latest_blind`).
+    codes: encode_blind(ratings) when the caller has it already (it is the same work again).
     sample_prior: None (a population prior on the sample measures when the design's linkage
     is below min_linkage, design.MIN_LINKAGE by default), True (always) or False (never).
 
@@ -326,7 +328,7 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
     at max_iter with a measure still moving by tol or more (typically separated data, whose
     measures run off to infinity): the measures are then NaN, never numbers.
     """
-    design = _design(encode_blind(ratings))
+    design = _design(encode_blind(ratings) if codes is None else codes)
     if isinstance(design, str):
         return _insufficient(design, tol, max_iter)
     design, active = _linked_through_non_extreme(design, _non_extreme(design))

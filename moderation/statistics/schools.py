@@ -47,7 +47,8 @@ FIGURES = ["rater_severity", "rater_severity_se", "rater_severity_lo", "rater_se
 
 def school_findings(ratings: pd.DataFrame, fit: RaschFit, *, school_effect: float = 0.3,
                     local_gap: float = 0.25, fdr: float = 0.05, min_raters: int = 3,
-                    min_samples: int = 10) -> pd.DataFrame:
+                    min_samples: int = 10, blind: pd.DataFrame | None = None
+                    ) -> pd.DataFrame:
     """Every school's standard and local gap, suppressed where too few, with p, q and flags.
 
     The columns of school_standards and local_gaps (indexed by school, every school named in
@@ -82,7 +83,7 @@ def school_findings(ratings: pd.DataFrame, fit: RaschFit, *, school_effect: floa
                                     fdr, ("harsh", "lenient"))
     table["local_flag"] = _flags(table["local_gap"], table["local_q"], local_gap, fdr,
                                  ("inflated", "deflated"))
-    _add_sessions(table, ratings, fit)
+    _add_sessions(table, ratings, fit, latest_blind(ratings) if blind is None else blind)
     return table
 
 
@@ -320,14 +321,14 @@ def _flags(effect: pd.Series, q: np.ndarray, margin: float, fdr: float,
                                   (found & (effect < -margin), names[1])])
 
 
-def _add_sessions(table: pd.DataFrame, ratings: pd.DataFrame, fit: RaschFit) -> None:
+def _add_sessions(table: pd.DataFrame, ratings: pd.DataFrame, fit: RaschFit,
+                  blind: pd.DataFrame) -> None:
     """session_samples and session_schools of each flagged school (see school_findings): for a
     standard, the work its raters scored furthest from other schools' raters in the flag's
     direction; for a local gap, its own samples whose local scores are furthest from blind
     expectation. Either way other schools' teachers scored the same work blind."""
     table["session_samples"] = None
     table["session_schools"] = None
-    blind = latest_blind(ratings)
     school_of = rater_schools(ratings)
     blind = blind.assign(school=blind["rater"].map(school_of))
     standard = table["standard_flag"].dropna()

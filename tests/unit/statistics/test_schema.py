@@ -70,3 +70,18 @@ def test_the_schema_refuses_an_unknown_a_missing_or_a_mistyped_field(validator,
     assert any("severity_in_percent" in error for error in errors(validator, unknown))
     assert any("icc_ci95" in error for error in errors(validator, missing))
     assert any(error.startswith("rasch/status") for error in errors(validator, mistyped))
+
+
+def test_a_report_with_equity_bias_and_suppressed_schools_matches_the_schema(validator):
+    params = DistrictParams(n_schools=12, raters_per_school=4, samples=600, criteria=2,
+                            income_leniency=1.0, interaction_raters=6, interaction_size=2.0)
+    ratings, truth = generate_district(params, seed=5)
+    # One school keeps only two raters: suppressed.
+    dropped = ratings["rater_school"].eq("S01") & ratings["rater"].isin(
+        ratings.loc[ratings["rater_school"].eq("S01"), "rater"].unique()[:2])
+    context = truth.school_context.reset_index().rename(columns={"index": "school"})
+    report = analyze(ratings[~dropped], bootstrap=20, seed=5, schools=context)
+
+    assert report["equity"] and report["bias"]
+    assert report["school_counts"]["n_suppressed"] >= 1
+    assert errors(validator, report) == []
