@@ -241,7 +241,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
                                           criterion_matrices(ratings, codes, levels)),
                              ratings, blind),
         "rasch": _rasch_entry(fit, fair) | scale,
-        "raters": _raters(ratings, codes, fit, fair, thresholds, drift,
+        "raters": _raters(ratings, blind, codes, fit, fair, thresholds, drift,
                           rater_effect_entries(halo, central)),
         "rater_effects": {"halo": group_summary(halo),
                           "central_tendency": group_summary(central)},
@@ -390,16 +390,16 @@ def _drift(ratings: pd.DataFrame, blind: pd.DataFrame, fit: RaschFit,
                                               min_shift=thresholds.rater_drift))
 
 
-def _raters(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit, fair: FairAverages,
-            thresholds: Thresholds, drift: pd.DataFrame,
+def _raters(ratings: pd.DataFrame, blind: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
+            fair: FairAverages, thresholds: Thresholds, drift: pd.DataFrame,
             effects: dict[str, dict]) -> list:
-    """One entry per rater with blind ratings, in table order."""
+    """One entry per rater with blind ratings, in table order; blind: the latest blind
+    ratings (the rows of `codes`)."""
     ids = codes.rater_ids
     measures = fit.raters.reindex(ids)
     points = fair.raters.reindex(ids)
     drift = drift.reindex(ids)
     _drift_points(drift, fit)
-    blind = ratings.iloc[codes.rows]      # the latest blind ratings (encode_blind)
     anchors = anchor_agreement(ratings, blind).reindex(ids)
     confusions = anchor_confusions(ratings, blind)
     # H0 |severity| <= the practical size (severities are centred at the average rater),

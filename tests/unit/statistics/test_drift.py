@@ -10,6 +10,7 @@ from scipy.stats import norm
 from moderation.statistics.drift import DRIFT_COLUMNS, detect_drift, max_split_p_value
 from moderation.statistics.rasch import fit_many_facet_rasch
 from seed_data.synthetic import DistrictParams, generate_district
+from tests.fixtures.simulation import bridge_maxima
 
 SMALL = DistrictParams(n_schools=40, raters_per_school=6, samples=4000)
 
@@ -125,12 +126,8 @@ def test_an_insufficient_fit_flags_nobody():
 
 def test_p_value_of_the_best_split_is_a_slightly_conservative_bound():
     rng = np.random.default_rng(0)
-    n, trim = 400, 0.1
-    walk = np.cumsum(rng.normal(size=(10_000, n)), axis=1)
-    t = np.arange(1, n + 1) / n
-    bridge = (walk - t * walk[:, -1:]) / np.sqrt(n * t * (1 - t) + 1e-12)
-    inside = (t >= trim) & (t <= 1 - trim)
-    maximum = np.abs(bridge[:, inside]).max(axis=1)
+    trim = 0.1
+    maximum = bridge_maxima(rng, 10_000, 400, trim)
 
     for c in (3.0, 3.5):
         simulated = (maximum >= c).mean()

@@ -19,6 +19,7 @@ from moderation.statistics.drift_power import (
 )
 from moderation.statistics.rasch import fit_many_facet_rasch
 from seed_data.synthetic import DistrictParams, generate_district
+from tests.fixtures.simulation import bridge_maxima
 
 DEFAULTS = DistrictParams()
 ANCHOR_RATINGS = DEFAULTS.anchors * DEFAULTS.criteria   # every rater scores the anchors
@@ -27,11 +28,7 @@ ANCHOR_RATINGS = DEFAULTS.anchors * DEFAULTS.criteria   # every rater scores the
 def test_discrete_p_value_matches_a_simulated_maximum_over_few_occasions():
     rng = np.random.default_rng(1)
     occasions, trim = 17, 0.1
-    walk = np.cumsum(rng.normal(size=(40_000, occasions)), axis=1)
-    t = np.arange(1, occasions + 1) / occasions
-    bridge = (walk - t * walk[:, -1:]) / np.sqrt(occasions * t * (1 - t) + 1e-12)
-    inside = (t >= trim) & (t <= 1 - trim) & (t < 1)
-    maximum = np.abs(bridge[:, inside]).max(axis=1)
+    maximum = bridge_maxima(rng, 40_000, occasions, trim)
 
     for c in (2.5, 3.0, 3.5):
         simulated = (maximum >= c).mean()
