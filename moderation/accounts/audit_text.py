@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "roster_imported": "Roster imported", "roster_person_created": "Person imported",
     "roster_person_linked": "Person linked to the roster",
     "roster_school_linked": "School linked to the roster",
+    "ratings_imported": "Past moderation imported", "rater_imported": "Rater imported",
 }
 OBJECT_LABELS = {
     "User": "People", "WorkSample": "Work samples", "Anchor": "Anchor papers",
@@ -264,6 +265,23 @@ def _person_updated(d, n: Names) -> str:
     return "Changed " + ("; ".join(parts) if parts else "nothing") + "."
 
 
+def _number(n, one: str, many: str | None = None) -> str:
+    """_plural() with thousands separators, for the counts of an import."""
+    n = n if isinstance(n, int) else 0
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def _ratings_imported(d, n: Names) -> str:
+    schools = d.get("new_schools") if isinstance(d.get("new_schools"), list) else []
+    created = f"; created {_number(len(schools), 'school')}" if schools else ""
+    return (f"Imported a past moderation “{d.get('name', '')}” from {d.get('file', 'a file')} "
+            f"on {n('version', d.get('rubric_version_id'))}: "
+            f"{_number(d.get('ratings'), 'rating')} ({_number(d.get('local'), 'local score')}) "
+            f"by {_number(d.get('raters'), 'rater')} ({d.get('new_raters', 0):,} new), "
+            f"{_number(d.get('samples'), 'sample')}, "
+            f"{_number(d.get('anchors'), 'anchor paper')}{created}.")
+
+
 def _round_opened(d, n: Names) -> str:
     rate = d.get("validity_rate")
     validity = f"{rate:.0%} validity papers" if isinstance(rate, int | float) else ""
@@ -418,6 +436,10 @@ SENTENCES: dict[str, Describer] = {
         f"Purged sample {d.get('code', '')} with {_plural(d.get('ratings', 0), 'rating')}, "
         f"{_plural(d.get('anchors', 0), 'anchor')} and {_plural(d.get('files', 0), 'file')}."),
     "scoring_round_opened": _round_opened,
+    "ratings_imported": _ratings_imported,
+    "rater_imported": lambda d, n: (
+        f"Added {d.get('email', 'a rater')} as a teacher at {n('school', d.get('school_id'))}, "
+        f"rater {d.get('key', '?')} of an imported past moderation; not yet invited."),
     "scoring_round_closed": lambda d, n: (
         f"Closed round “{d.get('name', '')}” with {d.get('done', 0)} of "
         f"{_plural(d.get('assigned', 0), 'paper')} scored."),

@@ -10,7 +10,7 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.core.db import utcnow
@@ -40,7 +40,8 @@ class WorkSample(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # Empty for external work (is_external): nobody uploaded it here.
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))  # the task, e.g. "Should homework be banned?"
     status: Mapped[SampleStatus] = mapped_column(_enum(SampleStatus), default=SampleStatus.DRAFT,
@@ -57,6 +58,11 @@ class WorkSample(db.Model):
     width: Mapped[int | None]  # of an image sample
     height: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Work known only by its scores, from a past moderation's spreadsheet (`flask ratings
+    # import`): no file and no pages (the storage fields are empty), archived from the start
+    # so that no list, queue or anchor pool offers it; `external_label` is its id in the file.
+    is_external: Mapped[bool] = mapped_column(default=False, server_default=false())
+    external_label: Mapped[str | None] = mapped_column(String(200))
 
     school = relationship("School", viewonly=True)
     uploaded_by = relationship("User", foreign_keys=[uploaded_by_id], viewonly=True)
@@ -170,7 +176,8 @@ class Anchor(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("work_samples.id"), index=True)
     rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"), index=True)
-    promoted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Empty for the anchor of external work, whose agreed scores were imported.
+    promoted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     pool: Mapped[AnchorPool] = mapped_column(_enum(AnchorPool), default=AnchorPool.CALIBRATION,
                                              server_default=AnchorPool.CALIBRATION.value,

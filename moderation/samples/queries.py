@@ -25,8 +25,13 @@ def sample_by_code(code: str) -> WorkSample | None:
     ).scalar_one_or_none()
 
 
-def code_exists(code: str) -> bool:
-    return db.session.scalar(db.select(func.count()).where(WorkSample.code == code)) > 0
+def existing_codes(codes: set[str], chunk: int = 900) -> set[str]:
+    """Which of `codes` samples already have."""
+    ordered, found = sorted(codes), set()
+    for start in range(0, len(ordered), chunk):
+        found |= set(db.session.execute(db.select(WorkSample.code).where(
+            WorkSample.code.in_(ordered[start:start + chunk]))).scalars())
+    return found
 
 
 def _scope_filter(user):
@@ -38,11 +43,12 @@ def _scope_filter(user):
 
 def samples_for(user, status: SampleStatus | None = None) -> list[WorkSample]:
     """Samples the user oversees or whose school they work at, newest first; never archived
-    ones unless `status` asks for them."""
+    ones unless `status` asks for them, never external work (known by its scores only)."""
     query = (
         db.select(WorkSample).join(School, School.id == WorkSample.school_id)
         .where(or_(_scope_filter(user),
-                   WorkSample.school_id.in_(permissions.leader_school_ids(user))))
+                   WorkSample.school_id.in_(permissions.leader_school_ids(user))),
+               WorkSample.is_external.is_(False))
         .options(selectinload(WorkSample.school),
                  selectinload(WorkSample.rubric_version).selectinload(RubricVersion.rubric),
                  selectinload(WorkSample.anchors))

@@ -43,11 +43,22 @@ class SampleStateError(ValueError):
 
 def new_code() -> str:
     """A fresh pseudonymous code such as WS-7K3Q-9PXM, unused so far."""
-    while True:
-        chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
-        code = f"WS-{chars[:4]}-{chars[4:]}"
-        if not queries.code_exists(code):
-            return code
+    return new_codes(1)[0]
+
+
+def new_codes(n: int) -> list[str]:
+    """`n` fresh distinct pseudonymous codes, unused so far: checked against the database a
+    few hundred at a time (an import makes thousands of samples at once)."""
+    codes: set[str] = set()
+    while len(codes) < n:
+        drawn = {_random_code() for _ in range(n - len(codes))} - codes
+        codes |= drawn - queries.existing_codes(drawn)
+    return list(codes)
+
+
+def _random_code() -> str:
+    chars = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"WS-{chars[:4]}-{chars[4:]}"
 
 
 def _clean_text(value: str | None, limit: int) -> str | None:

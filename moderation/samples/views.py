@@ -75,7 +75,8 @@ def upload_too_large(error):
 
 def _sample_or_abort(code: str, allowed: Callable[..., bool]) -> WorkSample:
     sample = queries.sample_by_code(code)
-    if sample is None:
+    # External work (an imported past moderation) is known by its scores only: no page of it.
+    if sample is None or sample.is_external:
         abort(404)
     if not allowed(current_user, sample):
         abort(403)
@@ -415,6 +416,8 @@ def list_anchors():
 
 def _anchor_or_abort(anchor_id: int) -> Anchor:
     anchor = db.get_or_404(Anchor, anchor_id)
+    if anchor.sample.is_external:  # the agreed scores of imported work: no paper to show
+        abort(404)
     if not permissions.can_promote_anchor(current_user, anchor.sample):
         abort(403)
     return anchor

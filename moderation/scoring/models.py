@@ -10,7 +10,7 @@ rating per item and criterion, so a double submit cannot store two.
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.core import timezones
@@ -57,10 +57,15 @@ class ScoringRound(db.Model):
     # reminder, nothing closes then.
     due_date: Mapped[date | None]
     design: Mapped[dict] = mapped_column(JSON, default=dict)
-    opened_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Empty for a historical round: nobody opened it here.
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None]
+    # A past moderation imported from a spreadsheet (`flask ratings import`): closed from the
+    # start, without queues or work to show; it feeds statistics and reports only.
+    is_historical: Mapped[bool] = mapped_column(default=False, server_default=false())
+    source_file: Mapped[str | None] = mapped_column(String(255))  # its file name, when imported
 
     district = relationship("District", viewonly=True)
     rubric_version = relationship("RubricVersion", viewonly=True)
@@ -72,6 +77,10 @@ class ScoringRound(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == RoundStatus.OPEN
+
+    @property
+    def status_label(self) -> str:
+        return "Imported" if self.is_historical else self.status.label
 
     @property
     def is_overdue(self) -> bool:

@@ -430,7 +430,10 @@ def round_ratings_table(scoring_round: ScoringRound) -> list[dict]:
     each current submitted blind rating, the class teachers' current local scores of its live
     samples, and a reference row with the agreed score of each anchor it seeded, so accuracy
     against validity papers and drift can be computed. Samples by code, raters and criteria by
-    id, schools by name; times in UTC."""
+    id, schools by name; times in UTC. A historical round has no queue items: its rows come
+    from its ratings' context (historical_ratings_table)."""
+    if scoring_round.is_historical:
+        return historical_ratings_table(scoring_round)
     schools = dict(db.session.execute(db.select(School.id, School.name)).all())
     rater_school = {r.user_id: schools.get(r.school_id) for r in scoring_round.raters}
     items = db.session.execute(
@@ -459,6 +462,34 @@ def round_ratings_table(scoring_round: ScoringRound) -> list[dict]:
                          "scored_at": None, "rater_school": None,
                          "sample_school": schools.get(item.sample.school_id),
                          "kind": "reference"})
+    return rows
+
+
+def historical_ratings_table(scoring_round: ScoringRound) -> list[dict]:
+    """round_ratings_table() of an imported past moderation: its current blind and local
+    ratings (each rater at the school they teach at in the district), and the agreed scores
+    of the anchors among its samples."""
+    schools = dict(db.session.execute(db.select(School.id, School.name)).all())
+    rater_school = dict(db.session.execute(
+        db.select(Membership.user_id, Membership.school_id)
+        .where(Membership.district_id == scoring_round.district_id,
+               Membership.role == Role.TEACHER)).all())
+    in_round = db.select(Rating).where(
+        Rating.context_type == "round", Rating.context_id == scoring_round.id,
+        Rating.is_current.is_(True), Rating.submitted_at.is_not(None))
+    ratings = db.session.execute(in_round).scalars().all()
+    samples = {s.id: s for s in db.session.execute(db.select(WorkSample).where(
+        WorkSample.id.in_({r.sample_id for r in ratings}))).scalars()}
+    rows = [_row(r, samples[r.sample_id], schools.get(rater_school.get(r.rater_id)), schools,
+                 r.kind.value) for r in ratings]
+    for anchor in db.session.execute(db.select(Anchor).where(
+            Anchor.sample_id.in_(samples),
+            Anchor.rubric_version_id == scoring_round.rubric_version_id)).scalars():
+        sample = samples[anchor.sample_id]
+        rows += [{"rater": None, "sample": sample.code, "criterion": str(agreed.criterion_id),
+                  "score": agreed.score, "scored_at": None, "rater_school": None,
+                  "sample_school": schools.get(sample.school_id), "kind": "reference"}
+                 for agreed in anchor.scores]
     return rows
 
 

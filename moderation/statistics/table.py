@@ -86,12 +86,18 @@ def load_ratings(source: str | IO, levels: ScoreLevels | None = None) -> pd.Data
     are skipped. levels: the allowed scores, if known (see validate_ratings). Raises
     RatingsFileError naming the line and the problem.
     """
+    return validate_ratings(read_table(source), levels)
+
+
+def read_table(source: str | IO) -> pd.DataFrame:
+    """A ratings CSV as text cells under its header's names, blank lines dropped, not yet
+    validated; index + 2 is each row's line (as in validate_ratings), so that errors name the
+    right line even after the blank lines are dropped. Raises RatingsFileError for a file that
+    is not a readable table (see read_cells)."""
     cells = read_cells(source)
     frame = cells.iloc[1:].set_axis(cells.iloc[0].str.strip(), axis=1)
-    # Index + 2 = line (as in validate_ratings), so that errors name the right line even after
-    # the blank lines are dropped.
     frame.index = frame.index - 1
-    return validate_ratings(frame.loc[_has_text(frame)], levels)
+    return frame.loc[_has_text(frame)]
 
 
 def read_cells(source: str | IO) -> pd.DataFrame:
