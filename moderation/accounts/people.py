@@ -22,6 +22,13 @@ from moderation.scoring.models import QueueItem, RoundStatus, ScoringRound
 PAGE_SIZE = 50
 # Enough to catch a typing slip; delivery (the invitation) is the real test of an address.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Reserved, never delivered (RFC 2606): a rater an imported past moderation knew only by a code
+# has an address here until an administrator enters their real one.
+PLACEHOLDER_DOMAIN = "imported.invalid"
+
+
+def has_placeholder_email(person: User) -> bool:
+    return person.email.endswith("@" + PLACEHOLDER_DOMAIN)
 
 
 # --- reads -------------------------------------------------------------------------------------

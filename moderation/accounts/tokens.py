@@ -16,7 +16,7 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import update
 
-from moderation.accounts import services
+from moderation.accounts import people, services
 from moderation.accounts.models import AccountToken, District, TokenPurpose, User
 from moderation.accounts.queries import time_zone_name_of, user_by_email
 from moderation.accounts.services import (
@@ -198,6 +198,9 @@ def invitable(person: User) -> str | None:
     if not person.is_active:
         return (f"{person.display_name} is deactivated. Reactivate the account before "
                 "inviting them.")
+    if people.has_placeholder_email(person):
+        return (f"{person.display_name} came from an imported file without an email address. "
+                "Enter their address first.")
     if not services.may_use_password(person):
         return f"{person.display_name} logs in with single sign-on and needs no invitation."
     if person.password_hash is not None:

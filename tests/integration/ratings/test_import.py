@@ -1,11 +1,14 @@
 """`flask ratings import`: a past moderation's spreadsheet becomes a closed historical round,
-or, with one bad line, nothing at all."""
+or, with one bad line, nothing at all. Run with DATABASE_URL set to PostgreSQL too: the ratings
+go in by COPY there, by executemany on SQLite."""
 
 import csv
+from datetime import datetime
 
 import pytest
 from openpyxl import Workbook
 
+from moderation.accounts import tokens
 from moderation.accounts.models import Membership, Role, School, User
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
@@ -84,6 +87,11 @@ def test_a_file_becomes_a_closed_historical_round(app, runner, district, tmp_pat
         assert len(ratings) == 7
         assert sum(r.kind == RatingKind.LOCAL for r in ratings) == 2
         assert {r.score for r in ratings if r.kind == RatingKind.BLIND} == {2, 3, 4}
+        first = min((r for r in ratings if r.kind == RatingKind.BLIND),
+                    key=lambda r: r.submitted_at)
+        # SQLite hands times back without their zone; they are UTC.
+        assert first.submitted_at.replace(tzinfo=None) == datetime(2025, 3, 1, 10)
+        assert scoring_round.opened_at.replace(tzinfo=None) == datetime(2025, 3, 1, 10)
         samples = db.session.execute(db.select(WorkSample)).scalars().all()
         assert sorted(s.external_label for s in samples) == ["P1", "S1", "S2"]
         assert all(s.is_external and s.is_archived and not s.pages for s in samples)
@@ -93,6 +101,8 @@ def test_a_file_becomes_a_closed_historical_round(app, runner, district, tmp_pat
         people = {u.email: u for u in db.session.execute(db.select(User)).scalars()}
         coded = people[f"t-0042.d{district.id}@{PLACEHOLDER_DOMAIN}"]
         assert coded.display_name == "T-0042" and coded.password_hash is None
+        assert "Enter their address first" in tokens.invitable(coded)
+        assert tokens.invitable(people["ann@roosevelt.org"]) is None
         cara = people["cara@lincoln.org"]
         assert [(m.role, m.school.name) for m in cara.memberships] == [
             (Role.TEACHER, "Lincoln High")]
