@@ -34,7 +34,7 @@ import psycopg  # noqa: E402
 from app import create_app  # noqa: E402
 from moderation.accounts.models import District, School  # noqa: E402
 from moderation.core.extensions import db  # noqa: E402
-from moderation.ratings.imports import import_round  # noqa: E402
+from moderation.scoring.imports import import_round  # noqa: E402
 from rubrics import services as rubric_services  # noqa: E402
 from seed_data.synthetic import DistrictParams, generate_district  # noqa: E402
 

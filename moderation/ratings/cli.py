@@ -1,5 +1,10 @@
 """`flask ratings ...`: bring ratings in from files (and take them out, where the analysis
-package adds its command)."""
+package adds its command).
+
+A command module, registered by create_app like the composition root it serves: it may call
+the packages above ratings (the import itself is scoring.imports, which owns rounds), and
+nothing in the domain packages imports it.
+"""
 
 from pathlib import Path
 
@@ -8,7 +13,7 @@ from flask.cli import AppGroup
 
 from moderation.accounts import queries as account_queries
 from moderation.core.extensions import db
-from moderation.ratings.imports import ImportRefused, import_round
+from moderation.scoring.imports import ImportRefused, import_round
 from rubrics import queries as rubric_queries
 
 ratings_cli = AppGroup("ratings", help="Import past moderations' ratings.")

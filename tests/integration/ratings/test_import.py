@@ -10,9 +10,9 @@ from openpyxl import Workbook
 
 from moderation.accounts import tokens
 from moderation.accounts.models import Membership, Role, School, User
+from moderation.accounts.people import PLACEHOLDER_DOMAIN
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
-from moderation.ratings.imports import PLACEHOLDER_DOMAIN
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import Anchor, WorkSample
 from moderation.scoring import queries as scoring_queries

@@ -20,8 +20,9 @@ well under a minute on PostgreSQL, see benchmarks/ratings_import.py):
   same key at a later time, keeps its earlier rows as no longer current);
 - the round itself: closed, historical, with the file's name; an audit event says what came in.
 
-This module sits above the domains it fills (accounts, samples, scoring); none of them imports
-it, so the ratings package's own models and services still import none of them.
+It lives in scoring, which owns rounds and sits above every package it fills (accounts,
+rubrics, ratings, samples), so the dependencies still point one way; `flask ratings import`
+(moderation/ratings/cli.py) calls it.
 """
 
 from __future__ import annotations
