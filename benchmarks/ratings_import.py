@@ -18,29 +18,21 @@ are put at the first school here.
 
 import argparse
 import os
-import re
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("APP_ENV", "testing")
 
-import psycopg  # noqa: E402
-
 from app import create_app  # noqa: E402
+from benchmarks.postgres import fresh_database  # noqa: E402
 from moderation.accounts.models import District, School  # noqa: E402
 from moderation.core.extensions import db  # noqa: E402
 from moderation.scoring.imports import import_round  # noqa: E402
 from rubrics import services as rubric_services  # noqa: E402
 from seed_data.synthetic import DistrictParams, generate_district  # noqa: E402
-
-
-def _admin_url(url: str) -> str:
-    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
 
 
 def district_file(params: DistrictParams, folder: Path) -> tuple[Path, list[str], list[str]]:
@@ -78,18 +70,8 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=DistrictParams.n_schools)
     parser.add_argument("--samples", type=int, default=DistrictParams.samples)
     args = parser.parse_args()
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgresql", "postgres:")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (a fresh one is made beside it).")
-    name = f"moderation_bench_import_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_admin_url(base), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        run(DistrictParams(n_schools=args.schools, samples=args.samples),
-            urlunsplit(urlsplit(base)._replace(path=f"/{name}")))
-    finally:
-        with psycopg.connect(_admin_url(base), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("moderation_bench_import") as url:
+        run(DistrictParams(n_schools=args.schools, samples=args.samples), url)
 
 
 def run(params: DistrictParams, url: str) -> None:

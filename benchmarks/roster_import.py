@@ -14,19 +14,15 @@ change nothing.
 
 import argparse
 import os
-import re
 import sys
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("APP_ENV", "testing")
 
-import psycopg  # noqa: E402
-
 from app import create_app  # noqa: E402
+from benchmarks.postgres import fresh_database  # noqa: E402
 from moderation.accounts import services as account_services  # noqa: E402
 from moderation.accounts.models import District, Role, User  # noqa: E402
 from moderation.accounts.roster import services  # noqa: E402
@@ -79,10 +75,6 @@ def oneroster(teachers: int, schools: int) -> list[tuple[str, bytes]]:
             for name, rows in (("orgs.csv", orgs), ("users.csv", users), ("roles.csv", roles))]
 
 
-def _admin_url(url: str) -> str:
-    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql://", url)
-
-
 def timed(step):
     started = time.perf_counter()
     result = step()
@@ -95,17 +87,8 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=40)
     parser.add_argument("--format", choices=("own", "oneroster"), default="own")
     args = parser.parse_args()
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgresql", "postgres:")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (a fresh one is made beside it).")
-    name = f"roster_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_admin_url(base), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        run(args, urlunsplit(urlsplit(base)._replace(path=f"/{name}")))
-    finally:
-        with psycopg.connect(_admin_url(base), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("roster_bench") as url:
+        run(args, url)
 
 
 def run(args, url: str) -> None:
