@@ -116,6 +116,8 @@ def read_ratings(path: str | Path, levels: ScoreLevels) -> pd.DataFrame:
         table = validate_ratings(cells, levels)
     except RatingsFileError as error:
         raise ImportRefused(str(error)) from None
+    if table.empty:
+        raise ImportRefused("the file has a header but no ratings")
     # Same rows in the same order: give them back their lines, for the checks that follow.
     table.index = cells.index
     return table
@@ -181,18 +183,18 @@ def import_round(district: District, version: RubricVersion, path: str | Path, n
     anchors = _write_anchors(table, sample_ids, version, Path(path).name, now)
     clock.lap("samples and anchors")
     counts = _write_ratings(table, user_ids, sample_ids, version, scoring_round, now)
+    n_raters, n_new = len(set(user_ids.values())), len({r.email for r in new_raters})
     rubric_services.freeze_version(version, reason=f"past moderation imported: {name}")
     audit.record("ratings_imported", obj=scoring_round, district=district, name=name,
                  file=Path(path).name, rubric_version_id=version.id,
-                 ratings=counts["total"], local=counts["local"],
-                 raters=len(user_ids), new_raters=len(new_raters), samples=len(sample_ids),
-                 anchors=anchors, new_schools=missing_schools)
+                 ratings=counts["total"], local=counts["local"], raters=n_raters,
+                 new_raters=n_new, samples=len(sample_ids), anchors=anchors,
+                 new_schools=missing_schools)
     db.session.flush()
     clock.lap("ratings insert")
     return ImportResult(round=scoring_round, ratings=counts["total"], local_ratings=counts["local"],
-                        raters=len(user_ids), new_raters=len(new_raters),
-                        samples=len(sample_ids), anchors=anchors, new_schools=missing_schools,
-                        seconds=clock.seconds)
+                        raters=n_raters, new_raters=n_new, samples=len(sample_ids),
+                        anchors=anchors, new_schools=missing_schools, seconds=clock.seconds)
 
 
 # --- checks (nothing written) --------------------------------------------------------------------
@@ -340,17 +342,19 @@ def _write_raters(district: District, found: dict[str, User], new: list[_Rater],
     ids = {key: user.id for key, user in found.items()}
     if not new:
         return ids
+    # One person per address: Ann@x.org and ann@x.org in one file are the same rater.
+    people = list({r.email: r for r in new}.values())
     db.session.execute(db.insert(User), [
         {"email": r.email, "display_name": r.name, "session_version": 1, "created_at": now}
-        for r in new])
-    by_email = {u.email: u.id for u in _users_by_email([r.email for r in new]).values()}
+        for r in people])
+    by_email = {u.email: u.id for u in _users_by_email([r.email for r in people]).values()}
     ids |= {r.key: by_email[r.email] for r in new}
     db.session.execute(db.insert(Membership), [
-        {"user_id": ids[r.key], "role": Role.TEACHER, "district_id": district.id,
-         "school_id": joining[r.key].id} for r in new])
+        {"user_id": by_email[r.email], "role": Role.TEACHER, "district_id": district.id,
+         "school_id": joining[r.key].id} for r in people])
     audit.record_many("rater_imported", object_type="User", district_id=district.id, items=[
-        (ids[r.key], {"email": r.email, "key": r.key, "school_id": joining[r.key].id})
-        for r in new])
+        (by_email[r.email], {"email": r.email, "key": r.key, "school_id": joining[r.key].id})
+        for r in people])
     return ids
 
 

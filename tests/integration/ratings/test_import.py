@@ -128,6 +128,22 @@ def test_existing_raters_are_matched_by_email(app, runner, district, create_teac
             Rating.rater_id == ann.id)) == 3
 
 
+def test_one_address_in_two_spellings_is_one_new_rater(app, runner, district, tmp_path):
+    district, _ = district
+    rows = [list(row) for row in GOOD_ROWS]
+    rows[1][0] = "Ann@Roosevelt.org"
+    result = run_import(runner, district, write_csv(tmp_path / "spring.csv", rows))
+    assert result.exit_code == 0, result.output
+    assert "by 3 raters (3 new)" in result.output
+
+
+def test_a_file_of_only_a_header_is_refused(app, runner, district, tmp_path):
+    district, _ = district
+    result = run_import(runner, district, write_csv(tmp_path / "empty.csv", []))
+    assert result.exit_code == 2
+    assert "empty.csv: the file has a header but no ratings; nothing was saved." in result.output
+
+
 def _bad(rows, line, value, column="score"):
     """GOOD_ROWS with `column` of file line `line` (the header is line 1) set to `value`."""
     changed = [list(row) for row in rows]
