@@ -493,6 +493,19 @@ def historical_ratings_table(scoring_round: ScoringRound) -> list[dict]:
     return rows
 
 
+def imported_counts(scoring_round: ScoringRound) -> dict[str, int]:
+    """What a historical round holds: its current ratings by kind, its raters and samples."""
+    in_round = (Rating.context_type == "round", Rating.context_id == scoring_round.id,
+                Rating.is_current.is_(True))
+    by_kind = dict(db.session.execute(db.select(Rating.kind, func.count()).where(*in_round)
+                                      .group_by(Rating.kind)).all())
+    raters, samples = db.session.execute(db.select(
+        func.count(Rating.rater_id.distinct()), func.count(Rating.sample_id.distinct()))
+        .where(*in_round)).one()
+    return {"blind": by_kind.get(RatingKind.BLIND, 0), "local": by_kind.get(RatingKind.LOCAL, 0),
+            "raters": raters, "samples": samples}
+
+
 def _row(rating: Rating, sample: WorkSample, rater_school, schools, kind: str) -> dict:
     return {"rater": str(rating.rater_id), "sample": sample.code,
             "criterion": str(rating.criterion_id), "score": rating.score,

@@ -399,7 +399,10 @@ def _round_context(scoring_round: ScoringRound, **extra) -> dict:
 @bp.get("/rounds/<int:round_id>")
 @role_required(*ROUND_ROLES)
 def show_round(round_id: int):
-    return render_template("scoring/round.html", **_round_context(_round_or_404(round_id)))
+    scoring_round = _round_or_404(round_id)
+    imported = queries.imported_counts(scoring_round) if scoring_round.is_historical else None
+    return render_template("scoring/round.html", imported=imported,
+                           **_round_context(scoring_round))
 
 
 @bp.get("/rounds/<int:round_id>/progress")

@@ -280,6 +280,14 @@ def test_the_round_list_shows_it_as_imported(app, runner, district, tmp_path, cl
     auth.login(admin.email)
     page = client.get("/scoring/rounds").get_data(as_text=True)
     assert "Spring 2025 moderation" in page and "Imported" in page and "spring.csv" in page
+    with app.app_context():
+        round_id = db.session.execute(db.select(ScoringRound.id)).scalar_one()
+    shown = client.get(f"/scoring/rounds/{round_id}")
+    assert shown.status_code == 200
+    text = shown.get_data(as_text=True)
+    assert "a past moderation imported from spring.csv" in text
+    assert "5 blind ratings and 2 class teachers' own scores of 3 samples, by 3 raters" in text
+    assert "Close the round" not in text
 
 
 def test_the_historical_round_feeds_the_ratings_table(app, runner, district, tmp_path):
