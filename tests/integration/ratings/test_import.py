@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from openpyxl import Workbook
 
-from moderation.accounts import tokens
+from moderation.accounts import audit_text, tokens
 from moderation.accounts.models import Membership, Role, School, User
 from moderation.accounts.people import PLACEHOLDER_DOMAIN
 from moderation.core.audit import AuditEvent
@@ -110,6 +110,22 @@ def test_a_file_becomes_a_closed_historical_round(app, runner, district, tmp_pat
             AuditEvent.action == "ratings_imported")).scalar_one()
         assert event.details["ratings"] == 7 and event.details["new_raters"] == 3
     assert "7 ratings (2 local) by 3 raters (3 new), 3 samples, 1 anchor papers" in result.output
+
+
+def test_the_audit_log_says_in_words_what_came_in(app, runner, district, tmp_path):
+    district, _ = district
+    assert run_import(runner, district, write_csv(tmp_path / "spring.csv", GOOD_ROWS)
+                      ).exit_code == 0
+    with app.app_context():
+        events = db.session.execute(db.select(AuditEvent).where(AuditEvent.action.in_(
+            ["ratings_imported", "rater_imported"])).order_by(AuditEvent.id)).scalars().all()
+        said = {row.action: row.details for row in audit_text.rows(events)}
+    assert said["ratings_imported"] == (
+        "Imported a past moderation “Spring 2025 moderation” from spring.csv on Argument "
+        "Writing (version 1): 7 ratings (2 local scores) by 3 raters (3 new), 3 samples, "
+        "1 anchor paper.")
+    assert "as a teacher at " in said["rater_imported"]
+    assert "not yet invited" in said["rater_imported"]
 
 
 def test_existing_raters_are_matched_by_email(app, runner, district, create_teacher, tmp_path):
