@@ -265,7 +265,7 @@ def _person_updated(d, n: Names) -> str:
     return "Changed " + ("; ".join(parts) if parts else "nothing") + "."
 
 
-def _number(n, one: str, many: str | None = None) -> str:
+def _counted(n, one: str, many: str | None = None) -> str:
     """_plural() with thousands separators, for the counts of an import."""
     n = n if isinstance(n, int) else 0
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
@@ -273,13 +273,13 @@ def _number(n, one: str, many: str | None = None) -> str:
 
 def _ratings_imported(d, n: Names) -> str:
     schools = d.get("new_schools") if isinstance(d.get("new_schools"), list) else []
-    created = f"; created {_number(len(schools), 'school')}" if schools else ""
+    created = f"; created {_counted(len(schools), 'school')}" if schools else ""
     return (f"Imported a past moderation “{d.get('name', '')}” from {d.get('file', 'a file')} "
             f"on {n('version', d.get('rubric_version_id'))}: "
-            f"{_number(d.get('ratings'), 'rating')} ({_number(d.get('local'), 'local score')}) "
-            f"by {_number(d.get('raters'), 'rater')} ({d.get('new_raters', 0):,} new), "
-            f"{_number(d.get('samples'), 'sample')}, "
-            f"{_number(d.get('anchors'), 'anchor paper')}{created}.")
+            f"{_counted(d.get('ratings'), 'rating')} ({_counted(d.get('local'), 'local score')}) "
+            f"by {_counted(d.get('raters'), 'rater')} ({d.get('new_raters', 0):,} new), "
+            f"{_counted(d.get('samples'), 'sample')}, "
+            f"{_counted(d.get('anchors'), 'anchor paper')}{created}.")
 
 
 def _round_opened(d, n: Names) -> str:
