@@ -215,8 +215,8 @@ def _round_name(district: District, name: str) -> str:
 
 
 def _first_line(table: pd.DataFrame, mask) -> int:
-    """The file line of the first row where `mask` holds (validated rows keep file order;
-    row i of the table was on line i + 2 when there were no blank lines)."""
+    """The file line of the first row where `mask` holds (read_ratings indexes each row by
+    its line less 2)."""
     return int(table.index[np.argmax(np.asarray(mask))]) + 2
 
 
@@ -229,9 +229,10 @@ def _schools(district: District, table: pd.DataFrame, create: bool
     named = pd.concat([table["rater_school"], table["sample_school"]]).dropna().unique()
     missing = sorted(set(named) - set(existing))
     if missing and not create:
-        unknown = missing[0]
-        line = _first_line(table, (table["rater_school"] == unknown)
-                           | (table["sample_school"] == unknown))
+        at_sample = table["sample_school"].isin(missing)
+        unknowns = table["sample_school"].where(at_sample, table["rater_school"])
+        first = at_sample | table["rater_school"].isin(missing)
+        line, unknown = _first_line(table, first), unknowns[first].iloc[0]
         near = difflib.get_close_matches(unknown, list(existing), n=3)
         hint = (f"did you mean {_quoted(near)}? " if near else "")
         raise ImportRefused(f"line {line}: {district.name} has no school called {unknown!r}; "
