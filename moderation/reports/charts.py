@@ -175,7 +175,8 @@ def equity_plot(report: dict, context: Mapping[str, float], *,
     base = alt.Chart(alt.Data(values=rows))
     x = alt.X("x:Q", title=words[0].upper() + words[1:]
               + (" (%)" if column.endswith(SHARE_SUFFIX) else ""))
-    layers = [_fit_band(entry, shown, rows, column)] if entry["slope"] is not None else []
+    layers = [_fit_band(equity_line(entry, shown, context))] if entry["slope"] is not None \
+        else []
     layers += [base.mark_rule(color=MUTED).encode(x=x, y="low:Q", y2="high:Q"),
                base.mark_circle(size=44, color=INK).encode(
                    x=x, y=alt.Y("value:Q", title=wording.OUTCOME_WORDS[outcome].capitalize()
@@ -287,8 +288,8 @@ def reliability(criteria: Sequence[dict], *,
                   x=x, y=alt.value(0), text="text:N"),
               base.mark_rule(strokeWidth=2).encode(x=alt.X("low:Q", scale=scale, title=title),
                                                    x2="high:Q", color=colour),
-              base.mark_point(filled=True, size=60).encode(x=x, color=colour,
-                                                             shape=alt.Shape("measure:N", title=None))]
+              base.mark_point(filled=True, size=60).encode(
+                  x=x, color=colour, shape=alt.Shape("measure:N", title=None))]
     alphas = [criterion["alpha"] for criterion in criteria if criterion["alpha"] is not None]
     description = wording.reliability_description(
         len(criteria), sum(alpha >= reliable for alpha in alphas),
@@ -352,22 +353,33 @@ def _funnel_band(rows: list[dict], mean: float, spread: float, z: float,
         x="n:Q", y="low:Q", y2="high:Q")
 
 
-def _fit_band(entry: dict, shown: Sequence[dict], rows: Sequence[dict],
-              column: str) -> alt.LayerChart:
-    scale = PER_SHARE if column.endswith(SHARE_SUFFIX) else 1.0
+def equity_line(entry: dict, schools: Sequence[dict], context: Mapping[str, float],
+                steps: int = 40) -> list[dict]:
+    """The equity entry's fitted line over the schools' range of the context column, as rows
+    {x (in the column's unit), value, low, high}: the line and its 95% Knapp-Hartung band.
+
+    schools: the entries the regression used (with the outcome and its SE, and a context
+    value). With weights w = 1 / (se^2 + tau2) and x' the context in the slope's unit, the
+    fitted value at x' has variance s^2 (1 / sum w + (x' - mean_w)^2 / Sxx), and slope_se^2 =
+    s^2 / Sxx; t is the multiplier of the report's own slope interval."""
+    scale = PER_SHARE if entry["context"].endswith(SHARE_SUFFIX) else 1.0
     se_name = f"{entry['outcome']}_se"
-    weights = [1 / (school[se_name] ** 2 + entry["tau2"]) for school in shown]
-    xs = [row["x"] / scale for row in rows]
+    weights = [1 / (school[se_name] ** 2 + entry["tau2"]) for school in schools]
+    xs = [float(context[school["school"]]) / scale for school in schools]
     centre = sum(w * x for w, x in zip(weights, xs, strict=True)) / sum(weights)
     sxx = sum(w * (x - centre) ** 2 for w, x in zip(weights, xs, strict=True))
     t = (entry["slope_ci95"][1] - entry["slope"]) / entry["slope_se"]
-    grid = [min(xs) + (max(xs) - min(xs)) * step / 40 for step in range(41)]
     line = []
-    for x in grid:
+    for step in range(steps + 1):
+        x = min(xs) + (max(xs) - min(xs)) * step / steps
         fitted = entry["intercept"] + entry["slope"] * x
         half = t * entry["slope_se"] * math.sqrt(sxx / sum(weights) + (x - centre) ** 2)
         line.append({"x": x * scale, "value": fitted, "low": fitted - half,
                      "high": fitted + half})
+    return line
+
+
+def _fit_band(line: list[dict]) -> alt.LayerChart:
     base = alt.Chart(alt.Data(values=line))
     return alt.layer(base.mark_area(color=LENIENT, opacity=0.15).encode(
                          x="x:Q", y="low:Q", y2="high:Q"),

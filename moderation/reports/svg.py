@@ -35,7 +35,12 @@ ID_REFERENCE = re.compile(r"url\(#([^)]+)\)")
 def render(spec: dict, *, name: str, title: str, description: str) -> str:
     """The SVG of a Vega-Lite spec (a dict, as altair's to_dict gives), made safe to inline
     (see the module), titled and described. name: a short identifier, unique on a page."""
-    svg = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
+    return inline(vl_convert.vegalite_to_svg(spec, allowed_base_urls=[]), name=name,
+                  title=title, description=description)
+
+
+def inline(svg: str, *, name: str, title: str, description: str) -> str:
+    """Any SVG document made safe to inline, titled and described (see the module)."""
     root = ET.fromstring(svg)
     _sanitize(root)
     _prefix_ids(root, name)
