@@ -37,8 +37,10 @@ ROW_HEIGHT = 18          # pixels per labelled row
 TALL = 420               # height of a chart whose rows are too many to label
 MAX_LABELLED = 60
 INK, MUTED, LENIENT, HARSH, WARNING = "#1f2933", "#9aa5b1", "#1f6fb2", "#c2410c", "#b7791f"
-VERDICT_COLOURS = alt.Scale(domain=["clearly lenient", "clearly harsh", "not clear"],
-                            range=[LENIENT, HARSH, MUTED])
+# How an interval lies against zero, in the legend's words: (wholly above, wholly below).
+RATER_SIDES = ("clearly more generous", "clearly harsher")
+GAP_SIDES = ("clearly higher", "clearly lower")
+NOT_CLEAR = "not clear"
 FUNNEL_LIMITS = (0.95, 0.998)
 RELIABILITY_THRESHOLDS = (0.667, 0.800)
 POINTS_AXIS = "Rubric points (above 0: more generous)"
@@ -70,16 +72,16 @@ def rater_severity(raters: Sequence[dict], labels: Mapping[str, str] | None = No
     if missing:
         raise ValueError(f"no label given for {wording.count(len(missing), 'rater')}")
     rows = [_interval_row(names[rater["rater"]], rater["fair_average_difference"],
-                          rater["fair_average_difference_ci95"]) for rater in measured]
+                          rater["fair_average_difference_ci95"], RATER_SIDES)
+            for rater in measured]
     description = wording.caterpillar_description(
-        len(rows), _verdicts(rows, "clearly lenient"), _verdicts(rows, "clearly harsh"),
-        len(raters) - len(rows))
+        len(rows), *(_verdicts(rows, side) for side in RATER_SIDES), len(raters) - len(rows))
     table = Table.of(("Rater", "Points against the average rater", "95% low", "95% high",
                       "Blind ratings"),
                      [(row["label"], row["value"], row["low"], row["high"], rater["n_ratings"])
                       for row, rater in zip(rows, measured, strict=True)])
     return _render("rater-severity", "How generous each rater is", description,
-                   _interval_plot(rows, max_labelled), table)
+                   _interval_plot(rows, max_labelled, RATER_SIDES), table)
 
 
 def local_gap(schools: Sequence[dict], *, max_labelled: int = MAX_LABELLED) -> Chart:
@@ -90,18 +92,17 @@ def local_gap(schools: Sequence[dict], *, max_labelled: int = MAX_LABELLED) -> C
                    key=lambda school: school["school"])
     if len(shown) > max_labelled:
         shown.sort(key=lambda school: school["local_gap"])
-    rows = [_interval_row(school["school"], school["local_gap"], school["local_gap_ci95"])
-            for school in shown]
+    rows = [_interval_row(school["school"], school["local_gap"], school["local_gap_ci95"],
+                          GAP_SIDES) for school in shown]
     description = wording.local_gap_description(
-        len(rows), _verdicts(rows, "clearly lenient"), _verdicts(rows, "clearly harsh"),
-        len(schools) - len(rows))
+        len(rows), *(_verdicts(rows, side) for side in GAP_SIDES), len(schools) - len(rows))
     table = Table.of(("School", "Local minus blind (points)", "95% low", "95% high",
                       "Local samples", "Local teachers"),
                      [(row["label"], row["value"], row["low"], row["high"],
                        school["n_local_samples"], school["n_local_raters"])
                       for row, school in zip(rows, shown, strict=True)])
     return _render("local-gap", "How each school scores its own students against blind "
-                   "marking", description, _interval_plot(rows, max_labelled), table)
+                   "marking", description, _interval_plot(rows, max_labelled, GAP_SIDES), table)
 
 
 def school_funnel(schools: Sequence[dict], *,
@@ -280,7 +281,7 @@ def reliability(criteria: Sequence[dict], *,
     x = alt.X("value:Q", title=title, scale=scale)
     y = alt.Y("criterion:N", title=None, sort=None)
     base = alt.Chart(alt.Data(values=rows)).encode(y=y, yOffset=alt.YOffset("measure:N"))
-    colour = alt.Color("measure:N", title=None, scale=alt.Scale(range=[INK, LENIENT]))
+    colour = alt.Color("measure:N", title="Measure", scale=alt.Scale(range=[INK, LENIENT]))
     lines = alt.Chart(alt.Data(values=[{"value": tentative, "text": "tentative"},
                                        {"value": reliable, "text": "relied on"}]))
     layers = [lines.mark_rule(color=MUTED, strokeDash=[4, 3]).encode(x=x),
@@ -289,7 +290,7 @@ def reliability(criteria: Sequence[dict], *,
               base.mark_rule(strokeWidth=2).encode(x=alt.X("low:Q", scale=scale, title=title),
                                                    x2="high:Q", color=colour),
               base.mark_point(filled=True, size=60).encode(
-                  x=x, color=colour, shape=alt.Shape("measure:N", title=None))]
+                  x=x, color=colour, shape=alt.Shape("measure:N", legend=None))]
     alphas = [criterion["alpha"] for criterion in criteria if criterion["alpha"] is not None]
     description = wording.reliability_description(
         len(criteria), sum(alpha >= reliable for alpha in alphas),
@@ -302,9 +303,10 @@ def reliability(criteria: Sequence[dict], *,
                    alt.layer(*layers).properties(width=WIDTH, height=height), table)
 
 
-def _interval_row(label: str, value: float, interval: Sequence[float]) -> dict:
+def _interval_row(label: str, value: float, interval: Sequence[float],
+                  sides: tuple[str, str]) -> dict:
     low, high = interval
-    verdict = "clearly lenient" if low > 0 else "clearly harsh" if high < 0 else "not clear"
+    verdict = sides[0] if low > 0 else sides[1] if high < 0 else NOT_CLEAR
     return {"label": label, "value": value, "low": low, "high": high, "verdict": verdict}
 
 
@@ -312,7 +314,8 @@ def _verdicts(rows: Sequence[dict], verdict: str) -> int:
     return sum(row["verdict"] == verdict for row in rows)
 
 
-def _interval_plot(rows: list[dict], max_labelled: int) -> alt.LayerChart:
+def _interval_plot(rows: list[dict], max_labelled: int,
+                   sides: tuple[str, str]) -> alt.LayerChart:
     """Rows (label, value, low, high, verdict) as horizontal intervals in the rows' order, a
     labelled row each up to max_labelled, else unlabelled thin lines in a fixed height."""
     labelled = len(rows) <= max_labelled
@@ -320,7 +323,8 @@ def _interval_plot(rows: list[dict], max_labelled: int) -> alt.LayerChart:
     y = alt.Y("label:N", title=None, sort=None) if labelled else \
         alt.Y("position:Q", axis=None, scale=alt.Scale(domain=[-1, len(rows)], reverse=True))
     x = alt.X("value:Q", title=POINTS_AXIS)
-    colour = alt.Color("verdict:N", title=None, scale=VERDICT_COLOURS,
+    colour = alt.Color("verdict:N", title=None,
+                       scale=alt.Scale(domain=[*sides, NOT_CLEAR], range=[LENIENT, HARSH, MUTED]),
                        legend=alt.Legend(orient="bottom"))
     base = alt.Chart(alt.Data(values=rows)).encode(y=y, color=colour)
     width = 1.5 if labelled else max(0.3, min(1.5, TALL / max(len(rows), 1)))
