@@ -76,28 +76,35 @@ def not_shown(n: int, noun: str, why: str = "") -> str:
 
 
 def caterpillar_description(n: int, n_lenient: int, n_harsh: int, n_unmeasured: int) -> str:
+    unmeasured = not_shown(n_unmeasured, "rater", "without a measure")
+    if n == 0:
+        return "No rater has a measure in this run." + unmeasured
     return (f"Each of {count(n, 'rater')}: how many rubric points more (lenient) or fewer "
             f"(harsh) they give than the average rater, with a 95% interval. "
             f"{n_lenient} clearly more lenient and {n_harsh} clearly harsher (interval wholly "
-            f"on one side of zero)." + not_shown(n_unmeasured, "rater", "without a measure"))
+            f"on one side of zero)." + unmeasured)
 
 
 def funnel_description(n: int, mean: float, n_outside: Sequence[int],
                        limits: Sequence[float], n_suppressed: int) -> str:
+    suppressed = not_shown(n_suppressed, "suppressed school", "(too few raters or samples)")
+    if n == 0:
+        return "No school has a standard in this run." + suppressed
     outside = " and ".join(f"{k} outside the {limit * 100:g}% limits"
                            for k, limit in zip(n_outside, limits, strict=True))
     return (f"The standard of {count(n, 'school')} (rubric points more than the average "
             f"rater gives, above 0 lenient) against how many of their samples other schools "
             f"marked blind, with control limits around the district mean of {mean:.2f}: "
-            f"{outside}." + not_shown(n_suppressed, "suppressed school",
-                                      "(too few raters or samples)"))
+            f"{outside}." + suppressed)
 
 
 def local_gap_description(n: int, n_higher: int, n_lower: int, n_missing: int) -> str:
+    missing = not_shown(n_missing, "school", "without a gap (suppressed or no local scores)")
+    if n == 0:
+        return "No school has a local-versus-blind gap in this run." + missing
     return (f"How much higher {count(n, 'school')} score their own students than their "
             f"teachers' blind marking predicts for the same work, in rubric points with a 95% "
-            f"interval: {n_higher} clearly higher, {n_lower} clearly lower."
-            + not_shown(n_missing, "school", "without a gap (suppressed or no local scores)"))
+            f"interval: {n_higher} clearly higher, {n_lower} clearly lower." + missing)
 
 
 def drift_description(label: str, onset: str, shift_points: float,
@@ -112,17 +119,23 @@ def drift_description(label: str, onset: str, shift_points: float,
 
 
 def agreement_description(criterion: str, matrix: str, entry: dict) -> str:
-    what = ("blind scores on anchor and validity papers against the agreed score"
-            if matrix == "confusion" else "first against second blind reading of each sample")
-    if not entry["n"]:
-        return f"{criterion}: no {what} yet."
-    sentence = (f"{criterion}: {entry['n']} {what}; {entry['exact']:.0%} exactly the same, "
+    """One agreement matrix: "confusion" (scores on anchor papers against the agreed score)
+    or "readings" (each sample's first blind reading against its second)."""
+    n = entry["n"]
+    if matrix == "confusion":
+        what = f"{count(n, 'blind score')} on anchor and validity papers, against the agreed score"
+        nothing = "no anchor or validity paper has been scored blind yet"
+    else:
+        what = f"{count(n, 'sample')} read blind twice, first reading against second"
+        nothing = "no sample has been read blind twice yet"
+    if not n:
+        return f"{criterion}: {nothing}."
+    sentence = (f"{criterion}: {what}; {entry['exact']:.0%} exactly the same, "
                 f"{entry['adjacent']:.0%} within one point.")
     if entry["most_confused"]:
         cell = entry["most_confused"][0]
-        given, other = (cell["score"], cell["agreed"]) if matrix == "confusion" \
-            else (cell["first"], cell["second"])
-        against = "agreed" if matrix == "confusion" else "second reading"
+        given, other, against = (cell["score"], cell["agreed"], "agreed score") \
+            if matrix == "confusion" else (cell["first"], cell["second"], "second reading")
         sentence += f" Most often apart: {cell['n']} times {given} where the {against} was {other}."
     return sentence
 

@@ -78,6 +78,7 @@ def test_raters_take_the_labels_given_and_unmeasured_ones_are_counted(report):
         charts.rater_severity(raters, dict(list(labels.items())[1:]))
 
 
+@pytest.mark.slow   # renders 3,000 intervals: about 4 s
 def test_a_district_of_3000_raters_draws_their_distribution(report):
     rng = np.random.default_rng(1)
     template = report["raters"][0]

@@ -68,3 +68,31 @@ def test_what_is_not_shown_is_counted():
     assert wording.not_shown(1, "rater", "without a measure") == \
         " 1 rater without a measure is not shown."
     assert wording.not_shown(2, "suppressed school") == " 2 suppressed schools are not shown."
+
+
+def test_agreement_matrices_in_words():
+    confusion = {"n": 200, "exact": 0.435, "adjacent": 0.955,
+                 "most_confused": [{"score": 4, "agreed": 3, "n": 32}]}
+    readings = {"n": 1, "exact": 1.0, "adjacent": 1.0, "most_confused": []}
+
+    assert wording.agreement_description("Ideas", "confusion", confusion) == (
+        "Ideas: 200 blind scores on anchor and validity papers, against the agreed score; 44% "
+        "exactly the same, 96% within one point. Most often apart: 32 times 4 where the agreed "
+        "score was 3.")
+    assert wording.agreement_description("Ideas", "readings", readings) == (
+        "Ideas: 1 sample read blind twice, first reading against second; 100% exactly the "
+        "same, 100% within one point.")
+    assert wording.agreement_description("Ideas", "readings", readings | {"n": 0}) == (
+        "Ideas: no sample has been read blind twice yet.")
+
+
+def test_empty_charts_say_so():
+    assert wording.caterpillar_description(0, 0, 0, 3) == (
+        "No rater has a measure in this run. 3 raters without a measure are not shown.")
+    assert wording.funnel_description(0, 0.0, [0, 0], [0.95, 0.998], 0) == (
+        "No school has a standard in this run.")
+    assert wording.funnel_description(12, 0.031, [2, 0], [0.95, 0.998], 1) == (
+        "The standard of 12 schools (rubric points more than the average rater gives, above 0 "
+        "lenient) against how many of their samples other schools marked blind, with control "
+        "limits around the district mean of 0.03: 2 outside the 95% limits and 0 outside the "
+        "99.8% limits. 1 suppressed school (too few raters or samples) is not shown.")
