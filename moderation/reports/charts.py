@@ -143,8 +143,9 @@ def school_funnel(schools: Sequence[dict], *,
                        *school["standard_points_ci95"], school["n_cross_marked"],
                        school["n_raters"], row["beyond"])
                       for school, row in zip(shown, rows, strict=True)])
-    layers = [_funnel_band(rows, mean, spread, z, opacity)
-              for z, opacity in zip(zs, (0.28, 0.14), strict=False)]
+    # Wider limits fainter: the band inside the 95% limits reads darkest.
+    layers = [_funnel_band(rows, mean, spread, z, opacity=0.28 / (index + 1))
+              for index, z in enumerate(zs)]
     layers.append(_rule({"y": mean}, "y"))
     layers.append(alt.Chart(alt.Data(values=rows)).mark_circle(size=48, opacity=0.9).encode(
         x=alt.X("n:Q", title="Samples cross-marked by other schools"),
@@ -167,7 +168,8 @@ def equity_plot(report: dict, context: Mapping[str, float], *,
     if entry is None:
         raise ValueError(f"the report has no equity analysis of {outcome} on {column}")
     shown = sorted((school for school in report["schools"] if not school["suppressed"]
-                    and school[f"{outcome}_se"] and school["school"] in context),
+                    and school[f"{outcome}_se"] and school[f"{outcome}_ci95"]
+                    and school["school"] in context),
                    key=lambda school: school["school"])
     rows = [{"school": school["school"], "x": float(context[school["school"]]),
              "value": school[outcome], "low": school[f"{outcome}_ci95"][0],
