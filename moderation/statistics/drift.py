@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
+from moderation.statistics.distributions import normal_cdf, normal_isf, normal_logpdf, normal_pdf
 from moderation.statistics.multiplicity import benjamini_hochberg, minimum_effect_p
 from moderation.statistics.rasch import (
     FIT_FAILURE,
@@ -315,14 +315,14 @@ def max_split_p_value(statistic: np.ndarray, trim: float,
     t = 1 / (1 + np.exp(-half * nodes))
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         integral = half * (_overshoot(c / np.sqrt(m * t * (1 - t))) * weights).sum(axis=1)
-        p = np.exp(norm.logpdf(c[:, 0])) * (c[:, 0] * integral + 4 / c[:, 0])
+        p = np.exp(normal_logpdf(c[:, 0])) * (c[:, 0] * integral + 4 / c[:, 0])
     return np.clip(np.nan_to_num(p, nan=1.0), np.finfo(float).tiny, 1.0)
 
 
 def _overshoot(x: np.ndarray) -> np.ndarray:
     """Siegmund's nu(x): 1 at x = 0 (continuous), falling like 2/x^2 for large x."""
     half = np.maximum(x / 2, 1e-12)
-    return (norm.cdf(half) - 0.5) / half / (half * norm.cdf(half) + norm.pdf(half))
+    return (normal_cdf(half) - 0.5) / half / (half * normal_cdf(half) + normal_pdf(half))
 
 
 def _report(result: pd.DataFrame, split: pd.DataFrame, windows: pd.DataFrame,
@@ -333,7 +333,7 @@ def _report(result: pd.DataFrame, split: pd.DataFrame, windows: pd.DataFrame,
     statistic = split["statistic"].to_numpy() / np.sqrt(windows["dispersion"].to_numpy())
     p = max_split_p_value(statistic, trim, split["occasions"].to_numpy())
     shift = windows["shift"].to_numpy()
-    z = norm.isf(p / 2) * np.sign(shift)
+    z = normal_isf(p / 2) * np.sign(shift)
     # The shift's SE widened like the statistic when the rater is noisier than the model.
     se = windows["shift_se"].to_numpy() * np.sqrt(windows["dispersion"].to_numpy())
     p_practical = minimum_effect_p(shift, se, min_shift)

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm, t
 
+from moderation.statistics.distributions import normal_isf, t_isf
 from moderation.statistics.fair import expected_score, fair_average_at
 from moderation.statistics.multiplicity import benjamini_hochberg, minimum_effect_p
 from moderation.statistics.rasch import FIT_FAILURE, RaschFit
 from moderation.statistics.table import latest, latest_blind, rater_schools
 
-Z95 = norm.isf(0.025)
+Z95 = normal_isf(0.025)
 SESSION_SAMPLES = 5     # samples named in a cross-school session: enough for one sitting
 NOT_CONNECTED = ("its raters do not share samples with the district's main rating design, so "
                  "their severities cannot be compared with the other schools'")
@@ -272,7 +272,7 @@ def local_gaps(ratings: pd.DataFrame, fit: RaschFit, *, min_gap: float = 0.25,
     scale = teachers / (teachers - 1).where(teachers > 1)
     se = np.sqrt(scale * (residual ** 2).groupby(level="school").sum()) / count
     df = teachers - 1
-    half = t.isf(0.025, df.where(df > 0)) * se
+    half = t_isf(0.025, df) * se
     table = pd.DataFrame({
         "n_samples": units.groupby("school")["sample"].nunique(),
         "n_units": count.astype(np.int64),
