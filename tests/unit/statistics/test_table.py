@@ -271,3 +271,16 @@ def test_far_apart_levels_are_checked_without_a_table_of_every_value_between():
 
     assert table["score"].tolist() == [10 ** 12]
     assert levels_problem(f"{HEADER}\nA,s1,Ideas,0\n", levels).line == 2
+
+
+@pytest.mark.parametrize("times", [
+    ["2024-03-01 08:00:00+00:00", "2024-03-01T10:30:00.25+02:00", "2024-03-01T09:00:00Z"],
+    ["2024-03-01 08:00:00+00:00", "2024-03-01T10:30:00.25+02:00", "2024-03-01 09:00:00"],
+])
+def test_times_with_and_without_an_offset_read_as_pandas_reads_them(times):
+    # Offsets and Z throughout are read by Arrow's parser; one time without an offset sends
+    # the column to pandas' reader, which takes it as UTC. Either way the same instants.
+    rows = "".join(f"A{i},s1,Ideas,3,{time}\n" for i, time in enumerate(times))
+    table = read(f"{HEADER},scored_at\n{rows}")
+    expected = pd.to_datetime(pd.Series(times), format="ISO8601", utc=True).dt.as_unit("us")
+    pd.testing.assert_series_equal(table["scored_at"], expected, check_names=False)
