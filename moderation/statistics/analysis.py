@@ -282,7 +282,7 @@ def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap
         units = values.of_criterion(code)
         rated = codes.criterion == code
         entry = {"criterion": name,
-                 "n_samples": int(np.unique(codes.sample[rated]).size),
+                 "n_samples": int(np.count_nonzero(np.bincount(codes.sample[rated]))),
                  "n_ratings": int(rated.sum())}
         entry |= _reliability_entry(units, values.value_domain, level, bootstrap,
                                     criterion_stream)

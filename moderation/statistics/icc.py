@@ -110,8 +110,7 @@ def intraclass_correlations(rater: np.ndarray, sample: np.ndarray,
     two-way forms also when no rater scored two samples or raters and samples are confounded
     (no two ratings differ in both sample and rater); all of them when every score is the same.
     """
-    _, rater = np.unique(rater, return_inverse=True)
-    _, sample = np.unique(sample, return_inverse=True)
+    rater, sample = _dense_codes(rater), _dense_codes(sample)
     # One order for the same ratings, so the REML search (and its result to the last digit)
     # does not depend on the order of the rows.
     order = np.lexsort((rater, sample))
@@ -159,6 +158,18 @@ def intraclass_correlations(rater: np.ndarray, sample: np.ndarray,
                    + " (the forms using it are computed with 0).")
     return IccResult(forms=forms, method=method, components=components, ci95=ci95,
                      ci_method=ci_method, truncated=truncated, message=message, **design)
+
+
+def _dense_codes(codes: np.ndarray) -> np.ndarray:
+    """Each code's rank among the distinct codes, 0..n-1: np.unique's inverse, without its
+    sort when the codes are small non-negative integers (a table's codes are)."""
+    codes = np.asarray(codes)
+    if codes.size == 0 or codes.dtype.kind not in "iu" or codes.min() < 0 \
+            or codes.max() > 4 * codes.size:
+        return np.unique(codes, return_inverse=True)[1]
+    present = np.zeros(int(codes.max()) + 1, dtype=np.int64)
+    present[codes] = 1
+    return (np.cumsum(present) - 1)[codes]
 
 
 def _reml_or_none(rater, sample, score, start):
