@@ -671,7 +671,10 @@ class _Rows:
         self.samples_used = _elements_in(design.sample, active, design.sample_ids.size)
 
     def eta(self, state: _State) -> np.ndarray:
-        return state.theta[self.sample] - state.delta[self.criterion] - state.lam[self.rater]
+        eta = state.theta[self.sample]     # then in place: one array, not three
+        eta -= state.delta[self.criterion]
+        eta -= state.lam[self.rater]
+        return eta
 
 
 def _elements_in(codes: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
