@@ -131,7 +131,8 @@ def bias_tables(ratings: pd.DataFrame, codes: BlindCodes, rows: ModelRows,
     out of that table)."""
     first = np.zeros(codes.sample_ids.size, dtype=np.int64)
     first[codes.sample[::-1]] = np.arange(codes.sample.size)[::-1]   # the last write wins
-    school, school_ids = pd.factorize(ratings["sample_school"].to_numpy()[codes.rows[first]])
+    # The samples' rows taken first: not a Python string for each of a million ratings.
+    school, school_ids = pd.factorize(ratings["sample_school"].iloc[codes.rows[first]])
     element = school[codes.sample[rows.position]]
     expected_points = expected_score(rows.eta, rows.thresholds, rows.scores)
     return BiasTables(
