@@ -225,8 +225,9 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     fit = fit_many_facet_rasch(ratings, min_linkage=thresholds.linkage_strength, codes=codes)
     fair = fair_averages(fit)
     blind = ratings.iloc[codes.rows]      # the latest blind ratings (encode_blind)
+    school_of = rater_schools(ratings)    # each rater's school, for the schools and raters
     scale, bias = _scale_and_bias(ratings, codes, fit, thresholds)
-    school_table = _school_table(ratings, blind, fit, thresholds)
+    school_table = _school_table(ratings, blind, school_of, fit, thresholds)
     drift = _drift(ratings, blind, fit, thresholds)
     halo, central = rater_effects(codes, fit, halo_size=thresholds.rater_halo,
                                   central_size=thresholds.rater_central_tendency,
@@ -241,7 +242,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
                                           criterion_matrices(ratings, codes, levels)),
                              ratings, blind),
         "rasch": _rasch_entry(fit, fair) | scale,
-        "raters": _raters(ratings, blind, codes, fit, fair, thresholds, drift,
+        "raters": _raters(ratings, blind, school_of, codes, fit, fair, thresholds, drift,
                           rater_effect_entries(halo, central)),
         "rater_effects": {"halo": group_summary(halo),
                           "central_tendency": group_summary(central)},
@@ -281,7 +282,7 @@ def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap
         units = values.of_criterion(code)
         rated = codes.criterion == code
         entry = {"criterion": name,
-                 "n_samples": int(np.unique(codes.sample[rated]).size),
+                 "n_samples": int(np.count_nonzero(np.bincount(codes.sample[rated]))),
                  "n_ratings": int(rated.sum())}
         entry |= _reliability_entry(units, values.value_domain, level, bootstrap,
                                     criterion_stream)
@@ -390,11 +391,11 @@ def _drift(ratings: pd.DataFrame, blind: pd.DataFrame, fit: RaschFit,
                                               min_shift=thresholds.rater_drift))
 
 
-def _raters(ratings: pd.DataFrame, blind: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
-            fair: FairAverages, thresholds: Thresholds, drift: pd.DataFrame,
-            effects: dict[str, dict]) -> list:
+def _raters(ratings: pd.DataFrame, blind: pd.DataFrame, school_of: pd.Series,
+            codes: BlindCodes, fit: RaschFit, fair: FairAverages, thresholds: Thresholds,
+            drift: pd.DataFrame, effects: dict[str, dict]) -> list:
     """One entry per rater with blind ratings, in table order; blind: the latest blind
-    ratings (the rows of `codes`)."""
+    ratings (the rows of `codes`); school_of: table.rater_schools(ratings)."""
     ids = codes.rater_ids
     measures = fit.raters.reindex(ids)
     points = fair.raters.reindex(ids)
@@ -408,7 +409,7 @@ def _raters(ratings: pd.DataFrame, blind: pd.DataFrame, codes: BlindCodes, fit: 
                                   thresholds.rater_severity)
     severity_q = benjamini_hochberg(severity_p)
     anchors["n_anchor_ratings"] = anchors["n_anchor_ratings"].fillna(0).astype(np.int64)
-    schools = rater_schools(ratings).reindex(ids)
+    schools = school_of.reindex(ids)
     n_ratings = np.bincount(codes.rater, minlength=len(ids))
     # Plain records, one per rater in the order of ids: a label look-up per cell would cost
     # seconds over thousands of raters.
@@ -467,12 +468,13 @@ def _drift_entry(row: dict, fit: RaschFit) -> dict:
             "message": row["reason"]}
 
 
-def _school_table(ratings: pd.DataFrame, blind: pd.DataFrame, fit: RaschFit,
-                  thresholds: Thresholds) -> pd.DataFrame:
+def _school_table(ratings: pd.DataFrame, blind: pd.DataFrame, school_of: pd.Series,
+                  fit: RaschFit, thresholds: Thresholds) -> pd.DataFrame:
     return school_findings(ratings, fit, school_effect=thresholds.school_effect,
                            local_gap=thresholds.local_gap, fdr=thresholds.false_discovery_rate,
                            min_raters=thresholds.min_school_raters,
-                           min_samples=thresholds.min_school_samples, blind=blind)
+                           min_samples=thresholds.min_school_samples, blind=blind,
+                           school_of=school_of)
 
 
 def _schools(table: pd.DataFrame) -> list:

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t as student_t
 
+from moderation.statistics.distributions import t_sf
 from moderation.statistics.fair import Z95, expected_score
 from moderation.statistics.multiplicity import benjamini_hochberg
 from moderation.statistics.rasch import RaschFit, category_moments
@@ -87,7 +87,7 @@ def interaction_table(rows: ModelRows, rater_ids: pd.Index, element: np.ndarray,
     bias, information = _solve(pair, pairs.size, x, eta, rows.thresholds)
     se = 1 / np.sqrt(information)
     t = bias / se
-    p = 2 * student_t.sf(np.abs(t), n - 1)
+    p = 2 * t_sf(np.abs(t), n - 1)
 
     def mean(values: np.ndarray) -> np.ndarray:
         return np.bincount(pair, weights=values, minlength=pairs.size) / n
@@ -131,7 +131,8 @@ def bias_tables(ratings: pd.DataFrame, codes: BlindCodes, rows: ModelRows,
     out of that table)."""
     first = np.zeros(codes.sample_ids.size, dtype=np.int64)
     first[codes.sample[::-1]] = np.arange(codes.sample.size)[::-1]   # the last write wins
-    school, school_ids = pd.factorize(ratings["sample_school"].to_numpy()[codes.rows[first]])
+    # The samples' rows taken first: not a Python string for each of a million ratings.
+    school, school_ids = pd.factorize(ratings["sample_school"].iloc[codes.rows[first]])
     element = school[codes.sample[rows.position]]
     expected_points = expected_score(rows.eta, rows.thresholds, rows.scores)
     return BiasTables(

@@ -120,12 +120,13 @@ def _count_components(codes: BlindCodes) -> int:
 
 
 def _cross_school_share(ratings: pd.DataFrame, codes: BlindCodes) -> float | None:
-    rater_school = ratings["rater_school"].to_numpy()[codes.rows]
-    sample_school = ratings["sample_school"].to_numpy()[codes.rows]
-    known = pd.notna(rater_school) & pd.notna(sample_school)
+    # Compared as the table keeps them (Arrow text): no Python string per rating.
+    rater_school, sample_school = ratings["rater_school"], ratings["sample_school"]
+    known = (rater_school.notna() & sample_school.notna()).to_numpy()[codes.rows]
     if not known.any():
         return None
-    return float(np.mean(rater_school[known] != sample_school[known]))
+    differs = (rater_school != sample_school).to_numpy()[codes.rows]
+    return float(np.mean(differs[known]))
 
 
 def _anchors_per_rater(ratings: pd.DataFrame, codes: BlindCodes) -> float | None:

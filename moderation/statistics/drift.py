@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
+from moderation.statistics.distributions import normal_cdf, normal_isf, normal_logpdf, normal_pdf
 from moderation.statistics.multiplicity import benjamini_hochberg, minimum_effect_p
 from moderation.statistics.rasch import (
     FIT_FAILURE,
@@ -23,7 +23,7 @@ from moderation.statistics.rasch import (
     sample_leverage,
     solve_facet,
 )
-from moderation.statistics.table import latest_blind
+from moderation.statistics.table import latest_blind, positions
 
 DRIFT_COLUMNS = ["flagged", "onset", "shift", "shift_se", "severity_before", "severity_after",
                  "z", "p_value", "p_practical", "p", "q", "information", "midterm_share",
@@ -166,13 +166,20 @@ class _TimedRows:
 
     def __init__(self, rater: np.ndarray, time: np.ndarray, sample: np.ndarray,
                  offset: np.ndarray, x: np.ndarray, fit: RaschFit) -> None:
-        order = np.lexsort((sample, time, rater))
-        self.rater, self.time, self.sample = rater[order], time[order], sample[order]
-        self.offset, self.x = offset[order], x[order]
+        """The rows as given, already in order (see `in_order`)."""
+        self.rater, self.time, self.sample = rater, time, sample
+        self.offset, self.x = offset, x
         self.fit = fit
         self.thresholds = fit.thresholds.to_numpy()
 
+    @classmethod
+    def in_order(cls, rater: np.ndarray, time: np.ndarray, sample: np.ndarray,
+                 offset: np.ndarray, x: np.ndarray, fit: RaschFit) -> _TimedRows:
+        order = np.lexsort((sample, time, rater))
+        return cls(rater[order], time[order], sample[order], offset[order], x[order], fit)
+
     def subset(self, keep: np.ndarray) -> _TimedRows:
+        # A subset of ordered rows is in order: no sort again.
         return _TimedRows(self.rater[keep], self.time[keep], self.sample[keep],
                           self.offset[keep], self.x[keep], self.fit)
 
@@ -188,10 +195,11 @@ class _TimedRows:
 def _timed_rows(blind: pd.DataFrame, fit: RaschFit) -> _TimedRows:
     """The timed rows of the latest blind ratings (`blind`, table.latest_blind)."""
     blind = blind.loc[blind["scored_at"].notna()]
-    rater = fit.raters.index.get_indexer(blind["rater"])
-    sample_code = fit.samples.index.get_indexer(blind["sample"])
+    rater = positions(fit.raters.index, blind["rater"])
+    sample_code = positions(fit.samples.index, blind["sample"])
     sample = fit.samples["measure"].to_numpy()[sample_code]
-    difficulty = fit.criteria["difficulty"].reindex(blind["criterion"]).to_numpy()
+    criterion = positions(fit.criteria.index, blind["criterion"])
+    difficulty = np.append(fit.criteria["difficulty"].to_numpy(dtype=float), np.nan)[criterion]
     x = np.searchsorted(fit.categories, blind["score"].to_numpy())
     known = np.isin(blind["score"].to_numpy(), fit.categories)
     measured = fit.raters["severity"].notna().to_numpy()
@@ -199,8 +207,8 @@ def _timed_rows(blind: pd.DataFrame, fit: RaschFit) -> _TimedRows:
             & np.isfinite(sample) & np.isfinite(difficulty) & known)
     time = pd.DatetimeIndex(blind["scored_at"]).as_unit("ns").asi8   # ns since the epoch, UTC
     rater, sample_code, time = rater[keep], sample_code[keep], time[keep]
-    return _TimedRows(rater, _occasion_time(rater, sample_code, time), sample_code,
-                      (sample - difficulty)[keep], x[keep].astype(float), fit)
+    return _TimedRows.in_order(rater, _occasion_time(rater, sample_code, time), sample_code,
+                               (sample - difficulty)[keep], x[keep].astype(float), fit)
 
 
 def _occasion_time(rater: np.ndarray, sample: np.ndarray, time: np.ndarray) -> np.ndarray:
@@ -315,14 +323,14 @@ def max_split_p_value(statistic: np.ndarray, trim: float,
     t = 1 / (1 + np.exp(-half * nodes))
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         integral = half * (_overshoot(c / np.sqrt(m * t * (1 - t))) * weights).sum(axis=1)
-        p = np.exp(norm.logpdf(c[:, 0])) * (c[:, 0] * integral + 4 / c[:, 0])
+        p = np.exp(normal_logpdf(c[:, 0])) * (c[:, 0] * integral + 4 / c[:, 0])
     return np.clip(np.nan_to_num(p, nan=1.0), np.finfo(float).tiny, 1.0)
 
 
 def _overshoot(x: np.ndarray) -> np.ndarray:
     """Siegmund's nu(x): 1 at x = 0 (continuous), falling like 2/x^2 for large x."""
     half = np.maximum(x / 2, 1e-12)
-    return (norm.cdf(half) - 0.5) / half / (half * norm.cdf(half) + norm.pdf(half))
+    return (normal_cdf(half) - 0.5) / half / (half * normal_cdf(half) + normal_pdf(half))
 
 
 def _report(result: pd.DataFrame, split: pd.DataFrame, windows: pd.DataFrame,
@@ -333,7 +341,7 @@ def _report(result: pd.DataFrame, split: pd.DataFrame, windows: pd.DataFrame,
     statistic = split["statistic"].to_numpy() / np.sqrt(windows["dispersion"].to_numpy())
     p = max_split_p_value(statistic, trim, split["occasions"].to_numpy())
     shift = windows["shift"].to_numpy()
-    z = norm.isf(p / 2) * np.sign(shift)
+    z = normal_isf(p / 2) * np.sign(shift)
     # The shift's SE widened like the statistic when the rater is noisier than the model.
     se = windows["shift_se"].to_numpy() * np.sqrt(windows["dispersion"].to_numpy())
     p_practical = minimum_effect_p(shift, se, min_shift)

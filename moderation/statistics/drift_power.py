@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
+from moderation.statistics.distributions import normal_isf, normal_ppf
 from moderation.statistics.drift import max_split_p_value
 from moderation.statistics.fair import fair_average_at
 from moderation.statistics.rasch import RaschFit
@@ -78,7 +78,7 @@ def detectable_shift(information, share, occasions, *, level: float, min_shift: 
         se = 1 / np.sqrt(information * share * (1 - share))
     critical = critical_statistic(level, np.nan_to_num(np.asarray(occasions, dtype=float),
                                                        nan=1.0), trim)
-    shift = np.fmax(critical * se, norm.isf(level) * se + min_shift) + norm.ppf(power) * se
+    shift = np.fmax(critical * se, normal_isf(level) * se + min_shift) + normal_ppf(power) * se
     splittable = (share >= trim) & (share <= 1 - trim) & (information > 0)
     return np.where(splittable & np.isfinite(shift), shift, np.nan)
 

@@ -26,8 +26,8 @@ from typing import IO
 
 import numpy as np
 import pandas as pd
-from scipy.stats import t
 
+from moderation.statistics.distributions import t_isf, t_sf
 from moderation.statistics.table import FIRST_DATA_LINE, RatingsFileError
 
 REQUIRED = ("school", "low_income_share", "grade_band")
@@ -123,10 +123,10 @@ def meta_regression(y, v, x) -> MetaRegression | None:
     df = y.size - design.shape[1]
     residual_square = float(weights @ (y - design @ beta) ** 2) / df
     se = float(np.sqrt(residual_square * np.linalg.inv(information)[1, 1]))
-    half = t.isf(0.025, df) * se
+    half = t_isf(0.025, df) * se
     return MetaRegression(intercept=float(beta[0]), slope=float(beta[1]), slope_se=se,
                           slope_ci95=(float(beta[1] - half), float(beta[1] + half)),
-                          p=float(2 * t.sf(abs(beta[1]) / se, df)) if se > 0 else float("nan"),
+                          p=float(2 * t_sf(abs(beta[1]) / se, df)) if se > 0 else float("nan"),
                           tau2=float(tau2), k=int(y.size))
 
 

@@ -36,7 +36,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, sparse, stats
+from scipy import linalg, sparse
+
+from moderation.statistics.distributions import f_ppf, normal_ppf
 
 FORMS = ("ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k")
 PINGOUIN = "pingouin (complete crossed design)"
@@ -108,8 +110,7 @@ def intraclass_correlations(rater: np.ndarray, sample: np.ndarray,
     two-way forms also when no rater scored two samples or raters and samples are confounded
     (no two ratings differ in both sample and rater); all of them when every score is the same.
     """
-    _, rater = np.unique(rater, return_inverse=True)
-    _, sample = np.unique(sample, return_inverse=True)
+    rater, sample = _dense_codes(rater), _dense_codes(sample)
     # One order for the same ratings, so the REML search (and its result to the last digit)
     # does not depend on the order of the rows.
     order = np.lexsort((rater, sample))
@@ -159,6 +160,18 @@ def intraclass_correlations(rater: np.ndarray, sample: np.ndarray,
                      ci_method=ci_method, truncated=truncated, message=message, **design)
 
 
+def _dense_codes(codes: np.ndarray) -> np.ndarray:
+    """Each code's rank among the distinct codes, 0..n-1: np.unique's inverse, without its
+    sort when the codes are small non-negative integers (a table's codes are)."""
+    codes = np.asarray(codes)
+    if codes.size == 0 or codes.dtype.kind not in "iu" or codes.min() < 0 \
+            or codes.max() > 4 * codes.size:
+        return np.unique(codes, return_inverse=True)[1]
+    present = np.zeros(int(codes.max()) + 1, dtype=np.int64)
+    present[codes] = 1
+    return (np.cumsum(present) - 1)[codes]
+
+
 def _reml_or_none(rater, sample, score, start):
     # A block that is not numerically positive definite (a ratio near the search's upper
     # bound on a degenerate design) leaves the moments, named so, rather than no report.
@@ -191,6 +204,10 @@ def reml_fit(rater: np.ndarray, sample: np.ndarray, score: np.ndarray,
     sample block of C is diagonal and is absorbed (Schur complement), leaving the intercept and
     rater block, (R + 1) square.
     """
+    # Imported here: scipy.optimize takes a quarter of a second to import, and only the REML
+    # fit of a small design needs it.
+    from scipy import optimize
+
     objective = _ProfiledReml(rater, sample, score)
     ratios = [max(value, 1e-3) / max(start.error, 1e-6) if value is not None else 1.0
               for value in (start.sample, start.rater)]
@@ -317,7 +334,7 @@ def reml_intervals(t: np.ndarray, covariance: np.ndarray | None,
               "ICC2": (t[0] - np.log1p(np.exp(t[1])), (1.0, -share)),
               "ICC2k": (t[0] - np.log1p(np.exp(t[1])) + np.log(k), (1.0, -share))}
     intervals = {}
-    z = stats.norm.ppf(0.975)
+    z = normal_ppf(0.975)
     for form, (logit, gradient) in logits.items():
         se = float(np.sqrt(np.asarray(gradient) @ covariance @ np.asarray(gradient)))
         intervals[form] = [float(1 / (1 + np.exp(-(logit - z * se)))),
@@ -357,14 +374,14 @@ def f_intervals(rater: np.ndarray, sample: np.ndarray,
         intervals = _case_one(msr / msw, n - 1, n * (k - 1), k)
         f3 = msr / mse
         df1, df2 = n - 1, (n - 1) * (k - 1)
-        f3l, f3u = f3 / stats.f.ppf(0.975, df1, df2), f3 * stats.f.ppf(0.975, df2, df1)
+        f3l, f3u = f3 / f_ppf(0.975, df1, df2), f3 * f_ppf(0.975, df2, df1)
         intervals["ICC3"] = [(f3l - 1) / (f3l + k - 1), (f3u - 1) / (f3u + k - 1)]
         intervals["ICC3k"] = [1 - 1 / f3l, 1 - 1 / f3u]
         icc2 = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
         fj = msc / mse
         v = (df2 * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
              / (df1 * k ** 2 * icc2 ** 2 * fj ** 2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2))
-        fl, fu = stats.f.ppf(0.975, n - 1, v), stats.f.ppf(0.975, v, n - 1)
+        fl, fu = f_ppf(0.975, n - 1, v), f_ppf(0.975, v, n - 1)
         low = n * (msr - fl * mse) / (fl * (k * msc + (k * n - k - n) * mse) + n * msr)
         high = n * (fu * msr - mse) / (k * msc + (k * n - k - n) * mse + n * fu * msr)
         intervals["ICC2"] = [low, high]
@@ -374,8 +391,8 @@ def f_intervals(rater: np.ndarray, sample: np.ndarray,
 
 def _case_one(f_value: float, df1: float, df2: float, k: float) -> dict[str, list[float]]:
     with np.errstate(divide="ignore", invalid="ignore"):
-        fl = f_value / stats.f.ppf(0.975, df1, df2)
-        fu = f_value * stats.f.ppf(0.975, df2, df1)
+        fl = f_value / f_ppf(0.975, df1, df2)
+        fu = f_value * f_ppf(0.975, df2, df1)
         return {"ICC1": _finite_pair([(fl - 1) / (fl + k - 1), (fu - 1) / (fu + k - 1)]),
                 "ICC1k": _finite_pair([1 - 1 / fl, 1 - 1 / fu])}
 

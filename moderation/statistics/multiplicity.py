@@ -16,7 +16,8 @@ the false-discovery rate.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm, t
+
+from moderation.statistics.distributions import normal_sf, t_sf
 
 
 def minimum_effect_p(estimate, se, margin: float, df=None) -> np.ndarray:
@@ -32,7 +33,7 @@ def minimum_effect_p(estimate, se, margin: float, df=None) -> np.ndarray:
     se = np.asarray(se, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (np.abs(estimate) - margin) / se
-        p = norm.sf(z) if df is None else t.sf(z, np.asarray(df, dtype=float))
+        p = normal_sf(z) if df is None else t_sf(z, df)
     return np.where(np.isfinite(estimate) & np.isfinite(se) & (se > 0), p, np.nan)
 
 

@@ -40,8 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
+from moderation.statistics.distributions import normal_sf
 from moderation.statistics.fair import Z95
 from moderation.statistics.multiplicity import benjamini_hochberg
 from moderation.statistics.rasch import RaschFit
@@ -256,7 +256,7 @@ def _fill(table: pd.DataFrame, sums: _VisitSums, rows: _Rows, margin: float, fdr
         # One-sided minimum-effect test: H0 the effect is within the practical size.
         z = (margin - index) / se if lower else (index - margin) / se
         usable = (n >= MIN_VISITS) & np.isfinite(index) & np.isfinite(se) & (se > 0)
-        p = np.where(usable, norm.sf(z), np.nan)
+        p = np.where(usable, normal_sf(z), np.nan)
         q = benjamini_hochberg(p)
         beyond = index < margin if lower else index > margin
         table["index"] = np.where(usable, index, np.nan)

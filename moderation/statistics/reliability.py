@@ -28,11 +28,11 @@ DEFAULT_BOOTSTRAP = 1000
 MIN_PAIRABLE_UNITS = 2
 # Cells per bootstrap chunk, so memory stays at a few tens of MB for any number of patterns.
 MAX_CHUNK_CELLS = 4_000_000
-# The package builds dense units x V x V arrays (about four at once, 40 MB each at this size):
-# beyond it (e.g. 300,000 units on a 5-point scale, about 1 s in the package) the point
-# estimate comes from the same coincidences summed per pattern, which the tests hold equal to
-# the package's to 1e-12, in milliseconds.
-MAX_PACKAGE_CELLS = 5_000_000
+# The package builds dense units x V x V arrays (about four at once) and takes about 0.1 s per
+# million cells: beyond this size (e.g. 30,000 units on a 4-point scale; a district's criterion
+# has 60,000) the point estimate comes from the same coincidences summed per pattern, which
+# the tests hold equal to the package's to 1e-12, in milliseconds.
+MAX_PACKAGE_CELLS = 500_000
 # Random odd multipliers that hash a row of counts into one int64 (wrapping); collisions are
 # checked for, so the hash only has to be fast, not perfect.
 ROW_HASH = np.random.default_rng(20240611).integers(1, 2 ** 62, size=4096) * 2 + 1

@@ -17,14 +17,20 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm, t
 
+from moderation.statistics.distributions import normal_isf, t_isf
 from moderation.statistics.fair import expected_score, fair_average_at
 from moderation.statistics.multiplicity import benjamini_hochberg, minimum_effect_p
 from moderation.statistics.rasch import FIT_FAILURE, RaschFit
-from moderation.statistics.table import latest, latest_blind, rater_schools
+from moderation.statistics.table import (
+    latest,
+    latest_blind,
+    positions,
+    rater_schools,
+    values_at,
+)
 
-Z95 = norm.isf(0.025)
+Z95 = normal_isf(0.025)
 SESSION_SAMPLES = 5     # samples named in a cross-school session: enough for one sitting
 NOT_CONNECTED = ("its raters do not share samples with the district's main rating design, so "
                  "their severities cannot be compared with the other schools'")
@@ -47,8 +53,8 @@ FIGURES = ["rater_severity", "rater_severity_se", "rater_severity_lo", "rater_se
 
 def school_findings(ratings: pd.DataFrame, fit: RaschFit, *, school_effect: float = 0.3,
                     local_gap: float = 0.25, fdr: float = 0.05, min_raters: int = 3,
-                    min_samples: int = 10, blind: pd.DataFrame | None = None
-                    ) -> pd.DataFrame:
+                    min_samples: int = 10, blind: pd.DataFrame | None = None,
+                    school_of: pd.Series | None = None) -> pd.DataFrame:
     """Every school's standard and local gap, suppressed where too few, with p, q and flags.
 
     The columns of school_standards and local_gaps (indexed by school, every school named in
@@ -65,15 +71,19 @@ def school_findings(ratings: pd.DataFrame, fit: RaschFit, *, school_effect: floa
         (points) and local_q < fdr; else None;
     session_samples, session_schools: for a flagged school, the samples (at most 5) for a
         cross-school session and the other schools whose raters scored them; else None.
+
+    blind and school_of: table.latest_blind(ratings) and table.rater_schools(ratings) when the
+    caller has them already (each is a pass over every rating).
     """
-    standards = school_standards(ratings, fit, min_effect=school_effect)
+    school_of = rater_schools(ratings) if school_of is None else school_of
+    standards = school_standards(ratings, fit, min_effect=school_effect, school_of=school_of)
     gaps = local_gaps(ratings, fit, min_gap=local_gap, standards=standards)
     table = standards.join(gaps, how="left")
     for count in ("n_samples", "n_units", "n_local_raters"):
         table[count] = table[count].fillna(0).astype(np.int64)
     table.loc[~table.index.isin(gaps.index), "local_reason"] = (
         NO_LOCAL if fit.status == "ok" else UNFIT_LOCAL.format(FIT_FAILURE[fit.status]))
-    table["n_cross_marked"] = _cross_marked(ratings).reindex(table.index, fill_value=0)
+    table["n_cross_marked"] = _cross_marked(ratings, school_of).reindex(table.index, fill_value=0)
     table["suppressed_reason"] = _suppression(table, min_raters, min_samples)
     table["suppressed"] = table["suppressed_reason"].notna()
     table.loc[table["suppressed"], FIGURES] = np.nan
@@ -83,17 +93,18 @@ def school_findings(ratings: pd.DataFrame, fit: RaschFit, *, school_effect: floa
                                     fdr, ("harsh", "lenient"))
     table["local_flag"] = _flags(table["local_gap"], table["local_q"], local_gap, fdr,
                                  ("inflated", "deflated"))
-    _add_sessions(table, ratings, fit, latest_blind(ratings) if blind is None else blind)
+    _add_sessions(table, ratings, fit, latest_blind(ratings) if blind is None else blind,
+                  school_of)
     return table
 
 
-def school_standards(ratings: pd.DataFrame, fit: RaschFit, *,
-                     min_effect: float = 0.3) -> pd.DataFrame:
+def school_standards(ratings: pd.DataFrame, fit: RaschFit, *, min_effect: float = 0.3,
+                     school_of: pd.Series | None = None) -> pd.DataFrame:
     """A school's leniency: the mean Rasch severity of its raters, with its uncertainty.
 
     Input: the validated ratings table (for each rater's school: the rater_school they appear
-    with most often) and a fit of it. Every school named in rater_school or sample_school gets
-    a row, indexed by school.
+    with most often; school_of: table.rater_schools(ratings) when the caller has it) and a fit
+    of it. Every school named in rater_school or sample_school gets a row, indexed by school.
 
     rater_severity = mean severity (logits) of the school's raters in the main connected
     component of the rater-sample graph (fit.raters.is_connected); > 0 harsh, < 0 lenient,
@@ -115,7 +126,8 @@ def school_standards(ratings: pd.DataFrame, fit: RaschFit, *,
     not converge or had too little data, every school's reason says so (with the fit's
     message).
     """
-    raters = _raters_with_schools(ratings, fit)
+    raters = _raters_with_schools(fit, rater_schools(ratings) if school_of is None
+                                  else school_of)
     schools = _all_schools(ratings)
     connected = raters.loc[raters["is_connected"] & raters["severity"].notna()]
     grouped = connected.groupby("school")["severity"]
@@ -149,12 +161,12 @@ def _all_schools(ratings: pd.DataFrame) -> pd.Index:
     return pd.Index(sorted(named), dtype="str", name="school")
 
 
-def _raters_with_schools(ratings: pd.DataFrame, fit: RaschFit) -> pd.DataFrame:
+def _raters_with_schools(fit: RaschFit, school_of: pd.Series) -> pd.DataFrame:
     """fit.raters with each rater's school (the one they appear with most often)."""
     raters = fit.raters[["severity", "severity_se", "is_connected"]].copy()
     if fit.status != "ok":
         raters["severity"] = np.nan
-    raters["school"] = rater_schools(ratings).reindex(raters.index)
+    raters["school"] = school_of.reindex(raters.index)
     raters["is_connected"] = raters["is_connected"].astype(bool)
     return raters.loc[raters["school"].notna()]
 
@@ -272,7 +284,7 @@ def local_gaps(ratings: pd.DataFrame, fit: RaschFit, *, min_gap: float = 0.25,
     scale = teachers / (teachers - 1).where(teachers > 1)
     se = np.sqrt(scale * (residual ** 2).groupby(level="school").sum()) / count
     df = teachers - 1
-    half = t.isf(0.025, df.where(df > 0)) * se
+    half = t_isf(0.025, df) * se
     table = pd.DataFrame({
         "n_samples": units.groupby("school")["sample"].nunique(),
         "n_units": count.astype(np.int64),
@@ -286,14 +298,18 @@ def local_gaps(ratings: pd.DataFrame, fit: RaschFit, *, min_gap: float = 0.25,
     return table[GAP_COLUMNS]
 
 
-def _cross_marked(ratings: pd.DataFrame) -> pd.Series:
+def _cross_marked(ratings: pd.DataFrame, school_of: pd.Series) -> pd.Series:
     """By school: its samples with a blind score from a rater of another school."""
     blind = ratings.loc[ratings["kind"] == "blind", ["rater", "sample", "sample_school"]]
-    school_of = rater_schools(ratings)
-    other = blind["rater"].map(school_of)
+    other = _school_of_rater(blind["rater"], school_of)
     crossed = blind.loc[blind["sample_school"].notna() & other.notna()
                         & (other != blind["sample_school"])]
     return crossed.groupby("sample_school")["sample"].nunique()
+
+
+def _school_of_rater(rater: pd.Series, school_of: pd.Series) -> pd.Series:
+    """rater.map(school_of) (missing for a rater without a school), by Arrow's look-up."""
+    return values_at(school_of, positions(school_of.index, rater)).set_axis(rater.index)
 
 
 def _suppression(table: pd.DataFrame, min_raters: int, min_samples: int) -> pd.Series:
@@ -322,15 +338,14 @@ def _flags(effect: pd.Series, q: np.ndarray, margin: float, fdr: float,
 
 
 def _add_sessions(table: pd.DataFrame, ratings: pd.DataFrame, fit: RaschFit,
-                  blind: pd.DataFrame) -> None:
+                  blind: pd.DataFrame, school_of: pd.Series) -> None:
     """session_samples and session_schools of each flagged school (see school_findings): for a
     standard, the work its raters scored furthest from other schools' raters in the flag's
     direction; for a local gap, its own samples whose local scores are furthest from blind
     expectation. Either way other schools' teachers scored the same work blind."""
     table["session_samples"] = None
     table["session_schools"] = None
-    school_of = rater_schools(ratings)
-    blind = blind.assign(school=blind["rater"].map(school_of))
+    blind = blind.assign(school=_school_of_rater(blind["rater"], school_of))
     standard = table["standard_flag"].dropna()
     local = table["local_flag"].dropna()
     differences = [_blind_differences(blind, set(standard.index))]

@@ -28,7 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from moderation.statistics.distributions import chi2_sf
 
 
 @dataclass(frozen=True)
@@ -70,4 +71,4 @@ def separation(measures: np.ndarray, standard_errors: np.ndarray) -> Separation 
     return Separation(n=n, mean=float(np.mean(m)), sd=sd, rmse=rmse, true_sd=true_sd,
                       separation=g, strata=(4 * g + 1) / 3, reliability=g ** 2 / (1 + g ** 2),
                       chi_square=chi_square, df=n - 1,
-                      p=float(stats.chi2.sf(chi_square, n - 1)))
+                      p=float(chi2_sf(chi_square, n - 1)))

@@ -16,6 +16,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from moderation.statistics.levels import ScoreLevels
@@ -230,6 +231,27 @@ def rater_schools(ratings: pd.DataFrame) -> pd.Series:
     return counts.drop_duplicates("rater").set_index("rater")["rater_school"]
 
 
+def positions(ids: pd.Index, values: pd.Series | pd.Index) -> np.ndarray:
+    """The position of each value in the unique `ids`, -1 where it is absent or missing: what
+    ids.get_indexer(values) gives. Text of the table (pandas' str dtype keeps it in Arrow
+    buffers) is looked up by Arrow's hash table, a tenth of the time of pandas' for a million
+    ratings."""
+    if not (_arrow_text(ids) and _arrow_text(values)):
+        return ids.get_indexer(values)
+    found = pc.index_in(pa.array(values.array), value_set=pa.array(ids.array))
+    return found.fill_null(-1).to_numpy().astype(np.intp)
+
+
+def values_at(table: pd.Series, at: np.ndarray) -> pd.Series:
+    """table's values at positions `at` (from `positions`), missing where -1, indexed 0..n-1:
+    table.reindex by the looked-up values, without looking them up again."""
+    return pd.Series(table.array.take(at, allow_fill=True), name=table.name)
+
+
+def _arrow_text(values: pd.Series | pd.Index) -> bool:
+    return isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"
+
+
 def encode_blind(ratings: pd.DataFrame) -> BlindCodes:
     """The latest blind ratings of a validated table as integer codes (see BlindCodes)."""
     blind = latest_blind(ratings)
@@ -266,9 +288,24 @@ def _times(column: pd.Series) -> tuple[pd.Series, pd.Series]:
         times = column.dt.tz_localize("UTC")
     else:
         text = _text(column)
-        times = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
-        return times.dt.as_unit("us"), times.isna() & text.notna()
+        times = _arrow_times(text)
+        if times is None:
+            times = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+            return times.dt.as_unit("us"), times.isna() & text.notna()
     return times.dt.as_unit("us"), pd.Series(False, index=column.index)
+
+
+def _arrow_times(text: pd.Series) -> pd.Series | None:
+    """The times by Arrow's ISO 8601 parser (a tenth of pandas' time for a million ratings),
+    or None when it cannot read every one: it takes only the common forms, each with an
+    offset or Z, and reads those as pandas does; anything else goes to pandas' reader."""
+    if not _arrow_text(text):
+        return None
+    try:
+        parsed = pc.cast(pa.array(text.array), pa.timestamp("us", tz="UTC"))
+    except pa.ArrowInvalid:
+        return None
+    return parsed.to_pandas().set_axis(text.index)
 
 
 def _lines(index: pd.Index) -> np.ndarray:

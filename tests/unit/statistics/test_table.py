@@ -13,7 +13,9 @@ from moderation.statistics.table import (
     encode_blind,
     latest_blind,
     load_ratings,
+    positions,
     validate_ratings,
+    values_at,
 )
 
 HEADER = "rater,sample,criterion,score"
@@ -271,3 +273,36 @@ def test_far_apart_levels_are_checked_without_a_table_of_every_value_between():
 
     assert table["score"].tolist() == [10 ** 12]
     assert levels_problem(f"{HEADER}\nA,s1,Ideas,0\n", levels).line == 2
+
+
+@pytest.mark.parametrize("times", [
+    ["2024-03-01 08:00:00+00:00", "2024-03-01T10:30:00.25+02:00", "2024-03-01T09:00:00Z"],
+    ["2024-03-01 08:00:00+00:00", "2024-03-01T10:30:00.25+02:00", "2024-03-01 09:00:00"],
+])
+def test_times_with_and_without_an_offset_read_as_pandas_reads_them(times):
+    # Offsets and Z throughout are read by Arrow's parser; one time without an offset sends
+    # the column to pandas' reader, which takes it as UTC. Either way the same instants.
+    rows = "".join(f"A{i},s1,Ideas,3,{time}\n" for i, time in enumerate(times))
+    table = read(f"{HEADER},scored_at\n{rows}")
+    expected = pd.to_datetime(pd.Series(times), format="ISO8601", utc=True).dt.as_unit("us")
+    pd.testing.assert_series_equal(table["scored_at"], expected, check_names=False)
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_positions_are_what_get_indexer_gives_absent_and_missing_at_minus_one(dtype):
+    ids = pd.Index(["T2", "T1", "T3"], dtype=dtype)
+    values = pd.Series(["T1", "T9", None, "T3", "T1"], dtype=dtype)
+
+    found = positions(ids, values)
+
+    assert found.tolist() == ids.get_indexer(values).tolist() == [1, -1, -1, 2, 1]
+
+
+def test_values_at_positions_is_a_map_with_missing_where_absent():
+    school_of = pd.Series(["S1", "S2"], index=pd.Index(["T1", "T2"], dtype="str"), dtype="str")
+    rater = pd.Series(["T2", "T9", "T1"], dtype="str")
+
+    schools = values_at(school_of, positions(school_of.index, rater))
+
+    assert schools.tolist()[::2] == ["S2", "S1"] and pd.isna(schools[1])
+    pd.testing.assert_series_equal(schools, rater.map(school_of), check_names=False)
