@@ -33,7 +33,10 @@ def round_or_fail(round_id: int) -> ScoringRound:
 def run_command(round_id: int, as_json: bool):
     """Analyse the round's current ratings now; a finished run of the same ratings and
     settings is reused, not computed again."""
-    run = services.request_round_run(round_or_fail(round_id), None, enqueue=False)
+    try:
+        run = services.request_round_run(round_or_fail(round_id), None, enqueue=False)
+    except services.AnalysisError as error:
+        raise BadInput(str(error)) from None
     db.session.commit()
     if run.status.is_active:
         services.run_job(run.id)

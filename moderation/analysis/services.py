@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import suppress
 from dataclasses import asdict
 from datetime import timedelta
 from importlib import metadata
@@ -80,6 +81,9 @@ def request_round_run(scoring_round: ScoringRound, actor, *, enqueue: bool = Tru
     unless `enqueue` is False: the caller runs it itself)."""
     parameters = round_parameters(scoring_round)
     table = inputs.round_ratings(scoring_round.id)
+    if not (table["kind"] == "blind").any():
+        raise AnalysisError(f"“{scoring_round.name}” has no submitted blind scores yet: there "
+                            "is nothing to analyse.")
     digest = inputs.input_hash(table, parameters)
     same = db.session.execute(
         db.select(AnalysisRun).where(
@@ -104,8 +108,10 @@ def request_round_run(scoring_round: ScoringRound, actor, *, enqueue: bool = Tru
 
 
 def request_after_close(scoring_round: ScoringRound, actor) -> None:
-    """Registered with scoring: a round that closes is analysed (in the same transaction)."""
-    request_round_run(scoring_round, actor)
+    """Registered with scoring: a round that closes is analysed (queued in the same
+    transaction); a round closed with no scores has nothing to analyse."""
+    with suppress(AnalysisError):
+        request_round_run(scoring_round, actor)
 
 
 def run_job(run_id: int) -> None:
@@ -238,8 +244,12 @@ def split_report(report: dict) -> dict[str, dict]:
 
 
 def _in_words(error: Exception) -> str:
-    text = str(error).strip()
-    return text if text else type(error).__name__
+    """The engine's refusals (a malformed table, an impossible setting) say what is wrong;
+    anything else is a fault to report, named by its kind."""
+    if isinstance(error, ValueError) and str(error).strip():
+        return str(error).strip()
+    return (f"the statistics engine stopped with an internal error ({type(error).__name__}). "
+            "Retry; if it fails again, tell your administrator.")
 
 
 class _Progress:

@@ -58,7 +58,10 @@ def run_round(round_id: int):
     scoring_round = _round_or_404(round_id)
     if not RunForm().validate_on_submit():
         abort(400, "The form had expired; reload the page and try again.")
-    services.request_round_run(scoring_round, current_user)
+    try:
+        services.request_round_run(scoring_round, current_user)
+    except services.AnalysisError as error:
+        abort(409, str(error))
     db.session.commit()
     if not wants_fragment():
         flash("The analysis is on its way; this page shows it when it is done.", "success")
