@@ -32,6 +32,7 @@ from moderation.core.mail.cli import mail_cli
 from moderation.practice import queries as practice_queries
 from moderation.practice.views import bp as practice_bp
 from moderation.ratings import queries as rating_queries
+from moderation.ratings.cli import ratings_cli
 from moderation.samples import permissions as sample_permissions
 from moderation.samples.views import bp as samples_bp
 from moderation.scoring import queries as scoring_queries
@@ -97,6 +98,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(mail_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(analysis_cli)
+    app.cli.add_command(ratings_cli)
 
     @app.get("/healthz")
     def healthz():
