@@ -20,9 +20,13 @@ from moderation.accounts.roster.cli import roster_cli
 from moderation.accounts.roster.views import bp as roster_bp
 from moderation.accounts.school_views import bp as schools_bp
 from moderation.accounts.views import bp as accounts_bp
-from moderation.core import errors, local_time, request_guard, request_id, security, storage
+from moderation.analysis import services as analysis_services
+from moderation.analysis.cli import analysis_cli
+from moderation.analysis.views import bp as analysis_bp
+from moderation.core import errors, jobs, local_time, request_guard, request_id, security, storage
 from moderation.core.config import load_config
 from moderation.core.extensions import csrf, db, htmx, limiter, login_manager, migrate
+from moderation.core.jobs_cli import jobs_cli
 from moderation.core.mail import delivery as mail_delivery
 from moderation.core.mail.cli import mail_cli
 from moderation.practice import queries as practice_queries
@@ -32,6 +36,7 @@ from moderation.ratings.cli import ratings_cli
 from moderation.samples import permissions as sample_permissions
 from moderation.samples.views import bp as samples_bp
 from moderation.scoring import queries as scoring_queries
+from moderation.scoring import services as scoring_services
 from moderation.scoring.views import bp as scoring_bp
 from moderation.settings import queries as settings_queries
 from moderation.settings.views import bp as settings_bp
@@ -62,6 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.init_app(app)
     storage.init_app(app)
     mail_delivery.init_app(app)
+    jobs.init_app(app)
     local_time.init_app(app, account_queries.time_zone_name_of)
 
     app.context_processor(inject_navigation)
@@ -74,9 +80,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(samples_bp)
     app.register_blueprint(scoring_bp)
     app.register_blueprint(practice_bp)
+    app.register_blueprint(analysis_bp)
     sample_permissions.register_work_viewer(scoring_queries.can_view_work)
     sample_permissions.register_blind_samples(scoring_queries.samples_of_rounds_scored_by)
     scoring_queries.register_met_samples(practice_queries.practised_sample_ids)
+    scoring_services.register_round_closed(analysis_services.request_after_close)
+    jobs.register_sweep(analysis_services.requeue_abandoned)
     rubric_queries.register_score_counter(rating_queries.count_for_version)
     errors.register_forbidden_hint(account_permissions.forbidden_hint)
     account_services.register_password_rule(settings_queries.password_login_allowed)
@@ -87,6 +96,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(district_cli)
     app.cli.add_command(roster_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(analysis_cli)
     app.cli.add_command(ratings_cli)
 
     @app.get("/healthz")

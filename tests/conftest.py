@@ -29,7 +29,8 @@ from moderation.core.extensions import db  # noqa: E402
 # Each domain keeps its factory fixtures in tests/fixtures/<domain>.py; list them here.
 pytest_plugins: list[str] = ["tests.fixtures.samples", "tests.fixtures.rubrics",
                              "tests.fixtures.scoring", "tests.fixtures.world",
-                             "tests.fixtures.mail", "tests.fixtures.oidc"]
+                             "tests.fixtures.mail", "tests.fixtures.oidc",
+                             "tests.fixtures.analysis"]
 
 PASSWORD = "correct-horse-battery"
 # One pbkdf2 round instead of werkzeug's scrypt (about 135 ms per user created or logged in,

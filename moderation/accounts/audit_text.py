@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "sample_archived": "Sample archived", "sample_deleted": "Sample deleted",
     "sample_purged": "Sample purged",
     "scoring_round_opened": "Round opened", "scoring_round_closed": "Round closed",
+    "analysis_run_requested": "Analysis asked for",
     "blind_scores_submitted": "Blind scores submitted",
     "blind_scores_revised": "Blind scores revised",
     "practice_privacy_changed": "Practice privacy changed",
@@ -443,6 +444,9 @@ SENTENCES: dict[str, Describer] = {
     "scoring_round_closed": lambda d, n: (
         f"Closed round “{d.get('name', '')}” with {d.get('done', 0)} of "
         f"{_plural(d.get('assigned', 0), 'paper')} scored."),
+    "analysis_run_requested": lambda d, n: (
+        f"Asked for the analysis of round “{d.get('name', '')}” "
+        f"({_plural(d.get('n_ratings', 0), 'rating')})."),
     "blind_scores_submitted": lambda d, n: (
         f"Submitted blind scores for sample {d.get('code', '')} in round "
         f"“{n('round', d.get('round_id'))}”."),

@@ -93,6 +93,7 @@ def load_config(instance_path: str) -> dict:
         **storage_config(mode, instance_path),
         **mail_config(mode),
         **sso_config(mode),
+        **jobs_config(mode),
     }
 
 
@@ -132,6 +133,28 @@ def storage_config(mode: str, instance_path: str) -> dict:
         "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", "").strip() or None,
         "S3_REGION": os.environ.get("S3_REGION", "").strip() or None,
         "S3_PRESIGN_SECONDS": int(os.environ.get("S3_PRESIGN_SECONDS", "300")),
+    }
+
+
+def jobs_config(mode: str) -> dict:
+    """Background jobs (moderation/core/jobs.py): RQ on Redis when REDIS_URL is set, else a
+    thread in each process; the tests run jobs themselves unless they ask for a backend."""
+    redis_url = os.environ.get("REDIS_URL", "").strip()
+    default_backend = "manual" if mode == "testing" else ("rq" if redis_url else "thread")
+    return {
+        "JOBS_BACKEND": os.environ.get("JOBS_BACKEND", "").strip() or default_backend,
+        "JOBS_REDIS_URL": redis_url,
+        "JOBS_QUEUE": os.environ.get("JOBS_QUEUE", "").strip() or "moderation",
+        # How often a worker looks for work a dead worker left (runs whose lease ran out).
+        "JOBS_SWEEP_SECONDS": float(os.environ.get("JOBS_SWEEP_SECONDS", "10")),
+        # A worker's hold on an analysis run, renewed while it computes: a killed worker's
+        # run is taken up again this long after its last renewal.
+        "ANALYSIS_LEASE_SECONDS": float(os.environ.get("ANALYSIS_LEASE_SECONDS", "30")),
+        # Bootstrap replicates of the alpha intervals (the engine's default: 1,000).
+        "ANALYSIS_BOOTSTRAP": int(os.environ.get("ANALYSIS_BOOTSTRAP", "1000")),
+        # Tests only: a pause at every step, so a test can stop a worker mid-run.
+        "ANALYSIS_STEP_DELAY": float(os.environ.get("ANALYSIS_STEP_DELAY", "0"))
+        if mode == "testing" else 0.0,
     }
 
 

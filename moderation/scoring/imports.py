@@ -51,7 +51,7 @@ from moderation.core.extensions import db
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import Anchor, AnchorPool, AnchorScore, SampleStatus, WorkSample
 from moderation.samples.services import new_codes
-from moderation.scoring.models import RoundStatus, ScoringRound
+from moderation.scoring.models import RoundRater, RoundStatus, ScoringRound
 from moderation.statistics.levels import ScoreLevels
 from moderation.statistics.table import RatingsFileError, read_table, validate_ratings
 from rubrics import services as rubric_services
@@ -179,6 +179,7 @@ def import_round(district: District, version: RubricVersion, path: str | Path, n
                              {key: schools[name] for key, name in joining.items()}, now)
     clock.lap("people and schools: write")
     scoring_round = _write_round(district, version, table, name, Path(path).name, now)
+    _write_pool(scoring_round, table, user_ids, schools)
     sample_ids = _write_samples(table, sample_schools, schools, scoring_round, version, now)
     anchors = _write_anchors(table, sample_ids, version, Path(path).name, now)
     clock.lap("samples and anchors")
@@ -401,6 +402,23 @@ def _write_round(district: District, version: RubricVersion, table: pd.DataFrame
     db.session.add(scoring_round)
     db.session.flush()
     return scoring_round
+
+
+def _write_pool(scoring_round: ScoringRound, table: pd.DataFrame, user_ids: dict[str, int],
+                schools: dict[str, School]) -> None:
+    """The round's pool: each rater at the school they scored for on most of their lines (the
+    school the analysis counts them in), or none where the file names no rater_school."""
+    named = table.loc[table["rater"].notna() & table["rater_school"].notna(),
+                      ["rater", "rater_school"]]
+    school_of = (named.value_counts().reset_index().drop_duplicates("rater")
+                 .set_index("rater")["rater_school"])
+    pool: dict[int, int | None] = {}
+    for key, user_id in user_ids.items():
+        school = schools.get(school_of.get(key))
+        pool.setdefault(user_id, school.id if school is not None else None)
+    db.session.execute(db.insert(RoundRater), [
+        {"round_id": scoring_round.id, "user_id": user_id, "school_id": school_id}
+        for user_id, school_id in pool.items()])
 
 
 def _write_samples(table: pd.DataFrame, sample_schools: pd.Series, schools: dict[str, School],

@@ -425,74 +425,6 @@ def _not_withdrawn():
         (WorkSample.status != SampleStatus.ARCHIVED) & QueueItem.withdrawn_at.is_(None))
 
 
-def round_ratings_table(scoring_round: ScoringRound) -> list[dict]:
-    """The round as rows of the statistics' long ratings table (moderation.statistics.table):
-    each current submitted blind rating, the class teachers' current local scores of its live
-    samples, and a reference row with the agreed score of each anchor it seeded, so accuracy
-    against validity papers and drift can be computed. Samples by code, raters and criteria by
-    id, schools by name; times in UTC. A historical round has no queue items: its rows come
-    from its ratings' context (historical_ratings_table)."""
-    if scoring_round.is_historical:
-        return historical_ratings_table(scoring_round)
-    schools = dict(db.session.execute(db.select(School.id, School.name)).all())
-    rater_school = {r.user_id: schools.get(r.school_id) for r in scoring_round.raters}
-    items = db.session.execute(
-        db.select(QueueItem).where(QueueItem.round_id == scoring_round.id)
-        .options(selectinload(QueueItem.sample), selectinload(QueueItem.anchor))
-    ).scalars().all()
-    sample_of = {item.id: item.sample for item in items}
-    rows = []
-    for rating in db.session.execute(
-            db.select(Rating).where(Rating.queue_item_id.in_(sample_of),
-                                    Rating.is_current.is_(True),
-                                    Rating.submitted_at.is_not(None))).scalars():
-        sample = sample_of[rating.queue_item_id]
-        rows.append(_row(rating, sample, rater_school.get(rating.rater_id), schools, "blind"))
-    live = {item.sample_id: item.sample for item in items if item.kind == ItemKind.LIVE}
-    for rating in db.session.execute(
-            db.select(Rating).where(Rating.sample_id.in_(live), Rating.kind == RatingKind.LOCAL,
-                                    Rating.is_current.is_(True))).scalars():
-        sample = live[rating.sample_id]
-        rows.append(_row(rating, sample, schools.get(sample.school_id), schools, "local"))
-    anchors = {item.anchor.id: item for item in items if item.anchor is not None}
-    for item in anchors.values():
-        for agreed in item.anchor.scores:
-            rows.append({"rater": None, "sample": item.sample.code,
-                         "criterion": str(agreed.criterion_id), "score": agreed.score,
-                         "scored_at": None, "rater_school": None,
-                         "sample_school": schools.get(item.sample.school_id),
-                         "kind": "reference"})
-    return rows
-
-
-def historical_ratings_table(scoring_round: ScoringRound) -> list[dict]:
-    """round_ratings_table() of an imported past moderation: its current blind and local
-    ratings (each rater at the school they teach at in the district), and the agreed scores
-    of the anchors among its samples."""
-    schools = dict(db.session.execute(db.select(School.id, School.name)).all())
-    rater_school = dict(db.session.execute(
-        db.select(Membership.user_id, Membership.school_id)
-        .where(Membership.district_id == scoring_round.district_id,
-               Membership.role == Role.TEACHER)).all())
-    in_round = db.select(Rating).where(
-        Rating.context_type == "round", Rating.context_id == scoring_round.id,
-        Rating.is_current.is_(True), Rating.submitted_at.is_not(None))
-    ratings = db.session.execute(in_round).scalars().all()
-    samples = {s.id: s for s in db.session.execute(db.select(WorkSample).where(
-        WorkSample.id.in_({r.sample_id for r in ratings}))).scalars()}
-    rows = [_row(r, samples[r.sample_id], schools.get(rater_school.get(r.rater_id)), schools,
-                 r.kind.value) for r in ratings]
-    for anchor in db.session.execute(db.select(Anchor).where(
-            Anchor.sample_id.in_(samples),
-            Anchor.rubric_version_id == scoring_round.rubric_version_id)).scalars():
-        sample = samples[anchor.sample_id]
-        rows += [{"rater": None, "sample": sample.code, "criterion": str(agreed.criterion_id),
-                  "score": agreed.score, "scored_at": None, "rater_school": None,
-                  "sample_school": schools.get(sample.school_id), "kind": "reference"}
-                 for agreed in anchor.scores]
-    return rows
-
-
 def imported_counts(scoring_round: ScoringRound) -> dict[str, int]:
     """What a historical round holds: its current ratings by kind, its raters and samples."""
     in_round = (Rating.context_type == "round", Rating.context_id == scoring_round.id,
@@ -504,14 +436,6 @@ def imported_counts(scoring_round: ScoringRound) -> dict[str, int]:
         .where(*in_round)).one()
     return {"blind": by_kind.get(RatingKind.BLIND, 0), "local": by_kind.get(RatingKind.LOCAL, 0),
             "raters": raters, "samples": samples}
-
-
-def _row(rating: Rating, sample: WorkSample, rater_school, schools, kind: str) -> dict:
-    return {"rater": str(rating.rater_id), "sample": sample.code,
-            "criterion": str(rating.criterion_id), "score": rating.score,
-            "scored_at": rating.submitted_at.isoformat() if rating.submitted_at else None,
-            "rater_school": rater_school, "sample_school": schools.get(sample.school_id),
-            "kind": kind}
 
 
 # --- a rater's queue -----------------------------------------------------------------------------

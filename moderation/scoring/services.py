@@ -25,7 +25,7 @@ permissions.py):
 """
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
@@ -375,6 +375,15 @@ def open_round(district, actor, request: RoundRequest) -> ScoringRound:
     return scoring_round
 
 
+# Told in close_round's transaction that a round closed (create_app registers analysis, which
+# queues the round's analysis run; it starts once the close is committed).
+ROUND_CLOSED: list[Callable[[ScoringRound, object], None]] = []
+
+
+def register_round_closed(listener: Callable[[ScoringRound, object], None]) -> None:
+    ROUND_CLOSED.append(listener)
+
+
 def close_round(scoring_round: ScoringRound, actor) -> None:
     """Close an open round: queues empty, unsubmitted items stay unscored."""
     if not scoring_round.is_open:
@@ -386,6 +395,8 @@ def close_round(scoring_round: ScoringRound, actor) -> None:
     audit.record("scoring_round_closed", actor=actor, obj=scoring_round, name=scoring_round.name,
                  assigned=totals["assigned"], done=totals["done"])
     db.session.flush()
+    for listener in ROUND_CLOSED:
+        listener(scoring_round, actor)
 
 
 # --- scoring a queue item ------------------------------------------------------------------------

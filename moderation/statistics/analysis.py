@@ -8,6 +8,7 @@ triggers. The structure is documented in `analyze`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import IO
 
@@ -66,16 +67,24 @@ RASCH_MODEL = "rating_scale"
 # 2: the fields of the engine's second version added beside the first's, none removed or renamed
 # (report.schema.json describes every field).
 SCHEMA_VERSION = 2
+# The steps of `analyze`, in the order it runs them, as its on_step callback names them: a
+# caller shows progress by step and times each (moderation.analysis stores both per run).
+STEPS = ("validate", "Rasch fit", "rating scale and bias", "schools", "drift",
+         "halo and central tendency", "reliability and agreement", "raters", "drift power",
+         "design", "triggers")
 
 
 def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
             bootstrap: int = DEFAULT_BOOTSTRAP, seed: int | None = None,
             thresholds: Thresholds = DEFAULT_THRESHOLDS,
-            levels: ScoreLevels | None = None, schools: pd.DataFrame | None = None) -> dict:
+            levels: ScoreLevels | None = None, schools: pd.DataFrame | None = None,
+            on_step: Callable[[str], None] | None = None) -> dict:
     """Analyse a ratings table: a CSV path or buffer (load_ratings) or a frame (validate_ratings).
 
     levels: the rubric's allowed scores (levels.ScoreLevels); scores outside them refuse the
     table with their line. None takes any whole number, as before.
+
+    on_step: called with each name of STEPS as that step starts (progress, timings).
 
     schools: school context (equity.load_schools: indexed by school, numeric context columns
     such as low_income_share in percent); None leaves `equity` None.
@@ -214,6 +223,8 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    step = on_step or _no_step
+    step("validate")
     ratings = validate_ratings(source, levels) if isinstance(source, pd.DataFrame) \
         else load_ratings(source, levels)
     if level == "ratio":
@@ -222,33 +233,45 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     seed = int(np.random.SeedSequence().generate_state(1)[0]) if seed is None else seed
     streams = np.random.SeedSequence(seed).spawn(1)
     codes = encode_blind(ratings)
+    step("Rasch fit")
     fit = fit_many_facet_rasch(ratings, min_linkage=thresholds.linkage_strength, codes=codes)
     fair = fair_averages(fit)
     blind = ratings.iloc[codes.rows]      # the latest blind ratings (encode_blind)
     school_of = rater_schools(ratings)    # each rater's school, for the schools and raters
+    step("rating scale and bias")
     scale, bias = _scale_and_bias(ratings, codes, fit, thresholds)
+    step("schools")
     school_table = _school_table(ratings, blind, school_of, fit, thresholds)
+    step("drift")
     drift = _drift(ratings, blind, fit, thresholds)
+    step("halo and central tendency")
     halo, central = rater_effects(codes, fit, halo_size=thresholds.rater_halo,
                                   central_size=thresholds.rater_central_tendency,
                                   fdr=thresholds.false_discovery_rate)
+    step("reliability and agreement")
+    reliability = _with_disagreement(
+        _reliability(ratings, codes, level, bootstrap, streams[0], fair,
+                     criterion_matrices(ratings, codes, levels)), ratings, blind)
+    step("raters")
+    raters = _raters(ratings, blind, school_of, codes, fit, fair, thresholds, drift,
+                     rater_effect_entries(halo, central))
+    step("drift power")
+    power = district_drift_power(drift, fit, steps=(thresholds.rater_drift, DRIFT_POWER_STEP),
+                                 fdr=thresholds.false_discovery_rate,
+                                 min_shift=thresholds.rater_drift)
+    step("design")
     report = {
         "schema_version": SCHEMA_VERSION,
         "level": level,
         "n_ratings": len(ratings),
         "bootstrap": {"replicates": bootstrap, "seed": seed},
         "score_levels": _levels_entry(ratings, levels),
-        **_with_disagreement(_reliability(ratings, codes, level, bootstrap, streams[0], fair,
-                                          criterion_matrices(ratings, codes, levels)),
-                             ratings, blind),
+        **reliability,
         "rasch": _rasch_entry(fit, fair) | scale,
-        "raters": _raters(ratings, blind, school_of, codes, fit, fair, thresholds, drift,
-                          rater_effect_entries(halo, central)),
+        "raters": raters,
         "rater_effects": {"halo": group_summary(halo),
                           "central_tendency": group_summary(central)},
-        "drift_power": district_drift_power(
-            drift, fit, steps=(thresholds.rater_drift, DRIFT_POWER_STEP),
-            fdr=thresholds.false_discovery_rate, min_shift=thresholds.rater_drift),
+        "drift_power": power,
         "schools": _schools(school_table),
         "equity": None if schools is None else equity(school_table, schools),
         "bias": bias,
@@ -261,9 +284,14 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
                                                    for entry in report["schools"])}
     _categories_beside_criteria(report["criteria"], scale["criteria"])
     report = _json_ready(report)
+    step("triggers")
     report["triggers"] = _json_ready([asdict(trigger)
                                       for trigger in evaluate_triggers(report, thresholds)])
     return report
+
+
+def _no_step(name: str) -> None:
+    """analyze's on_step when the caller follows no progress."""
 
 
 def _reliability(ratings: pd.DataFrame, codes: BlindCodes, level: str, bootstrap: int,

@@ -27,6 +27,7 @@ from moderation.accounts.models import (
     SchoolContext,
     User,
 )
+from moderation.core import jobs
 from moderation.core.extensions import db
 from seed_data.demo.rounds import seed_demo_scoring
 from seed_data.demo.rubrics import seed_demo_rubrics
@@ -153,9 +154,10 @@ def demo_logins(spec: dict) -> list[tuple[str, str, str]]:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
-    """Create the demo district (safe to run again)."""
-    district = seed_demo()
-    db.session.commit()
+    """Create the demo district (safe to run again), with the analysis of each closed round."""
+    with jobs.run_here():
+        district = seed_demo()
+        db.session.commit()
     n_users = db.session.scalar(db.select(db.func.count(db.distinct(Membership.user_id)))
                                 .where(Membership.district_id == district.id))
     click.echo(f"Demo district ready: {district.name}, {len(district.schools)} schools, "

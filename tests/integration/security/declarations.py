@@ -188,6 +188,9 @@ DECLARATIONS: dict[str, Access] = {
     "scoring.show_round": ROUND_1,
     "scoring.round_progress": ROUND_1,
     "scoring.close_round": ROUND_1,
+    # A round's analysis: those who may close the round start it and follow it.
+    "analysis.run_round": ROUND_1,
+    "analysis.round_status": ROUND_1,
     # A download link works only for the user it was issued to (teacher_a here).
     "storage.download": allow({TEACHER_A}),
 }

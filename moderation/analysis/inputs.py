@@ -1,0 +1,141 @@
+"""A round's ratings as the statistics engine's input table (moderation.statistics.table).
+
+Read with SQLAlchemy Core selects streamed in partitions (yield_per), never ORM objects one by
+one, straight into the columns of a DataFrame the engine validates itself, with no CSV in
+between. Raters, schools and criteria appear by stable pseudonymous codes made from their ids
+(R12, S3, C5), samples by their own anonymous code: no name, email or student in the table.
+
+Rows, in a canonical order (so the same ratings always give the same table, hash and numbers):
+- blind: each current, submitted blind rating of the round (context "round", the round's id),
+  with the school the rater was in the pool for;
+- local: the class teachers' current local scores of the round's live samples;
+- reference: the agreed score of each anchor (validity or calibration paper) the round used.
+A historical round (a past moderation imported from a file) has no queue: its local scores are
+the ones imported with it (context "round", its id), its anchors those among its samples, and
+its pool (round_raters) holds the school each rater scored for in the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import and_, literal, null, or_, select, union_all
+
+from moderation.core.extensions import db
+from moderation.ratings.models import Rating, RatingKind
+from moderation.samples.models import Anchor, AnchorScore, WorkSample
+from moderation.scoring.models import ItemKind, QueueItem, RoundRater
+from moderation.statistics.table import COLUMNS
+
+# Rows read per round trip to the database.
+PARTITION = 10_000
+KIND_ORDER = {"blind": 0, "local": 1, "reference": 2}
+SORT_COLUMNS = ["kind_order", "criterion", "sample", "rater", "scored_at"]
+
+
+def rater_code(user_id: int) -> str:
+    return f"R{user_id}"
+
+
+def school_code(school_id: int | None) -> str | None:
+    return None if school_id is None else f"S{school_id}"
+
+
+def criterion_code(criterion_id: int) -> str:
+    return f"C{criterion_id}"
+
+
+def round_ratings(round_id: int) -> pd.DataFrame:
+    """The round's input table: the engine's COLUMNS, codes for ids, times in UTC, in the
+    canonical order."""
+    columns: dict[str, list] = {name: [] for name in _RAW_COLUMNS}
+    result = db.session.execute(_round_rows(round_id).execution_options(yield_per=PARTITION))
+    for partition in result.partitions():
+        for name, values in zip(_RAW_COLUMNS, zip(*partition, strict=True), strict=True):
+            columns[name].extend(values)
+    return _table(columns)
+
+
+def export_table(round_id: int, *, anonymous: bool = False) -> pd.DataFrame:
+    """The round's input table for a download. `anonymous` is for someone who may not see
+    individual raters: each rater gets a code drawn at random for this export only (so two
+    exports cannot be joined on a person), and the rater's school is left out."""
+    table = round_ratings(round_id)
+    if anonymous:
+        raters = table["rater"].dropna().unique()
+        codes: set[str] = set()
+        while len(codes) < len(raters):
+            codes.add(f"X{secrets.token_hex(4)}")
+        table["rater"] = table["rater"].map(dict(zip(raters, sorted(codes), strict=True)))
+        table["rater_school"] = None
+    return table
+
+
+def input_hash(table: pd.DataFrame, parameters: dict) -> str:
+    """sha256 over the canonical rows and the parameters (engine version included)."""
+    digest = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode())
+    digest.update(table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ").encode())
+    return digest.hexdigest()
+
+
+_RAW_COLUMNS = ("kind", "rater_id", "sample", "criterion_id", "score", "scored_at",
+                "rater_school_id", "sample_school_id")
+
+
+def _round_rows(round_id: int):
+    items = select(QueueItem.sample_id, QueueItem.anchor_id, QueueItem.kind).where(
+        QueueItem.round_id == round_id).subquery()
+    in_round = and_(Rating.context_type == "round", Rating.context_id == round_id)
+    blind = (
+        select(literal("blind"), Rating.rater_id, WorkSample.code, Rating.criterion_id,
+               Rating.score, Rating.submitted_at, RoundRater.school_id, WorkSample.school_id)
+        .join(WorkSample, WorkSample.id == Rating.sample_id)
+        .outerjoin(RoundRater, and_(RoundRater.round_id == round_id,
+                                    RoundRater.user_id == Rating.rater_id))
+        .where(Rating.kind == RatingKind.BLIND, in_round, Rating.is_current.is_(True),
+               Rating.submitted_at.is_not(None)))
+    live = select(items.c.sample_id).where(items.c.kind == ItemKind.LIVE)
+    local = (
+        select(literal("local"), Rating.rater_id, WorkSample.code, Rating.criterion_id,
+               Rating.score, Rating.submitted_at, WorkSample.school_id, WorkSample.school_id)
+        .join(WorkSample, WorkSample.id == Rating.sample_id)
+        .where(Rating.kind == RatingKind.LOCAL, Rating.is_current.is_(True),
+               or_(Rating.sample_id.in_(live), in_round)))
+    anchors = select(items.c.anchor_id).where(items.c.anchor_id.is_not(None))
+    rated = select(Rating.sample_id).where(in_round)
+    reference = (
+        select(literal("reference"), null(), WorkSample.code, AnchorScore.criterion_id,
+               AnchorScore.score, null(), null(), WorkSample.school_id)
+        .join(Anchor, Anchor.id == AnchorScore.anchor_id)
+        .join(WorkSample, WorkSample.id == Anchor.sample_id)
+        .where(or_(AnchorScore.anchor_id.in_(anchors), Anchor.sample_id.in_(rated))))
+    return union_all(blind, local, reference)
+
+
+def _table(columns: dict[str, list]) -> pd.DataFrame:
+    table = pd.DataFrame({
+        "rater": [None if r is None else rater_code(r) for r in columns["rater_id"]],
+        "sample": columns["sample"],
+        "criterion": [criterion_code(c) for c in columns["criterion_id"]],
+        "score": pd.Series(columns["score"], dtype="int64"),
+        "scored_at": pd.to_datetime([_utc(t) for t in columns["scored_at"]], utc=True),
+        "rater_school": [school_code(s) for s in columns["rater_school_id"]],
+        "sample_school": [school_code(s) for s in columns["sample_school_id"]],
+        "kind": columns["kind"],
+    }, columns=list(COLUMNS))
+    table["kind_order"] = table["kind"].map(KIND_ORDER)
+    table = table.sort_values(SORT_COLUMNS, kind="stable", na_position="first")
+    return table.drop(columns="kind_order").reset_index(drop=True)
+
+
+def _utc(moment: datetime | str | None) -> datetime | None:
+    """SQLite hands back naive times (stored as UTC) and, through a UNION, may hand back text."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

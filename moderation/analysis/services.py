@@ -1,0 +1,306 @@
+"""Asking for analysis runs and computing them (the job a worker runs).
+
+`request_round_run` records a queued run for a round's current ratings, or returns the run
+that already has (or is computing) the same input: same ratings and parameters, no second
+computation. `run_job` is the background job: it claims the run with a compare-and-set lease,
+reads the ratings, runs the engine step by step (committing progress and renewing the lease at
+each step, and from a heartbeat thread during long steps), and stores the result per part.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import suppress
+from dataclasses import asdict
+from datetime import timedelta
+from importlib import metadata
+
+from flask import current_app
+from sqlalchemy import and_, or_, update
+
+from moderation.analysis import inputs
+from moderation.analysis.models import (
+    PARTS,
+    READ_STEP,
+    SCOPE_ROUND,
+    STORE_STEP,
+    SUMMARY,
+    AnalysisRun,
+    AnalysisRunPart,
+    RunStatus,
+)
+from moderation.core import audit, jobs
+from moderation.core.db import utcnow
+from moderation.core.extensions import db
+from moderation.scoring.models import ScoringRound
+from moderation.settings.queries import settings_for
+from moderation.statistics.analysis import SCHEMA_VERSION, analyze
+from moderation.statistics.triggers import Thresholds
+
+JOB = "moderation.analysis.services.run_job"
+LEVEL = "ordinal"
+# A run whose worker died this many times is given up (it is likely what kills the worker).
+MAX_ATTEMPTS = 3
+# The district's settings that are the engine's thresholds under another name.
+THRESHOLD_NAMES = {"min_raters": "min_school_raters",
+                   "min_cross_marked_samples": "min_school_samples"}
+SAME_NAMES = ("alpha_discard", "alpha_rely", "false_discovery_rate", "rater_severity",
+              "school_effect", "local_gap")
+
+
+class AnalysisError(Exception):
+    """A run that cannot be asked for; the message is for the person who asked."""
+
+
+def engine_version() -> str:
+    return f"moderation.statistics {metadata.version('moderation-platform')}"
+
+
+def thresholds_for(district_id: int) -> Thresholds:
+    """The district's settings as the engine's Thresholds (the rest the engine's defaults)."""
+    settings = settings_for(district_id)
+    values = {name: getattr(settings, name) for name in SAME_NAMES}
+    values |= {engine: getattr(settings, ours) for ours, engine in THRESHOLD_NAMES.items()}
+    return Thresholds.from_settings(values)
+
+
+def round_parameters(scoring_round: ScoringRound) -> dict:
+    """What the engine is given besides the ratings; part of the input hash."""
+    return {"schema_version": SCHEMA_VERSION, "engine_version": engine_version(),
+            "level": LEVEL, "bootstrap": current_app.config["ANALYSIS_BOOTSTRAP"],
+            # The round's own seed: the same ratings always give the same intervals.
+            "seed": scoring_round.seed,
+            "thresholds": asdict(thresholds_for(scoring_round.district_id))}
+
+
+def request_round_run(scoring_round: ScoringRound, actor, *, enqueue: bool = True
+                      ) -> AnalysisRun:
+    """A run of the round's current ratings: the finished or unfinished run of the same input
+    if there is one, else a new queued run (handed to the job queue when the session commits,
+    unless `enqueue` is False: the caller runs it itself)."""
+    parameters = round_parameters(scoring_round)
+    table = inputs.round_ratings(scoring_round.id)
+    if not (table["kind"] == "blind").any():
+        raise AnalysisError(f"“{scoring_round.name}” has no submitted blind scores yet: there "
+                            "is nothing to analyse.")
+    digest = inputs.input_hash(table, parameters)
+    same = db.session.execute(
+        db.select(AnalysisRun).where(
+            AnalysisRun.scope_type == SCOPE_ROUND, AnalysisRun.scope_id == scoring_round.id,
+            AnalysisRun.input_hash == digest, AnalysisRun.status != RunStatus.FAILED)
+        .order_by(AnalysisRun.id.desc()).limit(1)).scalar_one_or_none()
+    if same is not None:
+        return same
+    run = AnalysisRun(scope_type=SCOPE_ROUND, scope_id=scoring_round.id,
+                      district_id=scoring_round.district_id, status=RunStatus.QUEUED,
+                      schema_version=SCHEMA_VERSION, engine_version=engine_version(),
+                      parameters=parameters, input_hash=digest, n_ratings=len(table),
+                      step_timings=[], requested_by_id=getattr(actor, "id", None))
+    db.session.add(run)
+    db.session.flush()
+    audit.record("analysis_run_requested", actor=actor, obj=run,
+                 district=scoring_round.district_id, round_id=scoring_round.id,
+                 name=scoring_round.name, n_ratings=len(table))
+    if enqueue:
+        jobs.enqueue_after_commit(JOB, run.id)
+    return run
+
+
+def request_after_close(scoring_round: ScoringRound, actor) -> None:
+    """Registered with scoring: a round that closes is analysed (queued in the same
+    transaction); a round closed with no scores has nothing to analyse."""
+    with suppress(AnalysisError):
+        request_round_run(scoring_round, actor)
+
+
+def run_job(run_id: int) -> None:
+    """The background job: compute the run unless another worker holds it or it is finished.
+    Safe to run twice: the claim lets one worker in, and a worker that lost its lease stores
+    nothing."""
+    attempt = _claim(run_id)
+    if attempt is None:
+        return
+    run = db.session.get(AnalysisRun, run_id)
+    heartbeat = _Heartbeat(run_id, attempt)
+    heartbeat.start()
+    try:
+        report = _compute(run)
+        _store(run, attempt, report)
+    except Exception as error:
+        db.session.rollback()
+        _fail(run_id, attempt, f"The analysis could not finish: {_in_words(error)}")
+        current_app.logger.exception("Analysis run %d failed", run_id)
+    finally:
+        heartbeat.stop()
+
+
+def requeue_abandoned() -> None:
+    """The sweep: a running run whose lease ran out lost its worker; queue it again (or give
+    it up after MAX_ATTEMPTS). A queued run waiting longer than a lease with no job (the
+    in-process queue died with its process) is enqueued again too; a duplicate job is
+    harmless, the claim lets one in."""
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["ANALYSIS_LEASE_SECONDS"])
+    expired = db.session.execute(db.select(AnalysisRun.id, AnalysisRun.attempts).where(
+        or_(and_(AnalysisRun.status == RunStatus.RUNNING, AnalysisRun.claimed_until < now),
+            and_(AnalysisRun.status == RunStatus.QUEUED, AnalysisRun.created_at < now - lease,
+                 or_(AnalysisRun.claimed_until.is_(None),
+                     AnalysisRun.claimed_until < now))))).all()
+    for run_id, attempts in expired:
+        if attempts >= MAX_ATTEMPTS:
+            _fail(run_id, attempts, f"The analysis stopped {attempts} times without "
+                                    "finishing (its worker was stopped or ran out of memory).")
+            continue
+        db.session.execute(_unclaimed(run_id, now).values(
+            status=RunStatus.QUEUED, claimed_until=now + lease, step=None,
+            progress_version=AnalysisRun.progress_version + 1))
+        db.session.commit()
+        current_app.logger.warning("Analysis run %d lost its worker; queued again", run_id)
+        jobs.enqueue(JOB, run_id)
+
+
+def _unclaimed(run_id: int, now):
+    return (update(AnalysisRun)
+            .where(AnalysisRun.id == run_id, AnalysisRun.status.in_(
+                   (RunStatus.QUEUED, RunStatus.RUNNING)),
+                   or_(AnalysisRun.claimed_until.is_(None), AnalysisRun.claimed_until < now))
+            .execution_options(synchronize_session=False))
+
+
+def _claim(run_id: int) -> int | None:
+    """Compare-and-set: the run becomes this worker's for a lease, if it is unfinished and no
+    one holds it. Returns the attempt number (the worker's claim), or None."""
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["ANALYSIS_LEASE_SECONDS"])
+    # A queued run may carry the sweep's claim (which keeps the next sweep from enqueueing it
+    # again meanwhile): any job for it may take it.
+    claimed = db.session.execute(
+        update(AnalysisRun)
+        .where(AnalysisRun.id == run_id,
+               AnalysisRun.status.in_((RunStatus.QUEUED, RunStatus.RUNNING)),
+               or_(AnalysisRun.claimed_until.is_(None), AnalysisRun.claimed_until < now,
+                   AnalysisRun.status == RunStatus.QUEUED))
+        .values(status=RunStatus.RUNNING, claimed_until=now + lease, started_at=now,
+                attempts=AnalysisRun.attempts + 1, step=READ_STEP, step_timings=[],
+                error=None, progress_version=AnalysisRun.progress_version + 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    if claimed.rowcount != 1:
+        return None
+    return db.session.execute(db.select(AnalysisRun.attempts)
+                              .where(AnalysisRun.id == run_id)).scalar_one()
+
+
+def _compute(run: AnalysisRun) -> dict:
+    progress = _Progress(run)
+    table = inputs.round_ratings(run.scope_id)
+    run.n_ratings = len(table)
+    run.input_hash = inputs.input_hash(table, run.parameters)
+    parameters = run.parameters
+    report = analyze(table, level=parameters["level"], bootstrap=parameters["bootstrap"],
+                     seed=parameters["seed"],
+                     thresholds=Thresholds.from_settings(parameters["thresholds"]),
+                     on_step=progress.step)
+    progress.step(STORE_STEP)
+    return report
+
+
+def _store(run: AnalysisRun, attempt: int, report: dict) -> None:
+    """The result per part and the run done, only if this worker still holds the run."""
+    parts = split_report(report)
+    finished = db.session.execute(
+        update(AnalysisRun).where(AnalysisRun.id == run.id, AnalysisRun.attempts == attempt,
+                                  AnalysisRun.status == RunStatus.RUNNING)
+        .values(status=RunStatus.DONE, finished_at=utcnow(), claimed_until=None, step=None,
+                progress_version=AnalysisRun.progress_version + 1)
+        .execution_options(synchronize_session=False))
+    if finished.rowcount != 1:
+        db.session.rollback()
+        return
+    db.session.add_all(AnalysisRunPart(run_id=run.id, name=name, data=data)
+                       for name, data in parts.items())
+    db.session.commit()
+
+
+def _fail(run_id: int, attempt: int, message: str) -> None:
+    db.session.execute(
+        update(AnalysisRun).where(AnalysisRun.id == run_id, AnalysisRun.attempts == attempt,
+                                  AnalysisRun.status.in_((RunStatus.QUEUED,
+                                                          RunStatus.RUNNING)))
+        .values(status=RunStatus.FAILED, error=message[:2000], finished_at=utcnow(),
+                claimed_until=None, step=None,
+                progress_version=AnalysisRun.progress_version + 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def split_report(report: dict) -> dict[str, dict]:
+    """The report's fields by part (PARTS); the rest in the summary."""
+    named = {field for fields in PARTS.values() for field in fields}
+    parts = {SUMMARY: {key: value for key, value in report.items() if key not in named}}
+    for name, fields in PARTS.items():
+        parts[name] = {field: report[field] for field in fields if field in report}
+    return parts
+
+
+def _in_words(error: Exception) -> str:
+    """The engine's refusals (a malformed table, an impossible setting) say what is wrong;
+    anything else is a fault to report, named by its kind."""
+    if isinstance(error, ValueError) and str(error).strip():
+        return str(error).strip()
+    return (f"the statistics engine stopped with an internal error ({type(error).__name__}). "
+            "Retry; if it fails again, tell your administrator.")
+
+
+class _Progress:
+    """Commits the step a run is at and the time the one before took; renews the lease."""
+
+    def __init__(self, run: AnalysisRun):
+        self.run = run
+        self.started = time.monotonic()
+        self.delay = current_app.config["ANALYSIS_STEP_DELAY"]
+
+    def step(self, name: str) -> None:
+        now = time.monotonic()
+        timings = [*self.run.step_timings,
+                   {"name": self.run.step, "seconds": round(now - self.started, 3)}]
+        self.started = now
+        self.run.step_timings = timings
+        self.run.step = name
+        self.run.progress_version += 1
+        self.run.claimed_until = utcnow() + timedelta(
+            seconds=current_app.config["ANALYSIS_LEASE_SECONDS"])
+        db.session.commit()
+        if self.delay:
+            time.sleep(self.delay)
+
+
+class _Heartbeat:
+    """Renews the run's lease from a thread while a long step computes (one Rasch fit of a
+    district takes longer than a lease). Its own connection, so it never waits for the job's
+    session; it renews only the claim of this attempt."""
+
+    def __init__(self, run_id: int, attempt: int):
+        self.run_id, self.attempt = run_id, attempt
+        self.engine = db.engine
+        self.lease = current_app.config["ANALYSIS_LEASE_SECONDS"]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{run_id}",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.lease / 3):
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(AnalysisRun).where(AnalysisRun.id == self.run_id,
+                                              AnalysisRun.attempts == self.attempt,
+                                              AnalysisRun.status == RunStatus.RUNNING)
+                    .values(claimed_until=utcnow() + timedelta(seconds=self.lease)))

@@ -1,0 +1,209 @@
+"""Analysis runs of a round: computed from the database, stored per part, reused for the same
+input, started by closing the round or by asking, and followed on the round page."""
+
+import json
+
+import pytest
+
+from moderation.accounts.models import District, User
+from moderation.analysis import inputs, queries, services
+from moderation.analysis.models import PARTS, AnalysisRun, AnalysisRunPart, RunStatus
+from moderation.core.extensions import db
+from moderation.scoring import services as scoring_services
+from moderation.scoring.models import QueueItem, ScoringRound
+from moderation.settings import services as settings_services
+from moderation.statistics.analysis import analyze
+from moderation.statistics.triggers import Thresholds
+from tests.fixtures.analysis import close
+
+BOOTSTRAP = 50
+
+
+@pytest.fixture(autouse=True)
+def few_replicates(app):
+    app.config["ANALYSIS_BOOTSTRAP"] = BOOTSTRAP
+
+
+def runs(app) -> list[AnalysisRun]:
+    with app.app_context():
+        return db.session.execute(db.select(AnalysisRun).order_by(AnalysisRun.id)
+                                  ).scalars().all()
+
+
+def run_command(runner, round_id, *extra):
+    return runner.invoke(args=["analysis", "run", "--round", str(round_id), *extra])
+
+
+def test_the_command_stores_what_the_engine_gives_for_the_rounds_ratings(app, runner,
+                                                                          scored_round):
+    scored = scored_round()
+    result = run_command(runner, scored.round_id, "--json")
+    assert result.exit_code == 0, result.output
+    stored = json.loads(result.output)
+
+    with app.app_context():
+        scoring_round = db.session.get(ScoringRound, scored.round_id)
+        table = inputs.round_ratings(scored.round_id)
+        thresholds = services.thresholds_for(scoring_round.district_id)
+        direct = analyze(table, bootstrap=BOOTSTRAP, seed=scoring_round.seed,
+                         thresholds=thresholds)
+        names = set(db.session.execute(db.select(AnalysisRunPart.name)).scalars())
+    assert stored == direct
+    assert set(table["kind"]) == {"blind", "local", "reference"}
+    assert names == {"summary", *PARTS}
+    [run] = runs(app)
+    assert run.status is RunStatus.DONE and run.n_ratings == len(table) == stored["n_ratings"]
+    assert [step["name"] for step in run.step_timings][:3] == ["read the ratings", "validate",
+                                                              "Rasch fit"]
+    assert all(step["seconds"] >= 0 for step in run.step_timings)
+
+
+def test_codes_not_names_reach_the_engine(app, scored_round):
+    scored = scored_round()
+    with app.app_context():
+        table = inputs.round_ratings(scored.round_id)
+    teachers = scored.world.all_teachers
+    assert set(table["rater"].dropna()) <= {f"R{t.id}" for t in teachers}
+    assert set(table["sample_school"]) <= {f"S{s.id}" for s in scored.world.schools}
+    text = table.to_csv()
+    assert not any(t.display_name in text or t.email in text for t in teachers)
+    assert not any(s.name in text for s in scored.world.schools)
+
+
+def test_the_same_ratings_and_settings_reuse_the_finished_run(app, runner, scored_round):
+    scored = scored_round()
+    first = run_command(runner, scored.round_id)
+    again = run_command(runner, scored.round_id)
+    assert first.exit_code == again.exit_code == 0
+    assert first.output.split(":")[0] == again.output.split(":")[0]  # "Run N"
+    assert len(runs(app)) == 1
+
+    with app.app_context():  # the district's settings are the engine's thresholds
+        district = db.session.get(District, scored.world.district.id)
+        settings_services.update_settings(district, db.session.get(User, scored.world.admin.id),
+                                          {"rater_severity": 0.8, "min_raters": 4})
+        db.session.commit()
+    assert run_command(runner, scored.round_id).exit_code == 0
+    newer = runs(app)[-1]
+    assert len(runs(app)) == 2
+    assert Thresholds(**newer.parameters["thresholds"]).rater_severity == 0.8
+    with app.app_context():
+        assert queries.run_part(newer.id, "summary")["thresholds"]["min_school_raters"] == 4
+
+
+def test_ratings_that_arrive_after_a_run_are_counted_for_a_rerun(app, runner, scored_round):
+    scored = scored_round()
+    assert run_command(runner, scored.round_id).exit_code == 0
+    with app.app_context():
+        item = db.session.execute(db.select(QueueItem).where(
+            QueueItem.round_id == scored.round_id).limit(1)).scalar_one()
+        criteria = [c.id for c in item.round.rubric_version.criteria]
+        scoring_services.revise_item(item, db.session.get(User, item.rater_id),
+                                     {criteria[0]: 1, criteria[1]: 1}, {}, "Misread the task")
+        db.session.commit()
+        analysis = queries.round_analysis(scored.round_id)
+    assert analysis.finished.id == runs(app)[0].id
+    assert analysis.new_ratings >= 1
+
+
+def test_a_round_with_no_scores_is_refused_in_words(app, runner, scoring_world, open_round):
+    world = scoring_world(n_schools=2, teachers_per_school=2, samples_per_school=1)
+    scoring_round = open_round(world)
+    result = run_command(runner, scoring_round.id)
+    assert result.exit_code == 2
+    assert "has no submitted blind scores yet" in result.output
+    assert run_command(runner, 999_999).exit_code == 2
+
+
+def test_a_failed_run_says_why_and_can_be_retried(app, client, auth, hx, scored_round,
+                                                  monkeypatch):
+    scored = scored_round()
+
+    def refuse(*args, **kwargs):
+        raise ValueError("the level of measurement does not fit these scores")
+
+    monkeypatch.setattr(services, "analyze", refuse)
+    close(app, scored)
+    app.extensions["jobs"].drain()
+    [failed] = runs(app)
+    assert failed.status is RunStatus.FAILED
+    assert failed.error == ("The analysis could not finish: the level of measurement does "
+                            "not fit these scores")
+    auth.login(scored.world.coach)
+    page = client.get(f"/scoring/rounds/{scored.round_id}").text
+    assert "The last analysis failed." in page and "does not fit these scores" in page
+    assert ">Retry</button>" in page
+
+    monkeypatch.undo()
+    retried = hx.post(f"/analysis/rounds/{scored.round_id}/runs", target="round-analysis")
+    assert retried.status_code == 200 and "Waiting to start" in retried.text
+    app.extensions["jobs"].drain()
+    assert [r.status for r in runs(app)] == [RunStatus.FAILED, RunStatus.DONE]
+
+
+def test_closing_the_round_runs_its_analysis_after_the_commit(app, client, auth, hx,
+                                                               scored_round):
+    scored = scored_round()
+    auth.login(scored.world.coach)
+    closed = hx.post(f"/scoring/rounds/{scored.round_id}/close", data={"confirmed": "y"},
+                     target="round-status")
+    assert closed.status_code == 200
+    [queued] = runs(app)
+    assert queued.status is RunStatus.QUEUED
+    assert app.extensions["jobs"].jobs == [(services.JOB, (queued.id,))]
+
+    status_url = f"/analysis/rounds/{scored.round_id}/status"
+    waiting = hx.get(status_url, target="round-analysis")
+    assert "Waiting to start" in waiting.text and 'hx-trigger="every 2s"' in waiting.text
+    version = f"{queued.id}.{queued.progress_version}"
+    assert hx.get(f"{status_url}?v={version}", target="round-analysis").status_code == 204
+
+    app.extensions["jobs"].drain()
+    [done] = runs(app)
+    changed = hx.get(f"{status_url}?v={version}", target="round-analysis")
+    assert changed.status_code == 200
+    assert f"Results as of <strong>{done.n_ratings} ratings</strong>" in changed.text
+    assert "every 2s" not in changed.text and "Run the analysis again" in changed.text
+    assert "Results as of" in client.get(f"/scoring/rounds/{scored.round_id}").text
+
+
+def test_asking_again_without_new_ratings_reuses_the_run(app, auth, hx, scored_round):
+    scored = scored_round()
+    auth.login(scored.world.coach)
+    url = f"/analysis/rounds/{scored.round_id}/runs"
+    hx.post(url, target="round-analysis")
+    app.extensions["jobs"].drain()
+    again = hx.post(url, target="round-analysis")
+    assert again.status_code == 200 and "Results as of" in again.text
+    assert len(runs(app)) == 1 and app.extensions["jobs"].jobs == []
+
+
+def test_only_those_who_manage_the_round_start_or_follow_its_analysis(
+        app, client, auth, hx, scored_round, create_coach, create_district):
+    scored = scored_round()
+    teacher = scored.world.all_teachers[0]
+    outsider = create_coach(district=create_district(), name="Another District's Coach")
+    for user, refused in ((teacher, 403), (outsider, 404)):
+        auth.login(user)
+        assert hx.post(f"/analysis/rounds/{scored.round_id}/runs").status_code == refused
+        assert hx.get(f"/analysis/rounds/{scored.round_id}/status").status_code == refused
+        auth.logout()
+    assert runs(app) == []
+
+
+@pytest.mark.slow  # a second app and its thread
+def test_without_redis_a_thread_in_the_process_runs_the_analysis(app, database_url,
+                                                                 scored_round):
+    from app import create_app
+    from tests.conftest import TEST_CONFIG
+
+    scored = scored_round()
+    threaded = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                           "JOBS_BACKEND": "thread", "ANALYSIS_BOOTSTRAP": BOOTSTRAP})
+    close(threaded, scored)
+    threaded.extensions["jobs"].wait()
+    threaded.extensions["jobs"].stop()
+    with threaded.app_context():
+        db.engine.dispose()
+    [run] = runs(app)
+    assert run.status is RunStatus.DONE and run.attempts == 1
