@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from moderation.accounts import audit_text, tokens
 from moderation.accounts.models import Membership, Role, School, User
 from moderation.accounts.people import PLACEHOLDER_DOMAIN
+from moderation.analysis.inputs import round_ratings
 from moderation.core.audit import AuditEvent
 from moderation.core.extensions import db
 from moderation.ratings.models import Rating, RatingKind
@@ -308,12 +309,13 @@ def test_the_round_list_shows_it_as_imported(app, runner, district, tmp_path, cl
     assert "Close the round" not in text
 
 
-def test_the_historical_round_feeds_the_ratings_table(app, runner, district, tmp_path):
+def test_the_historical_round_feeds_its_analysis_input(app, runner, district, tmp_path):
     district, _ = district
     result = run_import(runner, district, write_csv(tmp_path / "spring.csv", GOOD_ROWS))
     with app.app_context():
-        scoring_round = db.session.get(ScoringRound, int(result.output.split()[-1]))
-        rows = scoring_queries.round_ratings_table(scoring_round)
-    kinds = sorted(row["kind"] for row in rows)
+        table = round_ratings(int(result.output.split()[-1]))
+    kinds = list(table["kind"])
     assert kinds.count("blind") == 5 and kinds.count("local") == 2
     assert kinds.count("reference") == 2
+    # Each rater counts at the school the file gives them, as a live round's pool does.
+    assert table.loc[table["kind"] == "blind", "rater_school"].notna().all()
