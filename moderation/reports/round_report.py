@@ -43,7 +43,7 @@ class Finding:
 class RoundReport:
     reliability: Chart | None
     criteria: tuple[CriterionLine, ...]
-    agreement: tuple[Chart, ...]
+    agreement: tuple[tuple[str, tuple[Chart, ...]], ...]  # per criterion, its matrices
     severity: Chart | None           # None where the reader sees no raters
     drift: tuple[Chart, ...]
     n_raters_measured: int
@@ -53,7 +53,8 @@ class RoundReport:
 
     @property
     def charts(self) -> tuple[Chart, ...]:
-        return tuple(chart for chart in (self.reliability, *self.agreement, self.severity,
+        matrices = (chart for _, pair in self.agreement for chart in pair)
+        return tuple(chart for chart in (self.reliability, *matrices, self.severity,
                                          *self.drift) if chart is not None)
 
 
@@ -115,13 +116,16 @@ def _icc(criterion: dict, form: str = "ICC2") -> str:
 
 
 def _agreement(criteria: list[dict], cache: ChartCache):
+    """Per criterion with any counts: its name and its matrices (anchor papers, readings)."""
     for criterion in criteria:
-        for matrix in ("confusion", "readings"):
-            entry = criterion.get(matrix)
-            if entry and any(any(row) for row in entry["counts"]):
-                yield cache.get(f"{matrix}:{criterion['criterion']}", entry,
-                                lambda criterion=criterion, matrix=matrix:
-                                charts.agreement_matrix(criterion, matrix=matrix))
+        matrices = tuple(
+            cache.get(f"{matrix}:{criterion['criterion']}", criterion[matrix],
+                      lambda criterion=criterion, matrix=matrix:
+                      charts.agreement_matrix(criterion, matrix=matrix))
+            for matrix in ("confusion", "readings")
+            if criterion.get(matrix) and any(any(row) for row in criterion[matrix]["counts"]))
+        if matrices:
+            yield criterion["criterion"], matrices
 
 
 def _severity(raters: list[dict], cache: ChartCache) -> Chart | None:
