@@ -191,8 +191,9 @@ DECLARATIONS: dict[str, Access] = {
     "scoring.show_round": ROUND_1,
     "scoring.round_progress": ROUND_1,
     "scoring.close_round": ROUND_1,
-    "analysis.round_status": ROUND_1,
+    # A round's analysis: those who may close the round start it and follow it.
     "analysis.run_round": ROUND_1,
+    "analysis.round_status": ROUND_1,
     "reports.show_round_report": OPEN_ROUND_REPORT,
     "reports.export_round_json": OPEN_ROUND_REPORT,
     "reports.export_round_xlsx": OPEN_ROUND_REPORT,
