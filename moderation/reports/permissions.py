@@ -11,7 +11,9 @@
    setting calibration_visible_to_coaches is on. District administrators and school
    leaders never see raters one by one.
 4. A school-scoped coach sees the round's reliability, agreement and design, and of the
-   schools' findings only their own schools'.
+   schools' findings only their own schools'. The schools page, which sets every school
+   beside the others, is for who sees every school: district-wide coaches and district
+   administrators.
 """
 
 from __future__ import annotations
@@ -40,6 +42,19 @@ def refusal(user, scoring_round) -> int | None:
     return None
 
 
+def schools_refusal(user, scoring_round) -> int | None:
+    """refusal(), and 403 for a reader who does not see every school (rule 4)."""
+    status = refusal(user, scoring_round)
+    if status is None and not _sees_every_school(user, scoring_round.district_id):
+        return 403
+    return status
+
+
+def _sees_every_school(user, district_id: int) -> bool:
+    return district_id in district_ids(user, Role.COACH, Role.DISTRICT_ADMIN,
+                                       district_wide=True)
+
+
 def is_rater(user, scoring_round) -> bool:
     return (scoring_permissions.can_rate_in(user, scoring_round.district_id)
             or user.id in queries.pool_user_ids(scoring_round.id))
@@ -52,6 +67,7 @@ def audience(user, scoring_round) -> Audience:
     coached = school_ids(user, Role.COACH)
     shows_raters = (district_id in district_ids(user, Role.COACH)
                     and district_id not in district_ids(user, Role.DISTRICT_ADMIN))
+    every_school = _sees_every_school(user, district_id)
     pool = queries.round_pool(scoring_round.id)
     labels = anonymous_labels(scoring_round.id, [rater.user_id for rater in pool])
     named = settings_for(district_id).calibration_visible_to_coaches
@@ -62,7 +78,7 @@ def audience(user, scoring_round) -> Audience:
     return Audience(
         raters=raters, shows_raters=shows_raters,
         schools={school_code(school_id): name for school_id, name in schools.items()},
-        school_scope=None if coach_wide or not shows_raters else frozenset(
+        school_scope=None if every_school else frozenset(
             school_code(school_id) for school_id in coached if school_id in schools),
         criteria={criterion_code(criterion_id): name for criterion_id, name in
                   queries.criterion_names(scoring_round.rubric_version_id).items()})

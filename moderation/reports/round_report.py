@@ -155,3 +155,52 @@ def _finding(trigger: dict) -> Finding:
     return Finding(trigger["reason"], trigger["priority"], action.get("description"),
                    tuple(sample["sample"] if isinstance(sample, dict) else sample
                          for sample in samples))
+
+
+# The run's parts the schools page reads.
+SCHOOL_PARTS = ("schools", "equity")
+
+
+@dataclass(frozen=True)
+class SchoolsReport:
+    """A round's school standards for who sees every school: no league table, no ranks."""
+
+    funnel: Chart | None
+    local_gap: Chart | None
+    equity: tuple[Chart, ...]
+    equity_sentences: tuple[str, ...]   # analyses without a chart (no context to draw)
+    n_schools: int
+    n_suppressed: int
+
+    @property
+    def charts(self) -> tuple[Chart, ...]:
+        return tuple(chart for chart in (self.funnel, self.local_gap, *self.equity)
+                     if chart is not None)
+
+
+def build_schools(fields: dict, audience: Audience, context: dict[str, dict[str, float]],
+                  *, cache: ChartCache = CHART_CACHE) -> SchoolsReport:
+    """The schools page from the run's SCHOOL_PARTS fields. context: measure key -> school
+    name -> value, shares in percent (as the engine's equity analysis reads them)."""
+    shown = visible(fields, audience)
+    schools = shown["schools"]
+    report = {"schools": schools, "equity": shown.get("equity") or []}
+    drawn, sentences = [], []
+    for entry in report["equity"]:
+        values = context.get(entry["context"], {})
+        if entry["slope"] is not None and len(values) >= 2:
+            drawn.append(cache.get(f"equity:{entry['context']}:{entry['outcome']}",
+                                   [entry, schools, values],
+                                   lambda entry=entry, values=values: charts.equity_plot(
+                                       report, values, column=entry["context"],
+                                       outcome=entry["outcome"])))
+        else:
+            sentences.append(entry["sentence"])
+    measured = [school for school in schools if not school["suppressed"]]
+    return SchoolsReport(
+        funnel=cache.get("school-funnel", schools, lambda: charts.school_funnel(schools))
+        if measured else None,
+        local_gap=cache.get("local-gap", schools, lambda: charts.local_gap(schools))
+        if any(school["local_gap_ci95"] for school in measured) else None,
+        equity=tuple(drawn), equity_sentences=tuple(sentences), n_schools=len(schools),
+        n_suppressed=len(schools) - len(measured))

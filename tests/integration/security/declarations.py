@@ -198,6 +198,8 @@ DECLARATIONS: dict[str, Access] = {
     "reports.export_round_json": OPEN_ROUND_REPORT,
     "reports.export_round_xlsx": OPEN_ROUND_REPORT,
     "reports.export_round_chart": OPEN_ROUND_REPORT,
+    # Every school beside the others: for who sees every school of district 1.
+    "reports.show_round_schools": allow(OVERSIGHT, not_found=LEADS_2),
     # A download link works only for the user it was issued to (teacher_a here).
     "storage.download": allow({TEACHER_A}),
 }
