@@ -29,7 +29,7 @@ from moderation.analysis.inputs import criterion_code, rater_code, school_code
 from moderation.reports import queries
 from moderation.reports.audience import Audience
 from moderation.scoring import permissions as scoring_permissions
-from moderation.settings.queries import settings_for
+from moderation.settings.queries import Settings, settings_for
 
 
 def refusal(user, scoring_round) -> int | None:
@@ -60,8 +60,9 @@ def is_rater(user, scoring_round) -> bool:
             or user.id in queries.pool_user_ids(scoring_round.id))
 
 
-def audience(user, scoring_round) -> Audience:
-    """What `user` (who passed refusal()) sees of the round's report (rules 3 and 4)."""
+def audience(user, scoring_round, settings: Settings | None = None) -> Audience:
+    """What `user` (who passed refusal()) sees of the round's report (rules 3 and 4);
+    settings: the district's, when the caller has read them already."""
     district_id = scoring_round.district_id
     coach_wide = district_id in district_ids(user, Role.COACH, district_wide=True)
     coached = school_ids(user, Role.COACH)
@@ -70,7 +71,7 @@ def audience(user, scoring_round) -> Audience:
     every_school = _sees_every_school(user, district_id)
     pool = queries.round_pool(scoring_round.id)
     labels = anonymous_labels(scoring_round.id, [rater.user_id for rater in pool])
-    named = settings_for(district_id).calibration_visible_to_coaches
+    named = (settings or settings_for(district_id)).calibration_visible_to_coaches
     raters = {rater_code(rater.user_id): rater.name if named else labels[rater.user_id]
               for rater in pool if coach_wide or rater.school_id in coached} \
         if shows_raters else {}

@@ -90,8 +90,8 @@ def show_round_report(round_id: int):
 
 
 def _page_report(scoring_round: ScoringRound, run_id: int) -> round_report.RoundReport:
-    audience = permissions.audience(current_user, scoring_round)
     settings = settings_for(scoring_round.district_id)
+    audience = permissions.audience(current_user, scoring_round, settings)
     return round_report.build(
         queries.parts(run_id, *round_report.PAGE_PARTS), audience,
         thresholds=(settings.alpha_discard, settings.alpha_rely),
