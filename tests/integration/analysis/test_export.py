@@ -50,6 +50,7 @@ def assert_close(ours, theirs, where="report"):
         assert ours == theirs, (where, ours, theirs)
 
 
+@pytest.mark.slow  # the engine's command line in a second interpreter
 def test_the_exported_csv_gives_the_stored_runs_numbers(app, runner, scored_round, tmp_path):
     scored = scored_round()
     with app.app_context():  # changed settings travel to the engine's command as --settings

@@ -191,6 +191,7 @@ def test_only_those_who_manage_the_round_start_or_follow_its_analysis(
     assert runs(app) == []
 
 
+@pytest.mark.slow  # a second app and its thread
 def test_without_redis_a_thread_in_the_process_runs_the_analysis(app, database_url,
                                                                  scored_round):
     from app import create_app
