@@ -21,6 +21,8 @@ def test_codes_become_the_readers_names_and_sample_codes_stay():
     [shown] = visible(report, COACH)["triggers"]
     assert shown["reason"] == ("Blind scores on Claim and Focus agree too little; see "
                                "WS-R12A-C5XY and ask Rater 3 (Alder High) about it.")
+    levels = visible({"score_levels": {"criteria": {"C5": [1, 2, 3, 4]}}}, COACH)
+    assert levels["score_levels"]["criteria"] == {"Claim and Focus": [1, 2, 3, 4]}
     [both] = visible({"triggers": [trigger("C5", "Rater R99 and rater R12 differ on C5.")]},
                      COACH)["triggers"]
     assert both["reason"] == "A rater and Rater 3 differ on Claim and Focus."
