@@ -196,6 +196,7 @@ def test_without_redis_a_thread_in_the_process_runs_the_analysis(app, database_u
                            "JOBS_BACKEND": "thread", "ANALYSIS_BOOTSTRAP": BOOTSTRAP})
     close(threaded, scored)
     threaded.extensions["jobs"].wait()
+    threaded.extensions["jobs"].stop()
     with threaded.app_context():
         db.engine.dispose()
     [run] = runs(app)
