@@ -33,6 +33,8 @@ from moderation.practice import queries as practice_queries
 from moderation.practice.views import bp as practice_bp
 from moderation.ratings import queries as rating_queries
 from moderation.ratings.cli import ratings_cli
+from moderation.reports import views as report_views
+from moderation.reports.views import bp as reports_bp
 from moderation.samples import permissions as sample_permissions
 from moderation.samples.views import bp as samples_bp
 from moderation.scoring import queries as scoring_queries
@@ -81,12 +83,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(scoring_bp)
     app.register_blueprint(practice_bp)
     app.register_blueprint(analysis_bp)
+    app.register_blueprint(reports_bp)
     sample_permissions.register_work_viewer(scoring_queries.can_view_work)
     sample_permissions.register_blind_samples(scoring_queries.samples_of_rounds_scored_by)
     scoring_queries.register_met_samples(practice_queries.practised_sample_ids)
     scoring_services.register_round_closed(analysis_services.request_after_close)
     jobs.register_sweep(analysis_services.requeue_abandoned)
     rubric_queries.register_score_counter(rating_queries.count_for_version)
+    errors.register_forbidden_hint(report_views.forbidden_hint)
     errors.register_forbidden_hint(account_permissions.forbidden_hint)
     account_services.register_password_rule(settings_queries.password_login_allowed)
     errors.register_private_path("accounts.set_password")

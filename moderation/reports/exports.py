@@ -46,9 +46,10 @@ def write_csv(table: Table, stream: IO[str]) -> None:
         writer.writerow([safe_csv_cell(cell) for cell in row])
 
 
-def report_xlsx(report: dict, stream: IO[bytes]) -> None:
+def report_xlsx(report: dict, stream: IO[bytes], *, leave_out: Iterable[str] = ()) -> None:
     """The report as an XLSX workbook written to stream (a binary file or BytesIO): one sheet
-    per table of report_tables, its heading row bold and frozen. Rows are written one by one
+    per table of report_tables except those named in leave_out (a reader's privacy: no rater
+    sheet for who sees no raters), its heading row bold and frozen. Rows are written one by one
     in xlsxwriter's constant_memory mode, so a district's thousands of raters do not sit in
     memory twice."""
     workbook = xlsxwriter.Workbook(stream, {"constant_memory": True,
@@ -57,6 +58,8 @@ def report_xlsx(report: dict, stream: IO[bytes]) -> None:
                                             "strings_to_numbers": False})
     heading = workbook.add_format({"bold": True})
     for name, table in report_tables(report).items():
+        if name in leave_out:
+            continue
         sheet = workbook.add_worksheet(name)
         sheet.set_column(0, max(len(table.columns) - 1, 0), COLUMN_WIDTH)
         sheet.freeze_panes(1, 0)

@@ -14,6 +14,7 @@ import pytest
 @pytest.mark.parametrize("modules", [
     "moderation.statistics, moderation.statistics.__main__",
     "moderation.reports.charts, moderation.reports.exports",
+    "moderation.reports.audience, moderation.reports.round_report",
 ])
 def test_importing_loads_neither_flask_nor_sqlalchemy(modules):
     check = (f"import sys, {modules}\n"

@@ -18,6 +18,7 @@ from moderation.scoring import services
 from moderation.scoring.assignment import ItemKind
 from moderation.scoring.models import QueueItem
 from tests.conftest import csrf_token_from
+from tests.fixtures.analysis import analyse
 from tests.fixtures.scoring import score_form
 
 URL_ATTRIBUTES = re.compile(r'\b(?:href|src|hx-get|hx-post|action|formaction)="([^"]+)"')
@@ -72,6 +73,22 @@ def blind_round(app, scoring_world, create_school, create_teacher, create_sample
     return world, scoring_round, rater, secrets, criteria
 
 
+def analysed_report_urls(app, world, scoring_round) -> list[str]:
+    """Analyse the open round (a coach asks for it) so its report exists; its URLs."""
+    analyse(app, scoring_round.id, world.coach.id)
+    base = f"/reports/rounds/{scoring_round.id}"
+    return [base, f"{base}/report.json", f"{base}/report.xlsx", f"{base}/charts/reliability.svg",
+            f"{base}/charts/rater-severity.svg"]
+
+
+def assert_reports_refused(client, report_urls: list[str], pages: dict[str, bytes]) -> None:
+    """No report of the open round reaches the rater, nor a link to one."""
+    for url in report_urls:
+        assert client.get(url).status_code == 403, url
+    assert not [url for url, body in pages.items() if b"Read the round&#39;s report" in body
+                or b"Read the round's report" in body]
+
+
 def crawl(client, token: str, starts: list[str]) -> dict[str, bytes]:
     """Every page, fragment, image and download reachable from `starts`: links, sources and
     htmx URLs, fetched plainly and as htmx; /scoring/ forms are also posted empty."""
@@ -103,11 +120,12 @@ def crawl(client, token: str, starts: list[str]) -> dict[str, bytes]:
     return seen
 
 
-def test_nothing_a_rater_can_reach_reveals_what_they_must_not_see(client, auth, hx,
+def test_nothing_a_rater_can_reach_reveals_what_they_must_not_see(app, client, auth, hx,
                                                                   blind_round, scoring_db):
     world, scoring_round, rater, secrets, criteria = blind_round
     own_items = scoring_db.items(scoring_round.id, rater)
     assert {i.kind for i in own_items} >= {ItemKind.LIVE, ItemKind.VALIDITY}
+    report_urls = analysed_report_urls(app, world, scoring_round)
     auth.login(rater)
     hx.post(f"/scoring/items/{own_items[0].token}/draft",
             score_form(criteria, [2], {0: "My own draft note"}))
@@ -115,7 +133,8 @@ def test_nothing_a_rater_can_reach_reveals_what_they_must_not_see(client, auth, 
     pages = crawl(client, csrf_token_from(client.get("/scoring/queue").text),
                   ["/teacher", "/scoring/queue", "/scoring/practice"]
                   + [f"/scoring/items/{i.token}" for i in own_items]
-                  + [f"/samples/{i.sample.code}" for i in own_items])
+                  + [f"/samples/{i.sample.code}" for i in own_items] + report_urls)
+    assert_reports_refused(client, report_urls, pages)
     assert any("/pages/1.png" in url for url in pages), "the crawl saw no rendered page"
     assert any(url.startswith("/scoring/items/") for url in pages)
     assert any(url.startswith("/scoring/practice/papers/") for url in pages)
@@ -192,6 +211,7 @@ def test_a_rater_who_also_coaches_sees_no_round_work_beside_a_school_or_a_score(
         account_services.grant_role(db.session.get(User, rater.id), Role.COACH,
                                     db.session.get(District, world.district.id))
         db.session.commit()
+    report_urls = analysed_report_urls(app, world, scoring_round)
     own_school = world.school_of(rater).id
     round_codes = {i.sample.code for i in scoring_db.items(scoring_round.id)
                    if i.sample.school_id != own_school}
@@ -202,7 +222,9 @@ def test_a_rater_who_also_coaches_sees_no_round_work_beside_a_school_or_a_score(
                    "/scoring/rounds", f"/scoring/rounds/{scoring_round.id}", "/samples",
                    "/samples/anchors"]
                   + [f"/scoring/items/{i.token}" for i in scoring_db.items(scoring_round.id,
-                                                                           rater)])
+                                                                           rater)]
+                  + report_urls)
+    assert_reports_refused(client, report_urls, pages)
     assert any(url.startswith("/scoring/rounds/") for url in pages)
     assert any(url.startswith("/samples/anchors/") for url in pages), "saw no anchor page"
     beside_work_only = ("another school", "the uploader", "an anchor's agreed rationale")

@@ -76,6 +76,9 @@ ROUND_1 = allow(LEADS_1, not_found=LEADS_2)
 # Staff of some school upload; a district-wide coach has no school to upload to.
 UPLOADERS = allow({TEACHER_A, TEACHER_B, COACH_A, COACH_B, DUAL, OTHER_TEACHER})
 # teacher_b has the sample queued; leader_a leads its school.
+# The open round's report: those who run district 1's rounds, except dual, who teaches in the
+# district and so could be one of its raters: refused while the round is open.
+OPEN_ROUND_REPORT = allow(LEADS_1 - {DUAL}, not_found=LEADS_2)
 RATER_VIEW = allow(OWNER_STAFF, OVERSIGHT, {TEACHER_B, LEADER_A})
 
 DECLARATIONS: dict[str, Access] = {
@@ -191,6 +194,12 @@ DECLARATIONS: dict[str, Access] = {
     # A round's analysis: those who may close the round start it and follow it.
     "analysis.run_round": ROUND_1,
     "analysis.round_status": ROUND_1,
+    "reports.show_round_report": OPEN_ROUND_REPORT,
+    "reports.export_round_json": OPEN_ROUND_REPORT,
+    "reports.export_round_xlsx": OPEN_ROUND_REPORT,
+    "reports.export_round_chart": OPEN_ROUND_REPORT,
+    # Every school beside the others: for who sees every school of district 1.
+    "reports.show_round_schools": allow(OVERSIGHT, not_found=LEADS_2),
     # A download link works only for the user it was issued to (teacher_a here).
     "storage.download": allow({TEACHER_A}),
 }

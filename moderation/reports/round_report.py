@@ -1,0 +1,206 @@
+"""The coach's round report: the sections of the page, built from the run's parts as one
+audience reads them (audience.visible). Pure: no Flask, no database.
+
+Charts take tens to hundreds of milliseconds each to render, so each is kept (CHART_CACHE)
+by its name and the digest of the data it draws: the same run read by the same kind of reader
+renders nothing twice in a process, and a change of labels or data renders afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from moderation.reports import charts, wording
+from moderation.reports.audience import Audience, hidden_triggers, visible
+from moderation.reports.charts import Chart
+
+# The run's parts each section reads (analysis.models.PARTS).
+PAGE_PARTS = ("criteria", "raters", "design", "triggers", "summary")
+SESSION_ACTIONS = ("moderation_session", "cross_school_session")
+CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class CriterionLine:
+    name: str
+    evidence: str   # the alpha sentence against the district's thresholds
+    icc: str        # the ICC figure with its interval, or "" without one
+
+
+@dataclass(frozen=True)
+class Finding:
+    reason: str
+    priority: int
+    action: str | None
+    samples: tuple[str, ...]  # the prepared sample list of a proposed session, by code
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    reliability: Chart | None
+    criteria: tuple[CriterionLine, ...]
+    agreement: tuple[tuple[str, tuple[Chart, ...]], ...]  # per criterion, its matrices
+    severity: Chart | None           # None where the reader sees no raters
+    drift: tuple[Chart, ...]
+    n_raters_measured: int
+    design: dict
+    findings: tuple[Finding, ...]
+    n_findings_hidden: int
+
+    @property
+    def charts(self) -> tuple[Chart, ...]:
+        matrices = (chart for _, pair in self.agreement for chart in pair)
+        return tuple(chart for chart in (self.reliability, *matrices, self.severity,
+                                         *self.drift) if chart is not None)
+
+
+class ChartCache:
+    """A bounded in-process map of rendered charts, by name and the digest of their data."""
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size = size
+        self._charts: OrderedDict[tuple[str, str], Chart] = OrderedDict()
+
+    def get(self, name: str, data, build: Callable[[], Chart]) -> Chart:
+        key = (name, hashlib.sha256(json.dumps(data, sort_keys=True, default=str)
+                                    .encode()).hexdigest())
+        if key in self._charts:
+            self._charts.move_to_end(key)
+            return self._charts[key]
+        chart = self._charts[key] = build()
+        if len(self._charts) > self.size:
+            self._charts.popitem(last=False)
+        return chart
+
+
+CHART_CACHE = ChartCache()
+
+
+def build(fields: dict, audience: Audience, *, thresholds: tuple[float, float],
+          period: tuple[str, str] | None, cache: ChartCache = CHART_CACHE) -> RoundReport:
+    """The page's sections from the run's PAGE_PARTS fields. thresholds: the district's
+    (alpha_discard, alpha_rely); period: the first and last blind rating, for drift charts."""
+    shown = visible(fields, audience)
+    tentative, reliable = thresholds
+    criteria = shown["criteria"]
+    reliability = cache.get("reliability", [criteria, thresholds], lambda: charts.reliability(
+        criteria, thresholds=thresholds)) if criteria else None
+    raters = shown["raters"] if audience.shows_raters else []
+    return RoundReport(
+        reliability=reliability,
+        criteria=tuple(CriterionLine(
+            criterion["criterion"],
+            wording.describe_reliability(criterion["alpha"], criterion["alpha_ci95"],
+                                         tentative=tentative, reliable=reliable),
+            _icc(criterion)) for criterion in criteria),
+        agreement=tuple(_agreement(criteria, cache)),
+        severity=_severity(raters, cache) if audience.shows_raters else None,
+        drift=tuple(_drift(raters, period, cache)),
+        n_raters_measured=sum(bool(rater["fair_average_difference_ci95"])
+                              for rater in fields["raters"]),
+        design=shown["design"],
+        findings=tuple(_finding(trigger) for trigger in shown["triggers"]),
+        n_findings_hidden=hidden_triggers(fields["triggers"], audience))
+
+
+def _icc(criterion: dict, form: str = "ICC2") -> str:
+    value = criterion["icc"].get(form)
+    if value is None:
+        return ""
+    interval = criterion["icc_ci95"].get(form)
+    return f"ICC {value:.2f}" + (f" ({wording.interval(*interval)})" if interval else "")
+
+
+def _agreement(criteria: list[dict], cache: ChartCache):
+    """Per criterion with any counts: its name and its matrices (anchor papers, readings)."""
+    for criterion in criteria:
+        matrices = tuple(
+            cache.get(f"{matrix}:{criterion['criterion']}", criterion[matrix],
+                      lambda criterion=criterion, matrix=matrix:
+                      charts.agreement_matrix(criterion, matrix=matrix))
+            for matrix in ("confusion", "readings")
+            if criterion.get(matrix) and any(any(row) for row in criterion[matrix]["counts"]))
+        if matrices:
+            yield criterion["criterion"], matrices
+
+
+def _severity(raters: list[dict], cache: ChartCache) -> Chart | None:
+    if not raters:
+        return None
+    labels = {rater["rater"]: rater["rater"] for rater in raters}
+    return cache.get("rater-severity", raters,
+                     lambda: charts.rater_severity(raters, labels))
+
+
+def _drift(raters: list[dict], period: tuple[str, str] | None, cache: ChartCache):
+    if period is None:
+        return
+    for rater in raters:
+        drift = rater["drift"]
+        if drift["flagged"] and drift["onset"] is not None and drift["shift_points"] is not None:
+            yield cache.get(f"drift:{rater['rater']}", [drift, period],
+                            lambda rater=rater: charts.rater_drift(
+                                rater, rater["rater"], period_start=period[0],
+                                period_end=period[1]))
+
+
+def _finding(trigger: dict) -> Finding:
+    action = trigger["action"] or {}
+    material = action.get("material") or {}
+    samples = material.get("samples") or () if action.get("kind") in SESSION_ACTIONS else ()
+    return Finding(trigger["reason"], trigger["priority"], action.get("description"),
+                   tuple(sample["sample"] if isinstance(sample, dict) else sample
+                         for sample in samples))
+
+
+# The run's parts the schools page reads.
+SCHOOL_PARTS = ("schools", "equity")
+
+
+@dataclass(frozen=True)
+class SchoolsReport:
+    """A round's school standards for who sees every school: no league table, no ranks."""
+
+    funnel: Chart | None
+    local_gap: Chart | None
+    equity: tuple[Chart, ...]
+    equity_sentences: tuple[str, ...]   # analyses without a chart (no context to draw)
+    n_schools: int
+    n_suppressed: int
+
+    @property
+    def charts(self) -> tuple[Chart, ...]:
+        return tuple(chart for chart in (self.funnel, self.local_gap, *self.equity)
+                     if chart is not None)
+
+
+def build_schools(fields: dict, audience: Audience, context: dict[str, dict[str, float]],
+                  *, cache: ChartCache = CHART_CACHE) -> SchoolsReport:
+    """The schools page from the run's SCHOOL_PARTS fields. context: measure key -> school
+    name -> value, shares in percent (as the engine's equity analysis reads them)."""
+    shown = visible(fields, audience)
+    schools = shown["schools"]
+    report = {"schools": schools, "equity": shown.get("equity") or []}
+    drawn, sentences = [], []
+    for entry in report["equity"]:
+        values = context.get(entry["context"], {})
+        if entry["slope"] is not None and len(values) >= 2:
+            drawn.append(cache.get(f"equity:{entry['context']}:{entry['outcome']}",
+                                   [entry, schools, values],
+                                   lambda entry=entry, values=values: charts.equity_plot(
+                                       report, values, column=entry["context"],
+                                       outcome=entry["outcome"])))
+        else:
+            sentences.append(entry["sentence"])
+    measured = [school for school in schools if not school["suppressed"]]
+    return SchoolsReport(
+        funnel=cache.get("school-funnel", schools, lambda: charts.school_funnel(schools))
+        if measured else None,
+        local_gap=cache.get("local-gap", schools, lambda: charts.local_gap(schools))
+        if any(school["local_gap_ci95"] for school in measured) else None,
+        equity=tuple(drawn), equity_sentences=tuple(sentences), n_schools=len(schools),
+        n_suppressed=len(schools) - len(measured))

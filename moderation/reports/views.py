@@ -1,0 +1,169 @@
+"""A round's report: the page a coach reads and its exports (run JSON, XLSX, each chart's SVG).
+
+Every answer reads the round's latest finished run only, and shows it as the reader may see
+it (permissions.audience); the page loads only the parts it shows."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from flask import Blueprint, Response, abort, g, url_for
+from flask_login import current_user
+
+from moderation.accounts.permissions import role_required
+from moderation.analysis import queries as analysis_queries
+from moderation.analysis.forms import RunForm
+from moderation.core.extensions import db
+from moderation.core.htmx import render
+from moderation.reports import exports, permissions, queries, round_report
+from moderation.reports.audience import visible
+from moderation.scoring import permissions as scoring_permissions
+from moderation.scoring.models import ScoringRound
+from moderation.settings.queries import settings_for
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+ROUND_ROLES = scoring_permissions.ROUND_ROLES
+OPEN_ROUND_REFUSAL = ("This round is still open and you could be one of its raters, so its "
+                      "report stays closed to you until the round closes.")
+SCHOOLS_REFUSAL = ("The schools page sets every school of the district beside the others; "
+                   "your own schools' findings are in the round's report.")
+# Sheets of individual raters, left out of the workbook of a reader who sees no raters.
+RATER_SHEETS = ("Raters", "Bias")
+
+
+@bp.app_template_global("round_schools_url")
+def round_schools_url(scoring_round: ScoringRound) -> str | None:
+    """The schools page's address, for who may read it."""
+    if permissions.schools_refusal(current_user, scoring_round) is not None:
+        return None
+    return url_for("reports.show_round_schools", round_id=scoring_round.id)
+
+
+@bp.app_template_global("round_report_url")
+def round_report_url(scoring_round: ScoringRound) -> str | None:
+    """The report's address for the round page, once a finished run exists and the reader may
+    read it."""
+    if permissions.refusal(current_user, scoring_round) is not None:
+        return None
+    if analysis_queries.round_analysis(scoring_round.id).finished is None:
+        return None
+    return url_for("reports.show_round_report", round_id=scoring_round.id)
+
+
+def forbidden_hint() -> str | None:
+    """The refused page's hint when it was a rater refused an open round's report
+    (registered with core.errors.register_forbidden_hint)."""
+    return g.get("report_refusal")
+
+
+def _round_or_refuse(round_id: int, refusal=permissions.refusal) -> ScoringRound:
+    scoring_round = db.get_or_404(ScoringRound, round_id)
+    status = refusal(current_user, scoring_round)
+    if status == 403:
+        g.report_refusal = OPEN_ROUND_REFUSAL if scoring_round.is_open and \
+            permissions.is_rater(current_user, scoring_round) else SCHOOLS_REFUSAL
+        abort(403)
+    if status is not None:
+        abort(status)
+    return scoring_round
+
+
+def _finished_run(scoring_round: ScoringRound):
+    run = analysis_queries.round_analysis(scoring_round.id).finished
+    if run is None:
+        abort(404, f"“{scoring_round.name}” has no finished analysis yet.")
+    return run
+
+
+@bp.get("/rounds/<int:round_id>")
+@role_required(*ROUND_ROLES)
+def show_round_report(round_id: int):
+    scoring_round = _round_or_refuse(round_id)
+    analysis = analysis_queries.round_analysis(round_id)
+    context = {"round": scoring_round, "analysis": analysis, "run_form": RunForm(),
+               "report": None}
+    if analysis.finished is not None:
+        context["report"] = _page_report(scoring_round, analysis.finished.id)
+    return render("reports/round.html", "reports/_round_report.html", **context)
+
+
+def _page_report(scoring_round: ScoringRound, run_id: int) -> round_report.RoundReport:
+    settings = settings_for(scoring_round.district_id)
+    audience = permissions.audience(current_user, scoring_round, settings)
+    return round_report.build(
+        queries.parts(run_id, *round_report.PAGE_PARTS), audience,
+        thresholds=(settings.alpha_discard, settings.alpha_rely),
+        period=queries.rating_period(scoring_round.id) if audience.shows_raters else None)
+
+
+@bp.get("/rounds/<int:round_id>/schools")
+@role_required(*ROUND_ROLES)
+def show_round_schools(round_id: int):
+    scoring_round = _round_or_refuse(round_id, permissions.schools_refusal)
+    analysis = analysis_queries.round_analysis(round_id)
+    schools = None if analysis.finished is None else _schools_report(scoring_round,
+                                                                     analysis.finished.id)
+    return render("reports/schools.html", "reports/_schools_report.html", round=scoring_round,
+                  analysis=analysis, run_form=RunForm(), schools=schools)
+
+
+def _schools_report(scoring_round: ScoringRound, run_id: int) -> round_report.SchoolsReport:
+    return round_report.build_schools(
+        queries.parts(run_id, *round_report.SCHOOL_PARTS),
+        permissions.audience(current_user, scoring_round),
+        queries.context_values(scoring_round.district_id))
+
+
+@bp.get("/rounds/<int:round_id>/charts/<name>.svg")
+@role_required(*ROUND_ROLES)
+def export_round_chart(round_id: int, name: str):
+    scoring_round = _round_or_refuse(round_id)
+    run_id = _finished_run(scoring_round).id
+    charts = _page_report(scoring_round, run_id).charts
+    if permissions.schools_refusal(current_user, scoring_round) is None:
+        charts += _schools_report(scoring_round, run_id).charts
+    chart = next((chart for chart in charts if chart.name == name), None)
+    if chart is None:
+        abort(404, "This report has no such chart.")
+    return _download(chart.svg, "image/svg+xml", f"{_file_stem(scoring_round)}-{name}.svg")
+
+
+@bp.get("/rounds/<int:round_id>/report.json")
+@role_required(*ROUND_ROLES)
+def export_round_json(round_id: int):
+    scoring_round = _round_or_refuse(round_id)
+    report = _readable_report(scoring_round)
+    return _download(json.dumps(report, indent=2, ensure_ascii=False), "application/json",
+                     f"{_file_stem(scoring_round)}-report.json")
+
+
+@bp.get("/rounds/<int:round_id>/report.xlsx")
+@role_required(*ROUND_ROLES)
+def export_round_xlsx(round_id: int):
+    scoring_round = _round_or_refuse(round_id)
+    audience = permissions.audience(current_user, scoring_round)
+    stream = io.BytesIO()
+    exports.report_xlsx(_readable_report(scoring_round, audience), stream,
+                        leave_out=() if audience.shows_raters else RATER_SHEETS)
+    return _download(stream.getvalue(),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     f"{_file_stem(scoring_round)}-report.xlsx")
+
+
+def _readable_report(scoring_round: ScoringRound, audience=None) -> dict:
+    """The whole finished run reassembled, as the reader may read it."""
+    run = _finished_run(scoring_round)
+    return visible(analysis_queries.run_report(run.id),
+                   audience or permissions.audience(current_user, scoring_round))
+
+
+def _file_stem(scoring_round: ScoringRound) -> str:
+    return f"round-{scoring_round.id}"
+
+
+def _download(body, mimetype: str, filename: str) -> Response:
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "private, no-store"})
