@@ -13,6 +13,9 @@ Rows, in a canonical order (so the same ratings always give the same table, hash
 A historical round (a past moderation imported from a file) has no queue: its local scores are
 the ones imported with it (context "round", its id), its anchors those among its samples, and
 its pool (round_raters) holds the school each rater scored for in the file.
+
+Beside the ratings, `school_context` gives the district's public school context (the equity
+analysis relates school findings to it); both are the run's input and enter its hash.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import and_, literal, null, or_, select, union_all
 
+from moderation.accounts.models import ContextMeasure, MeasureUnit, SchoolContext
 from moderation.core.extensions import db
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import Anchor, AnchorScore, WorkSample
@@ -75,10 +79,35 @@ def export_table(round_id: int, *, anonymous: bool = False) -> pd.DataFrame:
     return table
 
 
-def input_hash(table: pd.DataFrame, parameters: dict) -> str:
-    """sha256 over the canonical rows and the parameters (engine version included)."""
+def school_context(district_id: int) -> pd.DataFrame | None:
+    """The district's school context in the shape of the engine's schools file
+    (statistics.equity.load_schools): indexed by school code, one numeric column per measure
+    key, shares as percentages (as the engine reads *_share columns), NaN where a school has no
+    figure. None when the district records no context."""
+    rows = db.session.execute(
+        select(SchoolContext.school_id, ContextMeasure.key, ContextMeasure.unit,
+               SchoolContext.value)
+        .join(ContextMeasure, ContextMeasure.id == SchoolContext.measure_id)
+        .where(ContextMeasure.district_id == district_id)).all()
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["school", "key", "unit", "value"])
+    shares = frame["unit"] == MeasureUnit.SHARE
+    frame.loc[shares, "value"] = frame.loc[shares, "value"] * 100
+    wide = frame.pivot(index="school", columns="key", values="value").astype(float)
+    wide.index = pd.Index([school_code(s) for s in wide.index], name="school")
+    wide.columns.name = None
+    return wide.sort_index()[sorted(wide.columns)]
+
+
+def input_hash(table: pd.DataFrame, parameters: dict,
+               context: pd.DataFrame | None = None) -> str:
+    """sha256 over the canonical rows, the school context and the parameters (engine version
+    included)."""
     digest = hashlib.sha256(json.dumps(parameters, sort_keys=True).encode())
     digest.update(table.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ").encode())
+    if context is not None:
+        digest.update(context.to_csv().encode())
     return digest.hexdigest()
 
 

@@ -84,7 +84,8 @@ def request_round_run(scoring_round: ScoringRound, actor, *, enqueue: bool = Tru
     if not (table["kind"] == "blind").any():
         raise AnalysisError(f"“{scoring_round.name}” has no submitted blind scores yet: there "
                             "is nothing to analyse.")
-    digest = inputs.input_hash(table, parameters)
+    digest = inputs.input_hash(table, parameters,
+                               inputs.school_context(scoring_round.district_id))
     same = db.session.execute(
         db.select(AnalysisRun).where(
             AnalysisRun.scope_type == SCOPE_ROUND, AnalysisRun.scope_id == scoring_round.id,
@@ -196,12 +197,13 @@ def _compute(run: AnalysisRun) -> dict:
     progress = _Progress(run)
     table = inputs.round_ratings(run.scope_id)
     run.n_ratings = len(table)
-    run.input_hash = inputs.input_hash(table, run.parameters)
+    context = inputs.school_context(run.district_id)
+    run.input_hash = inputs.input_hash(table, run.parameters, context)
     parameters = run.parameters
     report = analyze(table, level=parameters["level"], bootstrap=parameters["bootstrap"],
                      seed=parameters["seed"],
                      thresholds=Thresholds.from_settings(parameters["thresholds"]),
-                     on_step=progress.step)
+                     schools=context, on_step=progress.step)
     progress.step(STORE_STEP)
     return report
 

@@ -5,7 +5,13 @@ import json
 
 import pytest
 
-from moderation.accounts.models import District, User
+from moderation.accounts.models import (
+    ContextMeasure,
+    District,
+    MeasureUnit,
+    SchoolContext,
+    User,
+)
 from moderation.analysis import inputs, queries, services
 from moderation.analysis.models import PARTS, AnalysisRun, AnalysisRunPart, RunStatus
 from moderation.core.extensions import db
@@ -45,7 +51,8 @@ def test_the_command_stores_what_the_engine_gives_for_the_rounds_ratings(app, ru
         table = inputs.round_ratings(scored.round_id)
         thresholds = services.thresholds_for(scoring_round.district_id)
         direct = analyze(table, bootstrap=BOOTSTRAP, seed=scoring_round.seed,
-                         thresholds=thresholds)
+                         thresholds=thresholds,
+                         schools=inputs.school_context(scoring_round.district_id))
         names = set(db.session.execute(db.select(AnalysisRunPart.name)).scalars())
     assert stored == direct
     assert set(table["kind"]) == {"blind", "local", "reference"}
@@ -55,6 +62,40 @@ def test_the_command_stores_what_the_engine_gives_for_the_rounds_ratings(app, ru
     assert [step["name"] for step in run.step_timings][:3] == ["read the ratings", "validate",
                                                               "Rasch fit"]
     assert all(step["seconds"] >= 0 for step in run.step_timings)
+
+
+def record_low_income_shares(app, world, shares):
+    with app.app_context():
+        measure = ContextMeasure(district_id=world.district.id, key="low_income_share",
+                                 label="Low-income share", unit=MeasureUnit.SHARE)
+        db.session.add(measure)
+        db.session.flush()
+        db.session.add_all(SchoolContext(school_id=school.id, measure_id=measure.id,
+                                         value=share, year=2025, source="State report card")
+                           for school, share in zip(world.schools, shares, strict=True))
+        db.session.commit()
+
+
+def test_the_districts_school_context_reaches_the_equity_analysis(app, runner, scored_round):
+    scored = scored_round()
+    record_low_income_shares(app, scored.world, [0.2, 0.5, 0.8])
+    with app.app_context():
+        context = inputs.school_context(scored.world.district.id)
+    # Shares are stored as 0-1 and reach the engine as percentages, by school code.
+    assert sorted(context["low_income_share"]) == [20.0, 50.0, 80.0]
+    assert set(context.index) == {inputs.school_code(s.id) for s in scored.world.schools}
+
+    result = run_command(runner, scored.round_id, "--json")
+    assert result.exit_code == 0, result.output
+    equity = json.loads(result.output)["equity"]
+    assert {entry["context"] for entry in equity} == {"low_income_share"}
+
+    # A corrected figure is a different input: asking again computes a new run.
+    with app.app_context():
+        db.session.execute(db.update(SchoolContext).values(value=SchoolContext.value / 2))
+        db.session.commit()
+    assert run_command(runner, scored.round_id).exit_code == 0
+    assert len(runs(app)) == 2
 
 
 def test_codes_not_names_reach_the_engine(app, scored_round):
