@@ -29,7 +29,7 @@ from moderation.practice import queries as practice_queries
 from moderation.practice.models import PracticeAttempt
 from moderation.ratings.models import Rating, RatingKind
 from moderation.reports import queries as report_queries
-from moderation.samples.models import Anchor, AnchorScore
+from moderation.samples.models import AnchorScore
 from moderation.scoring.models import QueueItem, RoundRater, RoundStatus, ScoringRound
 from moderation.settings.queries import settings_for
 from moderation.statistics import agreed
