@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, union_all
 
@@ -316,7 +316,7 @@ def _first_papers(profile: CriterionProfile, papers: list[SuggestedPaper]) -> li
 
 @dataclass(frozen=True)
 class Accuracy:
-    month: str  # YYYY-MM
+    month: str  # "October 2026"
     source: str
     exact: agreed.Share
 
@@ -325,10 +325,10 @@ def accuracy_over_time(found: list[Comparison]) -> list[Accuracy]:
     """Per month and source, the share of scores that matched the agreed score exactly."""
     groups: dict[tuple[str, str], list[Comparison]] = defaultdict(list)
     for comparison in found:
-        groups[comparison.at.strftime("%Y-%m"), comparison.source].append(comparison)
-    return [Accuracy(month, SOURCES[source],
+        groups[comparison.at.year, comparison.at.month, comparison.source].append(comparison)
+    return [Accuracy(date(year, month, 1).strftime("%B %Y"), SOURCES[source],
                      agreed.share(sum(c.score == c.agreed for c in scores), len(scores)))
-            for (month, source), scores in sorted(groups.items())]
+            for (year, month, source), scores in sorted(groups.items())]
 
 
 # --- the page ---------------------------------------------------------------------------------
