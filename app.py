@@ -32,6 +32,7 @@ from moderation.core.mail.cli import mail_cli
 from moderation.practice import queries as practice_queries
 from moderation.practice.views import bp as practice_bp
 from moderation.ratings import queries as rating_queries
+from moderation.ratings.cli import ratings_cli
 from moderation.reports import views as report_views
 from moderation.reports.views import bp as reports_bp
 from moderation.samples import permissions as sample_permissions
@@ -101,6 +102,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(mail_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(analysis_cli)
+    app.cli.add_command(ratings_cli)
 
     @app.get("/healthz")
     def healthz():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -54,6 +55,21 @@ def round_ratings(round_id: int) -> pd.DataFrame:
         for name, values in zip(_RAW_COLUMNS, zip(*partition, strict=True), strict=True):
             columns[name].extend(values)
     return _table(columns)
+
+
+def export_table(round_id: int, *, anonymous: bool = False) -> pd.DataFrame:
+    """The round's input table for a download. `anonymous` is for someone who may not see
+    individual raters: each rater gets a code drawn at random for this export only (so two
+    exports cannot be joined on a person), and the rater's school is left out."""
+    table = round_ratings(round_id)
+    if anonymous:
+        raters = table["rater"].dropna().unique()
+        codes: set[str] = set()
+        while len(codes) < len(raters):
+            codes.add(f"X{secrets.token_hex(4)}")
+        table["rater"] = table["rater"].map(dict(zip(raters, sorted(codes), strict=True)))
+        table["rater_school"] = None
+    return table
 
 
 def input_hash(table: pd.DataFrame, parameters: dict) -> str:

@@ -16,17 +16,11 @@ from moderation.core.extensions import db
 from moderation.core.htmx import wants_fragment
 from moderation.scoring import permissions as scoring_permissions
 from moderation.scoring.models import ScoringRound
+from moderation.scoring.views import managed_round_or_404
 
 bp = Blueprint("analysis", __name__, url_prefix="/analysis")
 
 ROUND_ROLES = scoring_permissions.ROUND_ROLES
-
-
-def _round_or_404(round_id: int) -> ScoringRound:
-    scoring_round = db.get_or_404(ScoringRound, round_id)
-    if not scoring_permissions.can_manage_round(current_user, scoring_round):
-        abort(404)
-    return scoring_round
 
 
 @bp.app_template_global("round_analysis_context")
@@ -44,7 +38,7 @@ def _panel(scoring_round: ScoringRound):
 @bp.get("/rounds/<int:round_id>/status")
 @role_required(*ROUND_ROLES)
 def round_status(round_id: int):
-    scoring_round = _round_or_404(round_id)
+    scoring_round = managed_round_or_404(round_id)
     if not wants_fragment():
         return redirect(url_for("scoring.show_round", round_id=round_id))
     if request.args.get("v") == queries.round_analysis(round_id).version:
@@ -55,7 +49,7 @@ def round_status(round_id: int):
 @bp.post("/rounds/<int:round_id>/runs")
 @role_required(*ROUND_ROLES)
 def run_round(round_id: int):
-    scoring_round = _round_or_404(round_id)
+    scoring_round = managed_round_or_404(round_id)
     if not RunForm().validate_on_submit():
         abort(400, "The form had expired; reload the page and try again.")
     try:

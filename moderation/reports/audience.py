@@ -14,8 +14,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# A code on its own: not part of a sample's code (WS-R12A-...) or of a longer word.
-CODE = re.compile(r"(?<![\w-])([RSC])(\d+)(?![\w-])")
+# A code on its own: not part of a sample's code (WS-R12A-...) or of a longer word. The
+# engine writes "Rater R12"; the word goes with the code, since the label says it already.
+CODE = re.compile(r"(?<![\w-])(?:(?P<word>[Rr]ater) )?(?P<code>[RSC]\d+)(?![\w-])")
 UNSEEN_RATER = "a rater"
 # Trigger targets that are about the round as a whole, which every reader sees.
 ROUND_TARGETS = ("overall", "design")
@@ -83,11 +84,19 @@ def hidden_triggers(triggers: list[dict], audience: Audience) -> int:
     return sum(not audience.sees_trigger(trigger) for trigger in triggers)
 
 
+def _replacement(match: re.Match, audience: Audience) -> str:
+    code, word = match.group("code"), match.group("word")
+    if word and code[0] != "R":     # "rater" before a school's or criterion's code stays
+        return f"{word} {audience.name(code)}"
+    name = audience.name(code)
+    return name[0].upper() + name[1:] if word and word[0] == "R" else name
+
+
 def relabel(value, audience: Audience):
     """Every code in every string of value (nested dicts and lists too) replaced by the
     audience's name for it; dict keys are the engine's field names and stay."""
     if isinstance(value, str):
-        return CODE.sub(lambda match: audience.name(match.group(0)), value)
+        return CODE.sub(lambda match: _replacement(match, audience), value)
     if isinstance(value, dict):
         return {key: relabel(item, audience) for key, item in value.items()}
     if isinstance(value, list | tuple):

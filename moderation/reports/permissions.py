@@ -11,7 +11,9 @@
    setting calibration_visible_to_coaches is on. District administrators and school
    leaders never see raters one by one.
 4. A school-scoped coach sees the round's reliability, agreement and design, and of the
-   schools' findings only their own schools'.
+   schools' findings only their own schools'. The schools page, which sets every school
+   beside the others, is for who sees every school: district-wide coaches and district
+   administrators.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from moderation.analysis.inputs import criterion_code, rater_code, school_code
 from moderation.reports import queries
 from moderation.reports.audience import Audience
 from moderation.scoring import permissions as scoring_permissions
-from moderation.settings.queries import settings_for
+from moderation.settings.queries import Settings, settings_for
 
 
 def refusal(user, scoring_round) -> int | None:
@@ -40,21 +42,36 @@ def refusal(user, scoring_round) -> int | None:
     return None
 
 
+def schools_refusal(user, scoring_round) -> int | None:
+    """refusal(), and 403 for a reader who does not see every school (rule 4)."""
+    status = refusal(user, scoring_round)
+    if status is None and not _sees_every_school(user, scoring_round.district_id):
+        return 403
+    return status
+
+
+def _sees_every_school(user, district_id: int) -> bool:
+    return district_id in district_ids(user, Role.COACH, Role.DISTRICT_ADMIN,
+                                       district_wide=True)
+
+
 def is_rater(user, scoring_round) -> bool:
     return (scoring_permissions.can_rate_in(user, scoring_round.district_id)
             or user.id in queries.pool_user_ids(scoring_round.id))
 
 
-def audience(user, scoring_round) -> Audience:
-    """What `user` (who passed refusal()) sees of the round's report (rules 3 and 4)."""
+def audience(user, scoring_round, settings: Settings | None = None) -> Audience:
+    """What `user` (who passed refusal()) sees of the round's report (rules 3 and 4);
+    settings: the district's, when the caller has read them already."""
     district_id = scoring_round.district_id
     coach_wide = district_id in district_ids(user, Role.COACH, district_wide=True)
     coached = school_ids(user, Role.COACH)
     shows_raters = (district_id in district_ids(user, Role.COACH)
                     and district_id not in district_ids(user, Role.DISTRICT_ADMIN))
+    every_school = _sees_every_school(user, district_id)
     pool = queries.round_pool(scoring_round.id)
     labels = anonymous_labels(scoring_round.id, [rater.user_id for rater in pool])
-    named = settings_for(district_id).calibration_visible_to_coaches
+    named = (settings or settings_for(district_id)).calibration_visible_to_coaches
     raters = {rater_code(rater.user_id): rater.name if named else labels[rater.user_id]
               for rater in pool if coach_wide or rater.school_id in coached} \
         if shows_raters else {}
@@ -62,7 +79,7 @@ def audience(user, scoring_round) -> Audience:
     return Audience(
         raters=raters, shows_raters=shows_raters,
         schools={school_code(school_id): name for school_id, name in schools.items()},
-        school_scope=None if coach_wide or not shows_raters else frozenset(
+        school_scope=None if every_school else frozenset(
             school_code(school_id) for school_id in coached if school_id in schools),
         criteria={criterion_code(criterion_id): name for criterion_id, name in
                   queries.criterion_names(scoring_round.rubric_version_id).items()})

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func
 
-from moderation.accounts.models import School, User
+from moderation.accounts.models import MeasureUnit, School, User
+from moderation.accounts.queries import ContextRow, school_context
 from moderation.analysis.models import AnalysisRunPart
 from moderation.core.extensions import db
 from moderation.ratings.models import Rating, RatingKind
@@ -73,3 +74,18 @@ def _iso(moment) -> str:
     """SQLite hands back naive times (stored as UTC)."""
     moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def context_values(district_id: int) -> dict[str, dict[str, float]]:
+    """measure key -> school name -> its latest figure, shares in percent (as the engine's
+    equity analysis reads a schools file)."""
+    latest: dict[tuple[str, str], ContextRow] = {}
+    for row in school_context(district_id):
+        kept = latest.get((row.measure, row.school))
+        if kept is None or (row.year or 0) >= (kept.year or 0):
+            latest[row.measure, row.school] = row
+    values: dict[str, dict[str, float]] = {}
+    for (measure, school), row in latest.items():
+        scale = 100.0 if row.unit is MeasureUnit.SHARE else 1.0
+        values.setdefault(measure, {})[school] = float(row.value) * scale
+    return values

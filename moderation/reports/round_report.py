@@ -43,7 +43,7 @@ class Finding:
 class RoundReport:
     reliability: Chart | None
     criteria: tuple[CriterionLine, ...]
-    agreement: tuple[Chart, ...]
+    agreement: tuple[tuple[str, tuple[Chart, ...]], ...]  # per criterion, its matrices
     severity: Chart | None           # None where the reader sees no raters
     drift: tuple[Chart, ...]
     n_raters_measured: int
@@ -53,7 +53,8 @@ class RoundReport:
 
     @property
     def charts(self) -> tuple[Chart, ...]:
-        return tuple(chart for chart in (self.reliability, *self.agreement, self.severity,
+        matrices = (chart for _, pair in self.agreement for chart in pair)
+        return tuple(chart for chart in (self.reliability, *matrices, self.severity,
                                          *self.drift) if chart is not None)
 
 
@@ -115,13 +116,16 @@ def _icc(criterion: dict, form: str = "ICC2") -> str:
 
 
 def _agreement(criteria: list[dict], cache: ChartCache):
+    """Per criterion with any counts: its name and its matrices (anchor papers, readings)."""
     for criterion in criteria:
-        for matrix in ("confusion", "readings"):
-            entry = criterion.get(matrix)
-            if entry and any(any(row) for row in entry["counts"]):
-                yield cache.get(f"{matrix}:{criterion['criterion']}", entry,
-                                lambda criterion=criterion, matrix=matrix:
-                                charts.agreement_matrix(criterion, matrix=matrix))
+        matrices = tuple(
+            cache.get(f"{matrix}:{criterion['criterion']}", criterion[matrix],
+                      lambda criterion=criterion, matrix=matrix:
+                      charts.agreement_matrix(criterion, matrix=matrix))
+            for matrix in ("confusion", "readings")
+            if criterion.get(matrix) and any(any(row) for row in criterion[matrix]["counts"]))
+        if matrices:
+            yield criterion["criterion"], matrices
 
 
 def _severity(raters: list[dict], cache: ChartCache) -> Chart | None:
@@ -151,3 +155,52 @@ def _finding(trigger: dict) -> Finding:
     return Finding(trigger["reason"], trigger["priority"], action.get("description"),
                    tuple(sample["sample"] if isinstance(sample, dict) else sample
                          for sample in samples))
+
+
+# The run's parts the schools page reads.
+SCHOOL_PARTS = ("schools", "equity")
+
+
+@dataclass(frozen=True)
+class SchoolsReport:
+    """A round's school standards for who sees every school: no league table, no ranks."""
+
+    funnel: Chart | None
+    local_gap: Chart | None
+    equity: tuple[Chart, ...]
+    equity_sentences: tuple[str, ...]   # analyses without a chart (no context to draw)
+    n_schools: int
+    n_suppressed: int
+
+    @property
+    def charts(self) -> tuple[Chart, ...]:
+        return tuple(chart for chart in (self.funnel, self.local_gap, *self.equity)
+                     if chart is not None)
+
+
+def build_schools(fields: dict, audience: Audience, context: dict[str, dict[str, float]],
+                  *, cache: ChartCache = CHART_CACHE) -> SchoolsReport:
+    """The schools page from the run's SCHOOL_PARTS fields. context: measure key -> school
+    name -> value, shares in percent (as the engine's equity analysis reads them)."""
+    shown = visible(fields, audience)
+    schools = shown["schools"]
+    report = {"schools": schools, "equity": shown.get("equity") or []}
+    drawn, sentences = [], []
+    for entry in report["equity"]:
+        values = context.get(entry["context"], {})
+        if entry["slope"] is not None and len(values) >= 2:
+            drawn.append(cache.get(f"equity:{entry['context']}:{entry['outcome']}",
+                                   [entry, schools, values],
+                                   lambda entry=entry, values=values: charts.equity_plot(
+                                       report, values, column=entry["context"],
+                                       outcome=entry["outcome"])))
+        else:
+            sentences.append(entry["sentence"])
+    measured = [school for school in schools if not school["suppressed"]]
+    return SchoolsReport(
+        funnel=cache.get("school-funnel", schools, lambda: charts.school_funnel(schools))
+        if measured else None,
+        local_gap=cache.get("local-gap", schools, lambda: charts.local_gap(schools))
+        if any(school["local_gap_ci95"] for school in measured) else None,
+        equity=tuple(drawn), equity_sentences=tuple(sentences), n_schools=len(schools),
+        n_suppressed=len(schools) - len(measured))

@@ -28,8 +28,18 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 ROUND_ROLES = scoring_permissions.ROUND_ROLES
 OPEN_ROUND_REFUSAL = ("This round is still open and you could be one of its raters, so its "
                       "report stays closed to you until the round closes.")
+SCHOOLS_REFUSAL = ("The schools page sets every school of the district beside the others; "
+                   "your own schools' findings are in the round's report.")
 # Sheets of individual raters, left out of the workbook of a reader who sees no raters.
 RATER_SHEETS = ("Raters", "Bias")
+
+
+@bp.app_template_global("round_schools_url")
+def round_schools_url(scoring_round: ScoringRound) -> str | None:
+    """The schools page's address, for who may read it."""
+    if permissions.schools_refusal(current_user, scoring_round) is not None:
+        return None
+    return url_for("reports.show_round_schools", round_id=scoring_round.id)
 
 
 @bp.app_template_global("round_report_url")
@@ -49,11 +59,12 @@ def forbidden_hint() -> str | None:
     return g.get("report_refusal")
 
 
-def _round_or_refuse(round_id: int) -> ScoringRound:
+def _round_or_refuse(round_id: int, refusal=permissions.refusal) -> ScoringRound:
     scoring_round = db.get_or_404(ScoringRound, round_id)
-    status = permissions.refusal(current_user, scoring_round)
+    status = refusal(current_user, scoring_round)
     if status == 403:
-        g.report_refusal = OPEN_ROUND_REFUSAL
+        g.report_refusal = OPEN_ROUND_REFUSAL if scoring_round.is_open and \
+            permissions.is_rater(current_user, scoring_round) else SCHOOLS_REFUSAL
         abort(403)
     if status is not None:
         abort(status)
@@ -80,20 +91,41 @@ def show_round_report(round_id: int):
 
 
 def _page_report(scoring_round: ScoringRound, run_id: int) -> round_report.RoundReport:
-    audience = permissions.audience(current_user, scoring_round)
     settings = settings_for(scoring_round.district_id)
+    audience = permissions.audience(current_user, scoring_round, settings)
     return round_report.build(
         queries.parts(run_id, *round_report.PAGE_PARTS), audience,
         thresholds=(settings.alpha_discard, settings.alpha_rely),
         period=queries.rating_period(scoring_round.id) if audience.shows_raters else None)
 
 
+@bp.get("/rounds/<int:round_id>/schools")
+@role_required(*ROUND_ROLES)
+def show_round_schools(round_id: int):
+    scoring_round = _round_or_refuse(round_id, permissions.schools_refusal)
+    analysis = analysis_queries.round_analysis(round_id)
+    schools = None if analysis.finished is None else _schools_report(scoring_round,
+                                                                     analysis.finished.id)
+    return render("reports/schools.html", "reports/_schools_report.html", round=scoring_round,
+                  analysis=analysis, run_form=RunForm(), schools=schools)
+
+
+def _schools_report(scoring_round: ScoringRound, run_id: int) -> round_report.SchoolsReport:
+    return round_report.build_schools(
+        queries.parts(run_id, *round_report.SCHOOL_PARTS),
+        permissions.audience(current_user, scoring_round),
+        queries.context_values(scoring_round.district_id))
+
+
 @bp.get("/rounds/<int:round_id>/charts/<name>.svg")
 @role_required(*ROUND_ROLES)
 def export_round_chart(round_id: int, name: str):
     scoring_round = _round_or_refuse(round_id)
-    report = _page_report(scoring_round, _finished_run(scoring_round).id)
-    chart = next((chart for chart in report.charts if chart.name == name), None)
+    run_id = _finished_run(scoring_round).id
+    charts = _page_report(scoring_round, run_id).charts
+    if permissions.schools_refusal(current_user, scoring_round) is None:
+        charts += _schools_report(scoring_round, run_id).charts
+    chart = next((chart for chart in charts if chart.name == name), None)
     if chart is None:
         abort(404, "This report has no such chart.")
     return _download(chart.svg, "image/svg+xml", f"{_file_stem(scoring_round)}-{name}.svg")

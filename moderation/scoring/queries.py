@@ -17,7 +17,7 @@ from moderation.accounts.models import Membership, Role, School, User
 from moderation.core import timezones
 from moderation.core.extensions import db
 from moderation.ratings import queries as rating_queries
-from moderation.ratings.models import Rating, RatingKind
+from moderation.ratings.models import Rating
 from moderation.samples.models import Anchor, AnchorPool, SampleStatus, WorkSample
 from moderation.scoring import permissions
 from moderation.scoring.models import (
@@ -423,51 +423,6 @@ def _not_withdrawn():
     of a rater whose account was deactivated, not."""
     return (QueueItem.submitted_at.is_not(None)) | (
         (WorkSample.status != SampleStatus.ARCHIVED) & QueueItem.withdrawn_at.is_(None))
-
-
-def round_ratings_table(scoring_round: ScoringRound) -> list[dict]:
-    """The round as rows of the statistics' long ratings table (moderation.statistics.table):
-    each current submitted blind rating, the class teachers' current local scores of its live
-    samples, and a reference row with the agreed score of each anchor it seeded, so accuracy
-    against validity papers and drift can be computed. Samples by code, raters and criteria by
-    id, schools by name; times in UTC."""
-    schools = dict(db.session.execute(db.select(School.id, School.name)).all())
-    rater_school = {r.user_id: schools.get(r.school_id) for r in scoring_round.raters}
-    items = db.session.execute(
-        db.select(QueueItem).where(QueueItem.round_id == scoring_round.id)
-        .options(selectinload(QueueItem.sample), selectinload(QueueItem.anchor))
-    ).scalars().all()
-    sample_of = {item.id: item.sample for item in items}
-    rows = []
-    for rating in db.session.execute(
-            db.select(Rating).where(Rating.queue_item_id.in_(sample_of),
-                                    Rating.is_current.is_(True),
-                                    Rating.submitted_at.is_not(None))).scalars():
-        sample = sample_of[rating.queue_item_id]
-        rows.append(_row(rating, sample, rater_school.get(rating.rater_id), schools, "blind"))
-    live = {item.sample_id: item.sample for item in items if item.kind == ItemKind.LIVE}
-    for rating in db.session.execute(
-            db.select(Rating).where(Rating.sample_id.in_(live), Rating.kind == RatingKind.LOCAL,
-                                    Rating.is_current.is_(True))).scalars():
-        sample = live[rating.sample_id]
-        rows.append(_row(rating, sample, schools.get(sample.school_id), schools, "local"))
-    anchors = {item.anchor.id: item for item in items if item.anchor is not None}
-    for item in anchors.values():
-        for agreed in item.anchor.scores:
-            rows.append({"rater": None, "sample": item.sample.code,
-                         "criterion": str(agreed.criterion_id), "score": agreed.score,
-                         "scored_at": None, "rater_school": None,
-                         "sample_school": schools.get(item.sample.school_id),
-                         "kind": "reference"})
-    return rows
-
-
-def _row(rating: Rating, sample: WorkSample, rater_school, schools, kind: str) -> dict:
-    return {"rater": str(rating.rater_id), "sample": sample.code,
-            "criterion": str(rating.criterion_id), "score": rating.score,
-            "scored_at": rating.submitted_at.isoformat() if rating.submitted_at else None,
-            "rater_school": rater_school, "sample_school": schools.get(sample.school_id),
-            "kind": kind}
 
 
 # --- a rater's queue -----------------------------------------------------------------------------

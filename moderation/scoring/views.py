@@ -382,7 +382,8 @@ def preview_round():
                   design=design, preview=True, **context)
 
 
-def _round_or_404(round_id: int) -> ScoringRound:
+def managed_round_or_404(round_id: int) -> ScoringRound:
+    """The round, for someone who manages it (analysis's round views too); 404 for others."""
     scoring_round = db.get_or_404(ScoringRound, round_id)
     if not permissions.can_manage_round(current_user, scoring_round):
         abort(404)
@@ -399,20 +400,20 @@ def _round_context(scoring_round: ScoringRound, **extra) -> dict:
 @bp.get("/rounds/<int:round_id>")
 @role_required(*ROUND_ROLES)
 def show_round(round_id: int):
-    return render_template("scoring/round.html", **_round_context(_round_or_404(round_id)))
+    return render_template("scoring/round.html", **_round_context(managed_round_or_404(round_id)))
 
 
 @bp.get("/rounds/<int:round_id>/progress")
 @role_required(*ROUND_ROLES)
 def round_progress(round_id: int):
     return render("scoring/round.html", "scoring/_round_progress.html",
-                  **_round_context(_round_or_404(round_id)))
+                  **_round_context(managed_round_or_404(round_id)))
 
 
 @bp.post("/rounds/<int:round_id>/close")
 @role_required(*ROUND_ROLES)
 def close_round(round_id: int):
-    scoring_round = _round_or_404(round_id)
+    scoring_round = managed_round_or_404(round_id)
     form = CloseRoundForm()
     if not form.validate_on_submit():
         return render("scoring/round.html", "scoring/_round_status.html", status=422,

@@ -189,3 +189,20 @@ def test_only_those_who_manage_the_round_start_or_follow_its_analysis(
         assert hx.get(f"/analysis/rounds/{scored.round_id}/status").status_code == refused
         auth.logout()
     assert runs(app) == []
+
+
+@pytest.mark.slow  # a second app and its thread
+def test_without_redis_a_thread_in_the_process_runs_the_analysis(app, database_url,
+                                                                 scored_round):
+    from app import create_app
+    from tests.conftest import TEST_CONFIG
+
+    scored = scored_round()
+    threaded = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                           "JOBS_BACKEND": "thread", "ANALYSIS_BOOTSTRAP": BOOTSTRAP})
+    close(threaded, scored)
+    threaded.extensions["jobs"].wait()
+    with threaded.app_context():
+        db.engine.dispose()
+    [run] = runs(app)
+    assert run.status is RunStatus.DONE and run.attempts == 1

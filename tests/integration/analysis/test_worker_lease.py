@@ -66,14 +66,15 @@ def wait_for(app, run_id: int, ready, timeout: float) -> AnalysisRun:
 def test_a_run_whose_worker_is_killed_is_finished_by_the_next(app, database_url, redis_queue,
                                                               scored_round):
     scored = scored_round()
+    app.extensions["jobs"] = redis_queue  # as with REDIS_URL set: the commit enqueues on Redis
     with app.app_context():
         scoring_round = db.session.get(ScoringRound, scored.round_id)
-        run = services.request_round_run(scoring_round, None, enqueue=False)
+        run = services.request_round_run(scoring_round, None)
         db.session.commit()
         run_id, seed = run.id, scoring_round.seed
         expected = analyze(inputs.round_ratings(scored.round_id), bootstrap=BOOTSTRAP, seed=seed,
                            thresholds=services.thresholds_for(scoring_round.district_id))
-    redis_queue.enqueue(services.JOB, (run_id,))
+    assert redis_queue.queue.count == 1
 
     first = start_worker(database_url, app.config["JOBS_QUEUE"])
     try:

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from moderation.accounts.models import District, User
 from moderation.core.extensions import db
+from moderation.reports import round_report
 from moderation.scoring import services as scoring_services
 from moderation.scoring.models import QueueItem
 from moderation.settings import services as settings_services
@@ -192,3 +193,16 @@ def test_a_round_without_a_finished_run_says_so(app, client, auth, scoring_world
     page = client.get(f"/reports/rounds/{scoring_round.id}")
     assert page.status_code == 200 and "No finished analysis of this round yet" in page.text
     assert client.get(f"/reports/rounds/{scoring_round.id}/report.json").status_code == 404
+
+
+def test_the_page_reads_only_the_parts_it_shows_in_a_few_statements(app, client, auth,
+                                                                     count_statements,
+                                                                     reported_round):
+    auth.login(reported_round.world.coach)
+    client.get(url(reported_round))     # charts rendered once, kept for the process
+    with count_statements() as log:
+        assert client.get(url(reported_round)).status_code == 200
+    parts = [s for s in log.statements if "analysis_run_parts" in s]
+    assert len(parts) == 1 and " IN " in parts[0].upper(), log.report()
+    assert set(round_report.PAGE_PARTS).isdisjoint({"schools", "equity", "rasch", "bias"})
+    assert log.count <= 12, log.report()

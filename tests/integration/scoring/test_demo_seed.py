@@ -6,18 +6,18 @@ import os
 import subprocess
 import sys
 
-import pandas as pd
 import pytest
 from flask import Flask
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
 from moderation.accounts.models import Membership, Role, School, User
+from moderation.analysis.inputs import round_ratings
+from moderation.analysis.models import AnalysisRun, RunStatus
 from moderation.core.extensions import db
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import Anchor, WorkSample
 from moderation.scoring.models import QueueItem, RoundStatus, ScoringRound
-from moderation.scoring.queries import round_ratings_table
 from moderation.statistics import analyze
 from rubrics.models import Rubric, RubricVersion
 from seed_data.demo import load_demo_spec
@@ -83,6 +83,12 @@ def test_demo_rounds_are_seeded_once(fresh_databases):
         withheld = set(session.scalars(select(QueueItem.anchor_id).where(
             QueueItem.round_id == current.id, QueueItem.anchor_id.is_not(None))))
         assert len(set(session.scalars(select(Anchor.id))) - withheld) >= 1  # to practise on
+        # A new user sees results: each closed round has its finished analysis, and only one
+        # (the second seed reuses it).
+        runs = session.execute(select(AnalysisRun.scope_id, AnalysisRun.status)).all()
+        closed = set(session.scalars(select(ScoringRound.id).where(
+            ScoringRound.status == RoundStatus.CLOSED)))
+        assert sorted(runs) == sorted((round_id, RunStatus.DONE) for round_id in closed)
     engine.dispose()
 
 
@@ -114,7 +120,7 @@ def test_each_completed_round_agrees_like_a_real_district(seeded):
     for band in SPEC["grade_bands"]:
         scoring_round = db.session.scalars(select(ScoringRound).where(
             ScoringRound.name == band["completed_round"])).one()
-        report = analyze(pd.DataFrame(round_ratings_table(scoring_round)), bootstrap=0, seed=1)
+        report = analyze(round_ratings(scoring_round.id), bootstrap=0, seed=1)
 
         alphas = [criterion["alpha"] for criterion in report["criteria"]]
         assert all(0.6 <= alpha <= 0.8 for alpha in alphas), (band["grade_band"], alphas)

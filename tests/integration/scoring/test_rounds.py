@@ -269,9 +269,7 @@ def test_pool_leaves_out_those_who_oversee_the_district(app, client, auth, scori
 def test_round_ratings_feed_the_statistics(app, scoring_world, open_round, scoring_db):
     """Blind scores, local scores and the anchors' agreed scores make one valid ratings table,
     from which each rater's accuracy on the anchor papers follows."""
-    import pandas as pd
-
-    from moderation.scoring import queries
+    from moderation.analysis.inputs import rater_code, round_ratings
     from moderation.scoring.models import QueueItem
     from moderation.statistics.reliability import anchor_agreement
     from moderation.statistics.table import latest_blind, validate_ratings
@@ -289,14 +287,13 @@ def test_round_ratings_feed_the_statistics(app, scoring_world, open_round, scori
             services.submit_item(item, db.session.get(User, item.rater_id),
                                  {c.id: 3 for c in criteria}, {})
         db.session.commit()
-        rows = queries.round_ratings_table(db.session.get(ScoringRound, scoring_round.id))
-
-    table = validate_ratings(pd.DataFrame(rows))
+        table = validate_ratings(round_ratings(scoring_round.id))
     assert set(table["kind"]) == {"blind", "local", "reference"}
     n_items = len(scoring_db.items(scoring_round.id))
     assert (table["kind"] == "blind").sum() == n_items * len(criteria)
     accuracy = anchor_agreement(table, latest_blind(table))
-    anchored = {str(i.rater_id) for i in scoring_db.items(scoring_round.id) if i.anchor_id}
+    anchored = {rater_code(i.rater_id) for i in scoring_db.items(scoring_round.id)
+                if i.anchor_id}
     assert set(accuracy.index) == anchored
     assert (accuracy["anchor_exact_agreement"] == 1.0).all()  # everyone gave the agreed 3
 

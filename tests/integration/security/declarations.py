@@ -195,12 +195,15 @@ DECLARATIONS: dict[str, Access] = {
     "scoring.show_round": ROUND_1,
     "scoring.round_progress": ROUND_1,
     "scoring.close_round": ROUND_1,
-    "analysis.round_status": ROUND_1,
+    # A round's analysis: those who may close the round start it and follow it.
     "analysis.run_round": ROUND_1,
+    "analysis.round_status": ROUND_1,
     "reports.show_round_report": OPEN_ROUND_REPORT,
     "reports.export_round_json": OPEN_ROUND_REPORT,
     "reports.export_round_xlsx": OPEN_ROUND_REPORT,
     "reports.export_round_chart": OPEN_ROUND_REPORT,
+    # Every school beside the others: for who sees every school of district 1.
+    "reports.show_round_schools": allow(OVERSIGHT, not_found=LEADS_2),
     "reports.show_teacher_profile": PROFILE_OF_A,
     # A download link works only for the user it was issued to (teacher_a here).
     "storage.download": allow({TEACHER_A}),

@@ -116,6 +116,7 @@ def form_fields(world) -> dict[str, list[str]]:
         "scoring.new_round": ROUND,
         "scoring.preview_round": ROUND,
         "scoring.close_round": ["confirmed"],
+        "analysis.run_round": [],
     }
 
 
