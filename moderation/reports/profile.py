@@ -61,13 +61,15 @@ def can_see_profile_of(viewer, teacher: User) -> bool:
                for m in teacher.memberships_as(Role.TEACHER))
 
 
-def who_else_sees(teacher: User) -> str:
-    """The page's line on who can see it, in the teacher's words."""
+def who_else_sees(teacher: User, own: bool) -> str:
+    """The page's line on who can see it, addressed to the teacher or naming them."""
+    who = "you" if own else teacher.display_name
     if _shared_districts(teacher):
-        return ("Who can see this: you, and the coaches of your school and district, because "
-                "your district shares calibration results with coaches. District "
-                "administrators and school leaders never see individual raters.")
-    return ("Who can see this: only you. Coaches see the round's results under anonymous "
+        return (f"Who can see this: {who}, and the coaches of "
+                f"{'your' if own else 'their'} school and district, because the district "
+                "shares calibration results with coaches. District administrators and school "
+                "leaders never see individual raters.")
+    return (f"Who can see this: only {who}. Coaches see the round's results under anonymous "
             "labels, and district administrators and school leaders never see individual "
             "raters.")
 
@@ -366,8 +368,9 @@ class Profile:
         return not (self.rounds or self.criteria)
 
 
-def build(teacher: User) -> Profile:
-    """The whole profile of `teacher` (whoever reads it: can_see_profile_of decides that)."""
+def build(teacher: User, own: bool) -> Profile:
+    """The whole profile of `teacher`, for them (`own`) or a coach (can_see_profile_of decides
+    who may read it)."""
     rounds = round_results(teacher)
     found = comparisons(teacher.id)
     offered = next((r for r in reversed(rounds) if r.practice_levels is not None), None)
@@ -375,4 +378,4 @@ def build(teacher: User) -> Profile:
         teacher=teacher, rounds=rounds, criteria=criterion_profiles(teacher, found),
         accuracy=accuracy_over_time(found),
         offer=None if offered is None else PracticeOffer(offered.name, offered.practice_levels),
-        who_else_sees=who_else_sees(teacher))
+        who_else_sees=who_else_sees(teacher, own))

@@ -178,8 +178,9 @@ def show_teacher_profile(user_id: int):
     teacher = db.get_or_404(User, user_id)
     if not profile.can_see_profile_of(current_user, teacher):
         abort(404)
+    own = teacher.id == current_user.id
     return render("reports/profile.html", "reports/_profile.html",
-                  profile=profile.build(teacher), own=teacher.id == current_user.id)
+                  profile=profile.build(teacher, own), own=own)
 
 
 @bp.app_template_global("calibration_profile_url")

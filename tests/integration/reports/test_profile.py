@@ -7,22 +7,23 @@ import uuid
 
 import pytest
 
-from moderation.accounts.models import District, Role, User
+from moderation.accounts.models import Role, User
 from moderation.analysis.inputs import rater_code
 from moderation.analysis.models import AnalysisRun, AnalysisRunPart
 from moderation.core.extensions import db
 from moderation.practice import services as practice_services
 from moderation.samples.models import Anchor, AnchorPool
-from moderation.settings import services as settings_services
 from tests.fixtures.analysis import close
 
-ENGINE_CODE = re.compile(r"(?<![\w-])[RSC]\d+(?![\w-])")
+# The same setting names raters in the round report and opens their profiles to coaches;
+# few_replicates keeps the analysis job short here too.
+from tests.integration.reports.test_round_report import (  # noqa: F401
+    ENGINE_CODE,
+    allow_names,
+    few_replicates,
+)
+
 INTERVAL = re.compile(r"95% interval [+-]\d\.\d\d to [+-]\d\.\d\d")
-
-
-@pytest.fixture(autouse=True)
-def few_replicates(app):
-    app.config["ANALYSIS_BOOTSTRAP"] = 50
 
 
 @pytest.fixture
@@ -59,14 +60,6 @@ def teacher_a(scored) -> User:
 
 def url(teacher: User) -> str:
     return f"/reports/teachers/{teacher.id}/profile"
-
-
-def share_with_coaches(app, scored) -> None:
-    with app.app_context():
-        settings_services.update_settings(
-            db.session.get(District, scored.world.district.id),
-            db.session.get(User, scored.world.admin.id), {"calibration_visible_to_coaches": True})
-        db.session.commit()
 
 
 def main(page) -> str:
@@ -150,7 +143,7 @@ def test_an_open_round_stays_out_of_the_profile(app, client, auth, profiled):
 
 def test_another_teacher_never_opens_a_teachers_profile(app, client, auth, profiled):
     finish(app, profiled)
-    share_with_coaches(app, profiled)
+    allow_names(app, profiled)
     teachers = profiled.world.all_teachers
     auth.login(teachers[1])
     assert client.get(url(teachers[0])).status_code == 404
@@ -164,11 +157,12 @@ def test_a_coach_opens_a_profile_only_where_the_district_shares_it(app, client, 
     auth.login(world.coach)
     assert client.get(url(teacher)).status_code == 404
     assert url(teacher) not in client.get("/coach").text
-    share_with_coaches(app, profiled)
+    allow_names(app, profiled)
     page = client.get(url(teacher))
     assert page.status_code == 200
     assert f"Calibration profile of {teacher.display_name}" in page.text
-    assert "because your district shares calibration results with coaches" in page.text
+    assert (f"Who can see this: {teacher.display_name}, and the coaches of their school and "
+            "district, because the district shares calibration results with coaches") in page.text
     # A coach reads the papers' names, and has no practice page to follow.
     assert "/scoring/practice/papers/" not in main(page)
     assert f'href="{url(teacher)}"' in client.get("/coach").text
@@ -176,7 +170,7 @@ def test_a_coach_opens_a_profile_only_where_the_district_shares_it(app, client, 
 
 def test_a_coach_of_another_school_does_not_open_it(app, client, auth, create_coach, profiled):
     finish(app, profiled)
-    share_with_coaches(app, profiled)
+    allow_names(app, profiled)
     world = profiled.world
     other_school_coach = create_coach(school=world.schools[1])
     auth.login(other_school_coach)
@@ -187,7 +181,7 @@ def test_a_coach_of_another_school_does_not_open_it(app, client, auth, create_co
 def test_administrators_and_school_leaders_never_see_a_profile(app, client, auth, create_user,
                                                                profiled, role):
     finish(app, profiled)
-    share_with_coaches(app, profiled)
+    allow_names(app, profiled)
     world = profiled.world
     reader = create_user(role, district=world.district,
                          school=world.schools[0] if role is Role.SCHOOL_LEADER else None)
