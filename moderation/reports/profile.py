@@ -167,7 +167,12 @@ def _drift_sentence(drift: dict) -> str:
     if points is None:
         return f"Your scoring shifted during the round{since}."
     way = "harsher" if points < 0 else "more generous"
-    return f"Your scoring became about {abs(points):.2f} points per score {way}{since}."
+    interval = _pair(drift.get("shift_points_ci95"))
+    figures = f"{drift.get('n_timed') or 0} timed scores"
+    if interval is not None:
+        figures = f"95% interval {interval[0]:+.2f} to {interval[1]:+.2f}, " + figures
+    return (f"Your scoring became about {abs(points):.2f} points per score {way}{since} "
+            f"({figures}).")
 
 
 def _pair(interval) -> tuple[float, float] | None:

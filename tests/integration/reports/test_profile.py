@@ -106,25 +106,48 @@ def test_practice_papers_are_suggested_at_the_levels_the_teacher_mixes_up(app, c
     assert "Claim: levels 3 and 4" in practice and "agreed level 3 on Claim" in practice
 
 
-def test_a_private_practice_set_the_analysis_proposed_is_offered_on_the_page(app, client, auth,
-                                                                            profiled):
-    finish(app, profiled)
-    teacher = teacher_a(profiled)
+def _add_to_run(app, scored, teacher, proposal: dict, bias: dict, drift: dict) -> None:
+    """Add to the round's finished run what its engine says of `teacher` when it finds
+    something: a finding with a practice set, a rater x criterion bias term, a drift."""
     with app.app_context():
         run_id = db.session.execute(db.select(AnalysisRun.id).where(
-            AnalysisRun.scope_id == profiled.round_id)).scalar_one()
-        part = db.session.execute(db.select(AnalysisRunPart).where(
-            AnalysisRunPart.run_id == run_id, AnalysisRunPart.name == "triggers")).scalar_one()
-        proposal = {"kind": "rater_severity", "target": rater_code(teacher.id),
-                    "action": {"kind": "private_practice_set",
-                               "audience": "the rater and their coach only",
-                               "material": {"levels": [[4, 3]]}, "description": "..."}}
-        part.data = {"triggers": [*part.data["triggers"], proposal]}
+            AnalysisRun.scope_id == scored.round_id)).scalar_one()
+        parts = {part.name: part for part in db.session.execute(db.select(AnalysisRunPart).where(
+            AnalysisRunPart.run_id == run_id)).scalars()}
+        parts["triggers"].data = {"triggers": [*parts["triggers"].data["triggers"], proposal]}
+        parts["bias"].data = {"bias": [*(parts["bias"].data["bias"] or []), bias]}
+        raters = [{**rater, "drift": {**rater["drift"], **drift}}
+                  if rater["rater"] == rater_code(teacher.id) else rater
+                  for rater in parts["raters"].data["raters"]]
+        parts["raters"].data = {**parts["raters"].data, "raters": raters}
         db.session.commit()
+
+
+def test_what_the_analysis_found_of_the_teacher_is_on_the_page(app, client, auth, profiled):
+    finish(app, profiled)
+    teacher = teacher_a(profiled)
+    code = rater_code(teacher.id)
+    criterion = profiled.world.version.criteria[0]
+    _add_to_run(
+        app, profiled, teacher,
+        proposal={"kind": "rater_severity", "target": code,
+                  "action": {"kind": "private_practice_set",
+                             "audience": "the rater and their coach only",
+                             "material": {"levels": [[4, 3]]}, "description": "..."}},
+        bias={"kind": "rater_criterion", "rater": code, "criterion": f"C{criterion.id}",
+              "n": 12, "effect": 0.41, "effect_ci95": [0.12, 0.7], "bias": 0.9,
+              "bias_se": 0.3, "t": 3.0, "df": 11, "p": 0.01, "q": 0.04},
+        drift={"flagged": True, "onset": "2026-11-02T10:00:00+00:00", "shift_points": -0.35,
+               "shift_points_ci95": [-0.6, -0.1], "n_timed": 20})
     auth.login(teacher)
     text = main(client.get(url(teacher)))
     assert ("suggests a private practice set on the levels you tend to mix up (a 4 where the "
             "agreed score is 3)") in text
+    assert (f"On {criterion.name} you tended to score about 0.41 points higher than your other "
+            "scores predict") in text
+    assert "(95% interval +0.12 to +0.70, 12 scores)" in text
+    assert ("Your scoring became about 0.35 points per score harsher from 2026-11-02 (95% "
+            "interval -0.60 to -0.10, 20 timed scores).") in text
 
 
 def test_an_open_round_stays_out_of_the_profile(app, client, auth, profiled):
