@@ -173,7 +173,8 @@ def _claim(run_id: int) -> int | None:
     one holds it. Returns the attempt number (the worker's claim), or None."""
     now = utcnow()
     lease = timedelta(seconds=current_app.config["ANALYSIS_LEASE_SECONDS"])
-    # Re-queued runs carry a short claim so no second sweep enqueues them again meanwhile.
+    # A queued run may carry the sweep's claim (which keeps the next sweep from enqueueing it
+    # again meanwhile): any job for it may take it.
     claimed = db.session.execute(
         update(AnalysisRun)
         .where(AnalysisRun.id == run_id,

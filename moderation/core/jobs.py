@@ -142,6 +142,7 @@ class ThreadQueue:
         self._jobs: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
         app.before_request(self.ensure_started)
 
     def enqueue(self, name: str, args: tuple) -> None:
@@ -159,14 +160,25 @@ class ThreadQueue:
         """Until every job enqueued so far has run (for the tests)."""
         self._jobs.join()
 
+    def stop(self, timeout: float = 10) -> None:
+        """End the thread once its current job is done (for the tests)."""
+        self._stopping.set()
+        self._jobs.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def _run(self) -> None:
         self._sweep()
-        while True:
+        while not self._stopping.is_set():
             try:
-                name, args = self._jobs.get(timeout=self.app.config["JOBS_SWEEP_SECONDS"])
+                job = self._jobs.get(timeout=self.app.config["JOBS_SWEEP_SECONDS"])
             except queue.Empty:
                 self._sweep()
                 continue
+            if job is None:
+                self._jobs.task_done()
+                break
+            name, args = job
             try:
                 with self.app.app_context():
                     perform(name, *args)

@@ -94,11 +94,14 @@ def _replacement(match: re.Match, audience: Audience) -> str:
 
 def relabel(value, audience: Audience):
     """Every code in every string of value (nested dicts and lists too) replaced by the
-    audience's name for it; dict keys are the engine's field names and stay."""
+    audience's name for it. Dict keys are the engine's field names and stay, except a key that
+    is a code (score_levels' criteria)."""
     if isinstance(value, str):
         return CODE.sub(lambda match: _replacement(match, audience), value)
     if isinstance(value, dict):
-        return {key: relabel(item, audience) for key, item in value.items()}
+        return {audience.name(key) if isinstance(key, str) and CODE.fullmatch(key) else key:
+                relabel(item, audience)
+                for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [relabel(item, audience) for item in value]
     return value

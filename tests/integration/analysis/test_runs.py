@@ -9,12 +9,11 @@ from moderation.accounts.models import District, User
 from moderation.analysis import inputs, queries, services
 from moderation.analysis.models import PARTS, AnalysisRun, AnalysisRunPart, RunStatus
 from moderation.core.extensions import db
-from moderation.scoring import services as scoring_services
-from moderation.scoring.models import QueueItem, ScoringRound
+from moderation.scoring.models import ScoringRound
 from moderation.settings import services as settings_services
 from moderation.statistics.analysis import analyze
 from moderation.statistics.triggers import Thresholds
-from tests.fixtures.analysis import close
+from tests.fixtures.analysis import close, revise_a_rating
 
 BOOTSTRAP = 50
 
@@ -94,13 +93,8 @@ def test_the_same_ratings_and_settings_reuse_the_finished_run(app, runner, score
 def test_ratings_that_arrive_after_a_run_are_counted_for_a_rerun(app, runner, scored_round):
     scored = scored_round()
     assert run_command(runner, scored.round_id).exit_code == 0
+    revise_a_rating(app, scored.round_id)
     with app.app_context():
-        item = db.session.execute(db.select(QueueItem).where(
-            QueueItem.round_id == scored.round_id).limit(1)).scalar_one()
-        criteria = [c.id for c in item.round.rubric_version.criteria]
-        scoring_services.revise_item(item, db.session.get(User, item.rater_id),
-                                     {criteria[0]: 1, criteria[1]: 1}, {}, "Misread the task")
-        db.session.commit()
         analysis = queries.round_analysis(scored.round_id)
     assert analysis.finished.id == runs(app)[0].id
     assert analysis.new_ratings >= 1
@@ -202,6 +196,7 @@ def test_without_redis_a_thread_in_the_process_runs_the_analysis(app, database_u
                            "JOBS_BACKEND": "thread", "ANALYSIS_BOOTSTRAP": BOOTSTRAP})
     close(threaded, scored)
     threaded.extensions["jobs"].wait()
+    threaded.extensions["jobs"].stop()
     with threaded.app_context():
         db.engine.dispose()
     [run] = runs(app)

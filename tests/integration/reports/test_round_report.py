@@ -14,28 +14,16 @@ from openpyxl import load_workbook
 from moderation.accounts.models import District, User
 from moderation.core.extensions import db
 from moderation.reports import round_report
-from moderation.scoring import services as scoring_services
-from moderation.scoring.models import QueueItem
 from moderation.settings import services as settings_services
-from tests.fixtures.analysis import close
+from tests.fixtures.analysis import analyse, close, revise_a_rating
 
 # An engine code of a rater, school or criterion (R12, S3, C5): never on a page or in an export.
 ENGINE_CODE = re.compile(r"(?<![\w-])[RSC]\d+(?![\w-])")
-ROW = re.compile(r"<tr><td>(Rater \d+|[^<]+)</td><td>-?\d")
 
 
 @pytest.fixture(autouse=True)
 def few_replicates(app):
     app.config["ANALYSIS_BOOTSTRAP"] = 50
-
-
-@pytest.fixture
-def reported_round(app, scored_round):
-    """A closed round whose analysis has finished (its job run)."""
-    scored = scored_round()
-    close(app, scored)
-    app.extensions["jobs"].drain()
-    return scored
 
 
 def url(scored, tail: str = "") -> str:
@@ -125,13 +113,7 @@ def test_no_rater_reaches_the_report_of_an_open_round(app, client, auth, scored_
                                                       make_dual_role):
     scored = scored_round()
     world = scored.world
-    with app.app_context():
-        from moderation.analysis import services as analysis_services
-        from moderation.scoring.models import ScoringRound
-        analysis_services.request_round_run(db.session.get(ScoringRound, scored.round_id),
-                                            db.session.get(User, world.coach.id))
-        db.session.commit()
-    app.extensions["jobs"].drain()
+    analyse(app, scored.round_id, world.coach.id)
     rater = make_dual_role(world.teachers[world.schools[0].id][0], world.schools[1])
     auth.login(rater)
     for tail in ("", "/report.json", "/report.xlsx", "/charts/reliability.svg"):
@@ -166,20 +148,8 @@ def test_exports_are_downloads_without_engine_codes(app, client, auth, reported_
 def test_ratings_since_the_run_are_counted_and_a_rerun_offered(app, client, auth,
                                                                 scored_round):
     scored = scored_round()
-    with app.app_context():
-        from moderation.analysis import services as analysis_services
-        from moderation.scoring.models import ScoringRound
-        analysis_services.request_round_run(db.session.get(ScoringRound, scored.round_id),
-                                            db.session.get(User, scored.world.coach.id))
-        db.session.commit()
-    app.extensions["jobs"].drain()
-    with app.app_context():
-        item = db.session.execute(db.select(QueueItem).where(
-            QueueItem.round_id == scored.round_id).limit(1)).scalar_one()
-        criteria = [c.id for c in item.round.rubric_version.criteria]
-        scoring_services.revise_item(item, db.session.get(User, item.rater_id),
-                                     {criteria[0]: 1, criteria[1]: 1}, {}, "Misread the task")
-        db.session.commit()
+    analyse(app, scored.round_id, scored.world.coach.id)
+    revise_a_rating(app, scored.round_id)
     auth.login(scored.world.coach)
     text = client.get(url(scored)).text
     assert re.search(r"\d+ ratings? ha(s|ve) arrived since", text)

@@ -4,23 +4,6 @@ league table), its local-versus-blind gap and the equity analysis, for who sees 
 import html
 import re
 
-import pytest
-
-from tests.fixtures.analysis import close
-
-
-@pytest.fixture(autouse=True)
-def few_replicates(app):
-    app.config["ANALYSIS_BOOTSTRAP"] = 50
-
-
-@pytest.fixture
-def reported_round(app, scored_round):
-    scored = scored_round()
-    close(app, scored)
-    app.extensions["jobs"].drain()
-    return scored
-
 
 def test_district_readers_see_the_schools_in_a_funnel_without_ranks(app, client, auth,
                                                                       reported_round):

@@ -10,15 +10,15 @@ import pytest
 
 from moderation.accounts import services as account_services
 from moderation.accounts.models import District, Role, User
-from moderation.analysis import services as analysis_services
 from moderation.core.extensions import db
 from moderation.ratings.models import Rating, RatingKind
 from moderation.samples import services as sample_services
 from moderation.samples.models import WorkSample
 from moderation.scoring import services
 from moderation.scoring.assignment import ItemKind
-from moderation.scoring.models import QueueItem, ScoringRound
+from moderation.scoring.models import QueueItem
 from tests.conftest import csrf_token_from
+from tests.fixtures.analysis import analyse
 from tests.fixtures.scoring import score_form
 
 URL_ATTRIBUTES = re.compile(r'\b(?:href|src|hx-get|hx-post|action|formaction)="([^"]+)"')
@@ -73,13 +73,9 @@ def blind_round(app, scoring_world, create_school, create_teacher, create_sample
     return world, scoring_round, rater, secrets, criteria
 
 
-def analyse(app, world, scoring_round) -> list[str]:
+def analysed_report_urls(app, world, scoring_round) -> list[str]:
     """Analyse the open round (a coach asks for it) so its report exists; its URLs."""
-    with app.app_context():
-        analysis_services.request_round_run(db.session.get(ScoringRound, scoring_round.id),
-                                            db.session.get(User, world.coach.id))
-        db.session.commit()
-    app.extensions["jobs"].drain()
+    analyse(app, scoring_round.id, world.coach.id)
     base = f"/reports/rounds/{scoring_round.id}"
     return [base, f"{base}/report.json", f"{base}/report.xlsx", f"{base}/charts/reliability.svg",
             f"{base}/charts/rater-severity.svg"]
@@ -129,7 +125,7 @@ def test_nothing_a_rater_can_reach_reveals_what_they_must_not_see(app, client, a
     world, scoring_round, rater, secrets, criteria = blind_round
     own_items = scoring_db.items(scoring_round.id, rater)
     assert {i.kind for i in own_items} >= {ItemKind.LIVE, ItemKind.VALIDITY}
-    report_urls = analyse(app, world, scoring_round)
+    report_urls = analysed_report_urls(app, world, scoring_round)
     auth.login(rater)
     hx.post(f"/scoring/items/{own_items[0].token}/draft",
             score_form(criteria, [2], {0: "My own draft note"}))
@@ -217,7 +213,7 @@ def test_a_rater_who_also_coaches_sees_no_round_work_beside_a_school_or_a_score(
         account_services.grant_role(db.session.get(User, rater.id), Role.COACH,
                                     db.session.get(District, world.district.id))
         db.session.commit()
-    report_urls = analyse(app, world, scoring_round)
+    report_urls = analysed_report_urls(app, world, scoring_round)
     own_school = world.school_of(rater).id
     round_codes = {i.sample.code for i in scoring_db.items(scoring_round.id)
                    if i.sample.school_id != own_school}

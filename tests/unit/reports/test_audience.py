@@ -1,6 +1,9 @@
 """A report as one reader may read it: the engine's codes replaced everywhere, and what the
 reader may not see left out and counted."""
 
+import json
+import re
+
 from moderation.reports.audience import Audience, hidden_triggers, visible
 from moderation.reports.round_report import ChartCache, build
 
@@ -21,6 +24,8 @@ def test_codes_become_the_readers_names_and_sample_codes_stay():
     [shown] = visible(report, COACH)["triggers"]
     assert shown["reason"] == ("Blind scores on Claim and Focus agree too little; see "
                                "WS-R12A-C5XY and ask Rater 3 (Alder High) about it.")
+    levels = visible({"score_levels": {"criteria": {"C5": [1, 2, 3, 4]}}}, COACH)
+    assert levels["score_levels"]["criteria"] == {"Claim and Focus": [1, 2, 3, 4]}
     [both] = visible({"triggers": [trigger("C5", "Rater R99 and rater R12 differ on C5.")]},
                      COACH)["triggers"]
     assert both["reason"] == "A rater and Rater 3 differ on Claim and Focus."
@@ -53,3 +58,23 @@ def test_a_proposed_session_keeps_its_prepared_sample_list():
     assert finding.action == "A moderation session on Claim and Focus."
     assert finding.samples == ("WS-AAAA-BBBB", "WS-CCCC-DDDD")
     assert page.severity is None and page.n_findings_hidden == 0
+
+
+def test_a_coach_reads_every_section_of_a_districts_report(report):
+    # The synthetic district names its raters T1..Tn; the app's runs name them R<id>.
+    report = json.loads(re.sub(r'"T(\d+)"', r'"R\1"', json.dumps(report)))
+    labels = {rater["rater"]: f"Rater {n}" for n, rater in enumerate(report["raters"], 1)}
+    coach = Audience(raters=labels, shows_raters=True, schools={}, school_scope=None,
+                     criteria={})
+    first = min(rater["drift"]["onset"] or "9" for rater in report["raters"])
+    page = build(report, coach, thresholds=(0.667, 0.8), period=(first, "2027-06-30"),
+                 cache=ChartCache())
+    flagged = [rater for rater in report["raters"] if rater["drift"]["flagged"]
+               and rater["drift"]["shift_points"] is not None]
+    assert flagged, "the synthetic district plants drift"
+    assert [chart.title for chart in page.drift] == [
+        f"{labels[rater['rater']]}: change during the period" for rater in flagged]
+    severity_labels = {row[0] for row in page.severity.table.rows}
+    assert severity_labels <= set(labels.values())
+    assert len(page.agreement) == len(report["criteria"]) and page.reliability is not None
+    assert {chart.name for chart in page.charts} >= {"reliability", "rater-severity"}
