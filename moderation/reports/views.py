@@ -11,12 +11,13 @@ import json
 from flask import Blueprint, Response, abort, g, url_for
 from flask_login import current_user
 
+from moderation.accounts.models import Role, User
 from moderation.accounts.permissions import role_required
 from moderation.analysis import queries as analysis_queries
 from moderation.analysis.forms import RunForm
 from moderation.core.extensions import db
 from moderation.core.htmx import render
-from moderation.reports import exports, permissions, queries, round_report
+from moderation.reports import exports, permissions, profile, queries, round_report
 from moderation.reports.audience import visible
 from moderation.scoring import permissions as scoring_permissions
 from moderation.scoring.models import ScoringRound
@@ -167,3 +168,24 @@ def _download(body, mimetype: str, filename: str) -> Response:
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "private, no-store"})
+
+
+# --- the teacher's calibration profile ----------------------------------------------------------
+
+@bp.get("/teachers/<int:user_id>/profile")
+@role_required(Role.TEACHER, Role.COACH)
+def show_teacher_profile(user_id: int):
+    teacher = db.get_or_404(User, user_id)
+    if not profile.can_see_profile_of(current_user, teacher):
+        abort(404)
+    own = teacher.id == current_user.id
+    return render("reports/profile.html", "reports/_profile.html",
+                  profile=profile.build(teacher, own), own=own)
+
+
+@bp.app_template_global("calibration_profile_url")
+def calibration_profile_url(teacher: User) -> str | None:
+    """The teacher's profile for the coach's list, where the coach may open it."""
+    if not profile.can_see_profile_of(current_user, teacher):
+        return None
+    return url_for("reports.show_teacher_profile", user_id=teacher.id)

@@ -138,6 +138,8 @@ def test_nothing_a_rater_can_reach_reveals_what_they_must_not_see(app, client, a
     assert any("/pages/1.png" in url for url in pages), "the crawl saw no rendered page"
     assert any(url.startswith("/scoring/items/") for url in pages)
     assert any(url.startswith("/scoring/practice/papers/") for url in pages)
+    # The teacher's calibration profile, linked from their home, is crawled too.
+    assert any(url.startswith("/reports/teachers/") for url in pages)
     leaks = [(url, what, secret) for url, body in pages.items()
              for secret, what in secrets.items()
              if secret.encode() in body or html.escape(secret).encode() in body]

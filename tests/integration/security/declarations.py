@@ -79,6 +79,10 @@ UPLOADERS = allow({TEACHER_A, TEACHER_B, COACH_A, COACH_B, DUAL, OTHER_TEACHER})
 # The open round's report: those who run district 1's rounds, except dual, who teaches in the
 # district and so could be one of its raters: refused while the round is open.
 OPEN_ROUND_REPORT = allow(LEADS_1 - {DUAL}, not_found=LEADS_2)
+# teacher_a's calibration profile: theirs alone while the district keeps calibration results
+# from coaches (the world's setting is off); administrators and leaders fail the role check.
+PROFILE_OF_A = allow({TEACHER_A}, not_found={TEACHER_B, COACH_A, COACH_B, DISTRICT_COACH, DUAL,
+                                             OTHER_TEACHER, OTHER_COACH})
 RATER_VIEW = allow(OWNER_STAFF, OVERSIGHT, {TEACHER_B, LEADER_A})
 
 DECLARATIONS: dict[str, Access] = {
@@ -200,6 +204,7 @@ DECLARATIONS: dict[str, Access] = {
     "reports.export_round_chart": OPEN_ROUND_REPORT,
     # Every school beside the others: for who sees every school of district 1.
     "reports.show_round_schools": allow(OVERSIGHT, not_found=LEADS_2),
+    "reports.show_teacher_profile": PROFILE_OF_A,
     # A download link works only for the user it was issued to (teacher_a here).
     "storage.download": allow({TEACHER_A}),
 }
