@@ -53,11 +53,13 @@ class FairAverages:
     average_rater: float
 
 
-def expected_score(eta: np.ndarray, thresholds: np.ndarray,
-                   scores: np.ndarray) -> np.ndarray:
-    """The expected rubric score at each eta: sum_k scores[k] P(k | eta)."""
+def expected_score(eta: np.ndarray, thresholds: np.ndarray, scores: np.ndarray,
+                   group: np.ndarray | None = None) -> np.ndarray:
+    """The expected rubric score at each eta: sum_k scores[k] P(k | eta). thresholds and
+    group as rasch.category_moments takes them (group: one per eta, for a table)."""
     eta = np.atleast_1d(np.asarray(eta, dtype=float))
-    probability = category_probabilities(eta.ravel(), np.asarray(thresholds, dtype=float))
+    probability = category_probabilities(eta.ravel(), np.asarray(thresholds, dtype=float),
+                                         None if group is None else np.ravel(group))
     return (np.asarray(scores, dtype=float) @ probability).reshape(eta.shape)
 
 
