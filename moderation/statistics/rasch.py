@@ -338,7 +338,8 @@ def _powers(eta: np.ndarray, scale: tuple,
     offsets = np.concatenate([np.zeros((thresholds.shape[0], 1)),
                               np.cumsum(thresholds, axis=1)], axis=1)
     weights = np.exp(offsets.min(axis=1, keepdims=True) - offsets)
-    return np.exp(u, out=u), weights[scale[1]].T
+    # (m, block) with each category's weights contiguous, as the Horner loop reads them.
+    return np.exp(u, out=u), np.take(weights.T, scale[1], axis=1)
 
 
 def solve_facet(codes: np.ndarray, offset: np.ndarray, observed: np.ndarray,
