@@ -86,7 +86,8 @@ class RaschFit:
     model: RATING_SCALE or PARTIAL_CREDIT, the model fitted (a partial-credit fit asked for
         on criteria that leave a level unused is the rating-scale one; `message` says why).
     criterion_thresholds: under the partial-credit model, each criterion's own tau_k
-        (criteria x score, each row summing to 0, with the bias correction); else None.
+        (criteria x score, each row summing to 0, with the bias correction; a criterion with
+        every rating at one extreme has the other criteria's average); else None.
     categories: the observed scores, in order; category k of the model is categories[k].
     bias_correction: the factor (L-1)/L applied to rater, criterion and threshold measures.
     status: "ok" (converged), "not_converged" (the iterations stopped at max_iterations with
@@ -453,22 +454,22 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
     at max_iter with a measure still moving by tol or more (typically separated data, whose
     measures run off to infinity): the measures are then NaN, never numbers.
     """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
     design = _design(encode_blind(ratings) if codes is None else codes)
     if isinstance(design, str):
-        return _insufficient(design, tol, max_iter)
+        return _insufficient(design, tol, max_iter, model)
     design, active = _linked_through_non_extreme(design, _non_extreme(design))
     if np.unique(design.rater[active]).size < 2:
         return _insufficient("Fewer than two raters share samples with non-extreme scores "
                              "(every sample they share got the lowest or the highest score "
                              "from all of them), so their severities cannot be compared.",
-                             tol, max_iter)
+                             tol, max_iter, model)
     lost = _lost_category(design, active)
     if lost is not None:
         return _insufficient(f"Score {lost} was only given to samples or raters whose scores "
                              "are all at one extreme, so the rating scale cannot be estimated.",
-                             tol, max_iter)
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
+                             tol, max_iter, model)
     refusal = _no_partial_credit(design, active) if model == PARTIAL_CREDIT else None
     linkage = algebraic_connectivity(design.rater[active], design.sample[active])
     if sample_prior is None:
@@ -492,7 +493,7 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
     return fit if converged else _without_measures(fit)
 
 
-def _insufficient(message: str, tol: float, max_iter: int) -> RaschFit:
+def _insufficient(message: str, tol: float, max_iter: int, model: str) -> RaschFit:
     def empty(columns: list[str]) -> pd.DataFrame:
         return pd.DataFrame(columns=columns, dtype=float)
 
@@ -500,7 +501,7 @@ def _insufficient(message: str, tol: float, max_iter: int) -> RaschFit:
                     raters=empty(RATER_COLUMNS), samples=empty(SAMPLE_COLUMNS),
                     criteria=empty(CRITERION_COLUMNS), thresholds=pd.Series(dtype=float),
                     categories=(), n_ratings=0, bias_correction=1.0, message=message,
-                    tolerance=tol, max_iterations=max_iter)
+                    tolerance=tol, max_iterations=max_iter, model=model)
 
 
 def _without_measures(fit: RaschFit) -> RaschFit:
@@ -730,8 +731,13 @@ class _State:
         """Measure extreme elements at their score moved 0.3 points inwards, others fixed.
 
         Returns, per facet, which elements have a measure (an extreme element all of whose
-        ratings involve another extreme element stays unmeasured).
+        ratings involve another extreme element stays unmeasured). Under partial credit an
+        extreme criterion has no ratings to estimate thresholds of its own from: it takes the
+        average of the other criteria's, and is measured against them.
         """
+        if self.is_partial_credit:
+            measured = _elements_in(design.criterion, active, design.criterion_ids.size)
+            self.tau[~measured] = self.tau[measured].mean(axis=0)
         done = {"theta": _elements_in(design.sample, active, design.sample_ids.size),
                 "delta": _elements_in(design.criterion, active, design.criterion_ids.size),
                 "lam": _elements_in(design.rater, active, design.rater_ids.size)}

@@ -9,6 +9,7 @@ import pytest
 
 from moderation.statistics import analyze
 from moderation.statistics.categories import scale_thresholds
+from moderation.statistics.fair import expected_score, fair_averages
 from moderation.statistics.rasch import PARTIAL_CREDIT, RATING_SCALE, fit_many_facet_rasch
 from moderation.statistics.residuals import model_rows
 from moderation.statistics.table import encode_blind
@@ -132,3 +133,49 @@ def test_an_unknown_model_is_refused(partial_credit_data):
     ratings, _ = partial_credit_data
     with pytest.raises(ValueError, match="partial-credit"):
         fit_many_facet_rasch(ratings, model="graded")
+
+
+def test_a_criterion_scored_at_the_top_everywhere_takes_the_average_scale(partial_credit_data):
+    ratings, _ = partial_credit_data
+    ideas = ratings.loc[ratings["criterion"] == "Ideas"].iloc[:900]
+    ratings = pd.concat([ratings.iloc[:2700], ideas.assign(criterion="Title", score=4)],
+                        ignore_index=True)
+
+    fit = fit_many_facet_rasch(ratings, model=PARTIAL_CREDIT)
+    report = analyze(ratings, bootstrap=20, seed=1, model="partial-credit")
+
+    assert fit.status == "ok" and fit.model == PARTIAL_CREDIT
+    own = fit.criterion_thresholds
+    np.testing.assert_allclose(own.loc["Title"], own.drop("Title").mean(), atol=1e-12)
+    assert fit.criteria.loc["Title", "is_extreme"]
+    assert fit.criteria.loc["Title", "difficulty"] < fit.criteria["difficulty"].drop("Title").min()
+    title = [step for step in report["rasch"]["thresholds"] if step["criterion"] == "Title"]
+    assert [step["threshold_se"] for step in title] == [None, None, None]
+
+
+def test_an_insufficient_partial_credit_fit_says_which_model_was_asked_for():
+    ratings = pd.DataFrame([("A", "s1", "Ideas", 2), ("B", "s2", "Ideas", 3)],
+                           columns=["rater", "sample", "criterion", "score"]).assign(kind="blind")
+
+    fit = fit_many_facet_rasch(ratings, model=PARTIAL_CREDIT)
+
+    assert fit.status == "insufficient" and fit.model == PARTIAL_CREDIT
+
+
+def test_a_criterion_fair_average_is_on_its_own_scale(partial_credit_data):
+    ratings, _ = partial_credit_data
+    fit = fit_many_facet_rasch(ratings, model=PARTIAL_CREDIT)
+    fair = fair_averages(fit)
+
+    def average(table, name):    # over the non-extreme elements, as fair averages take it
+        return table.loc[~table["is_extreme"].astype(bool), name].mean()
+
+    eta = (average(fit.samples, "measure") - fit.criteria["difficulty"]
+           - average(fit.raters, "severity"))
+    for criterion in PLANTED:
+        own = fit.criterion_thresholds.loc[criterion].to_numpy()
+        on_its_scale = expected_score(eta[criterion], own, np.arange(1.0, 5.0))[0]
+        on_the_average = expected_score(eta[criterion], fit.thresholds, np.arange(1.0, 5.0))[0]
+        assert fair.criteria[criterion] == pytest.approx(on_its_scale, abs=1e-9)
+        if criterion == "Conventions":    # the lopsided scale: its own mean differs visibly
+            assert abs(on_its_scale - on_the_average) > 0.05
