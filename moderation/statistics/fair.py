@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from moderation.statistics.rasch import RaschFit, category_probabilities
+from moderation.statistics.category_model import category_probabilities
+from moderation.statistics.rasch import RaschFit
 
 Z95 = 1.959963984540054
 
@@ -58,7 +59,7 @@ class FairAverages:
 def expected_score(eta: np.ndarray, thresholds: np.ndarray, scores: np.ndarray,
                    group: np.ndarray | None = None) -> np.ndarray:
     """The expected rubric score at each eta: sum_k scores[k] P(k | eta). thresholds and
-    group as rasch.category_moments takes them (group: one per eta, for a table)."""
+    group as category_model.category_moments takes them (group: one per eta, for a table)."""
     eta = np.atleast_1d(np.asarray(eta, dtype=float))
     probability = category_probabilities(eta.ravel(), np.asarray(thresholds, dtype=float),
                                          None if group is None else np.ravel(group))
