@@ -148,8 +148,6 @@ class _Design:
     weakly_linked: np.ndarray    # by rater id: connected only through extreme elements
 
 
-
-
 def wilson_hilferty(mean_square: np.ndarray, q: np.ndarray) -> np.ndarray:
     """A mean-square as a unit-normal deviate (ZSTD): (MS^(1/3) - 1)(3/q) + q/3, with q its
     model standard deviation (Wright & Masters 1982, p. 101; Wilson & Hilferty 1931).

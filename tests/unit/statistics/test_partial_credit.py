@@ -9,6 +9,11 @@ import pytest
 
 from moderation.statistics import analyze
 from moderation.statistics.categories import scale_thresholds
+from moderation.statistics.category_model import (
+    category_moments,
+    category_probabilities,
+    step_moments,
+)
 from moderation.statistics.fair import expected_score, fair_averages
 from moderation.statistics.rasch import PARTIAL_CREDIT, RATING_SCALE, fit_many_facet_rasch
 from moderation.statistics.residuals import model_rows
@@ -179,3 +184,23 @@ def test_a_criterion_fair_average_is_on_its_own_scale(partial_credit_data):
         assert fair.criteria[criterion] == pytest.approx(on_its_scale, abs=1e-9)
         if criterion == "Conventions":    # the lopsided scale: its own mean differs visibly
             assert abs(on_its_scale - on_the_average) > 0.05
+
+
+def test_the_kernels_give_each_rating_its_criterion_s_thresholds():
+    table = np.array(list(PLANTED.values()))
+    rng = np.random.default_rng(0)
+    eta = rng.normal(0.0, 2.0, 150_000)       # three blocks of the kernels
+    group = rng.integers(0, table.shape[0], eta.size)
+
+    expected, variance = category_moments(eta, table, group)
+    steps, information = step_moments(eta, table, group)
+
+    for row, tau in enumerate(table):
+        mine = group == row
+        alone_expected, alone_variance = category_moments(eta[mine], tau)
+        np.testing.assert_allclose(expected[mine], alone_expected, rtol=1e-12)
+        np.testing.assert_allclose(variance[mine], alone_variance, rtol=1e-12)
+        alone_steps, alone_information = step_moments(eta[mine], tau)
+        np.testing.assert_allclose(steps[row], alone_steps, rtol=1e-10)
+        np.testing.assert_allclose(information[row], alone_information, rtol=1e-10)
+    np.testing.assert_allclose(category_probabilities(eta, table, group).sum(axis=0), 1.0)
