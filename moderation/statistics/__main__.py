@@ -13,6 +13,7 @@ import sys
 from moderation.statistics.analysis import analyze
 from moderation.statistics.equity import SchoolsFileError, load_schools, unmatched
 from moderation.statistics.levels import LevelsError, ScoreLevels
+from moderation.statistics.rasch import MODELS, RATING_SCALE
 from moderation.statistics.reliability import (
     DEFAULT_BOOTSTRAP,
     LEVELS,
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = analyze(arguments.file, level=arguments.level, bootstrap=arguments.bootstrap,
                          seed=arguments.seed, levels=levels, thresholds=thresholds,
-                         schools=context)
+                         schools=context, model=arguments.model)
     except (RatingsFileError, LevelOfMeasurementError) as error:
         return _fail(f"{arguments.file}: {error}")
     except OSError as error:
@@ -133,6 +134,11 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("file", help="the ratings CSV")
     command.add_argument("--level", choices=LEVELS, default="ordinal",
                          help="level of measurement for Krippendorff's alpha (default: ordinal)")
+    command.add_argument("--model", choices=MODELS, default=RATING_SCALE,
+                         help="the Rasch model: rating-scale (one set of thresholds for all "
+                              "criteria) or partial-credit (each criterion its own; a "
+                              "criterion that never uses a level keeps the rating-scale fit, "
+                              "and the report says why) (default: rating-scale)")
     command.add_argument("--bootstrap", type=_count, default=DEFAULT_BOOTSTRAP, metavar="N",
                          help=f"bootstrap replicates for the alpha intervals "
                               f"(default: {DEFAULT_BOOTSTRAP})")

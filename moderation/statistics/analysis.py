@@ -27,7 +27,13 @@ from moderation.statistics.fair import Z95, FairAverages, fair_average_at, fair_
 from moderation.statistics.icc import K_METHOD, intraclass_correlations
 from moderation.statistics.levels import ScoreLevels
 from moderation.statistics.multiplicity import benjamini_hochberg, minimum_effect_p
-from moderation.statistics.rasch import FIT_FAILURE, RaschFit, fit_many_facet_rasch
+from moderation.statistics.rasch import (
+    FIT_FAILURE,
+    PARTIAL_CREDIT,
+    RATING_SCALE,
+    RaschFit,
+    fit_many_facet_rasch,
+)
 from moderation.statistics.rater_effects import group_summary, rater_effect_entries, rater_effects
 from moderation.statistics.reliability import (
     ALPHA_THRESHOLDS,
@@ -63,7 +69,8 @@ DRIFT_POWER_STEP = 1.0
 # The fit's status as the report names it (rasch.RaschFit.status "ok" is "converged").
 RASCH_STATUS = {"ok": "converged", "not_converged": "not_converged",
                 "insufficient": "insufficient"}
-RASCH_MODEL = "rating_scale"
+# The fitted model (rasch.RaschFit.model) as the report names it.
+RASCH_MODEL = {RATING_SCALE: "rating_scale", PARTIAL_CREDIT: "partial_credit"}
 # 2: the fields of the engine's second version added beside the first's, none removed or renamed
 # (report.schema.json describes every field).
 SCHEMA_VERSION = 2
@@ -78,6 +85,7 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
             bootstrap: int = DEFAULT_BOOTSTRAP, seed: int | None = None,
             thresholds: Thresholds = DEFAULT_THRESHOLDS,
             levels: ScoreLevels | None = None, schools: pd.DataFrame | None = None,
+            model: str = RATING_SCALE,
             on_step: Callable[[str], None] | None = None) -> dict:
     """Analyse a ratings table: a CSV path or buffer (load_ratings) or a frame (validate_ratings).
 
@@ -88,6 +96,11 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
 
     schools: school context (equity.load_schools: indexed by school, numeric context columns
     such as low_income_share in percent); None leaves `equity` None.
+
+    model: the Rasch model, "rating-scale" (one set of thresholds for all criteria) or
+    "partial-credit" (each criterion its own; rasch.fit_many_facet_rasch says when a
+    criterion's unused level makes it the rating-scale fit after all, and rasch.model and
+    rasch.message say so).
 
     level: Krippendorff's alpha level of measurement (ordinal for rubric scores). bootstrap:
     replicates for the alpha intervals. seed: for every random draw; None picks one, which is
@@ -126,13 +139,16 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
         "not_converged" or "insufficient"), iterations, largest_change (logits, the largest
         change of any measure in the last iteration; None when insufficient), tolerance,
         max_iterations, message (plain words: how it converged, or why there are no
-        measures), model ("rating_scale"), n_ratings (blind ratings fitted), sample_prior
-        (None for joint maximum likelihood, else {mean, sd}: the samples' normal population
-        prior in logits, used when the design's linkage is below thresholds.linkage_strength),
+        measures), model ("rating_scale" or "partial_credit": the model fitted), n_ratings
+        (blind ratings fitted), sample_prior (None for joint maximum likelihood, else {mean,
+        sd}: the samples' normal population prior in logits, used when the design's linkage
+        is below thresholds.linkage_strength),
         average_rater_fair_average (rubric points), separation {raters, samples: each n,
         mean, sd, rmse, true_sd, separation, strata, reliability, chi_square, df, p
         (separation.py), or None}; thresholds [{score, threshold, threshold_se}: the shared
-        Andrich threshold of the step into each score, logits; categories.py]; criteria
+        Andrich threshold of the step into each score, logits; categories.py; under
+        partial credit {criterion, score, threshold, threshold_se}, each criterion's own
+        thresholds]; criteria
         [per criterion: criterion, difficulty, difficulty_se, infit, outfit, infit_z,
         outfit_z, n_ratings, disordered_average, disordered_threshold (any level of it),
         categories [per score level (FACETS Table 8): score, count, percent,
@@ -234,7 +250,8 @@ def analyze(source: str | IO | pd.DataFrame, *, level: str = "ordinal",
     streams = np.random.SeedSequence(seed).spawn(1)
     codes = encode_blind(ratings)
     step("Rasch fit")
-    fit = fit_many_facet_rasch(ratings, min_linkage=thresholds.linkage_strength, codes=codes)
+    fit = fit_many_facet_rasch(ratings, min_linkage=thresholds.linkage_strength, codes=codes,
+                               model=model)
     fair = fair_averages(fit)
     blind = ratings.iloc[codes.rows]      # the latest blind ratings (encode_blind)
     school_of = rater_schools(ratings)    # each rater's school, for the schools and raters
@@ -369,7 +386,7 @@ def _rasch_entry(fit: RaschFit, fair: FairAverages) -> dict:
     return {"status": RASCH_STATUS[fit.status], "iterations": fit.iterations,
             "largest_change": fit.largest_change, "tolerance": fit.tolerance,
             "max_iterations": fit.max_iterations, "message": fit.message,
-            "model": RASCH_MODEL, "n_ratings": fit.n_ratings,
+            "model": RASCH_MODEL[fit.model], "n_ratings": fit.n_ratings,
             "sample_prior": None if fit.sample_prior is None else dict(
                 zip(("mean", "sd"), fit.sample_prior, strict=True)),
             "average_rater_fair_average": fair.average_rater,
@@ -386,7 +403,9 @@ def _scale_and_bias(ratings: pd.DataFrame, codes: BlindCodes, fit: RaschFit,
     rows = model_rows(codes, fit)
     steps = scale_thresholds(fit, rows)
     tables = bias_tables(ratings, codes, rows, fit)
-    return ({"thresholds": [{"score": score, **row} for score, row in steps.iterrows()],
+    names = steps.index.names      # score, or criterion and score under partial credit
+    return ({"thresholds": [dict(zip(names, key if isinstance(key, tuple) else (key,),
+                                     strict=True), **row) for key, row in steps.iterrows()],
              "criteria": criteria_entries(fit, rows)},
             bias_findings(tables, min_points=thresholds.bias_points,
                           fdr=thresholds.false_discovery_rate))

@@ -83,8 +83,9 @@ def interaction_table(rows: ModelRows, rater_ids: pd.Index, element: np.ndarray,
     # Renumber the tested pairs 0..T-1 so every sum below runs over them only.
     pair, pairs, n = (np.cumsum(tested) - 1)[pair[keep]], pairs[tested], n[tested]
     x, eta = x[keep], rows.eta[known][keep]
+    group = None if rows.group is None else rows.group[known][keep]
     before = expected_points[known][keep]
-    bias, information = _solve(pair, pairs.size, x, eta, rows.thresholds)
+    bias, information = _solve(pair, pairs.size, x, eta, rows.thresholds, group)
     se = 1 / np.sqrt(information)
     t = bias / se
     p = 2 * t_sf(np.abs(t), n - 1)
@@ -94,7 +95,8 @@ def interaction_table(rows: ModelRows, rater_ids: pd.Index, element: np.ndarray,
 
     def points(shift: np.ndarray) -> np.ndarray:
         """Mean of E(eta + shift) - E(eta) over each pair's ratings, in rubric points."""
-        return mean(expected_score(eta + shift[pair], rows.thresholds, rows.scores) - before)
+        return mean(expected_score(eta + shift[pair], rows.thresholds, rows.scores, group)
+                    - before)
 
     table = pd.DataFrame({
         "rater": rater_ids[pairs // n_elements], "element": element_ids[pairs % n_elements],
@@ -108,18 +110,19 @@ def interaction_table(rows: ModelRows, rater_ids: pd.Index, element: np.ndarray,
 
 
 def _solve(pair: np.ndarray, n: int, x: np.ndarray, eta: np.ndarray,
-           thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+           thresholds: np.ndarray,
+           group: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """b per pair solving sum(x - E(eta + b)) = 0 by Newton steps from 0, and sum(W) at b."""
     bias = np.zeros(n)
     for _ in range(MAX_ITERATIONS):
-        expected, variance = category_moments(eta + bias[pair], thresholds)
+        expected, variance = category_moments(eta + bias[pair], thresholds, group)
         residual = np.bincount(pair, weights=x - expected, minlength=n)
         step = np.clip(residual / np.bincount(pair, weights=variance, minlength=n),
                        -MAX_STEP, MAX_STEP)
         bias += step
         if np.abs(step).max(initial=0.0) < TOLERANCE:
             break
-    _, variance = category_moments(eta + bias[pair], thresholds)
+    _, variance = category_moments(eta + bias[pair], thresholds, group)
     return bias, np.bincount(pair, weights=variance, minlength=n)
 
 
@@ -134,7 +137,7 @@ def bias_tables(ratings: pd.DataFrame, codes: BlindCodes, rows: ModelRows,
     # The samples' rows taken first: not a Python string for each of a million ratings.
     school, school_ids = pd.factorize(ratings["sample_school"].iloc[codes.rows[first]])
     element = school[codes.sample[rows.position]]
-    expected_points = expected_score(rows.eta, rows.thresholds, rows.scores)
+    expected_points = expected_score(rows.eta, rows.thresholds, rows.scores, rows.group)
     return BiasTables(
         rater_criterion=interaction_table(rows, fit.raters.index, rows.criterion,
                                           fit.criteria.index, expected_points),

@@ -10,10 +10,12 @@ level, average measures advancing with the level, thresholds advancing (disorder
 mean a level is never the most probable one: raters do not use it as a distinct step), and a
 category outfit below 2.
 
-The fit has one rating scale for all criteria. Each criterion's own thresholds are estimated
-here as in the partial-credit model (FACETS' "#" model), with the sample, criterion and rater
-measures held at the rating-scale fit, so a criterion whose levels work differently shows it
-without refitting the whole model.
+Under the rating-scale model the fit has one rating scale for all criteria. Each criterion's
+own thresholds are then estimated here as in the partial-credit model (FACETS' "#" model),
+with the sample, criterion and rater measures held at the rating-scale fit, so a criterion
+whose levels work differently shows it without refitting the whole model. Under the
+partial-credit model the criteria's thresholds are the fit's own, and every expected figure
+uses the criterion's thresholds.
 """
 
 from __future__ import annotations
@@ -45,12 +47,19 @@ CATEGORY_COLUMNS = ["count", *FIGURE_COLUMNS, *FLAG_COLUMNS]
 
 
 def scale_thresholds(fit: RaschFit, rows: ModelRows) -> pd.DataFrame:
-    """The fit's shared Andrich thresholds by score (the step into that score), with SEs.
+    """The fit's shared Andrich thresholds by score (the step into that score), with SEs;
+    under partial credit each criterion's, indexed by criterion and score.
 
     SE: from the information of the thresholds with the other measures held fixed (the
     inverse of the m-1 x m-1 information matrix over the non-extreme ratings), times the
     fit's JMLE bias correction as for every other SE of the fit.
     """
+    if rows.group is not None:
+        threshold, se = _own_thresholds(fit, rows)
+        index = pd.MultiIndex.from_product([fit.criteria.index, fit.thresholds.index],
+                                           names=["criterion", "score"])
+        return pd.DataFrame({"threshold": threshold.ravel(), "threshold_se": se.ravel()},
+                            index=index)
     active = rows.is_active
     cells = _Cells.of(np.zeros(int(active.sum()), dtype=np.int64), rows.eta[active],
                       rows.x[active], 1, rows.n_categories)
@@ -91,12 +100,18 @@ def criterion_categories(fit: RaschFit, rows: ModelRows) -> pd.DataFrame:
                            minlength=n * m).reshape(n, m)
 
     count = observed(None, slice(None))
-    offsets = _offsets(rows.thresholds)[None, :]
+    # One row of offsets for all criteria, or under partial credit one per criterion.
+    offsets = _offsets(rows.thresholds).reshape(-1, m)
     every = _Cells.of(rows.criterion, rows.eta, rows.x, n, m)
     fitted = _Cells.of(rows.criterion[active], rows.eta[active], rows.x[active], n, m)
     expected_count = every.expected(offsets, np.ones(every.eta.size))
     would_be = fitted.squared_residuals(offsets)      # (cells, m): z^2 were the rating at k
-    threshold, threshold_se = fitted.partial_credit(rows.thresholds)
+    if rows.group is None:
+        threshold, threshold_se = fitted.partial_credit(rows.thresholds)
+        threshold, threshold_se = (threshold * fit.bias_correction,
+                                   threshold_se * fit.bias_correction)
+    else:
+        threshold, threshold_se = _own_thresholds(fit, rows)
     with np.errstate(invalid="ignore", divide="ignore"):
         average = observed(rows.eta, slice(None)) / count
         table = {
@@ -108,8 +123,8 @@ def criterion_categories(fit: RaschFit, rows: ModelRows) -> pd.DataFrame:
                        / observed(None, active)),
             "expected_outfit": (fitted.expected(offsets, would_be)
                                 / fitted.expected(offsets, np.ones(fitted.eta.size))),
-            "threshold": _lowest_without(threshold * fit.bias_correction),
-            "threshold_se": _lowest_without(threshold_se * fit.bias_correction),
+            "threshold": _lowest_without(threshold),
+            "threshold_se": _lowest_without(threshold_se),
         }
     table["disordered_average"] = _not_advancing(average)
     table["disordered_threshold"] = _not_advancing(table["threshold"])
@@ -211,6 +226,20 @@ class _Cells:
         tau = tau - tau.mean(axis=1, keepdims=True)
         tau[~complete] = np.nan
         return tau, se
+
+
+def _own_thresholds(fit: RaschFit, rows: ModelRows) -> tuple[np.ndarray, np.ndarray]:
+    """A partial-credit fit's thresholds (criteria x m-1, as fitted) and their SEs, as
+    `scale_thresholds` takes them for the shared scale but from each criterion's ratings."""
+    active = rows.is_active
+    cells = _Cells.of(rows.criterion[active], rows.eta[active], rows.x[active],
+                      fit.criteria.index.size, rows.n_categories)
+    _, information = cells.score_and_information(_offsets(rows.thresholds))
+    se = np.full(rows.thresholds.shape, np.nan)
+    # Criteria with non-extreme ratings use every level (else the fit is rating-scale).
+    measured = np.bincount(cells.group, minlength=se.shape[0]) > 0
+    se[measured] = _standard_errors(information[measured]) * fit.bias_correction
+    return fit.criterion_thresholds.to_numpy(dtype=float), se
 
 
 def _offsets(tau: np.ndarray) -> np.ndarray:

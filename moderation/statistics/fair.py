@@ -11,7 +11,9 @@ extreme elements from them).
 
 Expected score: sum_k score_k P(k | eta) with eta = theta - delta - lambda and the fit's
 thresholds; score_k are the rubric scores of the fitted categories (a level nobody used has
-none).
+none). Under the partial-credit model a criterion's fair average uses its own thresholds, and
+the "average criterion" of the raters' and samples' fair averages has the criteria's average
+thresholds (the fit's `thresholds`).
 
 Interval of a rater's difference from the average rater: the expected-score curve is
 decreasing in severity, so the interval is the curve at severity -+ 1.96 SE, minus the average
@@ -30,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from moderation.statistics.rasch import RaschFit, category_probabilities
+from moderation.statistics.category_model import category_probabilities
+from moderation.statistics.rasch import RaschFit
 
 Z95 = 1.959963984540054
 
@@ -53,11 +56,13 @@ class FairAverages:
     average_rater: float
 
 
-def expected_score(eta: np.ndarray, thresholds: np.ndarray,
-                   scores: np.ndarray) -> np.ndarray:
-    """The expected rubric score at each eta: sum_k scores[k] P(k | eta)."""
+def expected_score(eta: np.ndarray, thresholds: np.ndarray, scores: np.ndarray,
+                   group: np.ndarray | None = None) -> np.ndarray:
+    """The expected rubric score at each eta: sum_k scores[k] P(k | eta). thresholds and
+    group as category_model.category_moments takes them (group: one per eta, for a table)."""
     eta = np.atleast_1d(np.asarray(eta, dtype=float))
-    probability = category_probabilities(eta.ravel(), np.asarray(thresholds, dtype=float))
+    probability = category_probabilities(eta.ravel(), np.asarray(thresholds, dtype=float),
+                                         None if group is None else np.ravel(group))
     return (np.asarray(scores, dtype=float) @ probability).reshape(eta.shape)
 
 
@@ -78,11 +83,13 @@ def fair_averages(fit: RaschFit) -> FairAverages:
     delta = _mean(fit.criteria, "difficulty")
     lam = _mean(fit.raters, "severity")
 
-    def score(eta: np.ndarray) -> np.ndarray:
+    def score(eta: np.ndarray, table: np.ndarray = tau) -> np.ndarray:
+        """Expected scores at eta; table: the thresholds, or one row of them per eta."""
         values = np.asarray(eta, dtype=float)
         out = np.full(values.shape, np.nan)
         finite = np.isfinite(values)
-        out[finite] = expected_score(values[finite], tau, scores)
+        group = None if table.ndim == 1 else np.flatnonzero(finite)
+        out[finite] = expected_score(values[finite], table, scores, group)
         return out
 
     average = float(score(np.array([theta - delta - lam]))[0])
@@ -98,8 +105,9 @@ def fair_averages(fit: RaschFit) -> FairAverages:
     }, index=rater_ids)
     samples = pd.Series(score(fit.samples["measure"].to_numpy(dtype=float) - delta - lam),
                         index=sample_ids, name="fair_average")
-    criteria = pd.Series(score(theta - fit.criteria["difficulty"].to_numpy(dtype=float) - lam),
-                         index=criterion_ids, name="fair_average")
+    own = tau if fit.criterion_thresholds is None else fit.criterion_thresholds.to_numpy()
+    criteria = pd.Series(score(theta - fit.criteria["difficulty"].to_numpy(dtype=float) - lam,
+                               own), index=criterion_ids, name="fair_average")
     return FairAverages(raters=raters, samples=samples, criteria=criteria,
                         average_rater=average)
 

@@ -5,7 +5,9 @@ For sample n, criterion i, rater j and rating-scale thresholds tau_k shared by a
     log(P(k) / P(k-1)) = theta_n - delta_i - lambda_j - tau_k,        k = 1..m-1
 
 theta is the quality of the work, delta the difficulty of the criterion, lambda the severity of
-the rater (> 0 = harsh: lower scores than the work warrants). Everything is in logits.
+the rater (> 0 = harsh: lower scores than the work warrants). Everything is in logits. With
+model=PARTIAL_CREDIT each criterion has its own thresholds tau_ik (Masters 1982). The category
+kernels both models run through are in category_model.py.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from moderation.statistics.category_model import (
+    category_fourth_moment,
+    category_moments,
+    step_moments,
+)
 from moderation.statistics.design import (
     MIN_LINKAGE,
     algebraic_connectivity,
@@ -24,7 +31,6 @@ from moderation.statistics.table import BlindCodes, encode_blind
 
 EXTREME_ADJUSTMENT = 0.3     # score points, FACETS' default (Xtreme=0.3)
 MAX_STEP = 1.0               # logits per Newton step, so early steps cannot overshoot
-MIN_VARIANCE = 1e-10
 
 MAX_ITERATIONS = 200
 TOLERANCE = 1e-4             # logits: the largest change of any measure in the last iteration
@@ -42,6 +48,12 @@ WITH_PRIOR = ("The design links its raters weakly (linkage {linkage:.2g}), so th
               "being of typical quality, not on chains of shared samples alone.")
 CONVERGED = ("Converged after {iterations} iterations (largest change in the last one "
              "{change:.2g} logits, below {tolerance:g}).")
+RATING_SCALE, PARTIAL_CREDIT = "rating-scale", "partial-credit"
+MODELS = (RATING_SCALE, PARTIAL_CREDIT)
+NO_PARTIAL_CREDIT = ("Partial credit was asked for, but {levels} never given on {criterion} "
+                     "(among ratings that are not all at one extreme), and a step into a level "
+                     "a criterion never uses has no threshold of its own: this is the "
+                     "rating-scale fit, one set of thresholds for all criteria.")
 FIT_COLUMNS = ["infit", "outfit", "infit_z", "outfit_z"]
 # Wilson-Hilferty needs at least one degree of freedom (2 / q^2 >= 1), as in Winsteps/FACETS.
 MAX_FIT_Q = float(np.sqrt(2.0))
@@ -75,7 +87,13 @@ class RaschFit:
         is_extreme.
     criteria: by criterion id, difficulty, difficulty_se, infit, outfit, infit_z, outfit_z,
         n_ratings, is_extreme.
-    thresholds: tau_k in logits, indexed by the score whose step it is (sum 0).
+    thresholds: tau_k in logits, indexed by the score whose step it is (sum 0). Under the
+        partial-credit model, the mean over the measured criteria of their own thresholds.
+    model: RATING_SCALE or PARTIAL_CREDIT, the model fitted (a partial-credit fit asked for
+        on criteria that leave a level unused is the rating-scale one; `message` says why).
+    criterion_thresholds: under the partial-credit model, each criterion's own tau_k
+        (criteria x score, each row summing to 0, with the bias correction; a criterion with
+        every rating at one extreme has the other criteria's average); else None.
     categories: the observed scores, in order; category k of the model is categories[k].
     bias_correction: the factor (L-1)/L applied to rater, criterion and threshold measures.
     status: "ok" (converged), "not_converged" (the iterations stopped at max_iterations with
@@ -109,6 +127,8 @@ class RaschFit:
     max_iterations: int = MAX_ITERATIONS
     linkage: float | None = None
     sample_prior: tuple[float, float] | None = None
+    model: str = RATING_SCALE
+    criterion_thresholds: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -126,122 +146,6 @@ class _Design:
     is_connected: np.ndarray     # by rater id (all raters seen in blind ratings)
     rater_counts: np.ndarray     # blind ratings per rater id
     weakly_linked: np.ndarray    # by rater id: connected only through extreme elements
-
-
-# Rows per block of the category kernels: a block's few temporaries (8 bytes a row each) stay
-# in the processor's cache, where a pass over the million rows of a district at once goes to
-# main memory and allocates (and page-faults) a fresh 8 MB array per operation. The same
-# operations on the same numbers, so the results are identical to the last bit.
-BLOCK = 1 << 16
-
-
-def _blocks(size: int) -> range:
-    return range(0, size, BLOCK)
-
-
-def category_moments(eta: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Expected category (0..m-1) and its variance for each eta, under the rating-scale model.
-
-    The hot loop of the fit: sum_k k^j a_k u^k for j = 0, 1, 2 by Horner's rule (see
-    `_powers`), one exp per rating instead of one per rating and category, block by block.
-    """
-    eta = np.asarray(eta, dtype=float)
-    expected, variance = np.empty(eta.shape), np.empty(eta.shape)
-    flat_eta, flat_expected, flat_variance = eta.ravel(), expected.ravel(), variance.ravel()
-    scratch = np.empty((3, min(BLOCK, eta.size)))
-    for start in _blocks(eta.size):
-        block = slice(start, start + BLOCK)
-        _block_moments(flat_eta[block], thresholds, flat_expected[block],
-                       flat_variance[block], scratch[:, :flat_eta[block].size])
-    return expected, variance
-
-
-def _block_moments(eta: np.ndarray, thresholds: np.ndarray, expected: np.ndarray,
-                   variance: np.ndarray, scratch: np.ndarray) -> None:
-    """category_moments of one block, written into expected and variance."""
-    u, weights = _powers(eta, thresholds, out=scratch[0])
-    total, first, second = scratch[1], expected, variance
-    top = weights.size - 1
-    total.fill(weights[top])
-    first.fill(weights[top] * top)
-    second.fill(weights[top] * top * top)
-    for k in range(top - 1, -1, -1):
-        total *= u
-        total += weights[k]
-        first *= u
-        first += k * weights[k]
-        second *= u
-        second += k * k * weights[k]
-    first /= total
-    second /= total
-    np.multiply(first, first, out=total)
-    second -= total
-    np.maximum(second, MIN_VARIANCE, out=second)
-
-
-def category_probabilities(eta: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """P(category k) as an (m, len(eta)) array: P(k) is proportional to exp(k eta - sum tau)."""
-    eta = np.asarray(eta, dtype=float)
-    terms = np.empty((thresholds.size + 1, eta.size))
-    scratch = np.empty((2, min(BLOCK, eta.size)))
-    for start in _blocks(eta.size):
-        block = slice(start, start + BLOCK)
-        _block_probabilities(eta[block], thresholds, terms[:, block],
-                             scratch[:, :eta[block].size])
-    return terms
-
-
-def _block_probabilities(eta: np.ndarray, thresholds: np.ndarray, terms: np.ndarray,
-                         scratch: np.ndarray) -> None:
-    """category_probabilities of one block, written into terms (m rows)."""
-    u, weights = _powers(eta, thresholds, out=scratch[0])
-    power = scratch[1]
-    power.fill(1.0)
-    for k, weight in enumerate(weights):
-        if k:
-            power *= u
-        np.multiply(power, weight, out=terms[k])
-    terms /= terms.sum(axis=0, out=power)
-
-
-def step_moments(eta: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each step k = 1..m-1, the expected number of ratings in category k or above,
-    sum P(x >= k), and its information sum P(x >= k) (1 - P(x >= k)), over all eta.
-
-    The threshold step of the fit; block by block, without the (m, len(eta)) probabilities.
-    """
-    top = thresholds.size
-    expected, information = np.zeros(top), np.zeros(top)
-    terms = np.empty((top + 1, min(BLOCK, eta.size)))
-    scratch = np.empty((2, terms.shape[1]))
-    for start in _blocks(eta.size):
-        block = eta[start:start + BLOCK]
-        probability, at_least, spread = terms[:, :block.size], *scratch[:, :block.size]
-        _block_probabilities(block, thresholds, probability, scratch[:, :block.size])
-        at_least[:] = probability[top]
-        for k in range(top, 0, -1):      # P(x >= k), from the top category down
-            if k < top:
-                at_least += probability[k]
-            np.subtract(1.0, at_least, out=spread)
-            spread *= at_least
-            expected[k - 1] += at_least.sum()
-            information[k - 1] += spread.sum()
-    return expected, information
-
-
-def category_fourth_moment(eta: np.ndarray, thresholds: np.ndarray,
-                           expected: np.ndarray) -> np.ndarray:
-    """The fourth central moment sum_k (k - E)^4 P(k) of the category for each eta: the
-    kurtosis term of the model variance of a mean-square (Wright & Masters 1982, p. 100)."""
-    probability = category_probabilities(eta, thresholds)
-    fourth = np.zeros(eta.shape)
-    for k, share in enumerate(probability):
-        deviation = k - expected
-        deviation *= deviation
-        deviation *= deviation
-        deviation *= share
-        fourth += deviation
-    return fourth
 
 
 def wilson_hilferty(mean_square: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -284,21 +188,10 @@ def fit_statistics(codes: np.ndarray, n: int, squared: np.ndarray, variance: np.
                          "outfit_z": wilson_hilferty(outfit, q_outfit)})
 
 
-def _powers(eta: np.ndarray, thresholds: np.ndarray,
-            out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """u = exp(eta) and a_k = exp(-(tau_1 + ... + tau_k)), so that P(k) is proportional to
-    a_k u^k. The a_k are scaled to at most 1 and eta is clipped so that u^(m-1) stays below
-    e^600: sums of the terms neither overflow nor underflow. At the clip every probability is
-    already 0 or 1 to double precision unless thresholds are hundreds of logits apart."""
-    offsets = np.concatenate([[0.0], np.cumsum(thresholds)])
-    limit = 600.0 / max(offsets.size - 1, 1)
-    u = np.clip(eta, -limit, limit, out=out)
-    return np.exp(u, out=u), np.exp(offsets.min() - offsets)
-
-
 def solve_facet(codes: np.ndarray, offset: np.ndarray, observed: np.ndarray,
                 thresholds: np.ndarray, start: np.ndarray, *, sign: float = -1.0,
-                max_iter: int = 100, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+                max_iter: int = 100, tol: float = 1e-6,
+                group: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Maximum-likelihood measures of one facet with everything else fixed.
 
     Row r has eta = offset[r] + sign * measure[codes[r]] (sign -1 for severity or difficulty,
@@ -308,12 +201,13 @@ def solve_facet(codes: np.ndarray, offset: np.ndarray, observed: np.ndarray,
     """
     values = np.array(start, dtype=float)
     for _ in range(max_iter):
-        expected, variance = category_moments(offset + sign * values[codes], thresholds)
+        expected, variance = category_moments(offset + sign * values[codes], thresholds,
+                                              group)
         step = _newton_step(codes, values.size, observed, expected, variance)
         values += sign * step
         if np.abs(step).max(initial=0.0) < tol:
             break
-    _, variance = category_moments(offset + sign * values[codes], thresholds)
+    _, variance = category_moments(offset + sign * values[codes], thresholds, group)
     return values, np.bincount(codes, weights=variance, minlength=values.size)
 
 
@@ -336,7 +230,8 @@ def sample_leverage(element: np.ndarray, sample: np.ndarray, variance: np.ndarra
 def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATIONS,
                          tol: float = TOLERANCE, sample_prior: bool | None = None,
                          min_linkage: float = MIN_LINKAGE,
-                         codes: BlindCodes | None = None) -> RaschFit:
+                         codes: BlindCodes | None = None,
+                         model: str = RATING_SCALE) -> RaschFit:
     """Fit the many-facet Rasch model to the blind ratings by joint maximum likelihood.
 
     Input: the validated long ratings table; only kind == "blind" rows are used (reference rows
@@ -345,6 +240,12 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
     codes: encode_blind(ratings) when the caller has it already (it is the same work again).
     sample_prior: None (a population prior on the sample measures when the design's linkage
     is below min_linkage, design.MIN_LINKAGE by default), True (always) or False (never).
+    model: RATING_SCALE (one set of thresholds shared by all criteria) or PARTIAL_CREDIT
+    (Masters 1982; FACETS' "#" model per criterion: each criterion has its own thresholds,
+    log(P(k) / P(k-1)) = theta_n - delta_i - lambda_j - tau_ik). Partial credit needs every
+    measured criterion to use every fitted score level in its non-extreme ratings; when one
+    does not, the fit is the rating-scale one (fit.model says so) and the message names the
+    criterion and the levels.
 
     Method (Linacre 1989, ch. 6; Wright & Masters 1982, ch. 5 for JMLE):
     - Scores are recoded to categories 0..m-1 in order of the scores observed. A rubric level
@@ -363,7 +264,10 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
       criteria, raters, thresholds), each step vectorised over the long table with
       np.bincount and limited to 1 logit. Convergence: the largest change of any measure in
       an iteration is below `tol` logits. Rater and criterion measures are centred at 0 and
-      thresholds sum to 0 (the sample measures absorb the shifts, so the fit is unchanged).
+      thresholds sum to 0 (the sample measures absorb the shifts, so the fit is unchanged);
+      under partial credit each criterion's thresholds sum to 0, their shift going into the
+      criterion's difficulty. The partial-credit threshold step is the rating-scale one per
+      criterion (the same block kernels, each rating taking its criterion's thresholds).
     - Weakly linked designs (chains, rings: linkage, the design's algebraic connectivity,
       below `min_linkage`, or whenever sample_prior is True; never when it is False): JMLE
       compares raters only through chains of shared samples and converges slowly (a ring of
@@ -395,30 +299,35 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
     at max_iter with a measure still moving by tol or more (typically separated data, whose
     measures run off to infinity): the measures are then NaN, never numbers.
     """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
     design = _design(encode_blind(ratings) if codes is None else codes)
     if isinstance(design, str):
-        return _insufficient(design, tol, max_iter)
+        return _insufficient(design, tol, max_iter, model)
     design, active = _linked_through_non_extreme(design, _non_extreme(design))
     if np.unique(design.rater[active]).size < 2:
         return _insufficient("Fewer than two raters share samples with non-extreme scores "
                              "(every sample they share got the lowest or the highest score "
                              "from all of them), so their severities cannot be compared.",
-                             tol, max_iter)
+                             tol, max_iter, model)
     lost = _lost_category(design, active)
     if lost is not None:
         return _insufficient(f"Score {lost} was only given to samples or raters whose scores "
                              "are all at one extreme, so the rating scale cannot be estimated.",
-                             tol, max_iter)
+                             tol, max_iter, model)
+    refusal = _no_partial_credit(design, active) if model == PARTIAL_CREDIT else None
     linkage = algebraic_connectivity(design.rater[active], design.sample[active])
     if sample_prior is None:
         sample_prior = linkage is not None and linkage < min_linkage
-    state = _State.start(design, active)
+    state = _State.start(design, active, partial_credit=model == PARTIAL_CREDIT and not refusal)
     iterations, change = state.fit(design, active, max_iter, tol, sample_prior)
     converged = change < tol
     measured = state.measure_extremes(design, active)
     fit = _result(design, active, state, measured, iterations, converged)
     words = (CONVERGED if converged else NOT_CONVERGED).format(
         iterations=iterations, change=change, tolerance=tol)
+    if refusal:
+        words += " " + refusal
     if state.prior:
         words += " " + WITH_PRIOR.format(linkage=linkage, mean=state.prior[0],
                                          sd=np.sqrt(state.prior[1]))
@@ -429,7 +338,7 @@ def fit_many_facet_rasch(ratings: pd.DataFrame, *, max_iter: int = MAX_ITERATION
     return fit if converged else _without_measures(fit)
 
 
-def _insufficient(message: str, tol: float, max_iter: int) -> RaschFit:
+def _insufficient(message: str, tol: float, max_iter: int, model: str) -> RaschFit:
     def empty(columns: list[str]) -> pd.DataFrame:
         return pd.DataFrame(columns=columns, dtype=float)
 
@@ -437,7 +346,7 @@ def _insufficient(message: str, tol: float, max_iter: int) -> RaschFit:
                     raters=empty(RATER_COLUMNS), samples=empty(SAMPLE_COLUMNS),
                     criteria=empty(CRITERION_COLUMNS), thresholds=pd.Series(dtype=float),
                     categories=(), n_ratings=0, bias_correction=1.0, message=message,
-                    tolerance=tol, max_iterations=max_iter)
+                    tolerance=tol, max_iterations=max_iter, model=model)
 
 
 def _without_measures(fit: RaschFit) -> RaschFit:
@@ -450,7 +359,9 @@ def _without_measures(fit: RaschFit) -> RaschFit:
         raters=blank(fit.raters, ["severity", "severity_se", *FIT_COLUMNS]),
         samples=blank(fit.samples, ["measure", "measure_se", *FIT_COLUMNS]),
         criteria=blank(fit.criteria, ["difficulty", "difficulty_se", *FIT_COLUMNS]),
-        thresholds=fit.thresholds * np.nan)
+        thresholds=fit.thresholds * np.nan,
+        criterion_thresholds=None if fit.criterion_thresholds is None
+        else fit.criterion_thresholds * np.nan)
 
 
 def _design(codes: BlindCodes) -> _Design | str:
@@ -531,6 +442,22 @@ def _lost_category(design: _Design, active: np.ndarray) -> int | None:
     return design.categories[missing[0]] if missing.size else None
 
 
+def _no_partial_credit(design: _Design, active: np.ndarray) -> str | None:
+    """Why the criteria cannot have thresholds of their own (a measured criterion leaves a
+    fitted level unused in its non-extreme ratings), or None when they can."""
+    m, n = len(design.categories), design.criterion_ids.size
+    used = np.bincount(design.criterion[active] * m + design.x[active].astype(int),
+                       minlength=n * m).reshape(n, m)
+    measured = used.sum(axis=1) > 0
+    for criterion in np.flatnonzero(measured & (used == 0).any(axis=1)):
+        levels = [str(design.categories[k]) for k in np.flatnonzero(used[criterion] == 0)]
+        words = (f"score {levels[0]} was" if len(levels) == 1
+                 else f"scores {', '.join(levels)} were")
+        return NO_PARTIAL_CREDIT.format(levels=words,
+                                        criterion=design.criterion_ids[criterion])
+    return None
+
+
 class _State:
     """Measures during estimation: theta (samples), delta (criteria), lam (raters), tau."""
 
@@ -545,8 +472,12 @@ class _State:
         used = self.theta[rows.samples_used]
         self.prior = (float(used.mean()), max(float(used.var()), 0.1))
 
+    @property
+    def is_partial_credit(self) -> bool:
+        return self.tau.ndim == 2
+
     @classmethod
-    def start(cls, design: _Design, active: np.ndarray) -> _State:
+    def start(cls, design: _Design, active: np.ndarray, partial_credit: bool) -> _State:
         top = len(design.categories) - 1
         count = np.bincount(design.sample[active], minlength=design.sample_ids.size)
         score = np.bincount(design.sample[active], weights=design.x[active],
@@ -554,8 +485,16 @@ class _State:
         theta = np.log((score + 0.5) / (top * count - score + 0.5))
         used = np.bincount(design.x[active].astype(int), minlength=top + 1).astype(float)
         tau = np.log(used[:-1] / used[1:])
+        tau -= tau.mean()
+        if partial_credit:    # every criterion starts from the shared scale
+            tau = np.tile(tau, (design.criterion_ids.size, 1))
         return cls(theta, np.zeros(design.criterion_ids.size),
-                   np.zeros(design.rater_ids.size), tau - tau.mean())
+                   np.zeros(design.rater_ids.size), tau)
+
+    def group(self, design: _Design, rows: np.ndarray) -> np.ndarray | None:
+        """Each row's line in the partial-credit threshold table (its criterion), or None
+        under the rating-scale model."""
+        return design.criterion[rows] if self.is_partial_credit else None
 
     def eta(self, design: _Design, rows: np.ndarray) -> np.ndarray:
         return (self.theta[design.sample[rows]] - self.delta[design.criterion[rows]]
@@ -566,7 +505,7 @@ class _State:
         """Iterate until the largest change is below tol or max_iter is reached; returns the
         iterations run and the largest change in the last one. prior: give the sample
         measures a normal population prior whose mean and variance are estimated too."""
-        rows = _Rows(design, active)
+        rows = _Rows(design, active, self.is_partial_credit)
         if prior:
             self.use_prior(rows)
         change = np.inf
@@ -583,7 +522,7 @@ class _State:
         return max_iter, change
 
     def _facet_step(self, rows: _Rows, name: str, codes: np.ndarray, sign: float) -> float:
-        expected, variance = category_moments(rows.eta(self), self.tau)
+        expected, variance = category_moments(rows.eta(self), self.tau, rows.group)
         values = getattr(self, name)
         prior = self.prior if name == "theta" else None
         step = _newton_step(codes, values.size, rows.x, expected, variance,
@@ -595,7 +534,7 @@ class _State:
         """Re-estimate the population: the mean of the sample measures, and their variance
         plus the mean posterior variance (the EM update of a normal random effect, with the
         posterior of each sample taken as normal at its mode: Laplace's approximation)."""
-        _, variance = category_moments(rows.eta(self), self.tau)
+        _, variance = category_moments(rows.eta(self), self.tau, rows.group)
         information = np.bincount(rows.sample, weights=variance,
                                   minlength=self.theta.size)[rows.samples_used]
         used = self.theta[rows.samples_used]
@@ -605,29 +544,45 @@ class _State:
         return abs(np.sqrt(new) - np.sqrt(old))
 
     def _threshold_step(self, rows: _Rows) -> float:
-        expected, information = step_moments(rows.eta(self), self.tau)
-        step = np.clip((expected - rows.at_least) / information, -MAX_STEP, MAX_STEP)
+        expected, information = step_moments(rows.eta(self), self.tau, rows.group)
+        if self.is_partial_credit:   # a criterion without active rows keeps its thresholds
+            step = np.divide(expected - rows.at_least, information,
+                             out=np.zeros_like(information), where=information > 0)
+        else:
+            step = (expected - rows.at_least) / information
+        step = np.clip(step, -MAX_STEP, MAX_STEP)
         self.tau += step
         return float(np.abs(step).max())
 
     def _centre(self, rows: _Rows) -> None:
         # Shifting raters, criteria or thresholds by a constant is absorbed by theta, which
-        # keeps every eta (and so the likelihood) unchanged.
+        # keeps every eta (and so the likelihood) unchanged. A criterion's own thresholds
+        # are shifted into its difficulty instead (theta - delta_i - tau_ik is what counts).
+        if self.is_partial_credit:
+            shift = self.tau.mean(axis=1)
+            self.tau -= shift[:, None]
+            self.delta += shift
         for name, used in (("lam", rows.raters_used), ("delta", rows.criteria_used)):
             values = getattr(self, name)
             shift = values[used].mean()
             values -= shift
             self.theta -= shift
-        shift = self.tau.mean()
-        self.tau -= shift
-        self.theta -= shift
+        if not self.is_partial_credit:
+            shift = self.tau.mean()
+            self.tau -= shift
+            self.theta -= shift
 
     def measure_extremes(self, design: _Design, active: np.ndarray) -> dict[str, np.ndarray]:
         """Measure extreme elements at their score moved 0.3 points inwards, others fixed.
 
         Returns, per facet, which elements have a measure (an extreme element all of whose
-        ratings involve another extreme element stays unmeasured).
+        ratings involve another extreme element stays unmeasured). Under partial credit an
+        extreme criterion has no ratings to estimate thresholds of its own from: it takes the
+        average of the other criteria's, and is measured against them.
         """
+        if self.is_partial_credit:
+            measured = _elements_in(design.criterion, active, design.criterion_ids.size)
+            self.tau[~measured] = self.tau[measured].mean(axis=0)
         done = {"theta": _elements_in(design.sample, active, design.sample_ids.size),
                 "delta": _elements_in(design.criterion, active, design.criterion_ids.size),
                 "lam": _elements_in(design.rater, active, design.rater_ids.size)}
@@ -652,20 +607,29 @@ class _State:
         # Spread the adjusted score over the element's rows: only the total enters Newton.
         observed = target[codes] / count[codes]
         offset = self.eta(design, rows) - sign * values[codes]
-        solved, _ = solve_facet(codes, offset, observed, self.tau, values, sign=sign)
+        solved, _ = solve_facet(codes, offset, observed, self.tau, values, sign=sign,
+                                group=self.group(design, rows))
         values[:] = solved
 
 
 class _Rows:
     """The active rows' codes, with each facet's observed scores, for the estimation loop."""
 
-    def __init__(self, design: _Design, active: np.ndarray) -> None:
+    def __init__(self, design: _Design, active: np.ndarray, partial_credit: bool) -> None:
         self.x = design.x[active]
         self.sample = design.sample[active]
         self.criterion = design.criterion[active]
         self.rater = design.rater[active]
         top = len(design.categories) - 1
-        self.at_least = np.array([(self.x >= k).sum() for k in range(1, top + 1)], dtype=float)
+        # The observed counts at or above each step, per criterion under partial credit.
+        self.group = self.criterion if partial_credit else None
+        if partial_credit:
+            self.at_least = np.column_stack([
+                np.bincount(self.criterion, weights=self.x >= k,
+                            minlength=design.criterion_ids.size) for k in range(1, top + 1)])
+        else:
+            self.at_least = np.array([(self.x >= k).sum() for k in range(1, top + 1)],
+                                     dtype=float)
         self.raters_used = _elements_in(design.rater, active, design.rater_ids.size)
         self.criteria_used = _elements_in(design.criterion, active, design.criterion_ids.size)
         self.samples_used = _elements_in(design.sample, active, design.sample_ids.size)
@@ -702,9 +666,11 @@ def _result(design: _Design, active: np.ndarray, state: _State, measured: dict,
             iterations: int, converged: bool) -> RaschFit:
     every = np.ones(design.x.size, dtype=bool)
     eta = state.eta(design, every)
-    expected, variance = category_moments(eta, state.tau)
+    group = state.group(design, every)
+    expected, variance = category_moments(eta, state.tau, group)
     fourth = np.zeros(eta.size)
-    fourth[active] = category_fourth_moment(eta[active], state.tau, expected[active])
+    fourth[active] = category_fourth_moment(eta[active], state.tau, expected[active],
+                                            None if group is None else group[active])
     ratings_per_sample = active.sum() / np.unique(design.sample[active]).size
     # The JMLE bias comes from estimating every sample freely; a population prior does not
     # leave it (as in marginal ML), so there is nothing to correct.
@@ -719,14 +685,24 @@ def _result(design: _Design, active: np.ndarray, state: _State, measured: dict,
                           ["measure", "measure_se"], profile_samples=False)
     samples.index = design.sample_ids.rename("sample")
     criteria.index = design.criterion_ids.rename("criterion")
-    thresholds = pd.Series(state.tau * factor, index=pd.Index(design.categories[1:],
-                                                               name="score"), name="threshold")
+    scores = pd.Index(design.categories[1:], name="score")
+    criterion_thresholds = None
+    if state.is_partial_credit:
+        criterion_thresholds = pd.DataFrame(state.tau * factor, index=criteria.index,
+                                            columns=scores)
+        # The criteria's average scale, for the figures that take one scale for all.
+        tau = state.tau[_elements_in(design.criterion, active, design.criterion_ids.size)]
+        thresholds = pd.Series(tau.mean(axis=0) * factor, index=scores, name="threshold")
+    else:
+        thresholds = pd.Series(state.tau * factor, index=scores, name="threshold")
     return RaschFit(status="ok" if converged else "not_converged", converged=converged,
                     iterations=iterations,
                     raters=_all_raters(design, raters), samples=samples[SAMPLE_COLUMNS],
                     criteria=criteria[CRITERION_COLUMNS], thresholds=thresholds,
                     categories=design.categories, n_ratings=int(design.x.size),
-                    bias_correction=float(factor))
+                    bias_correction=float(factor),
+                    model=PARTIAL_CREDIT if state.is_partial_credit else RATING_SCALE,
+                    criterion_thresholds=criterion_thresholds)
 
 
 class _FitStatistics:

@@ -29,6 +29,9 @@ class ModelRows:
     is_active: none of the rating's elements is extreme; fit statistics use these rows only,
         as FACETS does (an extreme element's measure comes from the 0.3-point adjustment).
     thresholds: the fit's tau_k; scores: the rubric score of each category.
+    group: None under the rating-scale model; under partial credit, thresholds is the fit's
+        criterion_thresholds (a row per criterion, in fit.criteria's order) and group each
+        rating's row in it (its criterion), as category_moments takes them.
     """
 
     position: np.ndarray
@@ -42,6 +45,7 @@ class ModelRows:
     is_active: np.ndarray
     thresholds: np.ndarray
     scores: np.ndarray
+    group: np.ndarray | None = None
 
     @property
     def n_categories(self) -> int:
@@ -68,10 +72,14 @@ def model_rows(codes: BlindCodes, fit: RaschFit) -> ModelRows:
     severity, theta, difficulty = measures
     eta = theta - difficulty - severity
     keep = np.flatnonzero(np.isfinite(eta) & known)
-    thresholds = fit.thresholds.to_numpy(dtype=float)
-    expected, variance = category_moments(eta[keep], thresholds)
+    if fit.criterion_thresholds is None:
+        thresholds, group = fit.thresholds.to_numpy(dtype=float), None
+    else:
+        thresholds = fit.criterion_thresholds.to_numpy(dtype=float)
+        group = positions[2][keep]
+    expected, variance = category_moments(eta[keep], thresholds, group)
     return ModelRows(position=keep, rater=positions[0][keep], sample=positions[1][keep],
                      criterion=positions[2][keep], x=x[keep], eta=eta[keep],
                      expected=expected, variance=variance,
                      is_active=~(extremes[0] | extremes[1] | extremes[2])[keep],
-                     thresholds=thresholds, scores=categories.astype(float))
+                     thresholds=thresholds, scores=categories.astype(float), group=group)

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from moderation.statistics.__main__ import main
+from seed_data.synthetic import DistrictParams, generate_district
 
 GOOD = ("rater,sample,criterion,score\n"
         "A,s1,Ideas,2\nB,s1,Ideas,2\nA,s2,Ideas,3\nB,s2,Ideas,4\nA,s3,Ideas,1\nB,s3,Ideas,1\n")
@@ -218,3 +219,25 @@ def test_a_bad_threshold_option_exits_with_status_2(good_file, capsys):
     status = main(["analyze", str(good_file), "--fdr", "0"])
 
     assert status == 2 and "false_discovery_rate" in capsys.readouterr().err
+
+
+def test_model_partial_credit_fits_each_criterion_its_own_thresholds(tmp_path, capsys):
+    ratings, _ = generate_district(
+        DistrictParams(n_schools=3, raters_per_school=3, samples=120, criteria=2), seed=2)
+    path = tmp_path / "district.csv"
+    ratings.to_csv(path, index=False)
+
+    status = main(["analyze", str(path), "--bootstrap", "20", "--model", "partial-credit"])
+
+    rasch = json.loads(capsys.readouterr().out)["rasch"]
+    assert status == 0
+    assert rasch["model"] == "partial_credit"
+    assert {step["criterion"] for step in rasch["thresholds"]} == set(ratings["criterion"])
+
+
+def test_an_unknown_model_exits_with_status_2(good_file, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["analyze", str(good_file), "--model", "graded"])
+
+    assert exit_.value.code == 2
+    assert "--model" in capsys.readouterr().err

@@ -7,12 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import minimize
 
-from moderation.statistics.rasch import (
-    RATER_COLUMNS,
-    category_moments,
-    category_probabilities,
-    fit_many_facet_rasch,
-)
+from moderation.statistics.category_model import category_moments, category_probabilities
+from moderation.statistics.rasch import RATER_COLUMNS, fit_many_facet_rasch
 from moderation.statistics.table import validate_ratings
 from seed_data.synthetic import DistrictParams, generate_district
 

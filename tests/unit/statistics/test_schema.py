@@ -85,3 +85,14 @@ def test_a_report_with_equity_bias_and_suppressed_schools_matches_the_schema(val
     assert report["equity"] and report["bias"]
     assert report["school_counts"]["n_suppressed"] >= 1
     assert errors(validator, report) == []
+
+
+def test_a_partial_credit_report_matches_the_schema(validator):
+    ratings, _ = generate_district(
+        DistrictParams(n_schools=4, raters_per_school=3, samples=150, criteria=2), seed=5)
+    report = analyze(ratings, bootstrap=20, seed=5, model="partial-credit")
+
+    assert report["rasch"]["model"] == "partial_credit"
+    assert {step["criterion"] for step in report["rasch"]["thresholds"]} == set(
+        ratings["criterion"])
+    assert errors(validator, report) == []
