@@ -37,7 +37,8 @@ def describe_reliability(alpha: float | None, ci95: Sequence[float] | None, *,
     if alpha is None:
         return ("Evidence: no alpha, too few samples were scored blind by two or more raters "
                 "who differ.")
-    figure = f"alpha {alpha:.2f}" + (f" ({interval(*ci95)})" if ci95 else "")
+    figure = f"alpha {_alpha_figure(alpha, (tentative, reliable))}" + (
+        f" ({interval(*ci95)})" if ci95 else "")
     if alpha < tentative:
         verdict = f"below the {tentative:.3f} the district uses for tentative conclusions"
     elif alpha < reliable:
@@ -46,6 +47,14 @@ def describe_reliability(alpha: float | None, ci95: Sequence[float] | None, *,
     else:
         verdict = f"at or above the {reliable:.3f} the district relies on"
     return f"Evidence: {figure}, {verdict}."
+
+
+def _alpha_figure(alpha: float, thresholds: Sequence[float]) -> str:
+    """Alpha to two places, or three where two would put it on the other side of a threshold
+    than the verdict does (0.6665 is "0.667" below 0.667, never "0.67 ... below the 0.667")."""
+    short = round(alpha, 2)
+    crosses = any((alpha < threshold) != (short < threshold) for threshold in thresholds)
+    return f"{alpha:.3f}" if crosses else f"{alpha:.2f}"
 
 
 def equity_sentence(entry: dict) -> str:
@@ -94,7 +103,7 @@ def funnel_description(n: int, mean: float, n_outside: Sequence[int],
                            for k, limit in zip(n_outside, limits, strict=True))
     return (f"The standard of {count(n, 'school')} (rubric points more than the average "
             f"rater gives, above 0 lenient) against how many of their samples other schools "
-            f"marked blind, with control limits around the district mean of {mean:.2f}: "
+            f"marked blind, with control limits around the district mean of {_signed(mean)}: "
             f"{outside}." + suppressed)
 
 
@@ -147,3 +156,9 @@ def reliability_description(n: int, n_reliable: int, n_tentative: int, icc_form:
             f"at or above {reliable:.3f} (relied on), {n_tentative} between {tentative:.3f} "
             f"and {reliable:.3f} (tentative conclusions only), {n - n_reliable - n_tentative} "
             f"below {tentative:.3f} or without alpha.")
+
+
+def _signed(value: float) -> str:
+    """A figure to two places that never reads "-0.00": a mean that rounds to zero is 0.00."""
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text

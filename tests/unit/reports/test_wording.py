@@ -86,6 +86,21 @@ def test_agreement_matrices_in_words():
         "Ideas: no sample has been read blind twice yet.")
 
 
+def test_alpha_near_a_threshold_is_written_to_the_place_that_shows_its_side():
+    assert wording.describe_reliability(0.6651, None).startswith(
+        "Evidence: alpha 0.665, below the 0.667")
+    assert wording.describe_reliability(0.7981, None).startswith(
+        "Evidence: alpha 0.798, enough for tentative conclusions")
+    assert wording.describe_reliability(0.58, None).startswith("Evidence: alpha 0.58, below")
+
+
+def test_a_district_mean_that_rounds_to_zero_has_no_minus_sign():
+    assert "around the district mean of 0.00:" in wording.funnel_description(
+        3, -0.0004, [1, 0], [0.95, 0.998], 0)
+    assert "around the district mean of -0.02:" in wording.funnel_description(
+        3, -0.021, [1, 0], [0.95, 0.998], 0)
+
+
 def test_empty_charts_say_so():
     assert wording.caterpillar_description(0, 0, 0, 3) == (
         "No rater has a measure in this run. 3 raters without a measure are not shown.")
