@@ -14,13 +14,12 @@ from moderation.accounts.models import District, Role, School, User
 from moderation.core import audit, timezones
 from moderation.core.audit import AuditEvent, Filters, Scope
 from moderation.core.extensions import db
+from moderation.core.spreadsheets import escape_text
 from moderation.scoring.models import ScoringRound
 from moderation.settings.models import SPECS
 from rubrics.models import Criterion, Rubric, RubricVersion
 
 DATE_HINT = "Enter the date as YYYY-MM-DD, for example 2026-03-01."
-# Spreadsheets run a cell that starts with one of these as a formula (OWASP, "CSV Injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 ACTION_LABELS = {
     "login": "Logged in", "login_failed": "Failed login", "logout": "Logged out",
@@ -595,13 +594,8 @@ def csv_header(zone: tzinfo) -> list[str]:
     return [f"When ({zone})", "Who", "Action", "Object", "Details", "Districts"]
 
 
-def spreadsheet_safe(cell: str) -> str:
-    """A cell a spreadsheet shows as text: one that would start a formula gets a leading '."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-
-
 def csv_cells(row: EventRow, zone: tzinfo) -> list[str]:
     """The row's cells, its time in ISO 8601 with the offset of `zone`."""
-    return [spreadsheet_safe(c) for c in (timezones.local_iso(row.occurred_at, zone), row.who,
+    return [escape_text(c) for c in (timezones.local_iso(row.occurred_at, zone), row.who,
                                           row.action_label, row.object, row.details,
                                           row.districts)]

@@ -14,8 +14,9 @@ from typing import IO
 import pandas as pd
 import xlsxwriter
 
+from moderation.core.spreadsheets import escape_text
+
 FORMATS = ("csv", "xlsx")
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
 
 
@@ -51,6 +52,5 @@ def _cells(table: pd.DataFrame, *, escape: bool) -> pd.DataFrame:
             cells[name] = column.dt.tz_convert("UTC").dt.strftime(TIME_FORMAT)
             cells[name] = cells[name].where(column.notna(), None)
         elif escape and not pd.api.types.is_numeric_dtype(column.dtype):
-            risky = column.astype("str").str.startswith(FORMULA_STARTS) & column.notna()
-            cells[name] = column.where(~risky, "'" + column.astype("str"))
+            cells[name] = column.map(escape_text, na_action="ignore")
     return cells

@@ -21,9 +21,9 @@ from typing import IO
 
 import xlsxwriter
 
+from moderation.core.spreadsheets import escape_text
 from moderation.reports.tables import Cell, Table
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EMPTY = Table(("Note",), (("None in this report.",),))
 COLUMN_WIDTH = 16
 
@@ -34,9 +34,7 @@ def safe_csv_cell(value: Cell) -> Cell:
     booleans are kept."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return escape_text(value) if isinstance(value, str) else value
 
 
 def write_csv(table: Table, stream: IO[str]) -> None:

@@ -85,6 +85,16 @@ def audience(user, scoring_round, settings: Settings | None = None) -> Audience:
                   queries.criterion_names(scoring_round.rubric_version_id).items()})
 
 
+def sees_individual_raters(user, scoring_round, settings: Settings | None = None) -> bool:
+    """Whether `user` may know which teacher gave which rating in the whole round: a
+    district-wide coach where the district's calibration_visible_to_coaches is on. Everyone
+    else gets exports with rater codes drawn per export and no rater schools."""
+    district_id = scoring_round.district_id
+    return (district_id in district_ids(user, Role.COACH, district_wide=True)
+            and district_id not in district_ids(user, Role.DISTRICT_ADMIN)
+            and (settings or settings_for(district_id)).calibration_visible_to_coaches)
+
+
 def anonymous_labels(round_id: int, user_ids: list[int]) -> dict[int, str]:
     """user id -> "Rater n", numbered in an order keyed by the app's secret and the round:
     the same in every report of the round, different from round to round, and telling

@@ -15,8 +15,10 @@ from moderation.accounts.models import Role, User
 from moderation.accounts.permissions import role_required
 from moderation.analysis import queries as analysis_queries
 from moderation.analysis.forms import RunForm
+from moderation.analysis.inputs import export_table
 from moderation.core.extensions import db
 from moderation.core.htmx import render
+from moderation.ratings.export import write_csv
 from moderation.reports import exports, permissions, profile, queries, round_report
 from moderation.reports.audience import visible
 from moderation.scoring import permissions as scoring_permissions
@@ -151,6 +153,17 @@ def export_round_xlsx(round_id: int):
     return _download(stream.getvalue(),
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      f"{_file_stem(scoring_round)}-report.xlsx")
+
+
+@bp.get("/rounds/<int:round_id>/ratings.csv")
+@role_required(*ROUND_ROLES)
+def export_round_ratings(round_id: int):
+    """The round's ratings in the statistics engine's input format, as the run read them."""
+    scoring_round = _round_or_refuse(round_id)
+    anonymous = not permissions.sees_individual_raters(current_user, scoring_round)
+    out = io.StringIO()
+    write_csv(export_table(scoring_round.id, anonymous=anonymous), out)
+    return _download(out.getvalue(), "text/csv", f"{_file_stem(scoring_round)}-ratings.csv")
 
 
 def _readable_report(scoring_round: ScoringRound, audience=None) -> dict:

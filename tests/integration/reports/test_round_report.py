@@ -4,6 +4,7 @@ A rater's results are theirs: coaches see the raters of their scope under stable
 labels (names only where the district allows it), district administrators see no rater one
 by one, and no rater reaches the report of an open round."""
 
+import csv
 import io
 import json
 import re
@@ -176,3 +177,35 @@ def test_the_page_reads_only_the_parts_it_shows_in_a_few_statements(app, client,
     assert len(parts) == 1 and " IN " in parts[0].upper(), log.report()
     assert set(round_report.PAGE_PARTS).isdisjoint({"schools", "equity", "rasch", "bias"})
     assert log.count <= 12, log.report()
+
+
+def ratings_csv(client, scored):
+    response = client.get(url(scored, "/ratings.csv"))
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+def test_the_ratings_export_names_raters_only_for_who_may_know_them(app, client, auth,
+                                                                    reported_round):
+    # Without the district's setting a coach's file has rater codes drawn for this download
+    # and no rater schools: two downloads cannot be joined on a person.
+    auth.login(reported_round.world.coach)
+    first, second = ratings_csv(client, reported_round), ratings_csv(client, reported_round)
+    blind = [row for row in first if row["kind"] == "blind"]
+    assert blind and all(row["rater_school"] == "" for row in blind)
+    assert not any(ENGINE_CODE.fullmatch(row["rater"]) for row in blind)
+    assert {row["rater"] for row in blind}.isdisjoint(
+        row["rater"] for row in second if row["kind"] == "blind")
+    assert len(first) == len(second)
+
+    # With it a district-wide coach gets the run's own input: stable codes and schools.
+    allow_names(app, reported_round)
+    named = [row for row in ratings_csv(client, reported_round) if row["kind"] == "blind"]
+    assert all(ENGINE_CODE.fullmatch(row["rater"]) and row["rater_school"] for row in named)
+
+    # A district administrator never sees raters one by one, setting or not.
+    auth.logout()
+    auth.login(reported_round.world.admin)
+    admin = [row for row in ratings_csv(client, reported_round) if row["kind"] == "blind"]
+    assert not any(ENGINE_CODE.fullmatch(row["rater"]) or row["rater_school"] for row in admin)

@@ -201,6 +201,7 @@ DECLARATIONS: dict[str, Access] = {
     "reports.show_round_report": OPEN_ROUND_REPORT,
     "reports.export_round_json": OPEN_ROUND_REPORT,
     "reports.export_round_xlsx": OPEN_ROUND_REPORT,
+    "reports.export_round_ratings": OPEN_ROUND_REPORT,
     "reports.export_round_chart": OPEN_ROUND_REPORT,
     # Every school beside the others: for who sees every school of district 1.
     "reports.show_round_schools": allow(OVERSIGHT, not_found=LEADS_2),
