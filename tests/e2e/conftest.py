@@ -5,6 +5,7 @@ the browser tests skip on a laptop but fail in CI (CI=true), where they must run
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -131,6 +132,14 @@ def log_in(page: Page, email: str, password: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+def search_people(page: Page, text: str) -> None:
+    """Type into the people list's search box once htmx has bound it: text typed before the
+    page has loaded fires no search, and the list would never narrow."""
+    page.wait_for_url(re.compile(r"/people"))
+    page.wait_for_load_state("load")
+    page.get_by_label("Name or email").fill(text)
 
 
 # Pages deliberately answered with 4xx (a refused page) log a resource error, and htmx logs each
