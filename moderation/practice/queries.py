@@ -196,14 +196,18 @@ def coach_scope(coach) -> tuple[set[int], set[int]]:
 
 def can_see_practice_of(viewer, teacher: User) -> bool:
     """The teacher themself; a coach in scope only if the district allows it."""
-    if viewer.id == teacher.id:
-        return True
+    return viewer.id == teacher.id or coaches_with_leave(viewer, teacher,
+                                                        "practice_visible_to_coaches")
+
+
+def coaches_with_leave(viewer, teacher: User, setting: str) -> bool:
+    """Whether `viewer` coaches one of `teacher`'s schools (or their whole district) in a
+    district whose privacy `setting` (a switch of settings.models) lets coaches see the
+    teacher's own results."""
     schools, districts = coach_scope(viewer)
-    for m in teacher.memberships_as(Role.TEACHER):
-        in_scope = m.school_id in schools or m.district_id in districts
-        if in_scope and settings_for(m.district_id).practice_visible_to_coaches:
-            return True
-    return False
+    return any((m.school_id in schools or m.district_id in districts)
+               and getattr(settings_for(m.district_id), setting)
+               for m in teacher.memberships_as(Role.TEACHER))
 
 
 @dataclass(frozen=True)

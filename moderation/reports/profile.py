@@ -55,10 +55,7 @@ def can_see_profile_of(viewer, teacher: User) -> bool:
     district that shares calibration results with coaches. Nobody else."""
     if viewer.id == teacher.id:
         return bool(teacher.memberships_as(Role.TEACHER))
-    schools, districts = practice_queries.coach_scope(viewer)
-    shared = _shared_districts(teacher)
-    return any((m.school_id in schools or m.district_id in districts) and m.district_id in shared
-               for m in teacher.memberships_as(Role.TEACHER))
+    return practice_queries.coaches_with_leave(viewer, teacher, "calibration_visible_to_coaches")
 
 
 def who_else_sees(teacher: User, own: bool) -> str:
