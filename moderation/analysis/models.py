@@ -19,16 +19,17 @@ from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.statistics.analysis import STEPS
 
-# The steps of a run as its progress names them: reading, the engine's own, storing.
-READ_STEP, STORE_STEP = "read the ratings", "store the results"
-STEP_NAMES = (READ_STEP, *STEPS, STORE_STEP)
+# The steps of a run as its progress names them: reading, the engine's own, drawing the
+# charts, storing.
+READ_STEP, CHARTS_STEP, STORE_STEP = "read the ratings", "draw the charts", "store the results"
+STEP_NAMES = (READ_STEP, *STEPS, CHARTS_STEP, STORE_STEP)
 
 # The scopes a run can be of; sessions and cycles come later, by the same two columns.
 SCOPE_ROUND = "round"
 
 # The report's top-level fields by the part that stores them; a field not named here (a later
-# engine's) is stored with the summary. "charts" is the slot for the rendered charts, written
-# by the reports' code, never by the engine.
+# engine's) is stored with the summary. Charts are parts of their own, one per chart
+# (chart_part_name), drawn by the reports' code (registered with the job), never by the engine.
 PARTS = {
     "criteria": ("criteria",),
     "reliability": ("overall", "score_levels"),
@@ -41,6 +42,11 @@ PARTS = {
     "triggers": ("triggers",),
 }
 SUMMARY, CHARTS = "summary", "charts"
+
+
+def chart_part_name(key: str) -> str:
+    """The part that stores the chart of this key (reports.round_report.chart_key)."""
+    return f"{CHARTS}:{key}"
 
 
 class RunStatus(StrEnum):

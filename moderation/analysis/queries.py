@@ -68,6 +68,6 @@ def run_report(run_id: int) -> dict:
     report: dict = {}
     for name, data in db.session.execute(db.select(AnalysisRunPart.name, AnalysisRunPart.data)
                                          .where(AnalysisRunPart.run_id == run_id)):
-        if name != CHARTS and data:
+        if not name.startswith(CHARTS) and data:
             report.update(data)
     return report

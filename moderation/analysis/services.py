@@ -4,13 +4,16 @@
 that already has (or is computing) the same input: same ratings and parameters, no second
 computation. `run_job` is the background job: it claims the run with a compare-and-set lease,
 reads the ratings, runs the engine step by step (committing progress and renewing the lease at
-each step, and from a heartbeat thread during long steps), and stores the result per part.
+each step, and from a heartbeat thread during long steps), has the result's charts drawn (by
+the renderers other domains register: analysis does not know what a report draws), and stores
+the result and the charts per part.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict
 from datetime import timedelta
@@ -21,6 +24,7 @@ from sqlalchemy import and_, or_, update
 
 from moderation.analysis import inputs
 from moderation.analysis.models import (
+    CHARTS_STEP,
     PARTS,
     READ_STEP,
     SCOPE_ROUND,
@@ -47,6 +51,10 @@ THRESHOLD_NAMES = {"min_raters": "min_school_raters",
                    "min_cross_marked_samples": "min_school_samples"}
 SAME_NAMES = ("alpha_discard", "alpha_rely", "false_discovery_rate", "rater_severity",
               "school_effect", "local_gap")
+
+# (run, the engine's report) -> {part name: data} of the charts to store with the run.
+ChartRenderer = Callable[[AnalysisRun, dict], dict[str, dict]]
+CHART_RENDERERS: list[ChartRenderer] = []
 
 
 class AnalysisError(Exception):
@@ -108,6 +116,12 @@ def request_round_run(scoring_round: ScoringRound, actor, *, enqueue: bool = Tru
     return run
 
 
+def register_chart_renderer(renderer: ChartRenderer) -> None:
+    """Add `renderer` to CHART_RENDERERS once, however many apps create_app() builds."""
+    if renderer not in CHART_RENDERERS:
+        CHART_RENDERERS.append(renderer)
+
+
 def request_after_close(scoring_round: ScoringRound, actor) -> None:
     """Registered with scoring: a round that closes is analysed (queued in the same
     transaction); a round closed with no scores has nothing to analyse."""
@@ -126,8 +140,11 @@ def run_job(run_id: int) -> None:
     heartbeat = _Heartbeat(run_id, attempt)
     heartbeat.start()
     try:
-        report = _compute(run)
-        _store(run, attempt, report)
+        progress = _Progress(run)
+        report = _compute(run, progress)
+        charts = _charts(run, report)
+        progress.step(STORE_STEP)
+        _store(run, attempt, progress, split_report(report) | charts)
     except Exception as error:
         db.session.rollback()
         _fail(run_id, attempt, f"The analysis could not finish: {_in_words(error)}")
@@ -193,8 +210,7 @@ def _claim(run_id: int) -> int | None:
                               .where(AnalysisRun.id == run_id)).scalar_one()
 
 
-def _compute(run: AnalysisRun) -> dict:
-    progress = _Progress(run)
+def _compute(run: AnalysisRun, progress: _Progress) -> dict:
     table = inputs.round_ratings(run.scope_id)
     run.n_ratings = len(table)
     context = inputs.school_context(run.district_id)
@@ -204,13 +220,25 @@ def _compute(run: AnalysisRun) -> dict:
                      seed=parameters["seed"],
                      thresholds=Thresholds.from_settings(parameters["thresholds"]),
                      schools=context, on_step=progress.step)
-    progress.step(STORE_STEP)
+    progress.step(CHARTS_STEP)
     return report
 
 
-def _store(run: AnalysisRun, attempt: int, report: dict) -> None:
-    """The result per part and the run done, only if this worker still holds the run."""
-    parts = split_report(report)
+def _charts(run: AnalysisRun, report: dict) -> dict[str, dict]:
+    """The registered renderers' charts. A chart that fails to draw fails nothing else: the
+    stored charts only spare the pages drawing them, and a page draws what is missing."""
+    charts: dict[str, dict] = {}
+    for renderer in CHART_RENDERERS:
+        try:
+            charts |= renderer(run, report)
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("Drawing the charts of analysis run %d failed", run.id)
+    return charts
+
+
+def _store(run: AnalysisRun, attempt: int, progress: _Progress, parts: dict[str, dict]) -> None:
+    """The result's parts and the run done, only if this worker still holds the run."""
     finished = db.session.execute(
         update(AnalysisRun).where(AnalysisRun.id == run.id, AnalysisRun.attempts == attempt,
                                   AnalysisRun.status == RunStatus.RUNNING)
@@ -222,6 +250,8 @@ def _store(run: AnalysisRun, attempt: int, report: dict) -> None:
         return
     db.session.add_all(AnalysisRunPart(run_id=run.id, name=name, data=data)
                        for name, data in parts.items())
+    db.session.flush()
+    run.step_timings = progress.timings()   # the store's own time included
     db.session.commit()
 
 
@@ -263,12 +293,14 @@ class _Progress:
         self.started = time.monotonic()
         self.delay = current_app.config["ANALYSIS_STEP_DELAY"]
 
+    def timings(self) -> list[dict]:
+        """The finished steps' timings and the current step's so far."""
+        return [*self.run.step_timings, {"name": self.run.step,
+                                         "seconds": round(time.monotonic() - self.started, 3)}]
+
     def step(self, name: str) -> None:
-        now = time.monotonic()
-        timings = [*self.run.step_timings,
-                   {"name": self.run.step, "seconds": round(now - self.started, 3)}]
-        self.started = now
-        self.run.step_timings = timings
+        self.run.step_timings = self.timings()
+        self.started = time.monotonic()
         self.run.step = name
         self.run.progress_version += 1
         self.run.claimed_until = utcnow() + timedelta(

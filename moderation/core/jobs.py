@@ -45,8 +45,10 @@ SWEEPS: list[Callable[[], None]] = []
 
 
 def register_sweep(sweep: Callable[[], None]) -> None:
-    """A function (run in an app context) that enqueues again what a dead worker left."""
-    SWEEPS.append(sweep)
+    """A function (run in an app context) that enqueues again what a dead worker left; added
+    once, however many apps create_app() builds."""
+    if sweep not in SWEEPS:
+        SWEEPS.append(sweep)
 
 
 def init_app(app: Flask) -> None:

@@ -57,6 +57,17 @@ class Chart:
     svg: str
     table: Table
 
+    def as_data(self) -> dict:
+        """The chart as JSON-ready data, to store with its run (from_data reads it back)."""
+        return {"name": self.name, "title": self.title, "description": self.description,
+                "svg": self.svg, "table": {"columns": list(self.table.columns),
+                                           "rows": [list(row) for row in self.table.rows]}}
+
+    @classmethod
+    def from_data(cls, data: dict) -> Chart:
+        return cls(data["name"], data["title"], data["description"], data["svg"],
+                   Table.of(data["table"]["columns"], data["table"]["rows"]))
+
 
 def rater_severity(raters: Sequence[dict], labels: Mapping[str, str] | None = None, *,
                    max_labelled: int = MAX_LABELLED) -> Chart:

@@ -64,23 +64,41 @@ def audience(user, scoring_round, settings: Settings | None = None) -> Audience:
     """What `user` (who passed refusal()) sees of the round's report (rules 3 and 4);
     settings: the district's, when the caller has read them already."""
     district_id = scoring_round.district_id
+    coached = frozenset(school_ids(user, Role.COACH))
     coach_wide = district_id in district_ids(user, Role.COACH, district_wide=True)
-    coached = school_ids(user, Role.COACH)
-    shows_raters = (district_id in district_ids(user, Role.COACH)
-                    and district_id not in district_ids(user, Role.DISTRICT_ADMIN))
-    every_school = _sees_every_school(user, district_id)
+    return _audience(
+        scoring_round, settings,
+        shows_raters=(district_id in district_ids(user, Role.COACH)
+                      and district_id not in district_ids(user, Role.DISTRICT_ADMIN)),
+        rater_schools=None if coach_wide else coached,
+        school_scope=None if _sees_every_school(user, district_id) else coached)
+
+
+def district_coach_audience(scoring_round, settings: Settings | None = None) -> Audience:
+    """What a district-wide coach sees: every rater of the pool and every school (the view a
+    run's stored charts are drawn for)."""
+    return _audience(scoring_round, settings, shows_raters=True, rater_schools=None,
+                     school_scope=None)
+
+
+def _audience(scoring_round, settings: Settings | None, *, shows_raters: bool,
+              rater_schools: frozenset[int] | None,
+              school_scope: frozenset[int] | None) -> Audience:
+    """rater_schools: the schools whose raters are shown (None: the whole pool); school_scope:
+    the schools whose findings are shown (None: all)."""
+    district_id = scoring_round.district_id
     pool = queries.round_pool(scoring_round.id)
     labels = anonymous_labels(scoring_round.id, [rater.user_id for rater in pool])
     named = (settings or settings_for(district_id)).calibration_visible_to_coaches
     raters = {rater_code(rater.user_id): rater.name if named else labels[rater.user_id]
-              for rater in pool if coach_wide or rater.school_id in coached} \
+              for rater in pool if rater_schools is None or rater.school_id in rater_schools} \
         if shows_raters else {}
     schools = queries.school_names(district_id)
     return Audience(
         raters=raters, shows_raters=shows_raters,
         schools={school_code(school_id): name for school_id, name in schools.items()},
-        school_scope=None if every_school else frozenset(
-            school_code(school_id) for school_id in coached if school_id in schools),
+        school_scope=None if school_scope is None else frozenset(
+            school_code(school_id) for school_id in school_scope if school_id in schools),
         criteria={criterion_code(criterion_id): name for criterion_id, name in
                   queries.criterion_names(scoring_round.rubric_version_id).items()})
 

@@ -1,9 +1,11 @@
 """The coach's round report: the sections of the page, built from the run's parts as one
 audience reads them (audience.visible). Pure: no Flask, no database.
 
-Charts take tens to hundreds of milliseconds each to render, so each is kept (CHART_CACHE)
-by its name and the digest of the data it draws: the same run read by the same kind of reader
-renders nothing twice in a process, and a change of labels or data renders afresh.
+Charts take tens to hundreds of milliseconds each to render, so `build` asks a chart cache for
+each one by its key: its name and the digest of the data it draws (chart_key), labels included.
+The same data read by the same kind of reader renders nothing twice, and a change of labels or
+data renders afresh. ChartCache keeps charts in the process (CHART_CACHE); run_charts puts the
+charts stored with a run in front of it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from moderation.reports import charts, wording
 from moderation.reports.audience import Audience, hidden_triggers, visible
@@ -58,16 +61,34 @@ class RoundReport:
                                          *self.drift) if chart is not None)
 
 
+def chart_key(name: str, data) -> str:
+    """A chart's identity: its name and the data it draws, as 32 hex digits."""
+    digest = hashlib.sha256(name.encode() + b"\0")
+    digest.update(json.dumps(data, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:32]
+
+
+class ChartSource(Protocol):
+    """Where `build` gets its charts: `build()` renders one the source does not hold."""
+
+    def get(self, name: str, data, build: Callable[[], Chart]) -> Chart: ...
+
+
 class ChartCache:
-    """A bounded in-process map of rendered charts, by name and the digest of their data."""
+    """A bounded in-process map of rendered charts, by chart_key."""
 
     def __init__(self, size: int = CACHE_SIZE):
         self.size = size
-        self._charts: OrderedDict[tuple[str, str], Chart] = OrderedDict()
+        self._charts: OrderedDict[str, Chart] = OrderedDict()
 
     def get(self, name: str, data, build: Callable[[], Chart]) -> Chart:
-        key = (name, hashlib.sha256(json.dumps(data, sort_keys=True, default=str)
-                                    .encode()).hexdigest())
+        return self.get_by_key(chart_key(name, data), build)
+
+    def clear(self) -> None:
+        """Forget every chart (as a new process starts)."""
+        self._charts.clear()
+
+    def get_by_key(self, key: str, build: Callable[[], Chart]) -> Chart:
         if key in self._charts:
             self._charts.move_to_end(key)
             return self._charts[key]
@@ -81,7 +102,7 @@ CHART_CACHE = ChartCache()
 
 
 def build(fields: dict, audience: Audience, *, thresholds: tuple[float, float],
-          period: tuple[str, str] | None, cache: ChartCache = CHART_CACHE) -> RoundReport:
+          period: tuple[str, str] | None, cache: ChartSource = CHART_CACHE) -> RoundReport:
     """The page's sections from the run's PAGE_PARTS fields. thresholds: the district's
     (alpha_discard, alpha_rely); period: the first and last blind rating, for drift charts."""
     shown = visible(fields, audience)
@@ -115,7 +136,7 @@ def _icc(criterion: dict, form: str = "ICC2") -> str:
     return f"ICC {value:.2f}" + (f" ({wording.interval(*interval)})" if interval else "")
 
 
-def _agreement(criteria: list[dict], cache: ChartCache):
+def _agreement(criteria: list[dict], cache: ChartSource):
     """Per criterion with any counts: its name and its matrices (anchor papers, readings)."""
     for criterion in criteria:
         matrices = tuple(
@@ -128,7 +149,7 @@ def _agreement(criteria: list[dict], cache: ChartCache):
             yield criterion["criterion"], matrices
 
 
-def _severity(raters: list[dict], cache: ChartCache) -> Chart | None:
+def _severity(raters: list[dict], cache: ChartSource) -> Chart | None:
     if not raters:
         return None
     labels = {rater["rater"]: rater["rater"] for rater in raters}
@@ -136,7 +157,7 @@ def _severity(raters: list[dict], cache: ChartCache) -> Chart | None:
                      lambda: charts.rater_severity(raters, labels))
 
 
-def _drift(raters: list[dict], period: tuple[str, str] | None, cache: ChartCache):
+def _drift(raters: list[dict], period: tuple[str, str] | None, cache: ChartSource):
     if period is None:
         return
     for rater in raters:
@@ -179,7 +200,7 @@ class SchoolsReport:
 
 
 def build_schools(fields: dict, audience: Audience, context: dict[str, dict[str, float]],
-                  *, cache: ChartCache = CHART_CACHE) -> SchoolsReport:
+                  *, cache: ChartSource = CHART_CACHE) -> SchoolsReport:
     """The schools page from the run's SCHOOL_PARTS fields. context: measure key -> school
     name -> value, shares in percent (as the engine's equity analysis reads them)."""
     shown = visible(fields, audience)

@@ -19,7 +19,7 @@ from moderation.analysis.inputs import export_table
 from moderation.core.extensions import db
 from moderation.core.htmx import render
 from moderation.ratings.export import write_csv
-from moderation.reports import exports, permissions, profile, queries, round_report
+from moderation.reports import exports, permissions, profile, queries, round_report, run_charts
 from moderation.reports.audience import visible
 from moderation.scoring import permissions as scoring_permissions
 from moderation.scoring.models import ScoringRound
@@ -94,11 +94,10 @@ def show_round_report(round_id: int):
 
 def _page_report(scoring_round: ScoringRound, run_id: int) -> round_report.RoundReport:
     settings = settings_for(scoring_round.district_id)
-    audience = permissions.audience(current_user, scoring_round, settings)
-    return round_report.build(
-        queries.parts(run_id, *round_report.PAGE_PARTS), audience,
-        thresholds=(settings.alpha_discard, settings.alpha_rely),
-        period=queries.rating_period(scoring_round.id) if audience.shows_raters else None)
+    return run_charts.round_page(
+        scoring_round, queries.parts(run_id, *round_report.PAGE_PARTS),
+        permissions.audience(current_user, scoring_round, settings), settings,
+        run_charts.StoredCharts(run_id))
 
 
 @bp.get("/rounds/<int:round_id>/schools")
@@ -113,10 +112,9 @@ def show_round_schools(round_id: int):
 
 
 def _schools_report(scoring_round: ScoringRound, run_id: int) -> round_report.SchoolsReport:
-    return round_report.build_schools(
-        queries.parts(run_id, *round_report.SCHOOL_PARTS),
-        permissions.audience(current_user, scoring_round),
-        queries.context_values(scoring_round.district_id))
+    return run_charts.schools_page(
+        scoring_round, queries.parts(run_id, *round_report.SCHOOL_PARTS),
+        permissions.audience(current_user, scoring_round), run_charts.StoredCharts(run_id))
 
 
 @bp.get("/rounds/<int:round_id>/charts/<name>.svg")

@@ -381,7 +381,9 @@ ROUND_CLOSED: list[Callable[[ScoringRound, object], None]] = []
 
 
 def register_round_closed(listener: Callable[[ScoringRound, object], None]) -> None:
-    ROUND_CLOSED.append(listener)
+    """Add `listener` to ROUND_CLOSED once, however many apps create_app() builds."""
+    if listener not in ROUND_CLOSED:
+        ROUND_CLOSED.append(listener)
 
 
 def close_round(scoring_round: ScoringRound, actor) -> None:

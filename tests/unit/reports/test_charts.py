@@ -1,6 +1,7 @@
 """Each report chart: inline-safe SVG, titled and described, with the data it draws beside it."""
 
 import copy
+import json
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -51,6 +52,12 @@ def test_every_chart_is_inline_safe_accessible_svg_with_its_data(report, low_inc
     assert chart.table.rows and all(len(row) == len(chart.table.columns)
                                     for row in chart.table.rows)
     assert re.search(r"\d", chart.description)        # every description gives its n
+
+
+def test_a_chart_stored_as_json_reads_back_the_same(report, low_income):
+    for build in builders(report, low_income).values():
+        chart = build()
+        assert charts.Chart.from_data(json.loads(json.dumps(chart.as_data()))) == chart
 
 
 def test_raters_are_labelled_in_order_never_by_id(report):
