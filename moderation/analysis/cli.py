@@ -44,9 +44,11 @@ def run_command(round_id: int, as_json: bool):
     if as_json:
         if run.status is not run.status.DONE:
             raise click.ClickException(run.error or f"Run {run.id} is {run.status.value}.")
-        click.echo(json.dumps(queries.run_report(run.id), indent=2, allow_nan=False))
+        click.echo(json.dumps(queries.run_report(run.result_id), indent=2, allow_nan=False))
         return
     click.echo(f"Run {run.id}: {run.status.value}, {run.n_ratings} ratings"
-               + (f" in {run.seconds:.1f} s" if run.seconds is not None else ""))
+               + (f" in {run.seconds:.1f} s" if run.seconds is not None else "")
+               + (f"; the same input as run {run.reused_run_id}, whose results stand"
+                  if run.reused_run_id else ""))
     if run.error:
         raise click.ClickException(run.error)

@@ -53,6 +53,19 @@ def criterion_code(criterion_id: int) -> str:
     return f"C{criterion_id}"
 
 
+def has_blind_ratings(round_id: int) -> bool:
+    """Whether the round has a submitted blind rating (the engine needs at least one)."""
+    return db.session.execute(select(
+        select(Rating.id).where(_blind_of(round_id)).exists())).scalar_one()
+
+
+def _blind_of(round_id: int):
+    """The current, submitted blind ratings of the round (the blind rows of its table)."""
+    return and_(Rating.kind == RatingKind.BLIND, Rating.context_type == "round",
+                Rating.context_id == round_id, Rating.is_current.is_(True),
+                Rating.submitted_at.is_not(None))
+
+
 def round_ratings(round_id: int) -> pd.DataFrame:
     """The round's input table: the engine's COLUMNS, codes for ids, times in UTC, in the
     canonical order."""
@@ -125,8 +138,7 @@ def _round_rows(round_id: int):
         .join(WorkSample, WorkSample.id == Rating.sample_id)
         .outerjoin(RoundRater, and_(RoundRater.round_id == round_id,
                                     RoundRater.user_id == Rating.rater_id))
-        .where(Rating.kind == RatingKind.BLIND, in_round, Rating.is_current.is_(True),
-               Rating.submitted_at.is_not(None)))
+        .where(_blind_of(round_id)))
     live = select(items.c.sample_id).where(items.c.kind == ItemKind.LIVE)
     local = (
         select(literal("local"), Rating.rater_id, WorkSample.code, Rating.criterion_id,

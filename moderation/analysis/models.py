@@ -2,7 +2,10 @@
 background and stored per part, so a report page reads only the part it shows.
 
 A run is keyed by its scope and the hash of its input (the canonical ratings rows and the
-parameters, engine version included): the same input reuses the finished run. A worker holds
+parameters, engine version included), which its job computes when it has read the ratings (a
+district's take seconds to read, too long for the request that closes a round): a run whose
+input is a finished run's finishes at once as a reuse of it (`reused_run_id`), its result the
+finished run's (`result_id`). A worker holds
 a run by a lease (`claimed_until`) that it renews while it computes; a run whose lease ran out
 (its worker died) is queued again by the sweep (services.requeue_abandoned).
 """
@@ -79,8 +82,11 @@ class AnalysisRun(db.Model):
     engine_version: Mapped[str] = mapped_column(String(60))
     # level, bootstrap, seed and the Thresholds the district's settings gave the engine.
     parameters: Mapped[dict] = mapped_column(JSON)
-    # sha256 of the canonical input rows and the parameters (inputs.input_hash).
-    input_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # sha256 of the canonical input rows and the parameters (inputs.input_hash); None until
+    # the job has read them.
+    input_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The finished run of the same input whose result this run's is, instead of its own.
+    reused_run_id: Mapped[int | None] = mapped_column(ForeignKey("analysis_runs.id"))
     n_ratings: Mapped[int | None]
     # The step running now (one of statistics.analysis.STEPS, or the run's own read/store).
     step: Mapped[str | None] = mapped_column(String(60))
@@ -98,6 +104,11 @@ class AnalysisRun(db.Model):
 
     parts: Mapped[list[AnalysisRunPart]] = relationship(
         back_populates="run", cascade="all, delete-orphan", lazy="raise")
+
+    @property
+    def result_id(self) -> int:
+        """The run whose parts hold this run's result."""
+        return self.reused_run_id or self.id
 
     @property
     def seconds(self) -> float | None:

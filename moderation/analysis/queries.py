@@ -20,8 +20,9 @@ from moderation.ratings.models import Rating, RatingKind
 
 @dataclass(frozen=True)
 class RoundAnalysis:
-    """The latest run of a round (any status), its latest finished run, and the blind ratings
-    submitted since that finished run started."""
+    """The latest run of a round (any status), the finished run whose result is the latest
+    (a run that reused another's gives the other), and the blind ratings submitted since that
+    finished run started."""
 
     latest: AnalysisRun | None
     finished: AnalysisRun | None
@@ -46,6 +47,8 @@ def round_analysis(round_id: int) -> RoundAnalysis:
     finished = latest if latest is not None and latest.status is RunStatus.DONE else \
         db.session.execute(_round_runs(round_id).where(
             AnalysisRun.status == RunStatus.DONE)).scalar_one_or_none()
+    if finished is not None and finished.reused_run_id is not None:
+        finished = db.session.get(AnalysisRun, finished.reused_run_id)  # whose result it is
     return RoundAnalysis(latest, finished,
                          0 if finished is None else ratings_since(round_id, finished))
 

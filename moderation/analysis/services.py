@@ -1,12 +1,14 @@
 """Asking for analysis runs and computing them (the job a worker runs).
 
 `request_round_run` records a queued run for a round's current ratings, or returns the run
-that already has (or is computing) the same input: same ratings and parameters, no second
-computation. `run_job` is the background job: it claims the run with a compare-and-set lease,
-reads the ratings, runs the engine step by step (committing progress and renewing the lease at
-each step, and from a heartbeat thread during long steps), has the result's charts drawn (by
-the renderers other domains register: analysis does not know what a report draws), and stores
-the result and the charts per part.
+already queued for it that has not started (it reads the ratings when it starts); it reads no
+ratings itself. `run_job` is the background job: it claims the run with a compare-and-set
+lease, reads the ratings, and finishes at once as a reuse where a finished run had the same
+input (same ratings, context and parameters: no second computation). Otherwise it runs the
+engine step by step (committing progress and renewing the lease at each step, and from a
+heartbeat thread during long steps), has the result's charts drawn (by the renderers other
+domains register: analysis does not know what a report draws), and stores the result and the
+charts per part.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from importlib import metadata
 
+import pandas as pd
 from flask import current_app
 from sqlalchemy import and_, or_, update
 
@@ -84,33 +87,30 @@ def round_parameters(scoring_round: ScoringRound) -> dict:
 
 def request_round_run(scoring_round: ScoringRound, actor, *, enqueue: bool = True
                       ) -> AnalysisRun:
-    """A run of the round's current ratings: the finished or unfinished run of the same input
-    if there is one, else a new queued run (handed to the job queue when the session commits,
-    unless `enqueue` is False: the caller runs it itself)."""
-    parameters = round_parameters(scoring_round)
-    table = inputs.round_ratings(scoring_round.id)
-    if not (table["kind"] == "blind").any():
+    """A run of the round's current ratings: the round's queued run of the same parameters if
+    one has not started, else a new queued run (handed to the job queue when the session
+    commits, unless `enqueue` is False: the caller runs it itself)."""
+    if not inputs.has_blind_ratings(scoring_round.id):
         raise AnalysisError(f"“{scoring_round.name}” has no submitted blind scores yet: there "
                             "is nothing to analyse.")
-    digest = inputs.input_hash(table, parameters,
-                               inputs.school_context(scoring_round.district_id))
-    same = db.session.execute(
+    parameters = round_parameters(scoring_round)
+    waiting = db.session.execute(
         db.select(AnalysisRun).where(
             AnalysisRun.scope_type == SCOPE_ROUND, AnalysisRun.scope_id == scoring_round.id,
-            AnalysisRun.input_hash == digest, AnalysisRun.status != RunStatus.FAILED)
+            AnalysisRun.status == RunStatus.QUEUED)
         .order_by(AnalysisRun.id.desc()).limit(1)).scalar_one_or_none()
-    if same is not None:
-        return same
+    if waiting is not None and waiting.parameters == parameters:
+        return waiting
     run = AnalysisRun(scope_type=SCOPE_ROUND, scope_id=scoring_round.id,
                       district_id=scoring_round.district_id, status=RunStatus.QUEUED,
                       schema_version=SCHEMA_VERSION, engine_version=engine_version(),
-                      parameters=parameters, input_hash=digest, n_ratings=len(table),
-                      step_timings=[], requested_by_id=getattr(actor, "id", None))
+                      parameters=parameters, step_timings=[],
+                      requested_by_id=getattr(actor, "id", None))
     db.session.add(run)
     db.session.flush()
     audit.record("analysis_run_requested", actor=actor, obj=run,
                  district=scoring_round.district_id, round_id=scoring_round.id,
-                 name=scoring_round.name, n_ratings=len(table))
+                 name=scoring_round.name)
     if enqueue:
         jobs.enqueue_after_commit(JOB, run.id)
     return run
@@ -141,7 +141,12 @@ def run_job(run_id: int) -> None:
     heartbeat.start()
     try:
         progress = _Progress(run)
-        report = _compute(run, progress)
+        table, context = _read(run)
+        same = _finished_with_the_same_input(run)
+        if same is not None:
+            _store(run, attempt, progress, {}, reused=same)
+            return
+        report = _compute(run, table, context, progress)
         charts = _charts(run, report)
         progress.step(STORE_STEP)
         _store(run, attempt, progress, split_report(report) | charts)
@@ -210,11 +215,27 @@ def _claim(run_id: int) -> int | None:
                               .where(AnalysisRun.id == run_id)).scalar_one()
 
 
-def _compute(run: AnalysisRun, progress: _Progress) -> dict:
+def _read(run: AnalysisRun) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The round's ratings and the district's school context; the run's hash and n from them."""
     table = inputs.round_ratings(run.scope_id)
-    run.n_ratings = len(table)
     context = inputs.school_context(run.district_id)
+    run.n_ratings = len(table)
     run.input_hash = inputs.input_hash(table, run.parameters, context)
+    return table, context
+
+
+def _finished_with_the_same_input(run: AnalysisRun) -> AnalysisRun | None:
+    """The round's finished run (with a result of its own) of the same input hash, if any."""
+    return db.session.execute(
+        db.select(AnalysisRun).where(
+            AnalysisRun.scope_type == run.scope_type, AnalysisRun.scope_id == run.scope_id,
+            AnalysisRun.input_hash == run.input_hash, AnalysisRun.status == RunStatus.DONE,
+            AnalysisRun.reused_run_id.is_(None), AnalysisRun.id != run.id)
+        .order_by(AnalysisRun.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _compute(run: AnalysisRun, table: pd.DataFrame, context: pd.DataFrame | None,
+             progress: _Progress) -> dict:
     parameters = run.parameters
     report = analyze(table, level=parameters["level"], bootstrap=parameters["bootstrap"],
                      seed=parameters["seed"],
@@ -237,12 +258,15 @@ def _charts(run: AnalysisRun, report: dict) -> dict[str, dict]:
     return charts
 
 
-def _store(run: AnalysisRun, attempt: int, progress: _Progress, parts: dict[str, dict]) -> None:
-    """The result's parts and the run done, only if this worker still holds the run."""
+def _store(run: AnalysisRun, attempt: int, progress: _Progress, parts: dict[str, dict], *,
+           reused: AnalysisRun | None = None) -> None:
+    """The result's parts (none for a reuse of `reused`'s) and the run done, only if this
+    worker still holds the run."""
     finished = db.session.execute(
         update(AnalysisRun).where(AnalysisRun.id == run.id, AnalysisRun.attempts == attempt,
                                   AnalysisRun.status == RunStatus.RUNNING)
         .values(status=RunStatus.DONE, finished_at=utcnow(), claimed_until=None, step=None,
+                reused_run_id=None if reused is None else reused.id,
                 progress_version=AnalysisRun.progress_version + 1)
         .execution_options(synchronize_session=False))
     if finished.rowcount != 1:

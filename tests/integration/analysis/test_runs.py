@@ -114,8 +114,14 @@ def test_the_same_ratings_and_settings_reuse_the_finished_run(app, runner, score
     first = run_command(runner, scored.round_id)
     again = run_command(runner, scored.round_id)
     assert first.exit_code == again.exit_code == 0
-    assert first.output.split(":")[0] == again.output.split(":")[0]  # "Run N"
-    assert len(runs(app)) == 1
+    computed, reused = runs(app)
+    assert reused.reused_run_id == computed.id and reused.input_hash == computed.input_hash
+    assert f"the same input as run {computed.id}, whose results stand" in again.output
+    with app.app_context():
+        assert queries.run_part(reused.id, "summary") is None   # nothing stored twice
+        assert queries.round_analysis(scored.round_id).finished.id == computed.id
+    assert json.loads(run_command(runner, scored.round_id, "--json").output) == \
+        json.loads(run_command(runner, scored.round_id, "--json").output)
 
     with app.app_context():  # the district's settings are the engine's thresholds
         district = db.session.get(District, scored.world.district.id)
@@ -124,7 +130,7 @@ def test_the_same_ratings_and_settings_reuse_the_finished_run(app, runner, score
         db.session.commit()
     assert run_command(runner, scored.round_id).exit_code == 0
     newer = runs(app)[-1]
-    assert len(runs(app)) == 2
+    assert newer.reused_run_id is None and newer.input_hash != computed.input_hash
     assert Thresholds(**newer.parameters["thresholds"]).rater_severity == 0.8
     with app.app_context():
         assert queries.run_part(newer.id, "summary")["thresholds"]["min_school_raters"] == 4
@@ -208,8 +214,29 @@ def test_asking_again_without_new_ratings_reuses_the_run(app, auth, hx, scored_r
     hx.post(url, target="round-analysis")
     app.extensions["jobs"].drain()
     again = hx.post(url, target="round-analysis")
-    assert again.status_code == 200 and "Results as of" in again.text
-    assert len(runs(app)) == 1 and app.extensions["jobs"].jobs == []
+    assert again.status_code == 200 and "Waiting to start" in again.text
+    assert hx.post(url, target="round-analysis").status_code == 200  # the same queued run
+    assert len(runs(app)) == 2 and len(app.extensions["jobs"].jobs) == 1
+    app.extensions["jobs"].drain()
+    first, second = runs(app)
+    assert second.status is RunStatus.DONE and second.reused_run_id == first.id
+    panel = hx.get(f"/analysis/rounds/{scored.round_id}/status", target="round-analysis").text
+    assert "No rating or setting has changed since the analysis below" in panel
+    assert f"Results as of <strong>{first.n_ratings} ratings</strong>" in panel
+
+
+def test_asking_for_a_run_reads_no_ratings(app, auth, hx, scored_round, count_statements):
+    """A district's ratings take seconds to read: the job reads them, not the request that
+    closes the round or asks for a run."""
+    scored = scored_round()
+    auth.login(scored.world.coach)
+    with count_statements() as log:
+        hx.post(f"/scoring/rounds/{scored.round_id}/close", data={"confirmed": "y"},
+                target="round-status")
+    reads = [s for s in log.statements if "FROM ratings" in s and "UNION" in s.upper()]
+    assert reads == [], log.report()
+    [queued] = runs(app)
+    assert queued.status is RunStatus.QUEUED and queued.input_hash is None
 
 
 def test_only_those_who_manage_the_round_start_or_follow_its_analysis(
