@@ -15,7 +15,8 @@ the ones imported with it (context "round", its id), its anchors those among its
 its pool (round_raters) holds the school each rater scored for in the file.
 
 Beside the ratings, `school_context` gives the district's public school context (the equity
-analysis relates school findings to it); both are the run's input and enter its hash.
+analysis relates school findings to it) and `rubric_levels` the scores the round's rubric
+allows; all are the run's input and enter its hash.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import Anchor, AnchorScore, WorkSample
 from moderation.scoring.models import ItemKind, QueueItem, RoundRater
 from moderation.statistics.table import COLUMNS
+from rubrics.models import Criterion, Level
 
 # Rows read per round trip to the database.
 PARTITION = 10_000
@@ -90,6 +92,17 @@ def export_table(round_id: int, *, anonymous: bool = False) -> pd.DataFrame:
         table["rater"] = table["rater"].map(dict(zip(raters, sorted(codes), strict=True)))
         table["rater_school"] = None
     return table
+
+
+def rubric_levels(version_id: int) -> dict[str, list[int]]:
+    """criterion code -> the scores its levels allow, of the round's rubric version (so the
+    engine refuses any other, and its agreement matrices show a level nobody used)."""
+    levels: dict[str, list[int]] = {}
+    for criterion_id, score in db.session.execute(
+            select(Level.criterion_id, Level.score).join(Criterion)
+            .where(Criterion.version_id == version_id).order_by(Level.criterion_id, Level.score)):
+        levels.setdefault(criterion_code(criterion_id), []).append(score)
+    return levels
 
 
 def school_context(district_id: int) -> pd.DataFrame | None:

@@ -25,6 +25,7 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import and_, or_, update
 
+from moderation import statistics
 from moderation.analysis import inputs
 from moderation.analysis.models import (
     CHARTS_STEP,
@@ -40,9 +41,11 @@ from moderation.analysis.models import (
 from moderation.core import audit, jobs
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
+from moderation.core.source_digest import source_digest
 from moderation.scoring.models import ScoringRound
 from moderation.settings.queries import settings_for
 from moderation.statistics.analysis import SCHEMA_VERSION, analyze
+from moderation.statistics.levels import ScoreLevels
 from moderation.statistics.triggers import Thresholds
 
 JOB = "moderation.analysis.services.run_job"
@@ -65,7 +68,10 @@ class AnalysisError(Exception):
 
 
 def engine_version() -> str:
-    return f"moderation.statistics {metadata.version('moderation-platform')}"
+    """The release and a digest of the engine's code: a run made by other code, even
+    unreleased, has other parameters and so is never reused for this code's."""
+    return (f"moderation.statistics {metadata.version('moderation-platform')}"
+            f"+{source_digest(statistics.__path__[0])}")
 
 
 def thresholds_for(district_id: int) -> Thresholds:
@@ -82,7 +88,9 @@ def round_parameters(scoring_round: ScoringRound) -> dict:
             "level": LEVEL, "bootstrap": current_app.config["ANALYSIS_BOOTSTRAP"],
             # The round's own seed: the same ratings always give the same intervals.
             "seed": scoring_round.seed,
-            "thresholds": asdict(thresholds_for(scoring_round.district_id))}
+            "thresholds": asdict(thresholds_for(scoring_round.district_id)),
+            "rubric": scoring_round.rubric_version.label,
+            "levels": inputs.rubric_levels(scoring_round.rubric_version_id)}
 
 
 def request_round_run(scoring_round: ScoringRound, actor, *, enqueue: bool = True
@@ -240,9 +248,19 @@ def _compute(run: AnalysisRun, table: pd.DataFrame, context: pd.DataFrame | None
     report = analyze(table, level=parameters["level"], bootstrap=parameters["bootstrap"],
                      seed=parameters["seed"],
                      thresholds=Thresholds.from_settings(parameters["thresholds"]),
+                     levels=score_levels(parameters),
                      schools=context, on_step=progress.step)
     progress.step(CHARTS_STEP)
     return report
+
+
+def score_levels(parameters: dict) -> ScoreLevels | None:
+    """The rubric's levels the run was asked with (a run queued before runs had them: None)."""
+    if "levels" not in parameters:
+        return None
+    return ScoreLevels(criteria={code: tuple(scores)
+                                 for code, scores in parameters["levels"].items()},
+                       source=parameters["rubric"])
 
 
 def _charts(run: AnalysisRun, report: dict) -> dict[str, dict]:

@@ -15,8 +15,10 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
+from moderation.core.source_digest import source_digest
 from moderation.reports import charts, wording
 from moderation.reports.audience import Audience, hidden_triggers, visible
 from moderation.reports.charts import Chart
@@ -25,6 +27,9 @@ from moderation.reports.charts import Chart
 PAGE_PARTS = ("criteria", "raters", "design", "triggers", "summary")
 SESSION_ACTIONS = ("moderation_session", "cross_school_session")
 CACHE_SIZE = 256
+# The code a chart's drawing depends on (the SVG, its words and its table).
+CHART_CODE = source_digest(*(str(Path(__file__).with_name(module))
+                             for module in ("charts.py", "svg.py", "wording.py", "tables.py")))
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,9 @@ class RoundReport:
 
 
 def chart_key(name: str, data) -> str:
-    """A chart's identity: its name and the data it draws, as 32 hex digits."""
-    digest = hashlib.sha256(name.encode() + b"\0")
+    """A chart's identity: its name, the data it draws and the code that draws it, as 32 hex
+    digits (a chart stored by other code is drawn afresh)."""
+    digest = hashlib.sha256(f"{name}\0{CHART_CODE}\0".encode())
     digest.update(json.dumps(data, sort_keys=True, default=str).encode())
     return digest.hexdigest()[:32]
 

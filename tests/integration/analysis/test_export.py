@@ -66,12 +66,19 @@ def test_the_exported_csv_gives_the_stored_runs_numbers(app, runner, scored_roun
     export(runner, scored.round_id, tmp_path / "ratings.csv")
     (tmp_path / "settings.json").write_text(json.dumps(parameters["thresholds"]))
 
+    [levels] = {tuple(scores) for scores in parameters["levels"].values()}  # one 1-4 rubric
+
     engine = subprocess.run(
         [sys.executable, "-m", "moderation.statistics", "analyze", str(tmp_path / "ratings.csv"),
          "--seed", str(parameters["seed"]), "--bootstrap", str(parameters["bootstrap"]),
-         "--settings", str(tmp_path / "settings.json")],
+         "--settings", str(tmp_path / "settings.json"),
+         "--levels", ",".join(map(str, levels))],
         capture_output=True, text=True, check=True)
-    assert_close(stored, json.loads(engine.stdout))
+    theirs = json.loads(engine.stdout)
+    # The run names its rubric where the command names its option; the levels are the same.
+    assert (stored["score_levels"].pop("source"), theirs["score_levels"].pop("source")) == \
+        (parameters["rubric"], "--levels")
+    assert_close(stored, theirs)
     assert stored["thresholds"]["min_school_raters"] == 2
 
 

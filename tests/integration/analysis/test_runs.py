@@ -24,6 +24,7 @@ from moderation.core.extensions import db
 from moderation.scoring.models import ScoringRound
 from moderation.settings import services as settings_services
 from moderation.statistics.analysis import analyze
+from moderation.statistics.levels import ScoreLevels
 from moderation.statistics.triggers import Thresholds
 from tests.fixtures.analysis import close, revise_a_rating, runs
 
@@ -50,11 +51,17 @@ def test_the_command_stores_what_the_engine_gives_for_the_rounds_ratings(app, ru
         scoring_round = db.session.get(ScoringRound, scored.round_id)
         table = inputs.round_ratings(scored.round_id)
         thresholds = services.thresholds_for(scoring_round.district_id)
+        version = scoring_round.rubric_version
+        levels = ScoreLevels(criteria={f"C{criterion.id}": tuple(level.score for level in
+                                                                 criterion.levels)
+                                       for criterion in version.criteria},
+                             source=version.label)
         direct = analyze(table, bootstrap=BOOTSTRAP, seed=scoring_round.seed,
-                         thresholds=thresholds,
+                         thresholds=thresholds, levels=levels,
                          schools=inputs.school_context(scoring_round.district_id))
         names = set(db.session.execute(db.select(AnalysisRunPart.name)).scalars())
     assert stored == direct
+    assert stored["score_levels"]["criteria"] == {code: [1, 2, 3, 4] for code in levels.criteria}
     assert set(table["kind"]) == {"blind", "local", "reference"}
     assert {name for name in names if not name.startswith(CHARTS)} == {"summary", *PARTS}
     [run] = runs(app)

@@ -73,7 +73,8 @@ def test_a_run_whose_worker_is_killed_is_finished_by_the_next(app, database_url,
         db.session.commit()
         run_id, seed = run.id, scoring_round.seed
         expected = analyze(inputs.round_ratings(scored.round_id), bootstrap=BOOTSTRAP, seed=seed,
-                           thresholds=services.thresholds_for(scoring_round.district_id))
+                           thresholds=services.thresholds_for(scoring_round.district_id),
+                           levels=services.score_levels(run.parameters))
     assert redis_queue.queue.count == 1
 
     first = start_worker(database_url, app.config["JOBS_QUEUE"])
