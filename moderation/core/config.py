@@ -152,9 +152,11 @@ def jobs_config(mode: str) -> dict:
         "ANALYSIS_LEASE_SECONDS": float(os.environ.get("ANALYSIS_LEASE_SECONDS", "30")),
         # Bootstrap replicates of the alpha intervals (the engine's default: 1,000).
         "ANALYSIS_BOOTSTRAP": int(os.environ.get("ANALYSIS_BOOTSTRAP", "1000")),
-        # Tests only: a pause at every step, so a test can stop a worker mid-run.
+        # Tests only, never in production: a pause at every step, so a test can stop a
+        # worker mid-run, or a browser test (whose server runs in development mode) can watch
+        # the progress move.
         "ANALYSIS_STEP_DELAY": float(os.environ.get("ANALYSIS_STEP_DELAY", "0"))
-        if mode == "testing" else 0.0,
+        if mode != "production" else 0.0,
     }
 
 

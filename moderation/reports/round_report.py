@@ -222,7 +222,8 @@ def build_schools(fields: dict, audience: Audience, context: dict[str, dict[str,
                                        report, values, column=entry["context"],
                                        outcome=entry["outcome"])))
         else:
-            sentences.append(entry["sentence"])
+            # The report's words, not the engine's (which names the context by its column).
+            sentences.append(wording.equity_sentence(entry))
     measured = [school for school in schools if not school["suppressed"]]
     return SchoolsReport(
         funnel=cache.get("school-funnel", schools, lambda: charts.school_funnel(schools))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from moderation.statistics.equity import MIN_SCHOOLS
+
 OUTCOME_WORDS = {"standard_points": "leniency",
                  "local_gap": "the local-versus-blind gap"}
 
@@ -65,8 +67,9 @@ def equity_sentence(entry: dict) -> str:
     context = context_words(entry["context"])
     n = entry["n_schools"]
     if entry["slope"] is None:
-        return (f"{count(n, 'school')} {'has' if n == 1 else 'have'} both {outcome} and a "
-                f"{context}: too few to relate them.")
+        return (f"{count(n, 'school')} {'has' if n == 1 else 'have'} figures for both "
+                f"{outcome} and {context}: too few to relate them (at least {MIN_SCHOOLS} "
+                "are needed).")
     low, high = entry["slope_ci95"]
     if low > 0 or high < 0:
         verdict = "rises" if entry["slope"] > 0 else "falls"

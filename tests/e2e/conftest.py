@@ -77,25 +77,36 @@ def live_database(fresh_databases) -> str:
     return fresh_databases.create()
 
 
+def demo_env(database_url: str, port: int, extra_env: dict | None = None) -> dict:
+    """The environment of the demo's commands and server on `database_url`."""
+    return {**os.environ, "APP_ENV": "development", "SECRET_KEY": "e2e-secret",
+            "DATABASE_URL": database_url, "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            **(extra_env or {})}
+
+
+def run_flask(env: dict, *command: str) -> str:
+    """A `flask` command of the app in `env`; returns what it printed."""
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *command], cwd=ROOT,
+                          env=env, check=True, capture_output=True, text=True,
+                          timeout=180).stdout
+
+
 @contextmanager
 def serve_demo(database_url: str, tmp_path_factory, extra_env: dict | None = None,
-               port: int | None = None):
+               port: int | None = None, server_env: dict | None = None):
     """The demo district migrated and seeded into `database_url`, served by gunicorn on
-    `port` (a free one if not given) with `extra_env` on top of the environment; yields the
-    server's URL."""
+    `port` (a free one if not given) with `extra_env` on top of the environment, and
+    `server_env` on top of that for the server only (not the seed); yields the server's URL."""
     port = port or free_port()
-    env = {**os.environ, "APP_ENV": "development", "SECRET_KEY": "e2e-secret",
-           "DATABASE_URL": database_url, "PUBLIC_URL": f"http://127.0.0.1:{port}",
-           **(extra_env or {})}
-    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    env = demo_env(database_url, port, extra_env)
     for command in (["db", "upgrade"], ["seed-demo"]):
-        subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True,
-                       timeout=180)
+        run_flask(env, *command)
     log = tmp_path_factory.mktemp("server") / "gunicorn.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
          "--threads", "4", "--error-logfile", str(log), "app:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, env={**env, **(server_env or {})}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, server)

@@ -33,3 +33,34 @@ def test_a_teacher_reads_their_calibration_profile(browser: Browser, base_url, d
     expect(page).to_have_url(re.compile(r"/scoring/practice/papers/\d+$"))
     assert script_errors.unexpected() == []
     context.close()
+
+
+def test_a_teacher_sees_their_own_figures_and_nobody_elses(page, live_database, demo):
+    me, colleague = demo["schools"][0]["teachers"][:2]
+    log_in(page, me["email"], demo["passwords"]["teacher"])
+    page.goto("/teacher")
+    page.get_by_role("link", name="My calibration profile").click()
+    expect(page.locator("#profile-criteria li").first).to_contain_text(
+        re.compile(r"Average difference [+-]\d\.\d\d points"))
+    others = [t["name"] for school in demo["schools"] for t in school["teachers"]
+              if t["email"] != me["email"]]
+    text = page.locator("main").inner_text()
+    assert [name for name in others if name in text] == []
+
+    # A colleague's profile address, typed in, is answered as if it did not exist.
+    answer = page.goto(f"/reports/teachers/{user_id(live_database, colleague['email'])}/profile")
+    assert answer.status == 404
+    assert colleague["name"] not in page.locator("body").inner_text()
+
+
+def user_id(database_url: str, email: str) -> int:
+    """A person's id in the live demo's database (nothing in a teacher's pages links it)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT id FROM users WHERE email = :email"),
+                                      {"email": email}).scalar_one()
+    finally:
+        engine.dispose()

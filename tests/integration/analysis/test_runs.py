@@ -5,13 +5,7 @@ import json
 
 import pytest
 
-from moderation.accounts.models import (
-    ContextMeasure,
-    District,
-    MeasureUnit,
-    SchoolContext,
-    User,
-)
+from moderation.accounts.models import District, SchoolContext, User
 from moderation.analysis import inputs, queries, services
 from moderation.analysis.models import (
     CHARTS,
@@ -26,7 +20,7 @@ from moderation.settings import services as settings_services
 from moderation.statistics.analysis import analyze
 from moderation.statistics.levels import ScoreLevels
 from moderation.statistics.triggers import Thresholds
-from tests.fixtures.analysis import close, revise_a_rating, runs
+from tests.fixtures.analysis import close, record_low_income_shares, revise_a_rating, runs
 
 BOOTSTRAP = 50
 
@@ -68,18 +62,6 @@ def test_the_command_stores_what_the_engine_gives_for_the_rounds_ratings(app, ru
     assert run.status is RunStatus.DONE and run.n_ratings == len(table) == stored["n_ratings"]
     assert [step["name"] for step in run.step_timings] == list(STEP_NAMES)
     assert all(step["seconds"] >= 0 for step in run.step_timings)
-
-
-def record_low_income_shares(app, world, shares):
-    with app.app_context():
-        measure = ContextMeasure(district_id=world.district.id, key="low_income_share",
-                                 label="Low-income share", unit=MeasureUnit.SHARE)
-        db.session.add(measure)
-        db.session.flush()
-        db.session.add_all(SchoolContext(school_id=school.id, measure_id=measure.id,
-                                         value=share, year=2025, source="State report card")
-                           for school, share in zip(world.schools, shares, strict=True))
-        db.session.commit()
 
 
 def test_the_districts_school_context_reaches_the_equity_analysis(app, runner, scored_round):

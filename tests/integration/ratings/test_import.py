@@ -18,7 +18,7 @@ from moderation.ratings.models import Rating, RatingKind
 from moderation.samples.models import Anchor, WorkSample
 from moderation.scoring import queries as scoring_queries
 from moderation.scoring.models import RoundStatus, ScoringRound
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, csrf_token_from
 
 HEADER = ["rater", "sample", "criterion", "score", "scored_at", "rater_school",
           "sample_school", "kind"]
@@ -319,3 +319,20 @@ def test_the_historical_round_feeds_its_analysis_input(app, runner, district, tm
     assert kinds.count("reference") == 2
     # Each rater counts at the school the file gives them, as a live round's pool does.
     assert table.loc[table["kind"] == "blind", "rater_school"].notna().all()
+
+
+def test_the_historical_round_page_offers_its_analysis_and_then_its_report(
+        app, runner, district, tmp_path, client, auth, create_district_admin):
+    district, _ = district
+    admin = create_district_admin(district)
+    result = run_import(runner, district, write_csv(tmp_path / "spring.csv", GOOD_ROWS))
+    round_id = int(result.output.split()[-1])
+    auth.login(admin.email)
+    page = client.get(f"/scoring/rounds/{round_id}").get_data(as_text=True)
+    assert "No analysis yet." in page and "Run the analysis" in page
+
+    client.post(f"/analysis/rounds/{round_id}/runs", data={"csrf_token": csrf_token_from(page)})
+    app.extensions["jobs"].drain()  # the tests' queue runs nothing by itself
+    page = client.get(f"/scoring/rounds/{round_id}").get_data(as_text=True)
+    assert "Results as of <strong>9 ratings</strong>" in page
+    assert f'href="/reports/rounds/{round_id}"' in page

@@ -48,7 +48,8 @@ def test_equity_says_which_way_a_clear_slope_goes():
 
 def test_equity_with_too_few_schools():
     assert wording.equity_sentence(entry(n_schools=3, slope=None, slope_ci95=None)) == (
-        "3 schools have both leniency and a low-income share: too few to relate them.")
+        "3 schools have figures for both leniency and low-income share: too few to relate "
+        "them (at least 5 are needed).")
 
 
 def test_context_columns_in_words():
