@@ -30,7 +30,8 @@ import pandas as pd
 from moderation.statistics.distributions import t_isf, t_sf
 from moderation.statistics.table import FIRST_DATA_LINE, RatingsFileError
 
-REQUIRED = ("school", "low_income_share", "grade_band")
+PRIMARY = "low_income_share"
+REQUIRED = ("school", PRIMARY, "grade_band")
 SHARE_SUFFIX = "_share"     # columns read as shares of a whole: slopes per 10 percentage points
 PER_SHARE = 10.0            # percentage points in the slope's unit
 OUTCOMES = {"standard_points": ("standard_points_se", "leniency"),
@@ -154,12 +155,16 @@ def equity(schools: pd.DataFrame, context: pd.DataFrame) -> list[dict]:
     a figure (see the module), as report entries.
 
     schools: school_findings' table (indexed by school, suppressed schools with NaN figures);
-    context: load_schools' frame. Each entry: context, outcome, slope (rubric points per 10
+    context: load_schools' frame. Entries by context column, low_income_share first, then in
+    the frame's order; each entry: context, outcome, slope (rubric points per 10
     percentage points for *_share columns, else per unit), slope_per, slope_ci95, slope_se,
     p, tau2, intercept, n_schools (with a figure and a context value), n_suppressed,
     n_unmatched (schools in the ratings without a context row), sentence.
     """
-    numeric = [name for name in context.columns if pd.api.types.is_numeric_dtype(context[name])]
+    # Low-income share first: the district's equity question is asked of it before any other.
+    numeric = sorted((name for name in context.columns
+                      if pd.api.types.is_numeric_dtype(context[name])),
+                     key=lambda name: name != PRIMARY)
     matched = schools.join(context[numeric], how="inner")
     n_unmatched = int((~schools.index.isin(context.index)).sum())
     n_suppressed = int(matched["suppressed"].sum())

@@ -4,12 +4,18 @@ maximised numerically, a planted slope, and the schools file's validation."""
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy.optimize import minimize_scalar
 
 from moderation.statistics.__main__ import main
-from moderation.statistics.equity import SchoolsFileError, load_schools, meta_regression
+from moderation.statistics.equity import (
+    SchoolsFileError,
+    equity,
+    load_schools,
+    meta_regression,
+)
 
 
 def restricted_deviance(tau2, y, v, design):
@@ -61,6 +67,19 @@ def test_shares_are_read_as_fractions_or_percentages():
     assert fractions["low_income_share"].tolist() == pytest.approx([20, 65])
     assert percents["low_income_share"].tolist() == pytest.approx([20, 65])
     assert fractions["pupils"].tolist() == [300, 900]
+
+
+def test_the_low_income_share_is_related_first_whatever_the_column_order():
+    rng = np.random.default_rng(2)
+    names = [f"S{n}" for n in range(8)]
+    schools = pd.DataFrame({"suppressed": False,
+                            "standard_points": rng.normal(0, 0.2, 8),
+                            "standard_points_se": 0.1, "local_gap": rng.normal(0, 0.2, 8),
+                            "local_gap_se": 0.1}, index=names)
+    context = pd.DataFrame({"english_learners_share": rng.uniform(5, 30, 8),
+                            "low_income_share": rng.uniform(10, 80, 8)}, index=names)
+    assert [entry["context"] for entry in equity(schools, context)] == \
+        ["low_income_share"] * 2 + ["english_learners_share"] * 2
 
 
 def test_a_bad_schools_file_names_its_line(tmp_path, capsys):
