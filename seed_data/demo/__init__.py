@@ -4,8 +4,8 @@ The district is described in demo_district.json: nine schools, three per grade b
 9-12), six teachers each, two coaches, a teacher who also coaches, a district administrator, a
 school leader, and for each grade band its rubric and its rounds. Every object is looked up by
 its natural key before it is created, so the command is safe to run on every `make run`. The
-steps after the accounts (SEED_STEPS: rubrics.py, samples.py, rounds.py) are idempotent in the
-same way.
+steps after the accounts (SEED_STEPS: rubrics.py, samples.py, rounds.py, past.py) are idempotent
+in the same way.
 """
 
 import json
@@ -29,6 +29,7 @@ from moderation.accounts.models import (
 )
 from moderation.core import jobs
 from moderation.core.extensions import db
+from seed_data.demo.past import seed_demo_past_moderation
 from seed_data.demo.rounds import seed_demo_scoring
 from seed_data.demo.rubrics import seed_demo_rubrics
 from seed_data.demo.samples import seed_demo_samples
@@ -124,7 +125,8 @@ def seed_accounts(spec: dict) -> District:
 
 # Each step takes the demo spec and the district, in this order: rounds need the rubrics.
 SEED_STEPS: list[Callable[[dict, District], None]] = [seed_demo_rubrics, seed_demo_samples,
-                                                     seed_demo_scoring]
+                                                     seed_demo_scoring,
+                                                     seed_demo_past_moderation]
 
 
 def seed_demo() -> District:

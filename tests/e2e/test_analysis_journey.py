@@ -10,15 +10,14 @@ raising a district threshold would change what the shared demo's other tests rea
 
 The demo's rounds each span one grade band's three schools, too few for the equity analysis (it
 needs five) and all well above the suppression rule (six raters and 18-19 cross-marked samples
-each, against 3 and 10): the administrator's journey reads a past moderation of all nine schools,
-brought in with the product's own `flask ratings import`.
+each, against 3 and 10): the administrator's journey reads the seed's past moderation of all nine
+schools (seed_data/demo/past.py, brought in with the product's own import; its last two schools
+brought fewer samples).
 
 The server pauses ANALYSIS_STEP_DELAY at each step, so the progress is there to be seen; set
 SHOTS_DIR to keep screenshots of the round page during its run and of the report.
 """
 
-import csv
-import json
 import os
 import re
 from pathlib import Path
@@ -26,25 +25,21 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import ROOT, demo_env, free_port, log_in, run_flask, serve_demo
+from tests.e2e.conftest import free_port, log_in, serve_demo
 
 STEP_DELAY_SECONDS = "1"
 PAST_ROUND = "Past moderation: opinion writing, all schools"
-RUBRIC = "Opinion Writing"
 WIDTHS = {1280: {"width": 1280, "height": 900}, 390: {"width": 390, "height": 844}}
 # Runs of a small round finish in seconds; a shared, busy machine gets a margin.
 RUN_TIMEOUT_MS = 90_000
 
 
 @pytest.fixture(scope="module")
-def journey_url(fresh_databases, tmp_path_factory, demo):
+def journey_url(fresh_databases, tmp_path_factory):
     database = fresh_databases.create()
     port = free_port()
     with serve_demo(database, tmp_path_factory, port=port,
                     server_env={"ANALYSIS_STEP_DELAY": STEP_DELAY_SECONDS}) as url:
-        past = write_past_moderation(tmp_path_factory.mktemp("past") / "past.csv", demo)
-        run_flask(demo_env(database, port), "ratings", "import", str(past), "--district",
-                  demo["district"], "--rubric", RUBRIC, "--name", PAST_ROUND)
         yield url
 
 
@@ -54,35 +49,6 @@ def page(browser: Browser, journey_url):
     context = browser.new_context(base_url=journey_url, viewport=WIDTHS[1280])
     yield context.new_page()
     context.close()
-
-
-def write_past_moderation(path: Path, demo: dict) -> Path:
-    """A past moderation of every demo school, in the engine's format: the synthetic district
-    model's blind and local scores, its schools and criteria named as the demo's. Each school
-    brought 20 samples, the last two only 14, so a rule between the two leaves those out."""
-    from seed_data.synthetic import DistrictParams, generate_district
-
-    schools = [school["name"] for school in demo["schools"]]
-    rubric = json.loads((ROOT / "seed_data/rubrics/opinion_writing_4_5.json").read_text())
-    criteria = [criterion["name"] for criterion in rubric["criteria"]]
-    ratings, _ = generate_district(DistrictParams(
-        n_schools=len(schools), raters_per_school=3, samples=20 * len(schools),
-        criteria=len(criteria), anchors=0, local_fraction=0.5, term_start="2025-09-01",
-        term_days=60), seed=12)
-    few = {f"S{len(schools) - 1}", f"S{len(schools)}"}
-    dropped = [samples[14:] for school, samples in ratings.groupby("sample_school")["sample"]
-               .unique().items() if school in few]
-    ratings = ratings[~ratings["sample"].isin([s for part in dropped for s in part])]
-    names = {f"S{n + 1}": name for n, name in enumerate(schools)}
-    names |= {f"C{n + 1}": name for n, name in enumerate(criteria)}
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(ratings.columns)
-        for row in ratings.itertuples(index=False):
-            writer.writerow([f"past-{row.rater}", row.sample, names[row.criterion], row.score,
-                             row.scored_at.isoformat(), names[row.rater_school],
-                             names[row.sample_school], row.kind])
-    return path
 
 
 def teacher_names(demo: dict) -> list[str]:
@@ -187,11 +153,13 @@ def set_fewest_cross_marked(page: Page, value: int) -> int:
     return was
 
 
-def analyse_and_open_schools(page: Page) -> None:
+def open_schools(page: Page, *, analyse: bool) -> None:
+    """The past moderation's schools page, after analysing it again if `analyse`."""
     open_round(page, PAST_ROUND)
-    page.locator("#round-analysis").get_by_role(
-        "button", name=re.compile("^Run the analysis")).click()
-    wait_until_analysed(page)
+    if analyse:
+        page.locator("#round-analysis").get_by_role(
+            "button", name=re.compile("^Run the analysis")).click()
+        wait_until_analysed(page)
     page.get_by_role("link", name="Read the round's report").click()
     page.get_by_role("link", name="School standards and equity").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -202,7 +170,7 @@ def test_the_district_administrator_reads_school_standards_equity_and_suppressio
         page: Page, demo):
     admin = demo["district_admins"][0]
     log_in(page, admin["email"], demo["passwords"]["district_admin"])
-    analyse_and_open_schools(page)
+    open_schools(page, analyse=False)      # the seed analysed it
     standards = page.locator("#report-standards")
     expect(standards.locator("#chart-school-funnel svg")).to_be_visible()
     expect(standards).not_to_contain_text("counted, not shown")
@@ -218,7 +186,7 @@ def test_the_district_administrator_reads_school_standards_equity_and_suppressio
     assert len(counts) - len(below) >= 5, counts  # enough stay for the equity analysis
     was = set_fewest_cross_marked(page, rule)
     try:
-        analyse_and_open_schools(page)
+        open_schools(page, analyse=True)    # new settings: a run of its own, step by step
         n = len(below)
         expect(standards).to_contain_text(
             f"{n} of {len(counts)} {'school has' if n == 1 else 'schools have'} too few raters "
