@@ -21,10 +21,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("APP_ENV", "testing")
@@ -39,25 +36,14 @@ from rubrics.models import RubricVersion  # noqa: E402
 from seed_data.synthetic import DistrictParams, generate_district  # noqa: E402
 
 
-@dataclass(frozen=True)
-class DistrictFile:
-    """The synthetic district written as a ratings CSV, with what its database needs first."""
-
-    path: Path
-    schools: list[str]
-    criteria: list[str]
-    low_income_share: pd.Series  # 0-1, by school name (the generator's school context)
-
-
-def district_file(params: DistrictParams, folder: Path) -> DistrictFile:
-    """The synthetic ratings as a CSV, its school and criterion names and school context."""
-    ratings, truth = generate_district(params, seed=0)
+def district_file(params: DistrictParams, folder: Path) -> tuple[Path, list[str], list[str]]:
+    """The synthetic ratings as a CSV; its school names and criterion names."""
+    ratings, _ = generate_district(params, seed=0)
     schools = sorted(ratings["sample_school"].dropna().unique())
     ratings["sample_school"] = ratings["sample_school"].fillna(schools[0])
     path = folder / "past_moderation.csv"
     ratings.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
-    return DistrictFile(path, schools, sorted(ratings["criterion"].unique()),
-                        truth.school_context["low_income_share"])
+    return path, schools, sorted(ratings["criterion"].unique())
 
 
 def prepare(criteria: list[str], schools: list[str], levels: int) -> tuple[int, int]:
@@ -93,14 +79,13 @@ def run(params: DistrictParams, url: str) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        generated = district_file(params, Path(folder))
-        print(f"Generated {generated.path.stat().st_size / 2**20:.0f} MB of CSV in "
+        path, schools, criteria = district_file(params, Path(folder))
+        print(f"Generated {path.stat().st_size / 2**20:.0f} MB of CSV in "
               f"{time.perf_counter() - started:.1f} s")
         with app.app_context():
             migrate()
-            district_id, version_id = prepare(generated.criteria, generated.schools,
-                                              params.levels)
-            result, seconds, total = import_file(district_id, version_id, generated.path)
+            district_id, version_id = prepare(criteria, schools, params.levels)
+            result, seconds, total = import_file(district_id, version_id, path)
     print(f"Imported {result.ratings:,} ratings ({result.local_ratings:,} local) by "
           f"{result.raters:,} raters ({result.new_raters:,} new), {result.samples:,} samples, "
           f"{result.anchors} anchors; PostgreSQL, load average "
