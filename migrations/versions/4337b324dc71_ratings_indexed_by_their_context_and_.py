@@ -1,5 +1,4 @@
-"""ratings indexed by their context and time: a round's ratings by kind and submission time,
-for the analysis' read and the report pages' first/last and since-the-run counts
+"""ratings indexed by their context, kind and submission time (a round's, for its report pages)
 
 Revision ID: 4337b324dc71
 Revises: 1adc6a1c4fdb
