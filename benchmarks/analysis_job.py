@@ -15,6 +15,8 @@ machine's load average at the start and the end, since the machine may be shared
 is created beside DATABASE_URL's (default: the local PostgreSQL), migrated and dropped.
 
     .venv/bin/python benchmarks/analysis_job.py               # ~1M ratings
+    ... benchmarks/analysis_job.py --requests 5 --export-requests 2   # while the coach's round
+        # report renders its charts per request (about 45 s each at a million ratings)
     .venv/bin/python benchmarks/analysis_job.py --small       # 50,000 ratings, a quick check
     ... benchmarks/analysis_job.py --ratings 200000 --requests 10 --keep
 """
@@ -82,6 +84,7 @@ EXPORTS = ("report.json", "report.xlsx")
 
 
 def district_params(ratings: int) -> DistrictParams:
+    """The ratings_import district, its schools and samples scaled to about `ratings`."""
     full = DistrictParams()
     scale = ratings / FULL_RATINGS
     return replace(full, n_schools=max(4, round(full.n_schools * scale)),
@@ -105,6 +108,7 @@ def add_school_context(district_id: int) -> None:
 
 
 def add_readers(district_id: int) -> None:
+    """The READERS' accounts, with the PASSWORD they log in with."""
     district = db.session.get(District, district_id)
     first_school = db.session.execute(db.select(School).where(
         School.district_id == district_id).order_by(School.name).limit(1)).scalar_one()
