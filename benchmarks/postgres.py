@@ -16,9 +16,10 @@ def _admin_url(url: str) -> str:
 
 
 @contextlib.contextmanager
-def fresh_database(prefix: str) -> Iterator[str]:
+def fresh_database(prefix: str, *, keep: bool = False) -> Iterator[str]:
     """The SQLAlchemy URL of a new empty database named `prefix`_<random>, dropped afterwards
-    (also when the benchmark fails). Exits with a message when DATABASE_URL is not PostgreSQL."""
+    (also when the benchmark fails) unless `keep`: then its name is printed, to look into.
+    Exits with a message when DATABASE_URL is not PostgreSQL."""
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgresql", "postgres:")):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (a fresh one is made beside it).")
@@ -28,5 +29,8 @@ def fresh_database(prefix: str) -> Iterator[str]:
     try:
         yield urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
     finally:
-        with psycopg.connect(_admin_url(base), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep:
+            print(f"Kept the database {name}.")
+        else:
+            with psycopg.connect(_admin_url(base), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

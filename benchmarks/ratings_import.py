@@ -30,8 +30,9 @@ from app import create_app  # noqa: E402
 from benchmarks.postgres import fresh_database  # noqa: E402
 from moderation.accounts.models import District, School  # noqa: E402
 from moderation.core.extensions import db  # noqa: E402
-from moderation.scoring.imports import import_round  # noqa: E402
+from moderation.scoring.imports import ImportResult, import_round  # noqa: E402
 from rubrics import services as rubric_services  # noqa: E402
+from rubrics.models import RubricVersion  # noqa: E402
 from seed_data.synthetic import DistrictParams, generate_district  # noqa: E402
 
 
@@ -75,8 +76,6 @@ def main() -> None:
 
 
 def run(params: DistrictParams, url: str) -> None:
-    from flask_migrate import upgrade
-
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
@@ -84,25 +83,36 @@ def run(params: DistrictParams, url: str) -> None:
         print(f"Generated {path.stat().st_size / 2**20:.0f} MB of CSV in "
               f"{time.perf_counter() - started:.1f} s")
         with app.app_context():
-            upgrade(directory=str(Path(__file__).resolve().parents[1] / "migrations"))
+            migrate()
             district_id, version_id = prepare(criteria, schools, params.levels)
-            from rubrics.models import RubricVersion
-
-            started = time.perf_counter()
-            result = import_round(db.session.get(District, district_id),
-                                  db.session.get(RubricVersion, version_id), path,
-                                  "Past moderation")
-            committing = time.perf_counter()
-            db.session.commit()
-            done = time.perf_counter()
-    total = done - started
+            result, seconds, total = import_file(district_id, version_id, path)
     print(f"Imported {result.ratings:,} ratings ({result.local_ratings:,} local) by "
           f"{result.raters:,} raters ({result.new_raters:,} new), {result.samples:,} samples, "
           f"{result.anchors} anchors; PostgreSQL, load average "
           f"{os.getloadavg()[0]:.1f}")
-    for step, seconds in {**result.seconds, "commit": done - committing}.items():
-        print(f"  {step:<32}{seconds:>8.2f} s")
+    for step, step_seconds in seconds.items():
+        print(f"  {step:<32}{step_seconds:>8.2f} s")
     print(f"  {'total':<32}{total:>8.2f} s   {result.ratings / total:,.0f} ratings/s")
+
+
+def migrate() -> None:
+    """The fresh database at the latest migration (in the app's context)."""
+    from flask_migrate import upgrade
+
+    upgrade(directory=str(Path(__file__).resolve().parents[1] / "migrations"))
+
+
+def import_file(district_id: int, version_id: int, path: Path
+                ) -> tuple[ImportResult, dict[str, float], float]:
+    """`flask ratings import`'s service on the file, committed (in the app's context): what it
+    made, the seconds of each of its steps and the commit, and the wall time of the whole."""
+    started = time.perf_counter()
+    result = import_round(db.session.get(District, district_id),
+                          db.session.get(RubricVersion, version_id), path, "Past moderation")
+    committing = time.perf_counter()
+    db.session.commit()
+    done = time.perf_counter()
+    return result, {**result.seconds, "commit": done - committing}, done - started
 
 
 if __name__ == "__main__":

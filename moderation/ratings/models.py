@@ -35,6 +35,10 @@ class Rating(db.Model):
         # tabs saving at once, cannot leave two. Partial, because revisions keep their old rows.
         Index("uq_ratings_current_item_criterion", "queue_item_id", "criterion_id", unique=True,
               sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+        # A round's (session's, ...) ratings of one kind, by time: the analysis reads them and
+        # every report page asks for the first and last and for those since its run, which
+        # would otherwise scan every rating of every round (0.1-0.3 s each at a million).
+        Index("ix_ratings_context", "context_type", "context_id", "kind", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@ input, started by closing the round or by asking, and followed on the round page
 
 import json
 
+import pandas as pd
 import pytest
 
 from moderation.accounts.models import District, SchoolContext, User
@@ -96,6 +97,21 @@ def test_codes_not_names_reach_the_engine(app, scored_round):
     text = table.to_csv()
     assert not any(t.display_name in text or t.email in text for t in teachers)
     assert not any(s.name in text for s in scored.world.schools)
+
+
+def test_postgresql_copies_the_table_the_row_by_row_read_gives(app, scored_round):
+    """The two ways of reading a round must agree to the byte: the input hash is over the
+    table, and a different table would make every finished run look stale."""
+    scored = scored_round()
+    with app.app_context():
+        if db.session.connection().dialect.name != "postgresql":
+            pytest.skip("COPY is PostgreSQL's")
+        copied = inputs.round_ratings(scored.round_id)
+        fetched = inputs._table(inputs._fetched(inputs._round_rows(scored.round_id)))
+    assert set(copied["kind"]) == {"blind", "local", "reference"}
+    assert copied["rater"].isna().any() and copied["scored_at"].isna().any()
+    pd.testing.assert_frame_equal(copied, fetched)
+    assert inputs.input_hash(copied, {}) == inputs.input_hash(fetched, {})
 
 
 def test_the_same_ratings_and_settings_reuse_the_finished_run(app, runner, scored_round):
