@@ -1,7 +1,7 @@
 """ratings indexed by their context, kind and submission time (a round's, for its report pages)
 
 Revision ID: 4337b324dc71
-Revises: 1adc6a1c4fdb
+Revises: 5c2e8f1a9d34
 Create Date: 2026-12-06 21:22:08.238657
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4337b324dc71'
-down_revision = '1adc6a1c4fdb'
+down_revision = '5c2e8f1a9d34'
 branch_labels = None
 depends_on = None
 
