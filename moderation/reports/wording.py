@@ -66,10 +66,13 @@ def equity_sentence(entry: dict) -> str:
     outcome = OUTCOME_WORDS[entry["outcome"]]
     context = context_words(entry["context"])
     n = entry["n_schools"]
-    if entry["slope"] is None:
+    if entry["slope"] is None and n < MIN_SCHOOLS:
         return (f"{count(n, 'school')} {'has' if n == 1 else 'have'} figures for both "
                 f"{outcome} and {context}: too few to relate them (at least {MIN_SCHOOLS} "
                 "are needed).")
+    if entry["slope"] is None:
+        return (f"The {n} schools with figures for {outcome} all have the same {context}: "
+                "there is no spread to relate them.")
     low, high = entry["slope_ci95"]
     if low > 0 or high < 0:
         verdict = "rises" if entry["slope"] > 0 else "falls"

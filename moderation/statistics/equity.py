@@ -186,10 +186,12 @@ def _result_entry(result: MetaRegression | None, name: str, words: str, unit: st
                   data: pd.DataFrame) -> dict:
     n = int(data.notna().all(axis=1).sum())
     if result is None:
+        sentence = (f"Too few schools ({n}) with {words} and {name} to relate them "
+                    f"(at least {MIN_SCHOOLS} needed).") if n < MIN_SCHOOLS else (
+            f"Every one of the {n} schools with {words} has the same {name}: there is no "
+            "spread to relate it to.")
         return {"slope": None, "slope_se": None, "slope_ci95": None, "p": None, "tau2": None,
-                "intercept": None, "n_schools": n,
-                "sentence": (f"Too few schools ({n}) with {words} and {name} to relate them "
-                             f"(at least {MIN_SCHOOLS} needed).")}
+                "intercept": None, "n_schools": n, "sentence": sentence}
     low, high = result.slope_ci95
     clear = low > 0 or high < 0
     verdict = ("rises" if result.slope > 0 else "falls") if clear else "does not change clearly"

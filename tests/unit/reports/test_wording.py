@@ -52,6 +52,12 @@ def test_equity_with_too_few_schools():
         "them (at least 5 are needed).")
 
 
+def test_equity_where_every_school_has_the_same_context():
+    assert wording.equity_sentence(entry(n_schools=300, slope=None, slope_ci95=None)) == (
+        "The 300 schools with figures for leniency all have the same low-income share: there "
+        "is no spread to relate them.")
+
+
 def test_context_columns_in_words():
     assert wording.context_words("low_income_share") == "low-income share"
     assert wording.context_words("pupils_per_teacher") == "pupils per teacher"

@@ -82,6 +82,18 @@ def test_the_low_income_share_is_related_first_whatever_the_column_order():
         ["low_income_share"] * 2 + ["english_learners_share"] * 2
 
 
+def test_a_context_without_spread_is_not_called_too_few_schools():
+    names = [f"S{n}" for n in range(8)]
+    schools = pd.DataFrame({"suppressed": False, "standard_points": np.linspace(-0.2, 0.2, 8),
+                            "standard_points_se": 0.1, "local_gap": 0.0, "local_gap_se": 0.1},
+                           index=names)
+    context = pd.DataFrame({"low_income_share": 50.0}, index=names)
+    entry = equity(schools, context)[0]
+    assert entry["slope"] is None and entry["n_schools"] == 8
+    assert entry["sentence"] == ("Every one of the 8 schools with leniency has the same "
+                                 "low_income_share: there is no spread to relate it to.")
+
+
 def test_a_bad_schools_file_names_its_line(tmp_path, capsys):
     with pytest.raises(SchoolsFileError, match="line 3: low_income_share 'lots'"):
         load_schools(io.StringIO("school,low_income_share,grade_band\nA,0.2,primary\n"
