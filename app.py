@@ -33,7 +33,7 @@ from moderation.practice import queries as practice_queries
 from moderation.practice.views import bp as practice_bp
 from moderation.ratings import queries as rating_queries
 from moderation.ratings.cli import ratings_cli
-from moderation.reports import run_charts
+from moderation.reports import pages as report_pages
 from moderation.reports import views as report_views
 from moderation.reports.views import bp as reports_bp
 from moderation.samples import permissions as sample_permissions
@@ -90,7 +90,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     scoring_queries.register_met_samples(practice_queries.practised_sample_ids)
     scoring_services.register_round_closed(analysis_services.request_after_close)
     jobs.register_sweep(analysis_services.requeue_abandoned)
-    analysis_services.register_chart_renderer(run_charts.draw)
+    analysis_services.register_chart_renderer(report_pages.draw)
     rubric_queries.register_score_counter(rating_queries.count_for_version)
     errors.register_forbidden_hint(report_views.forbidden_hint)
     errors.register_forbidden_hint(account_permissions.forbidden_hint)

@@ -4,7 +4,7 @@ audience reads them (audience.visible). Pure: no Flask, no database.
 Charts take tens to hundreds of milliseconds each to render, so `build` asks a chart cache for
 each one by its key: its name and the digest of the data it draws (chart_key), labels included.
 The same data read by the same kind of reader renders nothing twice, and a change of labels or
-data renders afresh. ChartCache keeps charts in the process (CHART_CACHE); run_charts puts the
+data renders afresh. ChartCache keeps charts in the process (CHART_CACHE); reports.pages puts the
 charts stored with a run in front of it.
 """
 
@@ -16,17 +16,22 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from moderation.core.source_digest import source_digest
 from moderation.reports import charts, wording
 from moderation.reports.audience import Audience, hidden_triggers, visible
 from moderation.reports.charts import Chart
+from moderation.reports.tables import Table
 
 # The run's parts each section reads (analysis.models.PARTS).
 PAGE_PARTS = ("criteria", "raters", "design", "triggers", "summary")
 SESSION_ACTIONS = ("moderation_session", "cross_school_session")
 CACHE_SIZE = 256
+# Drift timelines drawn, the largest changes first: a district flags hundreds of raters, and a
+# page of hundreds of charts is read by nobody (the rest are listed in a table).
+MAX_DRIFT_CHARTS = 6
+T = TypeVar("T")
 # The code a chart's drawing depends on (the SVG, its words and its table).
 CHART_CODE = source_digest(*(str(Path(__file__).with_name(module))
                              for module in ("charts.py", "svg.py", "wording.py", "tables.py")))
@@ -53,7 +58,8 @@ class RoundReport:
     criteria: tuple[CriterionLine, ...]
     agreement: tuple[tuple[str, tuple[Chart, ...]], ...]  # per criterion, its matrices
     severity: Chart | None           # None where the reader sees no raters
-    drift: tuple[Chart, ...]
+    drift: tuple[Chart, ...]         # the MAX_DRIFT_CHARTS largest changes
+    drift_table: Table | None        # every rater whose scoring changed, when there are more
     n_raters_measured: int
     design: dict
     findings: tuple[Finding, ...]
@@ -80,28 +86,35 @@ class ChartSource(Protocol):
     def get(self, name: str, data, build: Callable[[], Chart]) -> Chart: ...
 
 
-class ChartCache:
-    """A bounded in-process map of rendered charts, by chart_key."""
+class LruCache(Generic[T]):
+    """A bounded in-process map by key; the least recently used entry goes first."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict[str, T] = OrderedDict()
+
+    def clear(self) -> None:
+        """Forget everything (as a new process starts)."""
+        self._entries.clear()
+
+    def get_by_key(self, key: str, build: Callable[[], T]) -> T:
+        if key in self._entries:
+            self._entries.move_to_end(key)
+            return self._entries[key]
+        entry = self._entries[key] = build()
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return entry
+
+
+class ChartCache(LruCache[Chart]):
+    """Rendered charts by chart_key."""
 
     def __init__(self, size: int = CACHE_SIZE):
-        self.size = size
-        self._charts: OrderedDict[str, Chart] = OrderedDict()
+        super().__init__(size)
 
     def get(self, name: str, data, build: Callable[[], Chart]) -> Chart:
         return self.get_by_key(chart_key(name, data), build)
-
-    def clear(self) -> None:
-        """Forget every chart (as a new process starts)."""
-        self._charts.clear()
-
-    def get_by_key(self, key: str, build: Callable[[], Chart]) -> Chart:
-        if key in self._charts:
-            self._charts.move_to_end(key)
-            return self._charts[key]
-        chart = self._charts[key] = build()
-        if len(self._charts) > self.size:
-            self._charts.popitem(last=False)
-        return chart
 
 
 CHART_CACHE = ChartCache()
@@ -127,6 +140,7 @@ def build(fields: dict, audience: Audience, *, thresholds: tuple[float, float],
         agreement=tuple(_agreement(criteria, cache)),
         severity=_severity(raters, cache) if audience.shows_raters else None,
         drift=tuple(_drift(raters, period, cache)),
+        drift_table=_drift_table(raters) if period is not None else None,
         n_raters_measured=sum(bool(rater["fair_average_difference_ci95"])
                               for rater in fields["raters"]),
         design=shown["design"],
@@ -163,16 +177,34 @@ def _severity(raters: list[dict], cache: ChartSource) -> Chart | None:
                      lambda: charts.rater_severity(raters, labels))
 
 
+def _drifted(raters: list[dict]) -> list[dict]:
+    """The raters flagged for drift with an estimate of it, the largest change first."""
+    return sorted((rater for rater in raters if rater["drift"]["flagged"]
+                   and rater["drift"]["onset"] is not None
+                   and rater["drift"]["shift_points"] is not None),
+                  key=lambda rater: (-abs(rater["drift"]["shift_points"]), rater["rater"]))
+
+
 def _drift(raters: list[dict], period: tuple[str, str] | None, cache: ChartSource):
     if period is None:
         return
-    for rater in raters:
-        drift = rater["drift"]
-        if drift["flagged"] and drift["onset"] is not None and drift["shift_points"] is not None:
-            yield cache.get(f"drift:{rater['rater']}", [drift, period],
-                            lambda rater=rater: charts.rater_drift(
-                                rater, rater["rater"], period_start=period[0],
-                                period_end=period[1]))
+    for rater in _drifted(raters)[:MAX_DRIFT_CHARTS]:
+        yield cache.get(f"drift:{rater['rater']}", [rater["drift"], period],
+                        lambda rater=rater: charts.rater_drift(
+                            rater, rater["rater"], period_start=period[0],
+                            period_end=period[1]))
+
+
+def _drift_table(raters: list[dict]) -> Table | None:
+    """Every rater whose scoring changed, when there are more than have a chart."""
+    drifted = _drifted(raters)
+    if len(drifted) <= MAX_DRIFT_CHARTS:
+        return None
+    return Table.of(("Rater", "Changed around", "Change (points)", "95% low", "95% high",
+                     "Timed ratings"),
+                    [(rater["rater"], rater["drift"]["onset"][:10], rater["drift"]["shift_points"],
+                      *(rater["drift"]["shift_points_ci95"] or (None, None)),
+                      rater["drift"]["n_timed"]) for rater in drifted])
 
 
 def _finding(trigger: dict) -> Finding:

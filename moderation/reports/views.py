@@ -16,10 +16,11 @@ from moderation.accounts.permissions import role_required
 from moderation.analysis import queries as analysis_queries
 from moderation.analysis.forms import RunForm
 from moderation.analysis.inputs import export_table
+from moderation.analysis.models import AnalysisRun
 from moderation.core.extensions import db
 from moderation.core.htmx import render
 from moderation.ratings.export import write_csv
-from moderation.reports import exports, permissions, profile, queries, round_report, run_charts
+from moderation.reports import exports, pages, permissions, profile, round_report
 from moderation.reports.audience import visible
 from moderation.scoring import permissions as scoring_permissions
 from moderation.scoring.models import ScoringRound
@@ -88,16 +89,14 @@ def show_round_report(round_id: int):
     context = {"round": scoring_round, "analysis": analysis, "run_form": RunForm(),
                "report": None}
     if analysis.finished is not None:
-        context["report"] = _page_report(scoring_round, analysis.finished.id)
+        context["report"] = _page_report(scoring_round, analysis.finished)
     return render("reports/round.html", "reports/_round_report.html", **context)
 
 
-def _page_report(scoring_round: ScoringRound, run_id: int) -> round_report.RoundReport:
+def _page_report(scoring_round: ScoringRound, run: AnalysisRun) -> round_report.RoundReport:
     settings = settings_for(scoring_round.district_id)
-    return run_charts.round_page(
-        scoring_round, queries.parts(run_id, *round_report.PAGE_PARTS),
-        permissions.audience(current_user, scoring_round, settings), settings,
-        run_charts.StoredCharts(run_id))
+    return pages.round_page(scoring_round, run,
+                            permissions.audience(current_user, scoring_round, settings), settings)
 
 
 @bp.get("/rounds/<int:round_id>/schools")
@@ -106,25 +105,24 @@ def show_round_schools(round_id: int):
     scoring_round = _round_or_refuse(round_id, permissions.schools_refusal)
     analysis = analysis_queries.round_analysis(round_id)
     schools = None if analysis.finished is None else _schools_report(scoring_round,
-                                                                     analysis.finished.id)
+                                                                     analysis.finished)
     return render("reports/schools.html", "reports/_schools_report.html", round=scoring_round,
                   analysis=analysis, run_form=RunForm(), schools=schools)
 
 
-def _schools_report(scoring_round: ScoringRound, run_id: int) -> round_report.SchoolsReport:
-    return run_charts.schools_page(
-        scoring_round, queries.parts(run_id, *round_report.SCHOOL_PARTS),
-        permissions.audience(current_user, scoring_round), run_charts.StoredCharts(run_id))
+def _schools_report(scoring_round: ScoringRound, run: AnalysisRun) -> round_report.SchoolsReport:
+    return pages.schools_page(scoring_round, run,
+                              permissions.audience(current_user, scoring_round))
 
 
 @bp.get("/rounds/<int:round_id>/charts/<name>.svg")
 @role_required(*ROUND_ROLES)
 def export_round_chart(round_id: int, name: str):
     scoring_round = _round_or_refuse(round_id)
-    run_id = _finished_run(scoring_round).id
-    charts = _page_report(scoring_round, run_id).charts
+    run = _finished_run(scoring_round)
+    charts = _page_report(scoring_round, run).charts
     if permissions.schools_refusal(current_user, scoring_round) is None:
-        charts += _schools_report(scoring_round, run_id).charts
+        charts += _schools_report(scoring_round, run).charts
     chart = next((chart for chart in charts if chart.name == name), None)
     if chart is None:
         abort(404, "This report has no such chart.")

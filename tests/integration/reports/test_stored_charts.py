@@ -1,4 +1,4 @@
-"""A run's charts are drawn by its job and stored with it (reports.run_charts): a new process
+"""A run's charts are drawn by its job and stored with it (reports.pages): a new process
 serves a district-wide coach's and a district administrator's pages without drawing anything;
 a view whose data differs (a school coach's own raters) draws what it lacks; and a chart that
 fails to draw leaves the run finished, its pages drawing for themselves."""
@@ -9,6 +9,7 @@ from moderation.analysis import services as analysis_services
 from moderation.analysis.models import CHARTS, STEP_NAMES, AnalysisRunPart, RunStatus
 from moderation.core.extensions import db
 from moderation.reports import charts
+from moderation.reports.pages import PAGE_CACHE
 from moderation.reports.round_report import CHART_CACHE
 from tests.fixtures.analysis import close, runs
 
@@ -20,10 +21,12 @@ def few_replicates(app):
 
 @pytest.fixture
 def new_process():
-    """The process's cache forgotten, as in a web process other than the job's."""
-    CHART_CACHE.clear()
+    """The process's caches forgotten, as in a web process other than the job's."""
+    for cache in (CHART_CACHE, PAGE_CACHE):
+        cache.clear()
     yield
-    CHART_CACHE.clear()
+    for cache in (CHART_CACHE, PAGE_CACHE):
+        cache.clear()
 
 
 def pages(round_id: int) -> tuple[str, str]:
