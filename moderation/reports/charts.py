@@ -26,6 +26,7 @@ from datetime import datetime
 from statistics import NormalDist, median
 
 import altair as alt
+import pandas as pd
 
 from moderation.reports import wording
 from moderation.reports.svg import render
@@ -44,6 +45,12 @@ NOT_CLEAR = "not clear"
 FUNNEL_LIMITS = (0.95, 0.998)
 RELIABILITY_THRESHOLDS = (0.667, 0.800)
 POINTS_AXIS = "Rubric points (above 0: more generous)"
+# Altair checks every specification against the Vega-Lite schema, row by row of its data: four
+# of the eleven seconds a district's charts took. The specifications are built by this module
+# alone, and the chart tests check each kind against the schema (tests/unit/reports).
+VALIDATE = False
+# A chart draws every rater of a district: more rows than altair's default limit of 5,000.
+alt.data_transformers.disable_max_rows()
 
 
 @dataclass(frozen=True)
@@ -158,7 +165,7 @@ def school_funnel(schools: Sequence[dict], *,
     layers = [_funnel_band(rows, mean, spread, z, opacity=0.28 / (index + 1))
               for index, z in enumerate(zs)]
     layers.append(_rule({"y": mean}, "y"))
-    layers.append(alt.Chart(alt.Data(values=rows)).mark_circle(size=48, opacity=0.9).encode(
+    layers.append(alt.Chart(_data(rows)).mark_circle(size=48, opacity=0.9).encode(
         x=alt.X("n:Q", title="Samples cross-marked by other schools"),
         y=alt.Y("value:Q", title="Standard: " + POINTS_AXIS),
         color=alt.Color("beyond:N", title="Against the limits",
@@ -186,7 +193,7 @@ def equity_plot(report: dict, context: Mapping[str, float], *,
              "value": school[outcome], "low": school[f"{outcome}_ci95"][0],
              "high": school[f"{outcome}_ci95"][1]} for school in shown]
     words = wording.context_words(column)
-    base = alt.Chart(alt.Data(values=rows))
+    base = alt.Chart(_data(rows))
     x = alt.X("x:Q", title=words[0].upper() + words[1:]
               + (" (%)" if column.endswith(SHARE_SUFFIX) else ""))
     layers = [_fit_band(equity_line(entry, shown, context))] if entry["slope"] is not None \
@@ -224,7 +231,7 @@ def rater_drift(rater: dict, label: str, *, period_start: str | datetime,
              {"period": "before", "at": onset, "value": 0.0},
              {"period": "after", "at": onset, "value": shift, "low": low, "high": high},
              {"period": "after", "at": end, "value": shift, "low": low, "high": high}]
-    base = alt.Chart(alt.Data(values=steps))
+    base = alt.Chart(_data(steps))
     x = alt.X("at:T", title="Date scored", scale=alt.Scale(type="utc"))
     layers = [base.transform_filter("datum.period == 'after'").mark_area(
                   color=LENIENT if shift >= 0 else HARSH, opacity=0.18).encode(
@@ -232,7 +239,7 @@ def rater_drift(rater: dict, label: str, *, period_start: str | datetime,
               base.mark_line(color=INK, strokeWidth=2).encode(
                   x=x, y=alt.Y("value:Q", title="Change from before: " + POINTS_AXIS),
                   detail="period:N"),
-              alt.Chart(alt.Data(values=[{"at": onset}])).mark_rule(
+              alt.Chart(_data([{"at": onset}])).mark_rule(
                   color=MUTED, strokeDash=[4, 3]).encode(x=x)]
     description = wording.drift_description(label, drift["onset"], shift, interval,
                                             drift["n_timed"])
@@ -255,7 +262,7 @@ def agreement_matrix(criterion: dict, *, matrix: str = "confusion") -> Chart:
     cells = [{"row": level, "column": other, "n": entry["counts"][i][j]}
              for i, level in enumerate(levels) for j, other in enumerate(levels)]
     darkest = max((cell["n"] for cell in cells), default=0)
-    base = alt.Chart(alt.Data(values=cells)).encode(
+    base = alt.Chart(_data(cells)).encode(
         x=alt.X("column:O", title=column_name, axis=alt.Axis(orient="top", labelAngle=0)),
         y=alt.Y("row:O", title=row_name))
     heat = base.mark_rect(stroke="white").encode(
@@ -293,9 +300,9 @@ def reliability(criteria: Sequence[dict], *,
     scale, title = alt.Scale(domain=[lowest, 1]), "Reliability (1 = perfect agreement)"
     x = alt.X("value:Q", title=title, scale=scale)
     y = alt.Y("criterion:N", title=None, sort=None)
-    base = alt.Chart(alt.Data(values=rows)).encode(y=y, yOffset=alt.YOffset("measure:N"))
+    base = alt.Chart(_data(rows)).encode(y=y, yOffset=alt.YOffset("measure:N"))
     colour = alt.Color("measure:N", title="Measure", scale=alt.Scale(range=[INK, LENIENT]))
-    lines = alt.Chart(alt.Data(values=[{"value": tentative, "text": "tentative"},
+    lines = alt.Chart(_data([{"value": tentative, "text": "tentative"},
                                        {"value": reliable, "text": "relied on"}]))
     layers = [lines.mark_rule(color=MUTED, strokeDash=[4, 3]).encode(x=x),
               lines.mark_text(align="left", dx=3, dy=-4, color=INK).encode(
@@ -339,7 +346,7 @@ def _interval_plot(rows: list[dict], max_labelled: int,
     colour = alt.Color("verdict:N", title=None,
                        scale=alt.Scale(domain=[*sides, NOT_CLEAR], range=[LENIENT, HARSH, MUTED]),
                        legend=alt.Legend(orient="bottom"))
-    base = alt.Chart(alt.Data(values=rows)).encode(y=y, color=colour)
+    base = alt.Chart(_data(rows)).encode(y=y, color=colour)
     width = 1.5 if labelled else max(0.3, min(1.5, TALL / max(len(rows), 1)))
     layers = [base.mark_rule(strokeWidth=width).encode(x=alt.X("low:Q", title=POINTS_AXIS),
                                                        x2="high:Q"),
@@ -347,7 +354,7 @@ def _interval_plot(rows: list[dict], max_labelled: int,
     if labelled:
         layers.append(base.mark_point(filled=True, size=36).encode(x=x))
     else:   # the estimates as one line down the middle of the intervals
-        layers.append(alt.Chart(alt.Data(values=rows)).mark_line(color=INK, strokeWidth=1)
+        layers.append(alt.Chart(_data(rows)).mark_line(color=INK, strokeWidth=1)
                       .encode(x=x, y=y, order="position:Q"))
     height = ROW_HEIGHT * max(len(rows), 1) if labelled else TALL
     return alt.layer(*layers).properties(width=WIDTH, height=height)
@@ -356,7 +363,7 @@ def _interval_plot(rows: list[dict], max_labelled: int,
 def _rule(at: dict, channel: str) -> alt.Chart:
     (name, _), = at.items()
     encoding = {channel: alt.X(f"{name}:Q") if channel == "x" else alt.Y(f"{name}:Q")}
-    return alt.Chart(alt.Data(values=[at])).mark_rule(color=INK).encode(**encoding)
+    return alt.Chart(_data([at])).mark_rule(color=INK).encode(**encoding)
 
 
 def _funnel_band(rows: list[dict], mean: float, spread: float, z: float,
@@ -366,7 +373,7 @@ def _funnel_band(rows: list[dict], mean: float, spread: float, z: float,
     grid = [smallest * (largest / smallest) ** (step / 59) for step in range(60)]
     band = [{"n": n, "low": mean - z * spread / math.sqrt(n),
              "high": mean + z * spread / math.sqrt(n)} for n in grid]
-    return alt.Chart(alt.Data(values=band)).mark_area(color=MUTED, opacity=opacity).encode(
+    return alt.Chart(_data(band)).mark_area(color=MUTED, opacity=opacity).encode(
         x="n:Q", y="low:Q", y2="high:Q")
 
 
@@ -397,16 +404,23 @@ def equity_line(entry: dict, schools: Sequence[dict], context: Mapping[str, floa
 
 
 def _fit_band(line: list[dict]) -> alt.LayerChart:
-    base = alt.Chart(alt.Data(values=line))
+    base = alt.Chart(_data(line))
     return alt.layer(base.mark_area(color=LENIENT, opacity=0.15).encode(
                          x="x:Q", y="low:Q", y2="high:Q"),
                      base.mark_line(color=LENIENT, strokeWidth=2).encode(x="x:Q", y="value:Q"))
 
 
+def _data(rows: list[dict]) -> pd.DataFrame:
+    """A chart's rows as a frame: altair writes a frame once, as a named dataset shared by the
+    layers that draw it, where rows given as values were copied into every layer and checked
+    row by row (seconds for a district's 3,000 raters)."""
+    return pd.DataFrame.from_records(rows)
+
+
 def _render(name: str, title: str, description: str, chart: alt.TopLevelMixin,
             table: Table) -> Chart:
     spec = chart.properties(title=title, description=description).configure(
-        font="sans-serif").configure_view(stroke=None).to_dict()
+        font="sans-serif").configure_view(stroke=None).to_dict(validate=VALIDATE)
     return Chart(name, title, description,
                  render(spec, name=name, title=title, description=description), table)
 

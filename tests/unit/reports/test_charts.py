@@ -54,6 +54,15 @@ def test_every_chart_is_inline_safe_accessible_svg_with_its_data(report, low_inc
     assert re.search(r"\d", chart.description)        # every description gives its n
 
 
+@pytest.mark.parametrize("kind", ["rater-severity", "school-funnel", "local-gap", "equity",
+                                  "drift", "confusion", "readings", "reliability"])
+def test_every_chart_is_a_valid_vega_lite_specification(report, low_income, kind,
+                                                         monkeypatch):
+    """The app skips altair's schema check for speed (charts.VALIDATE); here it runs."""
+    monkeypatch.setattr(charts, "VALIDATE", True)
+    assert builders(report, low_income)[kind]().svg.startswith("<svg")
+
+
 def test_a_chart_stored_as_json_reads_back_the_same(report, low_income):
     for build in builders(report, low_income).values():
         chart = build()
