@@ -41,6 +41,7 @@ from moderation.samples.views import bp as samples_bp
 from moderation.scoring import queries as scoring_queries
 from moderation.scoring import services as scoring_services
 from moderation.scoring.views import bp as scoring_bp
+from moderation.sessions import queries as session_queries
 from moderation.settings import queries as settings_queries
 from moderation.settings.views import bp as settings_bp
 from rubrics import queries as rubric_queries
@@ -86,6 +87,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(analysis_bp)
     app.register_blueprint(reports_bp)
     sample_permissions.register_work_viewer(scoring_queries.can_view_work)
+    sample_permissions.register_work_viewer(session_queries.is_on_open_agenda)
     sample_permissions.register_blind_samples(scoring_queries.samples_of_rounds_scored_by)
     scoring_queries.register_met_samples(practice_queries.practised_sample_ids)
     scoring_services.register_round_closed(analysis_services.request_after_close)
