@@ -76,8 +76,8 @@ def upgrade():
     sa.Column('deadline_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('scoring_started_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('revealed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['anchor_id'], ['anchors.id'], name=op.f('fk_session_items_anchor_id_anchors')),
-    sa.ForeignKeyConstraint(['sample_id'], ['work_samples.id'], name=op.f('fk_session_items_sample_id_work_samples')),
+    sa.ForeignKeyConstraint(['anchor_id'], ['anchors.id'], name=op.f('fk_session_items_anchor_id_anchors'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['sample_id'], ['work_samples.id'], name=op.f('fk_session_items_sample_id_work_samples'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['session_id'], ['moderation_sessions.id'], name=op.f('fk_session_items_session_id_moderation_sessions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_session_items')),
     sa.UniqueConstraint('session_id', 'sample_id', name=op.f('uq_session_items_session_id_sample_id'))
@@ -89,7 +89,8 @@ def upgrade():
     # The session's current item: its table exists only now (the two refer to each other).
     with op.batch_alter_table('moderation_sessions', schema=None) as batch_op:
         batch_op.create_foreign_key(batch_op.f('fk_moderation_sessions_current_item_id_session_items'),
-                                    'session_items', ['current_item_id'], ['id'])
+                                    'session_items', ['current_item_id'], ['id'],
+                                    ondelete='SET NULL')
 
     op.create_table('session_consensus',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -102,7 +103,7 @@ def upgrade():
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['criterion_id'], ['rubric_criteria.id'], name=op.f('fk_session_consensus_criterion_id_rubric_criteria')),
-    sa.ForeignKeyConstraint(['item_id'], ['session_items.id'], name=op.f('fk_session_consensus_item_id_session_items')),
+    sa.ForeignKeyConstraint(['item_id'], ['session_items.id'], name=op.f('fk_session_consensus_item_id_session_items'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_session_consensus_recorded_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_session_consensus')),
     sa.UniqueConstraint('item_id', 'criterion_id', name=op.f('uq_session_consensus_item_id_criterion_id'))
@@ -117,7 +118,7 @@ def upgrade():
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['criterion_id'], ['rubric_criteria.id'], name=op.f('fk_session_dissent_notes_criterion_id_rubric_criteria')),
-    sa.ForeignKeyConstraint(['item_id'], ['session_items.id'], name=op.f('fk_session_dissent_notes_item_id_session_items')),
+    sa.ForeignKeyConstraint(['item_id'], ['session_items.id'], name=op.f('fk_session_dissent_notes_item_id_session_items'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_session_dissent_notes'))
     )
     with op.batch_alter_table('session_dissent_notes', schema=None) as batch_op:
@@ -129,7 +130,7 @@ def upgrade():
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('phase', sa.String(length=20), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['item_id'], ['session_items.id'], name=op.f('fk_session_submissions_item_id_session_items')),
+    sa.ForeignKeyConstraint(['item_id'], ['session_items.id'], name=op.f('fk_session_submissions_item_id_session_items'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_session_submissions_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_session_submissions')),
     sa.UniqueConstraint('item_id', 'user_id', 'phase', name=op.f('uq_session_submissions_item_id_user_id_phase'))

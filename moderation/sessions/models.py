@@ -113,8 +113,10 @@ class Session(db.Model):
     state: Mapped[SessionState] = mapped_column(_enum(SessionState),
                                                 default=SessionState.BRIEFING)
     version: Mapped[int] = mapped_column(default=1)
+    # SET NULL: the two tables refer to each other, so deleting a session's items (purging a
+    # sample, emptying a test database) must not wait for the session.
     current_item_id: Mapped[int | None] = mapped_column(
-        ForeignKey("session_items.id", use_alter=True))
+        ForeignKey("session_items.id", use_alter=True, ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
@@ -145,8 +147,11 @@ class SessionItem(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("moderation_sessions.id"), index=True)
-    sample_id: Mapped[int] = mapped_column(ForeignKey("work_samples.id"), index=True)
-    anchor_id: Mapped[int | None] = mapped_column(ForeignKey("anchors.id"))
+    # CASCADE, as a round's queue items: purging a sample (its student's data) takes its place
+    # on every agenda with it, and what was said about it.
+    sample_id: Mapped[int] = mapped_column(ForeignKey("work_samples.id", ondelete="CASCADE"),
+                                           index=True)
+    anchor_id: Mapped[int | None] = mapped_column(ForeignKey("anchors.id", ondelete="SET NULL"))
     position: Mapped[int]
     state: Mapped[ItemState] = mapped_column(_enum(ItemState), default=ItemState.PENDING)
     # The timer for scoring it, set on the agenda; the deadline once scoring starts. A poll
@@ -187,7 +192,8 @@ class SessionSubmission(db.Model):
     __table_args__ = (UniqueConstraint("item_id", "user_id", "phase"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("session_items.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("session_items.id", ondelete="CASCADE"),
+                                         index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     # Independent scores have no phase; NULLs differ in a unique constraint, so "independent"
     # is stored as its own value here.
@@ -208,7 +214,8 @@ class Consensus(db.Model):
     __table_args__ = (UniqueConstraint("item_id", "criterion_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("session_items.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("session_items.id", ondelete="CASCADE"),
+                                         index=True)
     criterion_id: Mapped[int] = mapped_column(ForeignKey("rubric_criteria.id"))
     level: Mapped[int | None]  # None when deferred
     method: Mapped[ConsensusMethod] = mapped_column(_enum(ConsensusMethod))
@@ -228,7 +235,8 @@ class DissentNote(db.Model):
     __tablename__ = "session_dissent_notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("session_items.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("session_items.id", ondelete="CASCADE"),
+                                         index=True)
     criterion_id: Mapped[int | None] = mapped_column(ForeignKey("rubric_criteria.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,7 +6,7 @@ from moderation.accounts.models import District, School, User
 from moderation.core.extensions import db
 from moderation.samples.models import WorkSample
 from moderation.sessions import services
-from moderation.sessions.models import Session, SessionScope
+from moderation.sessions.models import Session, SessionItem, SessionScope
 from rubrics.models import RubricVersion
 
 
@@ -44,10 +44,14 @@ class SessionWorld:
             db.session.commit()
             return session.id
 
-    def run(self, session_id: int, action, *args, by: User | None = None, **kwargs):
-        """Call a service on the session as `by` (the coach) and commit."""
+    def run(self, session_id: int, action, *args, by: User | None = None,
+            item_id: int | None = None, **kwargs):
+        """Call a service on the session as `by` (the coach), on the item `item_id` if
+        given, and commit."""
         with self.app.app_context():
             session = db.session.get(Session, session_id)
+            if item_id is not None:
+                args = (db.session.get(SessionItem, item_id), *args)
             result = action(session, db.session.get(User, (by or self.coach).id), *args,
                             **kwargs)
             db.session.commit()
