@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
+from moderation.accounts.models import Membership, Role, User
 from moderation.core.extensions import db
 from moderation.ratings.models import Rating, RatingKind, RatingPhase
 from moderation.scoring.models import QueueItem, RoundStatus, ScoringRound
 from moderation.sessions.models import (
     INDEPENDENT,
+    DissentNote,
     ParticipantRole,
     Session,
     SessionItem,
@@ -177,3 +179,124 @@ def own_ratings(session: Session, item: SessionItem, user) -> list[Rating]:
 def role_of(session: Session, user) -> ParticipantRole | None:
     row = participant(session, user)
     return row.role if row else None
+
+
+REVEALED_STATES = (SessionState.REVEALED, SessionState.DISCUSSING, SessionState.RESCORING)
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """What one person's session page shows now: the one place that decides who sees which
+    scores. Before an item is revealed nobody sees anyone's scores, the facilitator included:
+    they get who has submitted (names), everyone else the count."""
+
+    session: Session
+    role: ParticipantRole | None
+    is_facilitating: bool
+    item: SessionItem | None
+    n_submitted: int
+    submitted_names: list[str]  # the facilitators' list of who has submitted, else empty
+    own: list[Rating]  # the viewer's own scores of the item
+    distribution: list[Spread] | None  # independent scores, once revealed
+    rescores: list[Spread] | None  # after a rescore, back in discussion
+    n_present: int
+
+    @property
+    def is_revealed(self) -> bool:
+        return self.distribution is not None
+
+
+def live_view(session: Session, user, now: datetime, *, is_facilitating: bool) -> LiveView:
+    item = session.current_item
+    role = role_of(session, user)
+    in_scoring = session.state == SessionState.SCORING and item is not None
+    done = submissions(item) if in_scoring else []
+    revealed = session.state in REVEALED_STATES and item is not None
+    rescored = (session.state == SessionState.DISCUSSING and item is not None
+                and bool(submissions(item, RatingPhase.RESCORE.value)))
+    return LiveView(
+        session=session, role=role, is_facilitating=is_facilitating, item=item,
+        n_submitted=len(done),
+        submitted_names=sorted(s.user.display_name for s in done) if is_facilitating else [],
+        own=own_ratings(session, item, user) if item is not None else [],
+        distribution=distribution(session, item) if revealed else None,
+        rescores=distribution(session, item, RatingPhase.RESCORE) if rescored else None,
+        n_present=len(present(session, now)))
+
+
+@dataclass(frozen=True)
+class CriterionAgreement:
+    criterion: object
+    before: float | None  # share of pairs of independent scores that agree exactly
+    after: float | None  # the same over the rescores, where there were any
+    n_before: int
+    n_after: int
+
+
+def _exact_pair_share(scores: list[int]) -> tuple[float | None, int]:
+    pairs = [(a, b) for i, a in enumerate(scores) for b in scores[i + 1:]]
+    if not pairs:
+        return None, 0
+    return sum(a == b for a, b in pairs) / len(pairs), len(pairs)
+
+
+def agreement(session: Session) -> list[CriterionAgreement]:
+    """Per criterion, over the items scored: the share of pairs of raters agreeing exactly,
+    before the discussion (independent scores) and after it (rescores)."""
+    criteria = session.rubric_version.criteria
+    groups: dict[tuple, list[list[int]]] = {}  # (phase, criterion id) -> each item's scores
+    for item in (i for i in session.items if i.revealed_at is not None):
+        for phase in (None, RatingPhase.RESCORE):
+            given = item_ratings(session, item, phase)
+            for criterion in criteria:
+                groups.setdefault((phase, criterion.id), []).append(
+                    [r.score for r in given if r.criterion_id == criterion.id])
+    return [_agreement_row(c, groups.get((None, c.id), []),
+                           groups.get((RatingPhase.RESCORE, c.id), [])) for c in criteria]
+
+
+def _agreement_row(criterion, before: list[list[int]], after: list[list[int]]
+                   ) -> CriterionAgreement:
+    def pooled(groups):
+        shares = [(s, n) for s, n in map(_exact_pair_share, groups) if s is not None]
+        n = sum(n for _, n in shares)
+        return (sum(s * n for s, n in shares) / n if n else None), n
+
+    (b, nb), (a, na) = pooled(before), pooled(after)
+    return CriterionAgreement(criterion=criterion, before=b, after=a, n_before=nb, n_after=na)
+
+
+def attendance(session: Session) -> list[SessionParticipant]:
+    return sorted(session.participants, key=lambda p: (p.role.value, p.user.display_name))
+
+
+def district_staff(district_ids: set[int]) -> list:
+    """Active teachers and coaches of these districts, by name: co-facilitator candidates."""
+    return list(db.session.execute(
+        db.select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.district_id.in_(district_ids),
+               Membership.role.in_((Role.TEACHER, Role.COACH)), User.deactivated_at.is_(None))
+        .distinct().order_by(User.display_name)).scalars())
+
+
+def met_sample_ids(user_ids: list[int]) -> dict[int, set[int]]:
+    """For each user, the work of every session agenda they joined (they may have seen its
+    scores discussed); registered with scoring.queries.MET_SAMPLES, so that no round gives
+    them that work again as live work or as a validity paper."""
+    result: dict[int, set[int]] = {}
+    for user_id, sample_id in db.session.execute(
+            db.select(SessionParticipant.user_id, SessionItem.sample_id).distinct()
+            .join(SessionItem, SessionItem.session_id == SessionParticipant.session_id)
+            .where(SessionParticipant.user_id.in_(user_ids))):
+        result.setdefault(user_id, set()).add(sample_id)
+    return result
+
+
+def dissent_by_item(session: Session) -> dict[int, list[str]]:
+    """The anonymous dissent notes of each item, by item id, oldest first."""
+    notes: dict[int, list[str]] = {}
+    for note in db.session.execute(
+            db.select(DissentNote).join(SessionItem, SessionItem.id == DissentNote.item_id)
+            .where(SessionItem.session_id == session.id).order_by(DissentNote.id)).scalars():
+        notes.setdefault(note.item_id, []).append(note.text)
+    return notes

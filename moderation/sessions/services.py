@@ -199,7 +199,7 @@ def join(session: Session, user, role: ParticipantRole = ParticipantRole.PARTICI
     if session.is_closed:
         raise SessionStateError("This session has closed.")
     if not permissions.in_scope(user, session):
-        raise SessionError("This session is for another school's staff.")
+        raise SessionError("This session is for the staff of another school or district.")
     existing = queries.participant(session, user)
     if existing is not None:
         return existing
