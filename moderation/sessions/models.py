@@ -16,17 +16,13 @@ database keeps one per (item, person, phase), so a double submit cannot count tw
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from moderation.core.db import string_enum as _enum
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.ratings.models import RatingPhase
-
-
-def _enum(enum_class, length=20):
-    return Enum(enum_class, native_enum=False, length=length,
-                values_callable=lambda e: [member.value for member in e])
 
 
 class SessionScope(StrEnum):

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
 from moderation.accounts.models import Membership, Role, User
+from moderation.core.db import sets_by_key
 from moderation.core.extensions import db
 from moderation.ratings.models import Rating, RatingKind, RatingPhase
 from moderation.scoring.models import QueueItem, RoundStatus, ScoringRound
@@ -283,13 +284,10 @@ def met_sample_ids(user_ids: list[int]) -> dict[int, set[int]]:
     """For each user, the work of every session agenda they joined (they may have seen its
     scores discussed); registered with scoring.queries.MET_SAMPLES, so that no round gives
     them that work again as live work or as a validity paper."""
-    result: dict[int, set[int]] = {}
-    for user_id, sample_id in db.session.execute(
-            db.select(SessionParticipant.user_id, SessionItem.sample_id).distinct()
-            .join(SessionItem, SessionItem.session_id == SessionParticipant.session_id)
-            .where(SessionParticipant.user_id.in_(user_ids))):
-        result.setdefault(user_id, set()).add(sample_id)
-    return result
+    return sets_by_key(db.session.execute(
+        db.select(SessionParticipant.user_id, SessionItem.sample_id).distinct()
+        .join(SessionItem, SessionItem.session_id == SessionParticipant.session_id)
+        .where(SessionParticipant.user_id.in_(user_ids))))
 
 
 def dissent_by_item(session: Session) -> dict[int, list[str]]:

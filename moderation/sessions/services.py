@@ -218,7 +218,8 @@ def mark_seen(row: SessionParticipant, now: datetime) -> None:
     """Presence: keep the time of the last poll, written at most every PRESENCE_WRITE."""
     db.session.execute(update(SessionParticipant).where(
         SessionParticipant.id == row.id,
-        SessionParticipant.last_seen_at < now - PRESENCE_WRITE).values(last_seen_at=now))
+        SessionParticipant.last_seen_at < now - PRESENCE_WRITE).values(last_seen_at=now)
+        .execution_options(synchronize_session=False))
 
 
 # --- state changes -------------------------------------------------------------------------------
@@ -436,8 +437,8 @@ def take_over(session: Session, actor) -> None:
 
 def submit_phase(session: Session, item: SessionItem, user) -> str:
     """The phase a score the user gives now would be in, or a refusal."""
-    if item.id != session.current_item_id:
-        raise SessionStateError("This item is not being scored now.")
+    if item is None or item.id != session.current_item_id:
+        raise SessionStateError("No item is being scored now.")
     if session.state == SessionState.SCORING:
         return INDEPENDENT
     if session.state == SessionState.RESCORING:
