@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput
 
 from moderation.core.forms import database_id as _id
 from moderation.core.forms import optional_database_id as _optional_id
@@ -30,8 +31,9 @@ class NewSessionForm(FlaskForm):
         SelectChoice(SessionScope.WITHIN_SCHOOL.value, "One school's staff")])
     school_id = SelectField("School (for one school's staff)", coerce=_optional_id,
                             validators=[Optional()])
-    sample_ids = SelectMultipleField("Agenda: the work to score, in this order", coerce=_id,
-                                     validate_choice=False)
+    # Ticked in the order listed, the agenda's order (the facilitator moves items later).
+    sample_ids = SelectMultipleField("Agenda: the work to score", coerce=_id,
+                                     validate_choice=False, option_widget=CheckboxInput())
     co_facilitator_id = SelectField("Co-facilitator (optional)", coerce=_optional_id,
                                     validators=[Optional()])
     timer_minutes = IntegerField("Minutes to score each item (optional)", validators=[

@@ -141,6 +141,7 @@ def test_a_coach_sets_a_session_up_through_the_form(sessions, client, auth):
     form = client.get("/sessions/new").text
     sample = sessions.world.samples[0]
     assert sample.code in form
+    assert f'type="checkbox" value="{sample.id}"' in form  # one tick box per sample
     response = client.post("/sessions/new", data={
         "title": "December moderation", "rubric_version_id": sessions.world.version.id,
         "scope": "cross_school", "sample_ids": [sample.id], "co_facilitator_id": "",
