@@ -208,7 +208,8 @@ def join(session: Session, user, role: ParticipantRole = ParticipantRole.PARTICI
     row = SessionParticipant(session_id=session.id, user_id=user.id, role=role)
     db.session.add(row)
     db.session.flush()
-    audit.record("session_joined", actor=user, obj=session, role=role.value,
+    audit.record("session_joined", actor=user, obj=session, title=session.title,
+                 role=role.value,
                  after_reveal=session.state not in (SessionState.BRIEFING,
                                                     SessionState.SCORING))
     return row
@@ -242,7 +243,8 @@ def _change(session: Session, actor, action: str, allowed: tuple[SessionState, .
             .values(**values).execution_options(synchronize_session=False)).rowcount
         if changed == 1:
             db.session.refresh(session)
-            audit.record(action, actor=actor, obj=session, version=session.version, **details)
+            audit.record(action, actor=actor, obj=session, title=session.title,
+                         version=session.version, **details)
             return
         db.session.refresh(session)
     raise SessionStateError(CHANGED_MEANWHILE)
@@ -484,8 +486,8 @@ def submit_scores(session: Session, item: SessionItem, user, scores: dict[int, i
                        kind=RatingKind.BLIND if tag is None else RatingKind.INFORMED,
                        context_type="session", context_id=session.id, phase=tag,
                        comment=_clean(comments.get(criterion.id)), submitted_at=now)
-    audit.record("session_scores_submitted", actor=user, obj=session, item=item.position + 1,
-                 phase=phase)
+    audit.record("session_scores_submitted", actor=user, obj=session, title=session.title,
+                 item=item.position + 1, phase=phase)
     db.session.flush()
     return phase
 

@@ -218,3 +218,17 @@ def test_the_co_facilitator_takes_over(sessions):
     session = sessions.session(session_id)
     assert (session.facilitator_id, session.co_facilitator_id) == (co.id, sessions.coach.id)
     assert session.state == SessionState.SCORING
+
+
+def test_the_audit_log_says_what_happened_in_words(sessions, running):
+    from moderation.accounts import audit_text
+
+    session_id, _ = running
+    sessions.run(session_id, services.reveal)
+    with sessions.app.app_context():
+        events = db.session.execute(db.select(AuditEvent).where(
+            AuditEvent.action == "session_item_revealed")).scalars().all()
+        rows = audit_text.rows(events)
+    assert [(audit_text.action_label(r.action), r.details) for r in rows] == [
+        ("Session scores revealed",
+         "Revealed the scores in the session “Argument writing moderation”, item 1.")]
