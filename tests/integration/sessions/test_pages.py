@@ -44,7 +44,7 @@ def test_a_wrong_code_is_refused_with_a_message(sessions, client, auth):
 
 def test_the_poll_answers_204_until_the_version_moves_then_the_whole_state(
         sessions, client, auth, hx):
-    session_id = sessions.create()
+    session_id = sessions.create(timer_minutes=4)
     teacher = sessions.teacher(0)
     sessions.join(session_id, teacher)
     auth.login(teacher)
@@ -55,6 +55,7 @@ def test_the_poll_answers_204_until_the_version_moves_then_the_whole_state(
     changed = hx.get(poll, LIVE)
     assert changed.status_code == 200
     assert f'id="{LIVE}"' in changed.text and "Submit scores" in changed.text
+    assert "Scoring closes at" in changed.text
     assert "<html" not in changed.text  # the fragment, not the page
     assert _version(changed.text) == sessions.session(session_id).version
     # The answer to a poll keeps what the teacher is typing: the form is hx-preserve.
