@@ -49,10 +49,6 @@ class JoinForm(FlaskForm):
                                                 Length(max=20)])
 
 
-STEPS = ("start", "reveal", "discuss", "rescore", "agree", "defer", "debrief", "close",
-         "take_over")
-
-
 class StepForm(FlaskForm):
     step = HiddenField(validators=[DataRequired()])
 

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from moderation.core.db import string_enum as _enum
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
-from moderation.ratings.models import RatingPhase
 
 
 class SessionScope(StrEnum):
@@ -199,8 +198,9 @@ class SessionSubmission(db.Model):
     user = relationship("User", viewonly=True)
 
 
+# The phase of a submission of independent scores (the others are the values of
+# moderation.ratings.models.RatingPhase).
 INDEPENDENT = "independent"
-SUBMISSION_PHASES = (INDEPENDENT, RatingPhase.POST_REVEAL.value, RatingPhase.RESCORE.value)
 
 
 class Consensus(db.Model):

@@ -33,10 +33,16 @@ def facilitation_district_ids(user) -> set[int]:
 
 def in_scope(user, session: Session) -> bool:
     """Whether the session's scope covers the user (checked on joining and on every page)."""
-    if session.scope == SessionScope.CROSS_SCHOOL:
-        return session.district_id in district_ids(user, Role.TEACHER, Role.COACH)
-    return (session.school_id in school_ids(user, Role.TEACHER, Role.COACH)
-            or session.district_id in district_ids(user, Role.COACH, district_wide=True))
+    return covers(user, session.district_id, session.scope, session.school_id)
+
+
+def covers(user, district_id: int, scope: SessionScope, school_id: int | None) -> bool:
+    """Whether a session of this scope would cover the user: any teacher or coach of the
+    district across schools; the school's staff and district-wide coaches within one."""
+    if scope == SessionScope.CROSS_SCHOOL:
+        return district_id in district_ids(user, Role.TEACHER, Role.COACH)
+    return (school_id in school_ids(user, Role.TEACHER, Role.COACH)
+            or district_id in district_ids(user, Role.COACH, district_wide=True))
 
 
 def is_facilitating(user, session: Session) -> bool:

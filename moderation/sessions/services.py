@@ -123,8 +123,8 @@ def create_session(district, facilitator, request: SessionRequest) -> Session:
         raise SessionError(f"A timer runs from 1 to {MAX_TIMER_MINUTES} minutes, or leave it "
                            f"empty.")
     co = request.co_facilitator
-    if co is not None and (co.id == facilitator.id or not _joinable(co, district, school,
-                                                                     request.scope)):
+    if co is not None and (co.id == facilitator.id or not permissions.covers(
+            co, district.id, request.scope, school.id if school else None)):
         raise SessionError("The co-facilitator must be another teacher or coach in the "
                            "session's scope.")
     session = Session(district_id=district.id, rubric_version_id=version.id, title=title,
@@ -153,12 +153,6 @@ def _check_scope(district, request: SessionRequest):
     if school is None or school.district_id != district.id:
         raise SessionError("Choose the school of a within-school session.")
     return school
-
-
-def _joinable(user, district, school, scope) -> bool:
-    probe = Session(district_id=district.id, school_id=school.id if school else None,
-                    scope=scope)
-    return permissions.in_scope(user, probe)
 
 
 def _check_agenda(facilitator, version, request: SessionRequest, school) -> None:
