@@ -13,6 +13,7 @@ from moderation.core.db import sets_by_key
 from moderation.core.extensions import db
 from moderation.ratings.models import Rating, RatingKind, RatingPhase
 from moderation.scoring.models import QueueItem, RoundStatus, ScoringRound
+from moderation.sessions import presence
 from moderation.sessions.models import (
     INDEPENDENT,
     DissentNote,
@@ -91,11 +92,8 @@ def has_submitted(item: SessionItem, user, phase: str) -> bool:
 
 def present(session: Session, now: datetime) -> list[SessionParticipant]:
     """Participants whose page polled within PRESENCE_WINDOW."""
-    return list(db.session.execute(
-        db.select(SessionParticipant).where(
-            SessionParticipant.session_id == session.id,
-            SessionParticipant.last_seen_at >= now - PRESENCE_WINDOW)
-        .options(selectinload(SessionParticipant.user))).scalars())
+    seen = presence.last_seen(session)
+    return [p for p in session.participants if seen[p.user_id] >= now - PRESENCE_WINDOW]
 
 
 def is_facilitator_present(session: Session, now: datetime) -> bool:

@@ -18,19 +18,21 @@ AND current item = this one. It either commits before a simultaneous reveal (the
 waiting on the row, finds the version moved, reads again and reveals with the submit counted)
 or finds the session revealed and is refused with a message: never both.
 
-Without a facilitator present, the first poll after every present scorer has submitted, or
-after the item's deadline, reveals the item by the same compare-and-set (no scheduler).
+Without a facilitator present (presence.py keeps who is there), the first poll after every
+present scorer has submitted, or after the item's deadline, reveals the item by the same
+compare-and-set (no scheduler).
 """
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
 from moderation.core import audit
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
+from moderation.core.timezones import as_utc
 from moderation.ratings import services as ratings
 from moderation.ratings.models import RatingKind, RatingPhase
 from moderation.samples import permissions as sample_permissions
@@ -58,8 +60,6 @@ JOIN_CODE_LENGTH = 6
 MAX_ITEMS = 30
 MAX_TIMER_MINUTES = 120
 TEXT_LIMIT = 2000
-# Presence is written at most this often, so a poll every 2 s is mostly a read.
-PRESENCE_WRITE = timedelta(seconds=15)
 CAS_ATTEMPTS = 5
 
 CHANGED_MEANWHILE = ("The session changed at the same moment; the page now shows where it is. "
@@ -209,14 +209,6 @@ def join(session: Session, user, role: ParticipantRole = ParticipantRole.PARTICI
     return row
 
 
-def mark_seen(row: SessionParticipant, now: datetime) -> None:
-    """Presence: keep the time of the last poll, written at most every PRESENCE_WRITE."""
-    db.session.execute(update(SessionParticipant).where(
-        SessionParticipant.id == row.id,
-        SessionParticipant.last_seen_at < now - PRESENCE_WRITE).values(last_seen_at=now)
-        .execution_options(synchronize_session=False))
-
-
 # --- state changes -------------------------------------------------------------------------------
 
 def _change(session: Session, actor, action: str, allowed: tuple[SessionState, ...],
@@ -302,7 +294,7 @@ def reveal_if_due(session: Session, now: datetime) -> bool:
     if queries.is_facilitator_present(session, now):
         return False
     item = session.current_item
-    if item.deadline_at is not None and _aware(item.deadline_at) <= now:
+    if item.deadline_at is not None and as_utc(item.deadline_at) <= now:
         why = "timer"
     elif queries.everyone_present_has_submitted(session, item, now):
         why = "everyone submitted"
@@ -313,11 +305,6 @@ def reveal_if_due(session: Session, now: datetime) -> bool:
     except SessionStateError:  # another poll revealed it at the same moment
         return False
     return True
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def discuss(session: Session, actor) -> None:

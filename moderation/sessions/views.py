@@ -12,7 +12,7 @@ from moderation.core.storage import get_storage
 from moderation.samples import queries as sample_queries
 from moderation.samples.models import SampleStatus, WorkSample
 from moderation.scoring.forms import ScoreSheet
-from moderation.sessions import forms, permissions, queries, services
+from moderation.sessions import forms, permissions, presence, queries, services
 from moderation.sessions.models import (
     ConsensusMethod,
     ItemState,
@@ -205,7 +205,7 @@ def poll_session(session_id: int):
     now = utcnow()
     row = queries.participant(session, current_user)
     if row is not None:
-        services.mark_seen(row, now)
+        presence.mark_seen(row, now)
     services.reveal_if_due(session, now)
     db.session.commit()
     if request.args.get("version", type=int) == session.version:

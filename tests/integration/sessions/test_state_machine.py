@@ -8,6 +8,7 @@ import pytest
 from moderation.core.audit import AuditEvent
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
+from moderation.core.timezones import as_utc
 from moderation.ratings.models import Rating, RatingKind, RatingPhase
 from moderation.sessions import services
 from moderation.sessions.models import (
@@ -187,7 +188,7 @@ def test_the_items_timer_reveals_it_at_the_first_poll_after_its_deadline(session
     session = sessions.session(session_id)
     deadline = session.current_item.deadline_at
     assert deadline is not None
-    later = services._aware(deadline) + timedelta(seconds=1)
+    later = as_utc(deadline) + timedelta(seconds=1)
     with sessions.app.app_context():  # everyone has gone quiet by then
         assert services.reveal_if_due(db.session.get(Session, session_id), later)
         db.session.commit()
