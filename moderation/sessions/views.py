@@ -18,6 +18,7 @@ from moderation.sessions.models import (
     ItemState,
     Session,
     SessionItem,
+    SessionParticipant,
     SessionScope,
     SessionState,
 )
@@ -42,14 +43,19 @@ STEPS = {
 }
 
 
-def _session_or_404(session_id: int) -> Session:
-    # A session the user neither runs nor has joined does not exist for them.
+def _session_and_place(session_id: int) -> tuple[Session, SessionParticipant | None]:
+    """The session and the user's place in it. A session the user neither runs nor has joined
+    does not exist for them."""
     session = db.get_or_404(Session, session_id)
+    place = queries.participant(session, current_user)
     if not permissions.in_scope(current_user, session) or not (
-            permissions.is_facilitating(current_user, session)
-            or queries.participant(session, current_user)):
+            permissions.is_facilitating(current_user, session) or place):
         abort(404)
-    return session
+    return session, place
+
+
+def _session_or_404(session_id: int) -> Session:
+    return _session_and_place(session_id)[0]
 
 
 # --- the list, joining and setting up ------------------------------------------------------------
@@ -201,14 +207,14 @@ def show_session(session_id: int):
 def poll_session(session_id: int):
     """204 while nothing changed since the version the page shows; the whole current state
     otherwise, so a page that slept or lost its connection catches up in one answer."""
-    session = _session_or_404(session_id)
+    session, place = _session_and_place(session_id)
     now = utcnow()
-    row = queries.participant(session, current_user)
-    if row is not None:
-        presence.mark_seen(row, now)
+    if place is not None:
+        presence.mark_seen(place, now)
     services.reveal_if_due(session, now)
+    version = session.version  # read before the commit expires it
     db.session.commit()
-    if request.args.get("version", type=int) == session.version:
+    if request.args.get("version", type=int) == version:
         return "", 204
     return _live(session, preserve=True)
 

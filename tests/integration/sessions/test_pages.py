@@ -162,3 +162,21 @@ def test_a_teacher_may_not_set_one_up_unless_the_district_allows(sessions, clien
 def csrf(client):
     from tests.conftest import csrf_token_from
     return csrf_token_from(client.get("/sessions/").text)
+
+
+def test_an_unchanged_poll_is_a_handful_of_statements(sessions, client, auth, hx,
+                                                      count_statements):
+    """Every participant polls every 2 s: the 204 answer must stay cheap. The user and their
+    memberships, the session, the participant, the presence write (at most every 15 s), and
+    during scoring the item and everyone's presence, for the reveal nobody clicks."""
+    session_id = sessions.create()
+    teacher = sessions.teacher(0)
+    sessions.join(session_id, teacher)
+    sessions.run(session_id, services.start)
+    auth.login(teacher)
+    version = sessions.session(session_id).version
+    hx.get(f"/sessions/{session_id}/poll?version={version}", LIVE)
+    with count_statements() as log:
+        response = hx.get(f"/sessions/{session_id}/poll?version={version}", LIVE)
+    assert response.status_code == 204
+    assert log.count <= 7, log.report()
