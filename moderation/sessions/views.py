@@ -66,37 +66,37 @@ def sessions_on_home(user) -> dict:
     return {"join_form": forms.JoinForm(), "sessions": queries.sessions_for(user)}
 
 
+def _list_page(join_form, status: int = 200):
+    return render_template("sessions/list.html", join_form=join_form,
+                           sessions=queries.sessions_for(current_user),
+                           may_create=bool(permissions.facilitation_district_ids(current_user))
+                           ), status
+
+
 @bp.get("/")
 @role_required(*SESSION_ROLES)
 def list_sessions():
-    return render_template("sessions/list.html", join_form=forms.JoinForm(),
-                           sessions=queries.sessions_for(current_user),
-                           may_create=bool(permissions.facilitation_district_ids(current_user)))
+    return _list_page(forms.JoinForm())
 
 
 @bp.post("/join")
 @role_required(*SESSION_ROLES)
 def join_session():
     form = forms.JoinForm()
-    found = {}
 
-    def join():
+    def join() -> int:
         session = queries.open_session_by_code(services.normalise_code(form.code.data))
         if session is None:
             raise services.SessionError("No open session has that code; check it with your "
                                         "facilitator.")
         services.join(session, current_user)
-        found["id"] = session.id
+        return session.id
 
-    return submit(form, join, refused={services.SessionError: form.code},
-                  raced=lambda: None,
-                  done=lambda _: redirect(url_for("sessions.show_session",
-                                                  session_id=found["id"])),
-                  invalid=lambda status: (render_template(
-                      "sessions/list.html", join_form=form,
-                      sessions=queries.sessions_for(current_user),
-                      may_create=bool(permissions.facilitation_district_ids(current_user))),
-                      status))
+    # A double click joins once (the unique place), and both answers lead to the session.
+    return submit(form, join, refused={services.SessionError: form.code}, raced=lambda: None,
+                  done=lambda session_id: redirect(url_for("sessions.show_session",
+                                                           session_id=session_id)),
+                  invalid=lambda status: _list_page(form, status))
 
 
 def _new_session_form() -> forms.NewSessionForm:
@@ -109,7 +109,8 @@ def _new_session_form() -> forms.NewSessionForm:
     form.sample_ids.choices = [SelectChoice(s.id, f"{s.code} · {s.title} · {s.school.name}")
                                for s in candidates]
     form.school_id.choices = [SelectChoice("", "—")] + [
-        SelectChoice(s.id, s.name) for s in {s.school for s in candidates}]
+        SelectChoice(s.id, s.name)
+        for s in sorted({s.school for s in candidates}, key=lambda school: school.name)]
     form.co_facilitator_id.choices = [SelectChoice("", "Nobody")] + [
         SelectChoice(u.id, u.display_name) for u in queries.district_staff(districts)
         if u.id != current_user.id]
