@@ -41,6 +41,8 @@ from moderation.samples.views import bp as samples_bp
 from moderation.scoring import queries as scoring_queries
 from moderation.scoring import services as scoring_services
 from moderation.scoring.views import bp as scoring_bp
+from moderation.sessions import queries as session_queries
+from moderation.sessions.views import bp as sessions_bp
 from moderation.settings import queries as settings_queries
 from moderation.settings.views import bp as settings_bp
 from rubrics import queries as rubric_queries
@@ -85,9 +87,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(practice_bp)
     app.register_blueprint(analysis_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(sessions_bp)
     sample_permissions.register_work_viewer(scoring_queries.can_view_work)
+    sample_permissions.register_work_viewer(session_queries.is_on_open_agenda)
     sample_permissions.register_blind_samples(scoring_queries.samples_of_rounds_scored_by)
     scoring_queries.register_met_samples(practice_queries.practised_sample_ids)
+    scoring_queries.register_met_samples(session_queries.met_sample_ids)
     scoring_services.register_round_closed(analysis_services.request_after_close)
     jobs.register_sweep(analysis_services.requeue_abandoned)
     analysis_services.register_chart_renderer(report_pages.draw)

@@ -59,7 +59,9 @@ class FreshDatabases:
             return f"sqlite:///{path}"
         import psycopg
 
-        name = f"moderation_test_{uuid.uuid4().hex[:10]}"
+        # A helper sharing the server names its databases with its own prefix.
+        prefix = os.environ.get("TEST_DATABASE_PREFIX", "moderation_test_")
+        name = f"{prefix}{uuid.uuid4().hex[:10]}"
         with psycopg.connect(self._admin_url(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         self.created.append(name)

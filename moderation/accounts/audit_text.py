@@ -21,6 +21,24 @@ from rubrics.models import Criterion, Rubric, RubricVersion
 
 DATE_HINT = "Enter the date as YYYY-MM-DD, for example 2026-03-01."
 
+# A live session's events: the label, and the sentence's verb phrase before the session's title.
+SESSION_EVENTS = {
+    "session_created": ("Session set up", "Set up the session"),
+    "session_joined": ("Session joined", "Joined the session"),
+    "session_started": ("Session started", "Started the session"),
+    "session_scores_submitted": ("Session scores submitted", "Submitted scores in the session"),
+    "session_item_revealed": ("Session scores revealed", "Revealed the scores in the session"),
+    "session_discussion_started": ("Session discussion", "Opened the discussion in the session"),
+    "session_rescoring_started": ("Session rescoring", "Asked for rescores in the session"),
+    "session_consensus_recorded": ("Consensus recorded", "Recorded a consensus in the session"),
+    "session_item_concluded": ("Session item concluded", "Concluded an item of the session"),
+    "session_item_skipped": ("Session item skipped", "Skipped an item of the session"),
+    "session_agenda_reordered": ("Session agenda reordered", "Reordered the agenda of the session"),
+    "session_debrief_started": ("Session debrief", "Moved to the debrief of the session"),
+    "session_closed": ("Session closed", "Closed the session"),
+    "session_taken_over": ("Session taken over", "Took over facilitating the session"),
+}
+
 ACTION_LABELS = {
     "login": "Logged in", "login_failed": "Failed login", "logout": "Logged out",
     "login_sso": "Logged in with single sign-on",
@@ -58,13 +76,14 @@ ACTION_LABELS = {
     "roster_person_linked": "Person linked to the roster",
     "roster_school_linked": "School linked to the roster",
     "ratings_imported": "Past moderation imported", "rater_imported": "Rater imported",
+    **{action: label for action, (label, _) in SESSION_EVENTS.items()},
 }
 OBJECT_LABELS = {
     "User": "People", "WorkSample": "Work samples", "Anchor": "Anchor papers",
     "QueueItem": "Blind scoring", "ScoringRound": "Scoring rounds", "Rubric": "Rubrics",
     "RubricVersion": "Rubric versions", "District": "District settings",
     "School": "Schools", "ContextMeasure": "School context measures",
-    "RosterImport": "Roster imports",
+    "RosterImport": "Roster imports", "Session": "Live sessions",
 }
 
 
@@ -450,6 +469,11 @@ SENTENCES: dict[str, Describer] = {
         f"Submitted blind scores for sample {d.get('code', '')} in round "
         f"“{n('round', d.get('round_id'))}”."),
     "blind_scores_revised": _revised,
+    **{action: (lambda d, n, verb=verb: (
+        f"{verb} “{d.get('title', '')}”"
+        + (f", item {d['item']}" if d.get("item") else "")
+        + (" (with nobody facilitating)" if d.get("automatic") else "") + "."))
+       for action, (_, verb) in SESSION_EVENTS.items()},
     "practice_privacy_changed": lambda d, n: (
         "Coaches may now see the practice history of the teachers in their scope."
         if d.get("practice_visible_to_coaches")

@@ -35,6 +35,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(Role.TEACHER, "scoring.show_queue", "My queue"),
     NavItem(Role.TEACHER, "practice.show_practice", "Practice"),
     NavItem(Role.COACH, "scoring.list_rounds", "Scoring rounds"),
+    NavItem(Role.TEACHER, "sessions.list_sessions", "Sessions"),
+    NavItem(Role.COACH, "sessions.list_sessions", "Sessions"),
     NavItem(Role.DISTRICT_ADMIN, "scoring.list_rounds", "Scoring rounds"),
 ]
 

@@ -85,6 +85,8 @@ def load_config(instance_path: str) -> dict:
         # Keeps the counters of several apps (or test runs) sharing one Redis apart.
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", "").strip(),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Live sessions keep who is present in Redis when there is one (sessions/presence.py).
+        "PRESENCE_REDIS_URL": os.environ.get("REDIS_URL", "").strip(),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute"),
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "50 per minute"),
         "TRUSTED_PROXY_HOPS": trusted_proxy_hops(),

@@ -5,9 +5,10 @@ same migration on SQLite and PostgreSQL and constraints can be dropped by name l
 core/db/sqlalchemy does the same).
 """
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -30,3 +31,18 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Timezone-aware now; every *_at column stores UTC."""
     return datetime.now(UTC)
+
+
+def string_enum(enum_class, length: int = 20) -> Enum:
+    """A column type storing a StrEnum's values as strings (no native enum type, so adding a
+    member needs no migration)."""
+    return Enum(enum_class, native_enum=False, length=length,
+                values_callable=lambda e: [member.value for member in e])
+
+
+def sets_by_key(pairs: Iterable[tuple[int, int]]) -> dict[int, set[int]]:
+    """Rows of (key, value) gathered as key -> the set of its values."""
+    result: dict[int, set[int]] = {}
+    for key, value in pairs:
+        result.setdefault(key, set()).add(value)
+    return result

@@ -10,6 +10,21 @@ from sqlalchemy.exc import IntegrityError
 
 from moderation.core.extensions import db
 
+# Ids are database keys (32-bit): anything else is refused before it reaches a query.
+MAX_ID = 2**31 - 1
+
+
+def database_id(value) -> int:
+    """A form value as a row id, for a field's coerce; ValueError if it cannot be one."""
+    number = int(value)
+    if not 0 < number <= MAX_ID:
+        raise ValueError(value)
+    return number
+
+
+def optional_database_id(value) -> int | None:
+    return None if value in (None, "") else database_id(value)
+
 
 def submit(form, action: Callable[[], object], *, refused: dict, done: Callable,
            invalid: Callable, raced: Callable[[], str | None] | None = None):

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from moderation.accounts.models import Membership, Role, School, User
 from moderation.accounts.permissions import district_ids, school_ids
+from moderation.core.db import sets_by_key
 from moderation.core.extensions import db
 from moderation.practice.models import PracticeAttempt
 from moderation.ratings import queries as rating_queries
@@ -172,13 +173,10 @@ def practised_sample_ids(user_ids: list[int]) -> dict[int, set[int]]:
     """For each user, the sample of every anchor paper they have practised on (so they know
     its agreed scores); registered with scoring.queries.MET_SAMPLES, so that no round gives
     them that work again."""
-    result: dict[int, set[int]] = {}
-    for user_id, sample_id in db.session.execute(
-            db.select(PracticeAttempt.user_id, Anchor.sample_id).distinct()
-            .join(Anchor, Anchor.id == PracticeAttempt.anchor_id)
-            .where(PracticeAttempt.user_id.in_(user_ids))):
-        result.setdefault(user_id, set()).add(sample_id)
-    return result
+    return sets_by_key(db.session.execute(
+        db.select(PracticeAttempt.user_id, Anchor.sample_id).distinct()
+        .join(Anchor, Anchor.id == PracticeAttempt.anchor_id)
+        .where(PracticeAttempt.user_id.in_(user_ids))))
 
 
 # --- who else sees a teacher's practice ----------------------------------------------------------

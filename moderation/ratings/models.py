@@ -26,6 +26,16 @@ class RatingKind(StrEnum):
     BLIND = "blind"
     LOCAL = "local"
     PRACTICE = "practice"
+    # Given in a live session after seeing the others' scores: never an independent judgement.
+    INFORMED = "informed"
+
+
+class RatingPhase(StrEnum):
+    """When an INFORMED rating was given: by someone who joined after the reveal, or as a
+    rescore after the discussion."""
+
+    POST_REVEAL = "post_reveal"
+    RESCORE = "rescore"
 
 
 class Rating(db.Model):
@@ -53,6 +63,9 @@ class Rating(db.Model):
     # "round", "session", "cycle" or "practice", with the id of that round, session, ...
     context_type: Mapped[str | None] = mapped_column(String(20))
     context_id: Mapped[int | None]
+    phase: Mapped[RatingPhase | None] = mapped_column(
+        Enum(RatingPhase, native_enum=False, length=20,
+             values_callable=lambda e: [k.value for k in e]))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # None while the rater is still drafting; analyses use submitted ratings only.

@@ -9,7 +9,7 @@ adds its successor pointing at it, with the reason.
 from datetime import datetime
 
 from moderation.core.extensions import db
-from moderation.ratings.models import Rating, RatingKind
+from moderation.ratings.models import Rating, RatingKind, RatingPhase
 
 
 class RatingError(ValueError):
@@ -19,11 +19,12 @@ class RatingError(ValueError):
 def record(*, rater_id: int, sample_id: int, criterion_id: int, rubric_version_id: int,
            score: int, kind: RatingKind, context_type: str | None = None,
            context_id: int | None = None, queue_item_id: int | None = None,
-           comment: str | None = None, submitted_at: datetime | None = None) -> Rating:
+           comment: str | None = None, submitted_at: datetime | None = None,
+           phase: RatingPhase | None = None) -> Rating:
     """A new current rating; a draft while `submitted_at` is None."""
     rating = Rating(rater_id=rater_id, sample_id=sample_id, criterion_id=criterion_id,
                     rubric_version_id=rubric_version_id, score=score, kind=kind,
-                    context_type=context_type, context_id=context_id,
+                    context_type=context_type, context_id=context_id, phase=phase,
                     queue_item_id=queue_item_id, comment=comment, submitted_at=submitted_at)
     db.session.add(rating)
     return rating
@@ -51,6 +52,7 @@ def revise(previous: Rating, score: int, *, reason: str, submitted_at: datetime,
                        rubric_version_id=previous.rubric_version_id, score=score,
                        kind=previous.kind, context_type=previous.context_type,
                        context_id=previous.context_id, queue_item_id=previous.queue_item_id,
+                       phase=previous.phase,
                        comment=comment, submitted_at=submitted_at)
     successor.revision_of, successor.reason = previous, reason
     return successor

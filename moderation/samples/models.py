@@ -10,9 +10,10 @@ import hashlib
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from moderation.core.db import string_enum as _enum
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.samples.processing import KIND_BY_CONTENT_TYPE, FileKind
@@ -27,11 +28,6 @@ class SampleStatus(StrEnum):
     def label(self) -> str:
         return {"draft": "Draft: check for names", "ready": "Ready for scoring",
                 "archived": "Archived"}[self.value]
-
-
-def _enum(enum_class, length=20):
-    return Enum(enum_class, native_enum=False, length=length,
-                values_callable=lambda e: [member.value for member in e])
 
 
 class WorkSample(db.Model):

@@ -22,6 +22,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from moderation.core.forms import database_id as _id
+from moderation.core.forms import optional_database_id as _optional_id
 from moderation.ratings import forms as ratings_forms
 from moderation.ratings.forms import Note
 from moderation.scoring import queries, services
@@ -57,8 +59,6 @@ class ScoreSheet(ratings_forms.ScoreSheet):
 
 
 DATE_MESSAGE = "Give a date as year-month-day, e.g. 2026-12-11."
-# Ids are database keys: anything else is refused before it reaches a query.
-MAX_ID = 2**31 - 1
 # Ticked one by one, a selection stays this small; more is "Select all matching".
 MAX_TICKED = 5000
 
@@ -67,17 +67,6 @@ def _plain_date_message(field) -> None:
     """WTForms says "Not a valid date value."; say what to type instead."""
     if field.errors and field.data is None:
         field.errors = [DATE_MESSAGE]
-
-
-def _id(value) -> int:
-    number = int(value)
-    if not 0 < number <= MAX_ID:
-        raise ValueError(value)
-    return number
-
-
-def _optional_id(value) -> int | None:
-    return None if value in (None, "") else _id(value)
 
 
 def _ids(label: str) -> SelectMultipleField:

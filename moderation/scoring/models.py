@@ -10,18 +10,14 @@ rating per item and criterion, so a double submit cannot store two.
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from moderation.core import timezones
+from moderation.core.db import string_enum as _enum
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.scoring.assignment import ItemKind  # live, validity or calibration
-
-
-def _enum(enum_class, length=20):
-    return Enum(enum_class, native_enum=False, length=length,
-                values_callable=lambda e: [member.value for member in e])
 
 
 class RoundStatus(StrEnum):

@@ -51,7 +51,7 @@ class SettingSpec:
         return f"{value:g} {self.unit}".strip()
 
 
-GROUPS = ("Reliability", "Findings", "Suppression", "Privacy", "Logging in")
+GROUPS = ("Reliability", "Findings", "Suppression", "Privacy", "Sessions", "Logging in")
 
 SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("alpha_discard", "Reliability", "Lowest usable reliability", float, 0.667,
@@ -93,6 +93,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
                 "Coaches see individual calibration results", bool, False,
                 "Off by default: a rater's own results are theirs unless the district decides.",
                 "Coaches may see each teacher's own calibration results, not only a group's."),
+    SettingSpec("teachers_facilitate_sessions", "Sessions", "Teachers may run sessions", bool,
+                False, "Off by default: coaches run joint-scoring sessions; a district may let "
+                "experienced teachers facilitate their colleagues too.",
+                "Teachers may create and facilitate live joint-scoring sessions, not only "
+                "coaches."),
     SettingSpec("password_login", "Logging in", "Password login allowed", bool, True,
                 "On by default: accounts start with passwords. Turn it off once everyone "
                 "signs in through the district's provider (single sign-on must be set up on "
@@ -124,6 +129,7 @@ class DistrictSettings(db.Model):
     min_cross_marked_samples: Mapped[int] = _column("min_cross_marked_samples")
     practice_visible_to_coaches: Mapped[bool] = _column("practice_visible_to_coaches")
     calibration_visible_to_coaches: Mapped[bool] = _column("calibration_visible_to_coaches")
+    teachers_facilitate_sessions: Mapped[bool] = _column("teachers_facilitate_sessions")
     password_login: Mapped[bool] = _column("password_login")
     updated_at: Mapped[datetime | None]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

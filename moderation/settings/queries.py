@@ -22,6 +22,7 @@ class Settings:
     min_cross_marked_samples: int
     practice_visible_to_coaches: bool
     calibration_visible_to_coaches: bool
+    teachers_facilitate_sessions: bool
     password_login: bool
 
     def changed_from_default(self) -> list[str]:

@@ -84,6 +84,11 @@ OPEN_ROUND_REPORT = allow(LEADS_1 - {DUAL}, not_found=LEADS_2)
 PROFILE_OF_A = allow({TEACHER_A}, not_found={TEACHER_B, COACH_A, COACH_B, DISTRICT_COACH, DUAL,
                                              OTHER_TEACHER, OTHER_COACH})
 RATER_VIEW = allow(OWNER_STAFF, OVERSIGHT, {TEACHER_B, LEADER_A})
+# The world's live session: district_coach facilitates, teacher_a has joined. Every other
+# teacher or coach is told it does not exist; other roles fail the role check.
+SESSION_OF_WORLD = allow({DISTRICT_COACH, TEACHER_A},
+                         not_found={TEACHER_B, COACH_A, COACH_B, DUAL, OTHER_TEACHER,
+                                    OTHER_COACH})
 
 DECLARATIONS: dict[str, Access] = {
     "static": PUBLIC,
@@ -206,6 +211,18 @@ DECLARATIONS: dict[str, Access] = {
     # Every school beside the others: for who sees every school of district 1.
     "reports.show_round_schools": allow(OVERSIGHT, not_found=LEADS_2),
     "reports.show_teacher_profile": PROFILE_OF_A,
+    "sessions.list_sessions": allow(TEACHERS, COACHES),
+    "sessions.join_session": allow(TEACHERS, COACHES),
+    # Coaches set sessions up; teachers only where the district allows (the world's does not).
+    "sessions.new_session": allow(COACHES),
+    "sessions.show_session": SESSION_OF_WORLD,
+    "sessions.poll_session": SESSION_OF_WORLD,
+    "sessions.submit_scores": SESSION_OF_WORLD,
+    "sessions.change_state": SESSION_OF_WORLD,
+    "sessions.change_agenda": SESSION_OF_WORLD,
+    "sessions.record_consensus": SESSION_OF_WORLD,
+    "sessions.note_dissent": SESSION_OF_WORLD,
+    "sessions.show_summary": SESSION_OF_WORLD,
     # A download link works only for the user it was issued to (teacher_a here).
     "storage.download": allow({TEACHER_A}),
 }

@@ -117,6 +117,16 @@ def form_fields(world) -> dict[str, list[str]]:
         "scoring.preview_round": ROUND,
         "scoring.close_round": ["confirmed"],
         "analysis.run_round": [],
+        "sessions.join_session": ["code"],
+        "sessions.new_session": ["title", "rubric_version_id", "scope", "school_id",
+                                 "sample_ids", "co_facilitator_id", "timer_minutes",
+                                 "is_names_at_reveal", "allows_auto_agree"],
+        "sessions.submit_scores": scores + comments,
+        "sessions.change_state": ["step"],
+        "sessions.change_agenda": ["action"],
+        "sessions.record_consensus": ["criterion_id", "level", "method", "rationale",
+                                      "evidence"],
+        "sessions.note_dissent": ["text"],
     }
 
 
