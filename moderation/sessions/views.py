@@ -12,6 +12,7 @@ from moderation.core.storage import get_storage
 from moderation.samples import queries as sample_queries
 from moderation.samples.models import SampleStatus, WorkSample
 from moderation.scoring.forms import ScoreSheet
+from moderation.scoring.models import ScoringRound
 from moderation.sessions import forms, permissions, presence, queries, services
 from moderation.sessions.models import (
     ConsensusMethod,
@@ -99,13 +100,12 @@ def join_session():
                   invalid=lambda status: _list_page(form, status))
 
 
-def _new_session_form() -> forms.NewSessionForm:
+def _new_session_form(candidates: list[WorkSample]) -> forms.NewSessionForm:
     form = forms.NewSessionForm()
     districts = permissions.facilitation_district_ids(current_user)
     versions = [v for d in sorted(districts)
                 for v in rubric_queries.versions_for_district(d, ready_only=True)]
     form.rubric_version_id.choices = [SelectChoice(v.id, v.label) for v in versions]
-    candidates = _candidate_samples(districts)
     form.sample_ids.choices = [SelectChoice(s.id, f"{s.code} · {s.title} · {s.school.name}")
                                for s in candidates]
     form.school_id.choices = [SelectChoice("", "—")] + [
@@ -125,12 +125,43 @@ def _candidate_samples(district_ids: set[int]) -> list[WorkSample]:
     return [s for s in ready if s.id not in in_rounds]
 
 
+@bp.app_template_global("propose_session_url")
+def propose_session_url(scoring_round, sample_codes) -> str | None:
+    """A report finding's "Propose a session": the set-up form with the round's rubric and the
+    samples the finding names, for someone who may run sessions in the round's district."""
+    if scoring_round.district_id not in permissions.facilitation_district_ids(current_user):
+        return None
+    return url_for("sessions.new_session", round=scoring_round.id, sample=list(sample_codes))
+
+
+def _proposed(form: forms.NewSessionForm, candidates: list[WorkSample]) -> None:
+    """Fill a form being shown from a finding's proposal (?round=ID&sample=CODE...): the round's
+    rubric, a title naming the round, and those of the samples the form offers."""
+    scoring_round = db.session.get(ScoringRound, request.args.get("round", type=int) or 0)
+    if scoring_round is None:
+        return
+    offered = {sample.code: sample.id for sample in candidates}
+    if any(choice.value == scoring_round.rubric_version_id
+           for choice in form.rubric_version_id.choices):
+        form.rubric_version_id.data = scoring_round.rubric_version_id
+    form.title.data = f"Moderation after “{scoring_round.name}”"
+    proposed = request.args.getlist("sample")
+    form.sample_ids.data = [offered[code] for code in proposed if code in offered]
+    if missing := [code for code in proposed if code not in offered]:
+        flash(f"{len(missing)} of the {len(proposed)} proposed samples cannot go on an agenda "
+              f"({', '.join(missing)}): they have no work to show (an imported moderation's) "
+              "or are in an open scoring round.", "warning")
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @role_required(*SESSION_ROLES)
 def new_session():
     if not permissions.facilitation_district_ids(current_user):
         abort(403)
-    form = _new_session_form()
+    candidates = _candidate_samples(permissions.facilitation_district_ids(current_user))
+    form = _new_session_form(candidates)
+    if request.method == "GET":
+        _proposed(form, candidates)
 
     def create() -> int:
         version = db.session.get(RubricVersion, form.rubric_version_id.data)

@@ -5,9 +5,11 @@ labels (names only where the district allows it), district administrators see no
 by one, and no rater reaches the report of an open round."""
 
 import csv
+import html
 import io
 import json
 import re
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from openpyxl import load_workbook
@@ -16,6 +18,7 @@ from moderation.accounts.models import District, User
 from moderation.core.extensions import db
 from moderation.reports import round_report
 from moderation.reports.pages import PAGE_CACHE
+from moderation.scoring.models import ScoringRound
 from moderation.settings import services as settings_services
 from tests.fixtures.analysis import analyse, close, revise_a_rating
 
@@ -214,3 +217,29 @@ def test_the_ratings_export_names_raters_only_for_who_may_know_them(app, client,
     auth.login(reported_round.world.admin)
     admin = [row for row in ratings_csv(client, reported_round) if row["kind"] == "blind"]
     assert not any(ENGINE_CODE.fullmatch(row["rater"]) or row["rater_school"] for row in admin)
+
+
+def test_a_finding_that_proposes_a_session_sets_it_up_with_its_samples(app, client, auth,
+                                                                      reported_round):
+    auth.login(reported_round.world.coach)
+    text = client.get(url(reported_round)).text
+    link = re.search(r'<a class="button secondary" href="([^"]+)">Propose a session', text)
+    assert link, "the random scores of the round agree too little: a session is proposed"
+    address = html.unescape(link.group(1))
+    query = parse_qs(urlparse(address).query)
+    assert query["round"] == [str(reported_round.round_id)] and query["sample"]
+
+    form = client.get(address).text
+    assert "Moderation after “" in form
+    for code in query["sample"]:
+        assert re.search(rf'<input checked[^>]*name="sample_ids"[^>]*> {re.escape(code)} ·',
+                         form), code
+    with app.app_context():
+        version_id = db.session.get(ScoringRound, reported_round.round_id).rubric_version_id
+    assert re.search(rf'<option selected value="{version_id}">', form)
+
+
+def test_who_may_not_run_sessions_is_not_offered_to_propose_one(app, client, auth,
+                                                                 reported_round):
+    auth.login(reported_round.world.admin)
+    assert "Propose a session" not in client.get(url(reported_round)).text
