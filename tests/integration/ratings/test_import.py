@@ -3,6 +3,7 @@ or, with one bad line, nothing at all. Run with DATABASE_URL set to PostgreSQL t
 go in by COPY there, by executemany on SQLite."""
 
 import csv
+import re
 from datetime import datetime
 
 import pytest
@@ -336,3 +337,18 @@ def test_the_historical_round_page_offers_its_analysis_and_then_its_report(
     page = client.get(f"/scoring/rounds/{round_id}").get_data(as_text=True)
     assert "Results as of <strong>9 ratings</strong>" in page
     assert f'href="/reports/rounds/{round_id}"' in page
+
+
+def test_a_session_proposed_on_an_imported_rounds_samples_says_they_have_no_work(
+        app, runner, district, tmp_path, client, auth, create_coach):
+    district, version = district
+    coach = create_coach(district=district)
+    result = run_import(runner, district, write_csv(tmp_path / "spring.csv", GOOD_ROWS))
+    round_id = int(result.output.split()[-1])
+    auth.login(coach.email)
+    page = client.get(f"/sessions/new?round={round_id}&sample=S1&sample=S2").get_data(
+        as_text=True)
+    assert ("2 of the 2 proposed samples cannot go on an agenda (S1, S2): they have no work "
+            "to show") in page
+    assert f'<option selected value="{version.id}">' in page
+    assert not re.search(r'<input checked[^>]*name="sample_ids"', page)
