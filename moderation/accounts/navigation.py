@@ -38,6 +38,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(Role.TEACHER, "sessions.list_sessions", "Sessions"),
     NavItem(Role.COACH, "sessions.list_sessions", "Sessions"),
     NavItem(Role.DISTRICT_ADMIN, "scoring.list_rounds", "Scoring rounds"),
+    NavItem(Role.DISTRICT_ADMIN, "sessions.district_sessions", "Sessions"),
 ]
 
 

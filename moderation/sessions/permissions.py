@@ -45,6 +45,19 @@ def covers(user, district_id: int, scope: SessionScope, school_id: int | None) -
             or district_id in district_ids(user, Role.COACH, district_wide=True))
 
 
+def oversees(user, session: Session) -> bool:
+    """Whether the user follows the session from the district's list of sessions and reads its
+    summary without taking part: the district's administrators, and the coaches whose scope
+    the session is in (a school's coaches its own sessions, any coach of the district the
+    cross-school ones)."""
+    if session.district_id in district_ids(user, Role.DISTRICT_ADMIN):
+        return True
+    if session.scope == SessionScope.CROSS_SCHOOL:
+        return session.district_id in district_ids(user, Role.COACH)
+    return (session.school_id in school_ids(user, Role.COACH)
+            or session.district_id in district_ids(user, Role.COACH, district_wide=True))
+
+
 def is_facilitating(user, session: Session) -> bool:
     return user.id in (session.facilitator_id, session.co_facilitator_id)
 

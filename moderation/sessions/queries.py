@@ -53,6 +53,23 @@ def sessions_for(user) -> list[Session]:
             Session.id.in_(joined))).order_by(Session.created_at.desc())).scalars())
 
 
+# The district's list shows this many of the newest sessions.
+DISTRICT_LIST_LIMIT = 200
+
+
+def district_sessions(district_ids: set[int]) -> list[Session]:
+    """The newest sessions of the districts, with their items and participants loaded for
+    the list's counts."""
+    if not district_ids:
+        return []
+    return list(db.session.execute(
+        db.select(Session).where(Session.district_id.in_(district_ids))
+        .options(selectinload(Session.items), selectinload(Session.participants),
+                 selectinload(Session.facilitator))
+        .order_by(Session.created_at.desc(), Session.id.desc())
+        .limit(DISTRICT_LIST_LIMIT)).scalars())
+
+
 def samples_in_open_rounds(sample_ids: list[int]) -> set[int]:
     """Those of the samples that are in an open round's queues, as live work or as anchor
     papers: a session showing them with others' scores would break the round's blindness."""

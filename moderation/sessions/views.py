@@ -3,7 +3,7 @@ from flask_login import current_user
 from wtforms.fields import SelectChoice
 
 from moderation.accounts.models import Role, School, User
-from moderation.accounts.permissions import role_required
+from moderation.accounts.permissions import district_ids, role_required
 from moderation.core.db import utcnow
 from moderation.core.extensions import db
 from moderation.core.forms import submit
@@ -70,14 +70,31 @@ def sessions_on_home(user) -> dict:
 def _list_page(join_form, status: int = 200):
     return render_template("sessions/list.html", join_form=join_form,
                            sessions=queries.sessions_for(current_user),
-                           may_create=bool(permissions.facilitation_district_ids(current_user))
-                           ), status
+                           may_create=bool(permissions.facilitation_district_ids(current_user)),
+                           oversees=current_user.has_role(Role.COACH)), status
 
 
 @bp.get("/")
 @role_required(*SESSION_ROLES)
 def list_sessions():
     return _list_page(forms.JoinForm())
+
+
+@bp.get("/district")
+@role_required(Role.COACH, Role.DISTRICT_ADMIN)
+def district_sessions():
+    """The sessions of the district that the reader oversees, set up, under way and finished,
+    newest first (not the scores: those stay in each session)."""
+    sessions = [session for session in queries.district_sessions(
+        district_ids(current_user, Role.COACH, Role.DISTRICT_ADMIN))
+        if permissions.oversees(current_user, session)]
+    groups = {"Set up, not started": [], "Under way": [], "Finished": []}
+    for session in sessions:
+        groups["Set up, not started" if session.state == SessionState.BRIEFING
+               else "Finished" if session.state == SessionState.CLOSED else "Under way"
+               ].append(session)
+    return render_template("sessions/district.html", groups=groups,
+                           limit=queries.DISTRICT_LIST_LIMIT)
 
 
 @bp.post("/join")
@@ -346,12 +363,19 @@ def note_dissent(session_id: int):
 
 
 @bp.get("/<int:session_id>/summary")
-@role_required(*SESSION_ROLES)
+@role_required(*SESSION_ROLES, Role.DISTRICT_ADMIN)
 def show_summary(session_id: int):
-    session = _session_or_404(session_id)
+    """For who takes part, and for who oversees the session from the district's list."""
+    session = db.get_or_404(Session, session_id)
+    if permissions.oversees(current_user, session):
+        back = (url_for("sessions.district_sessions"), "Sessions in the district")
+    else:
+        session = _session_or_404(session_id)
+        back = (url_for("sessions.show_session", session_id=session.id), session.title)
     if session.state not in (SessionState.DEBRIEF, SessionState.CLOSED):
-        return render_template("sessions/summary.html", session=session, ready=False), 409
-    return render_template("sessions/summary.html", session=session, ready=True,
+        return render_template("sessions/summary.html", session=session, ready=False,
+                               back=back), 409
+    return render_template("sessions/summary.html", session=session, ready=True, back=back,
                            agreement=queries.agreement(session),
                            attendance=queries.attendance(session),
                            dissent=queries.dissent_by_item(session))

@@ -222,7 +222,13 @@ DECLARATIONS: dict[str, Access] = {
     "sessions.change_agenda": SESSION_OF_WORLD,
     "sessions.record_consensus": SESSION_OF_WORLD,
     "sessions.note_dissent": SESSION_OF_WORLD,
-    "sessions.show_summary": SESSION_OF_WORLD,
+    # Who takes part, and who oversees the session from the district's list (its
+    # administrators and, of a cross-school session, every coach of the district).
+    "sessions.show_summary": allow({DISTRICT_COACH, TEACHER_A, DISTRICT_ADMIN, COACH_A, COACH_B,
+                                    DUAL},
+                                   not_found={TEACHER_B, OTHER_TEACHER, OTHER_COACH,
+                                              OTHER_ADMIN}),
+    "sessions.district_sessions": allow(COACHES, ADMINS),
     # A download link works only for the user it was issued to (teacher_a here).
     "storage.download": allow({TEACHER_A}),
 }
