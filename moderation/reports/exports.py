@@ -45,19 +45,23 @@ def write_csv(table: Table, stream: IO[str]) -> None:
 
 
 def report_xlsx(report: dict, stream: IO[bytes], *, leave_out: Iterable[str] = ()) -> None:
-    """The report as an XLSX workbook written to stream (a binary file or BytesIO): one sheet
-    per table of report_tables except those named in leave_out (a reader's privacy: no rater
-    sheet for who sees no raters), its heading row bold and frozen. Rows are written one by one
-    in xlsxwriter's constant_memory mode, so a district's thousands of raters do not sit in
+    """The report as an XLSX workbook: one sheet per table of report_tables except those named
+    in leave_out (a reader's privacy: no rater sheet for who sees no raters)."""
+    tables_xlsx({name: table for name, table in report_tables(report).items()
+                 if name not in leave_out}, stream)
+
+
+def tables_xlsx(tables: dict[str, Table], stream: IO[bytes]) -> None:
+    """Tables as an XLSX workbook written to stream (a binary file or BytesIO): one sheet per
+    table, by its name, its heading row bold and frozen. Rows are written one by one in
+    xlsxwriter's constant_memory mode, so a district's thousands of raters do not sit in
     memory twice."""
     workbook = xlsxwriter.Workbook(stream, {"constant_memory": True,
                                             "strings_to_formulas": False,
                                             "strings_to_urls": False,
                                             "strings_to_numbers": False})
     heading = workbook.add_format({"bold": True})
-    for name, table in report_tables(report).items():
-        if name in leave_out:
-            continue
+    for name, table in tables.items():
         sheet = workbook.add_worksheet(name)
         sheet.set_column(0, max(len(table.columns) - 1, 0), COLUMN_WIDTH)
         sheet.freeze_panes(1, 0)

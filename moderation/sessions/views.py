@@ -1,4 +1,15 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from wtforms.fields import SelectChoice
 
@@ -9,11 +20,12 @@ from moderation.core.extensions import db
 from moderation.core.forms import submit
 from moderation.core.htmx import render, wants_fragment
 from moderation.core.storage import get_storage
+from moderation.reports.exports import tables_xlsx
 from moderation.samples import queries as sample_queries
 from moderation.samples.models import SampleStatus, WorkSample
 from moderation.scoring.forms import ScoreSheet
 from moderation.scoring.models import ScoringRound
-from moderation.sessions import forms, permissions, presence, queries, services
+from moderation.sessions import exports, forms, permissions, presence, queries, services
 from moderation.sessions.models import (
     ConsensusMethod,
     ItemState,
@@ -362,20 +374,44 @@ def note_dissent(session_id: int):
                                                         "name.")
 
 
+def _summary_of(session_id: int) -> tuple[Session, tuple[str, str]]:
+    """The session for its summary, for who takes part and who oversees it from the district's
+    list, with the summary's way back for this reader."""
+    session = db.get_or_404(Session, session_id)
+    if permissions.oversees(current_user, session):
+        return session, (url_for("sessions.district_sessions"), "Sessions in the district")
+    session = _session_or_404(session_id)
+    return session, (url_for("sessions.show_session", session_id=session.id), session.title)
+
+
+def _is_summed_up(session: Session) -> bool:
+    return session.state in (SessionState.DEBRIEF, SessionState.CLOSED)
+
+
 @bp.get("/<int:session_id>/summary")
 @role_required(*SESSION_ROLES, Role.DISTRICT_ADMIN)
 def show_summary(session_id: int):
-    """For who takes part, and for who oversees the session from the district's list."""
-    session = db.get_or_404(Session, session_id)
-    if permissions.oversees(current_user, session):
-        back = (url_for("sessions.district_sessions"), "Sessions in the district")
-    else:
-        session = _session_or_404(session_id)
-        back = (url_for("sessions.show_session", session_id=session.id), session.title)
-    if session.state not in (SessionState.DEBRIEF, SessionState.CLOSED):
+    session, back = _summary_of(session_id)
+    if not _is_summed_up(session):
         return render_template("sessions/summary.html", session=session, ready=False,
                                back=back), 409
     return render_template("sessions/summary.html", session=session, ready=True, back=back,
                            agreement=queries.agreement(session),
                            attendance=queries.attendance(session),
                            dissent=queries.dissent_by_item(session))
+
+
+@bp.get("/<int:session_id>/summary.xlsx")
+@role_required(*SESSION_ROLES, Role.DISTRICT_ADMIN)
+def export_summary(session_id: int):
+    session, _ = _summary_of(session_id)
+    if not _is_summed_up(session):
+        abort(409, "The summary is ready once the agenda is done (the debrief).")
+    stream = io.BytesIO()
+    tables_xlsx(exports.summary_tables(session, queries.agreement(session),
+                                       queries.attendance(session),
+                                       queries.dissent_by_item(session)), stream)
+    return Response(stream.getvalue(), headers={
+        "Content-Disposition": f'attachment; filename="session-{session.id}-summary.xlsx"',
+        "Cache-Control": "private, no-store"},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -89,6 +89,10 @@ RATER_VIEW = allow(OWNER_STAFF, OVERSIGHT, {TEACHER_B, LEADER_A})
 SESSION_OF_WORLD = allow({DISTRICT_COACH, TEACHER_A},
                          not_found={TEACHER_B, COACH_A, COACH_B, DUAL, OTHER_TEACHER,
                                     OTHER_COACH})
+# Its summary: for who takes part, and who oversees the session from the district's list (its
+# administrators and, of a cross-school session, every coach of the district).
+SUMMARY_OF_WORLD = allow({DISTRICT_COACH, TEACHER_A, DISTRICT_ADMIN, COACH_A, COACH_B, DUAL},
+                         not_found={TEACHER_B, OTHER_TEACHER, OTHER_COACH, OTHER_ADMIN})
 
 DECLARATIONS: dict[str, Access] = {
     "static": PUBLIC,
@@ -222,12 +226,8 @@ DECLARATIONS: dict[str, Access] = {
     "sessions.change_agenda": SESSION_OF_WORLD,
     "sessions.record_consensus": SESSION_OF_WORLD,
     "sessions.note_dissent": SESSION_OF_WORLD,
-    # Who takes part, and who oversees the session from the district's list (its
-    # administrators and, of a cross-school session, every coach of the district).
-    "sessions.show_summary": allow({DISTRICT_COACH, TEACHER_A, DISTRICT_ADMIN, COACH_A, COACH_B,
-                                    DUAL},
-                                   not_found={TEACHER_B, OTHER_TEACHER, OTHER_COACH,
-                                              OTHER_ADMIN}),
+    "sessions.show_summary": SUMMARY_OF_WORLD,
+    "sessions.export_summary": SUMMARY_OF_WORLD,
     "sessions.district_sessions": allow(COACHES, ADMINS),
     # A download link works only for the user it was issued to (teacher_a here).
     "storage.download": allow({TEACHER_A}),

@@ -1,9 +1,14 @@
 """The district's list of sessions: who oversees a session (the district's administrators, the
 coaches whose scope it is in) sees it set up, under way or finished, and reads a finished one's
-summary without taking part; nobody else sees it there, and the list shows no one's scores."""
+summary, and downloads it, without taking part; nobody else sees it there, and the list shows
+no one's scores."""
+
+import io
+
+from openpyxl import load_workbook
 
 from moderation.sessions import services
-from moderation.sessions.models import ItemState, SessionScope
+from moderation.sessions.models import ConsensusMethod, ItemState, SessionScope
 
 LIST = "/sessions/district"
 
@@ -62,3 +67,38 @@ def test_teachers_have_no_district_list(sessions, client, auth):
     finished(sessions)
     auth.login(sessions.teacher(1))
     assert client.get(LIST).status_code in (403, 404)
+
+
+def test_the_summary_downloads_as_a_workbook_of_the_pages_tables(sessions, client, auth):
+    session_id = sessions.create(samples=sessions.world.samples[:1], title="One paper")
+    teacher = sessions.teacher(0)
+    sessions.join(session_id, teacher)
+    sessions.run(session_id, services.start)
+    sessions.submit(session_id, teacher, [3, 2])
+    sessions.run(session_id, services.reveal)
+    for criterion in sessions.criteria:
+        sessions.run(session_id, services.record_consensus, criterion.id, level=3,
+                     method=ConsensusMethod.VOTE, rationale="=Reasons are developed.",
+                     evidence="page 2, second paragraph")
+    sessions.run(session_id, services.note_dissent, None, "@too generous", by=teacher)
+    sessions.run(session_id, services.conclude_item, ItemState.AGREED)
+    auth.login(sessions.world.admin)     # who oversees it reads it without taking part
+    response = client.get(f"/sessions/{session_id}/summary.xlsx")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    workbook = load_workbook(io.BytesIO(response.data))
+    assert workbook.sheetnames == ["Agreement", "Consensus", "Dissent", "Attendance"]
+    consensus = list(workbook["Consensus"].iter_rows(values_only=True))
+    assert len(consensus) == 1 + len(sessions.criteria)
+    assert consensus[1][5:] == (3, "=Reasons are developed.", "page 2, second paragraph")
+    assert workbook["Consensus"]["G2"].data_type == "s"      # text, never a formula
+    assert list(workbook["Dissent"].iter_rows(values_only=True))[1] == (1, consensus[1][1],
+                                                                        "@too generous")
+    assert (teacher.display_name, "participant") in list(
+        workbook["Attendance"].iter_rows(values_only=True))
+
+
+def test_a_summary_is_not_downloaded_before_the_agenda_is_done(sessions, client, auth):
+    session_id = sessions.create()
+    auth.login(sessions.coach)
+    assert client.get(f"/sessions/{session_id}/summary.xlsx").status_code == 409
