@@ -1,12 +1,14 @@
 """A teacher's private calibration profile: how their scores compare with the agreed scores and
 with the other raters, round after round, and what to practise next.
 
-Read from three places, never from an open round (its blindness would break):
+Read from four places, never from an open round (its blindness would break):
 - the finished analysis run of each closed round they rated in: their own entry of the raters
   part (fair-average difference, anchor agreement, drift), the engine's rater x criterion bias
   terms about them, and a finding that proposes them a private practice set;
 - their blind scores on the validity papers of those closed rounds and their practice scores,
   each against the paper's agreed score, per criterion (statistics.agreed);
+- their independent scores in finished joint-scoring sessions, each against the level the
+  group agreed;
 - the practice pool, for papers whose agreed score sits at the levels they confuse.
 
 Who sees it: the teacher; coaches whose scope covers them only where their district's setting
@@ -31,11 +33,13 @@ from moderation.ratings.models import Rating, RatingKind
 from moderation.reports import queries as report_queries
 from moderation.samples.models import AnchorScore
 from moderation.scoring.models import QueueItem, RoundRater, RoundStatus, ScoringRound
+from moderation.sessions.models import Consensus, Session, SessionItem, SessionState
 from moderation.settings.queries import settings_for
 from moderation.statistics import agreed
 from rubrics.models import Criterion
 
-SOURCES = {"round": "Validity papers in rounds", "practice": "Practice papers"}
+SOURCES = {"round": "Validity papers in rounds", "practice": "Practice papers",
+           "session": "Joint-scoring sessions"}
 PAPERS_PER_CRITERION = 3
 # A pair of levels is "mostly" where the mix-ups are when it holds at least this share of them
 # and happened more than once.
@@ -180,7 +184,7 @@ def _pair(interval) -> tuple[float, float] | None:
 
 @dataclass(frozen=True)
 class Comparison:
-    source: str  # "round" (a validity paper of a closed round) or "practice"
+    source: str  # "round" (a validity paper of a closed round), "practice" or "session"
     criterion_id: int
     score: int
     agreed: int
@@ -189,7 +193,8 @@ class Comparison:
 
 def comparisons(user_id: int) -> list[Comparison]:
     """Each current score the teacher gave a paper with an agreed score: the validity and
-    calibration papers of closed rounds, and practice papers; oldest first."""
+    calibration papers of closed rounds, practice papers, and their independent scores in
+    sessions against the level the group agreed; oldest first."""
     blind = (
         db.select(Rating.criterion_id, Rating.score, AnchorScore.score, Rating.submitted_at)
         .join(QueueItem, QueueItem.id == Rating.queue_item_id)
@@ -210,10 +215,27 @@ def comparisons(user_id: int) -> list[Comparison]:
         .where(Rating.rater_id == user_id, Rating.kind == RatingKind.PRACTICE,
                Rating.is_current.is_(True))
         .add_columns(db.literal("practice")))
-    rows = db.session.execute(union_all(blind, practice)).all()
+    rows = db.session.execute(union_all(blind, practice, _against_consensus(user_id))).all()
     found = [Comparison(source, criterion_id, score, agreed_score, _utc(at))
              for criterion_id, score, agreed_score, at, source in rows]
     return sorted(found, key=lambda comparison: comparison.at)
+
+
+def _against_consensus(user_id: int):
+    """The teacher's independent (pre-reveal) scores in finished sessions, each against the
+    consensus level the group recorded on that criterion (a deferred item has none)."""
+    return (
+        db.select(Rating.criterion_id, Rating.score, Consensus.level, Rating.submitted_at)
+        .join(Session, and_(Rating.context_type == "session", Rating.context_id == Session.id))
+        .join(SessionItem, and_(SessionItem.session_id == Session.id,
+                                SessionItem.sample_id == Rating.sample_id))
+        .join(Consensus, and_(Consensus.item_id == SessionItem.id,
+                              Consensus.criterion_id == Rating.criterion_id))
+        .where(Rating.rater_id == user_id, Rating.kind == RatingKind.BLIND,
+               Rating.is_current.is_(True), Rating.submitted_at.is_not(None),
+               Consensus.level.is_not(None),
+               Session.state.in_((SessionState.DEBRIEF, SessionState.CLOSED)))
+        .add_columns(db.literal("session")))
 
 
 def _utc(moment: datetime | str) -> datetime:
