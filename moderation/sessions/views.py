@@ -163,6 +163,16 @@ def propose_session_url(scoring_round, sample_codes) -> str | None:
     return url_for("sessions.new_session", round=scoring_round.id, sample=list(sample_codes))
 
 
+def _agenda_by_rubric(form: forms.NewSessionForm, candidates: list[WorkSample]) -> list:
+    """The agenda's tick boxes under the rubric version each sample was uploaded for (only a
+    sample of the session's rubric can go on its agenda)."""
+    version_of = {sample.id: sample.rubric_version.label for sample in candidates}
+    groups: dict[str, list] = {}
+    for option in form.sample_ids:
+        groups.setdefault(version_of[option.data], []).append(option)
+    return sorted(groups.items())
+
+
 def _proposed(form: forms.NewSessionForm, candidates: list[WorkSample]) -> None:
     """Fill a form being shown from a finding's proposal (?round=ID&sample=CODE...): the round's
     rubric, a title naming the round, and those of the samples the form offers."""
@@ -213,8 +223,9 @@ def new_session():
     return submit(form, create, refused={services.SessionError: None},
                   done=lambda session_id: redirect(url_for("sessions.show_session",
                                                            session_id=session_id)),
-                  invalid=lambda status: (render_template("sessions/new.html", form=form),
-                                          status))
+                  invalid=lambda status: (render_template(
+                      "sessions/new.html", form=form,
+                      agenda=_agenda_by_rubric(form, candidates)), status))
 
 
 # --- the live page -------------------------------------------------------------------------------

@@ -235,8 +235,11 @@ def test_a_finding_that_proposes_a_session_sets_it_up_with_its_samples(app, clie
         assert re.search(rf'<input checked[^>]*name="sample_ids"[^>]*> {re.escape(code)} ·',
                          form), code
     with app.app_context():
-        version_id = db.session.get(ScoringRound, reported_round.round_id).rubric_version_id
+        version = db.session.get(ScoringRound, reported_round.round_id).rubric_version
+        version_id, label = version.id, version.label
     assert re.search(rf'<option selected value="{version_id}">', form)
+    # The agenda's work is listed under the rubric version it was uploaded for.
+    assert f'<h3 class="agenda-rubric">{html.escape(label)} <span' in form
 
 
 def test_who_may_not_run_sessions_is_not_offered_to_propose_one(app, client, auth,
