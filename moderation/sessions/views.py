@@ -354,4 +354,5 @@ def show_summary(session_id: int):
     return render_template("sessions/summary.html", session=session, ready=True,
                            agreement=queries.agreement(session),
                            attendance=queries.attendance(session),
-                           dissent=queries.dissent_by_item(session))
+                           dissent=queries.dissent_by_item(session),
+                           post_reveal=queries.post_reveal_counts(session))
