@@ -146,7 +146,7 @@ def test_the_summary_says_who_scored_after_the_reveal_apart_from_the_agreement(
     summary = client.get(f"/sessions/{session_id}/summary").text
     assert "1 person scored it after the reveal" in summary
     # Only the two independent scores are paired: they agree on both criteria.
-    assert summary.count("100%") == 2 and "(1 pairs)" in summary
+    assert summary.count("100%") == 2 and "(1 pair)" in summary
 
 
 def test_someone_outside_the_session_finds_no_session(sessions, client, auth):
