@@ -18,16 +18,13 @@ Every step waits for the state the pages poll into (every 2 s), never for a fixe
 SHOTS_DIR to keep screenshots of the facilitator's and a teacher's page and of the summary.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import ScriptErrors, free_port, log_in, serve_demo
+from tests.e2e.conftest import WIDTHS, ScriptErrors, log_in, serve_demo, shoot
 
-WIDTHS = {1280: {"width": 1280, "height": 900}, 390: {"width": 390, "height": 844}}
 TITLE = "Cross-school moderation: opinion writing"
 RUBRIC = "Opinion Writing"
 # A poll every 2 s, on a shared machine: a state reaches every page well within this.
@@ -36,8 +33,7 @@ POLL_TIMEOUT_MS = 15_000
 
 @pytest.fixture(scope="module")
 def session_url(fresh_databases, tmp_path_factory):
-    database = fresh_databases.create()
-    with serve_demo(database, tmp_path_factory, port=free_port()) as url:
+    with serve_demo(fresh_databases.create(), tmp_path_factory) as url:
         yield url
 
 
@@ -59,17 +55,6 @@ def browsers(browser: Browser, session_url):
     for context in contexts:
         context.close()
     assert not errors.unexpected(), errors.unexpected()
-
-
-def shoot(page: Page, name: str) -> None:
-    """Screenshots at each width, kept where SHOTS_DIR says (none otherwise)."""
-    if not os.environ.get("SHOTS_DIR"):
-        return
-    for width, viewport in WIDTHS.items():
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(Path(os.environ["SHOTS_DIR"]) / f"{name}-{width}.png"),
-                        full_page=True)
-    page.set_viewport_size(WIDTHS[1280])
 
 
 def live(page: Page):
