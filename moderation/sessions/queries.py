@@ -282,6 +282,17 @@ def _agreement_row(criterion, before: list[list[int]], after: list[list[int]]
     return CriterionAgreement(criterion=criterion, before=b, after=a, n_before=nb, n_after=na)
 
 
+def post_reveal_counts(session: Session) -> dict[int, int]:
+    """How many people scored each item after its reveal, by item id: the summary says so,
+    since those scores are kept apart from the independent ones the agreement counts."""
+    return dict(db.session.execute(
+        db.select(SessionSubmission.item_id, func.count(SessionSubmission.id))
+        .join(SessionItem, SessionItem.id == SessionSubmission.item_id)
+        .where(SessionItem.session_id == session.id,
+               SessionSubmission.phase == RatingPhase.POST_REVEAL.value)
+        .group_by(SessionSubmission.item_id)).all())
+
+
 def attendance(session: Session) -> list[SessionParticipant]:
     return sorted(session.participants, key=lambda p: (p.role.value, p.user.display_name))
 

@@ -409,7 +409,8 @@ def show_summary(session_id: int):
     return render_template("sessions/summary.html", session=session, ready=True, back=back,
                            agreement=queries.agreement(session),
                            attendance=queries.attendance(session),
-                           dissent=queries.dissent_by_item(session))
+                           dissent=queries.dissent_by_item(session),
+                           post_reveal=queries.post_reveal_counts(session))
 
 
 @bp.get("/<int:session_id>/summary.xlsx")

@@ -42,6 +42,21 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+# The widths a journey's screenshots are taken at: a laptop's and a phone's.
+WIDTHS = {1280: {"width": 1280, "height": 900}, 390: {"width": 390, "height": 844}}
+
+
+def shoot(page: Page, name: str) -> None:
+    """Screenshots at each width, kept where SHOTS_DIR says (none otherwise)."""
+    if not os.environ.get("SHOTS_DIR"):
+        return
+    for width, viewport in WIDTHS.items():
+        page.set_viewport_size(viewport)
+        page.screenshot(path=str(Path(os.environ["SHOTS_DIR"]) / f"{name}-{width}.png"),
+                        full_page=True)
+    page.set_viewport_size(WIDTHS[1280])
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

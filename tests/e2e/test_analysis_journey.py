@@ -18,18 +18,15 @@ The server pauses ANALYSIS_STEP_DELAY at each step, so the progress is there to 
 SHOTS_DIR to keep screenshots of the round page during its run and of the report.
 """
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import free_port, log_in, serve_demo
+from tests.e2e.conftest import WIDTHS, free_port, log_in, serve_demo, shoot
 
 STEP_DELAY_SECONDS = "1"
 PAST_ROUND = "Past moderation: opinion writing, all schools"
-WIDTHS = {1280: {"width": 1280, "height": 900}, 390: {"width": 390, "height": 844}}
 # Runs of a small round finish in seconds; a shared, busy machine gets a margin.
 RUN_TIMEOUT_MS = 90_000
 
@@ -53,17 +50,6 @@ def page(browser: Browser, journey_url):
 
 def teacher_names(demo: dict) -> list[str]:
     return [teacher["name"] for school in demo["schools"] for teacher in school["teachers"]]
-
-
-def shoot(page: Page, name: str) -> None:
-    """Screenshots at each width, kept where SHOTS_DIR says (none otherwise)."""
-    if not os.environ.get("SHOTS_DIR"):
-        return
-    for width, viewport in WIDTHS.items():
-        page.set_viewport_size(viewport)
-        page.screenshot(path=str(Path(os.environ["SHOTS_DIR"]) / f"{name}-{width}.png"),
-                        full_page=True)
-    page.set_viewport_size(WIDTHS[1280])
 
 
 def open_round(page: Page, name: str) -> None:

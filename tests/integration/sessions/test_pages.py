@@ -130,6 +130,25 @@ def test_the_facilitator_records_consensus_and_the_summary_shows_it(sessions, cl
     assert a.display_name in summary and "Vote, level 3" in summary
 
 
+def test_the_summary_says_who_scored_after_the_reveal_apart_from_the_agreement(
+        sessions, client, auth, hx):
+    session_id = sessions.create(samples=sessions.world.samples[:1])
+    a, b, late = sessions.teacher(0), sessions.teacher(1), sessions.teacher(2)
+    sessions.join(session_id, a, b)
+    sessions.run(session_id, services.start)
+    sessions.submit(session_id, a, [3, 2])
+    sessions.submit(session_id, b, [3, 2])
+    sessions.run(session_id, services.reveal)
+    sessions.join(session_id, late)
+    assert sessions.submit(session_id, late, [1, 1]) == "post_reveal"
+    auth.login(sessions.coach)
+    assert hx.post(f"/sessions/{session_id}/step", {"step": "defer"}, LIVE).status_code == 200
+    summary = client.get(f"/sessions/{session_id}/summary").text
+    assert "1 person scored it after the reveal" in summary
+    # Only the two independent scores are paired: they agree on both criteria.
+    assert summary.count("100%") == 2 and "(1 pair)" in summary
+
+
 def test_someone_outside_the_session_finds_no_session(sessions, client, auth):
     session_id = sessions.create()
     auth.login(sessions.teacher(2))  # in scope, but has not joined
