@@ -95,6 +95,10 @@ def test_scoring_through_the_page_and_the_reveal(sessions, client, auth, hx):
     assert twice.status_code == 409 and "already been revealed" in twice.text
     bad = hx.post(f"/sessions/{session_id}/step", {"step": "explode"}, LIVE)
     assert bad.status_code == 422
+    auth.logout()
+    auth.login(b)           # a participant reads where the consensus stands, not a blank
+    participant = hx.get(f"/sessions/{session_id}", LIVE).text.split("Consensus", 1)[1]
+    assert participant.count("Not agreed yet.") == len(sessions.criteria)
 
 
 def test_the_facilitator_records_consensus_and_the_summary_shows_it(sessions, client, auth,
