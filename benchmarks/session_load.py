@@ -158,6 +158,7 @@ class Sample:
     kind: str  # "204", "fragment", "image", "step"
     ms: float
     status: int | None  # None: no answer (connection error, timeout)
+    error: str = ""  # the exception's name, when no answer came
 
 
 @dataclass
@@ -187,8 +188,9 @@ class Browser:
         try:
             answer = self.http.request(method, self.base + path, headers=headers, timeout=10,
                                        allow_redirects=False, **kwargs)
-        except requests.RequestException:
-            self.log.append(Sample(kind, (time.perf_counter() - started) * 1000, None))
+        except requests.RequestException as error:
+            self.log.append(Sample(kind, (time.perf_counter() - started) * 1000, None,
+                                   type(error).__name__))
             return None
         self.log.append(Sample(kind, (time.perf_counter() - started) * 1000,
                                answer.status_code))
@@ -334,7 +336,7 @@ def print_errors(participants: list[Browser], facilitator: Browser) -> bool:
              if s.status not in (200, 204)]
     statuses = defaultdict(int)
     for sample in wrong:
-        statuses[f"{sample.kind} {sample.status or 'no answer'}"] += 1
+        statuses[f"{sample.kind} {sample.status or sample.error}"] += 1
     print(f"\nErrors: {len(wrong)}" + (f" ({dict(statuses)})" if wrong else "")
           + "   target 0")
     return not wrong
