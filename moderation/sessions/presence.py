@@ -4,6 +4,7 @@ session written on every poll at no cost to the database; without it, in
 session_participants.last_seen_at, written at most every PRESENCE_WRITE so that a poll every
 2 s is mostly a read."""
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -46,13 +47,23 @@ def mark_seen(row: SessionParticipant, now: datetime) -> None:
         .execution_options(synchronize_session=False))
 
 
-def last_seen(session: Session) -> dict[int, datetime]:
-    """Each participant's last poll (or their joining), by user id."""
-    seen = {p.user_id: as_utc(p.last_seen_at) for p in session.participants}
+def last_seen(session: Session, user_ids: Collection[int] | None = None) -> dict[int, datetime]:
+    """Each participant's last poll (or their joining), by user id; of `user_ids` only when
+    given: every poll asks whether a facilitator is there, and must not read a whole session's
+    participants for it."""
+    if user_ids is None:
+        rows = [(p.user_id, p.last_seen_at) for p in session.participants]
+    else:
+        rows = db.session.execute(
+            db.select(SessionParticipant.user_id, SessionParticipant.last_seen_at).where(
+                SessionParticipant.session_id == session.id,
+                SessionParticipant.user_id.in_(user_ids))).all()
+    seen = {user_id: as_utc(moment) for user_id, moment in rows}
     redis = _redis()
-    if redis is not None:
-        for user_id, stamp in redis.hgetall(_key(session.id)).items():
-            moment = datetime.fromtimestamp(float(stamp), UTC)
-            if int(user_id) in seen:
-                seen[int(user_id)] = max(seen[int(user_id)], moment)
+    if redis is not None and seen:
+        ids = list(seen)
+        for user_id, stamp in zip(ids, redis.hmget(_key(session.id), [str(i) for i in ids]),
+                                  strict=True):
+            if stamp is not None:
+                seen[user_id] = max(seen[user_id], datetime.fromtimestamp(float(stamp), UTC))
     return seen

@@ -114,8 +114,11 @@ def present(session: Session, now: datetime) -> list[SessionParticipant]:
 
 
 def is_facilitator_present(session: Session, now: datetime) -> bool:
-    return any(p.user_id in (session.facilitator_id, session.co_facilitator_id)
-               for p in present(session, now))
+    """Whether the facilitator's or co-facilitator's page polled within PRESENCE_WINDOW (asked
+    of their rows only: every poll asks it)."""
+    facilitators = {session.facilitator_id, session.co_facilitator_id} - {None}
+    return any(moment >= now - PRESENCE_WINDOW
+               for moment in presence.last_seen(session, facilitators).values())
 
 
 def everyone_present_has_submitted(session: Session, item: SessionItem, now: datetime) -> bool:

@@ -203,3 +203,25 @@ def test_an_unchanged_poll_is_a_handful_of_statements(sessions, client, auth, hx
         response = hx.get(f"/sessions/{session_id}/poll?version={version}", LIVE)
     assert response.status_code == 204
     assert log.count <= 7, log.report()
+
+
+def test_a_poll_reads_no_one_elses_presence_while_the_facilitator_is_there(
+        sessions, client, auth, hx, count_statements):
+    """With 150 people polling every 2 s, a poll that read every participant's row to learn
+    whether the facilitator is there fell behind: it reads the facilitators' rows only."""
+    session_id = sessions.create()
+    everyone = [sessions.teacher(school, n) for school in range(3) for n in range(2)]
+    sessions.join(session_id, *everyone)
+    sessions.run(session_id, services.start)
+    version = sessions.session(session_id).version
+    auth.login(sessions.coach)
+    hx.get(f"/sessions/{session_id}/poll?version={version}", LIVE)   # the facilitator is there
+    auth.logout()
+    auth.login(everyone[0])
+    hx.get(f"/sessions/{session_id}/poll?version={version}", LIVE)
+    with count_statements() as log:
+        assert hx.get(f"/sessions/{session_id}/poll?version={version}",
+                      LIVE).status_code == 204
+    reads = [s.upper() for s in log.statements if "session_participants" in s
+             and s.lstrip().upper().startswith("SELECT")]
+    assert reads and all("USER_ID" in s.split("WHERE", 1)[-1] for s in reads), log.report()
