@@ -189,7 +189,7 @@ def print_page(reader: str, page: str, first: float, times: list[float], size: i
 def print_job(run: AnalysisRun, request_seconds: float, job_seconds: float) -> None:
     print(f"\nAnalysis run {run.id}: {run.status.value}, {run.n_ratings:,} ratings"
           + (f" ({run.error})" if run.error else ""))
-    print(f"  {'request (reads the ratings for the input hash)':<48}{request_seconds:>8.2f} s")
+    print(f"  {'request (queues the run, reads no ratings)':<48}{request_seconds:>8.2f} s")
     for step in run.step_timings:
         print(f"  {step['name']:<48}{step['seconds']:>8.2f} s")
     # A step's time is recorded when the next one begins, so the last step's is not: it is
