@@ -12,11 +12,11 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from moderation.core.db import utcnow
+from moderation.core.db import string_enum, utcnow
 from moderation.core.extensions import db
 from moderation.core.timezones import DEFAULT_ZONE
 
@@ -104,8 +104,7 @@ class ContextMeasure(db.Model):
     # A stable name for the analysis (low_income_share); the label is what people read.
     key: Mapped[str] = mapped_column(String(60))
     label: Mapped[str] = mapped_column(String(120))
-    unit: Mapped[MeasureUnit] = mapped_column(Enum(
-        MeasureUnit, native_enum=False, length=10, values_callable=lambda e: [u.value for u in e]))
+    unit: Mapped[MeasureUnit] = mapped_column(string_enum(MeasureUnit, 10))
     description: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -202,8 +201,7 @@ class Membership(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20,
-                                            values_callable=lambda e: [r.value for r in e]))
+    role: Mapped[Role] = mapped_column(string_enum(Role))
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
 
@@ -235,9 +233,7 @@ class AccountToken(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    purpose: Mapped[TokenPurpose] = mapped_column(Enum(
-        TokenPurpose, native_enum=False, length=20,
-        values_callable=lambda e: [p.value for p in e]))
+    purpose: Mapped[TokenPurpose] = mapped_column(string_enum(TokenPurpose))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # Who sent the invitation; empty for a reset the person asked for themselves.
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

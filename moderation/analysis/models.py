@@ -15,10 +15,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from moderation.core.db import utcnow
+from moderation.core.db import string_enum, utcnow
 from moderation.core.extensions import db
 from moderation.statistics.analysis import STEPS
 
@@ -76,8 +76,7 @@ class AnalysisRun(db.Model):
     scope_id: Mapped[int] = mapped_column(index=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
     status: Mapped[RunStatus] = mapped_column(
-        Enum(RunStatus, native_enum=False, length=20,
-             values_callable=lambda e: [m.value for m in e]), default=RunStatus.QUEUED)
+        string_enum(RunStatus), default=RunStatus.QUEUED)
     schema_version: Mapped[int]
     engine_version: Mapped[str] = mapped_column(String(60))
     # level, bootstrap, seed and the Thresholds the district's settings gave the engine.

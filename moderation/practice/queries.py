@@ -34,12 +34,9 @@ def _withheld_by_round(user) -> dict[int, set[int]]:
     show their agreed scores."""
     in_rounds = (db.select(RoundRater.round_id).join(ScoringRound)
                  .where(RoundRater.user_id == user.id, ScoringRound.status == RoundStatus.OPEN))
-    withheld: dict[int, set[int]] = {}
-    for round_id, anchor_id in db.session.execute(
-            db.select(QueueItem.round_id, QueueItem.anchor_id).distinct()
-            .where(QueueItem.round_id.in_(in_rounds), QueueItem.anchor_id.is_not(None))):
-        withheld.setdefault(round_id, set()).add(anchor_id)
-    return withheld
+    return sets_by_key(db.session.execute(
+        db.select(QueueItem.round_id, QueueItem.anchor_id).distinct()
+        .where(QueueItem.round_id.in_(in_rounds), QueueItem.anchor_id.is_not(None))))
 
 
 def withheld_anchor_ids(user) -> set[int]:

@@ -15,10 +15,10 @@ package imports none of them.
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from moderation.core.db import utcnow
+from moderation.core.db import string_enum, utcnow
 from moderation.core.extensions import db
 
 
@@ -58,14 +58,12 @@ class Rating(db.Model):
     rubric_version_id: Mapped[int] = mapped_column(ForeignKey("rubric_versions.id"), index=True)
     score: Mapped[int]
     kind: Mapped[RatingKind] = mapped_column(
-        Enum(RatingKind, native_enum=False, length=20,
-             values_callable=lambda e: [k.value for k in e]))
+        string_enum(RatingKind))
     # "round", "session", "cycle" or "practice", with the id of that round, session, ...
     context_type: Mapped[str | None] = mapped_column(String(20))
     context_id: Mapped[int | None]
     phase: Mapped[RatingPhase | None] = mapped_column(
-        Enum(RatingPhase, native_enum=False, length=20,
-             values_callable=lambda e: [k.value for k in e]))
+        string_enum(RatingPhase))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # None while the rater is still drafting; analyses use submitted ratings only.

@@ -10,10 +10,10 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from moderation.core.db import utcnow
+from moderation.core.db import string_enum, utcnow
 from moderation.core.extensions import db
 
 
@@ -33,8 +33,7 @@ class RosterLink(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
-    kind: Mapped[LinkKind] = mapped_column(Enum(
-        LinkKind, native_enum=False, length=10, values_callable=lambda e: [k.value for k in e]))
+    kind: Mapped[LinkKind] = mapped_column(string_enum(LinkKind, 10))
     source_id: Mapped[str] = mapped_column(String(255))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
@@ -63,9 +62,8 @@ class RosterImport(db.Model):
     # SHA-256 of the files, to tell the administrator it is the same upload, and to refuse
     # content changed behind the page.
     sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[ImportStatus] = mapped_column(Enum(
-        ImportStatus, native_enum=False, length=10,
-        values_callable=lambda e: [s.value for s in e]), default=ImportStatus.PLANNED)
+    status: Mapped[ImportStatus] = mapped_column(string_enum(ImportStatus, 10),
+                                                 default=ImportStatus.PLANNED)
     applied_at: Mapped[datetime | None]
     applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # What the apply did, in counts.
