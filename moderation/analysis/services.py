@@ -155,6 +155,7 @@ def run_job(run_id: int) -> None:
             _store(run, attempt, progress, {}, reused=same)
             return
         report = _compute(run, table, context, progress)
+        progress.step(CHARTS_STEP)
         charts = _charts(run, report)
         progress.step(STORE_STEP)
         _store(run, attempt, progress, split_report(report) | charts)
@@ -245,13 +246,10 @@ def _finished_with_the_same_input(run: AnalysisRun) -> AnalysisRun | None:
 def _compute(run: AnalysisRun, table: pd.DataFrame, context: pd.DataFrame | None,
              progress: _Progress) -> dict:
     parameters = run.parameters
-    report = analyze(table, level=parameters["level"], bootstrap=parameters["bootstrap"],
-                     seed=parameters["seed"],
-                     thresholds=Thresholds.from_settings(parameters["thresholds"]),
-                     levels=score_levels(parameters),
-                     schools=context, on_step=progress.step)
-    progress.step(CHARTS_STEP)
-    return report
+    return analyze(table, level=parameters["level"], bootstrap=parameters["bootstrap"],
+                   seed=parameters["seed"],
+                   thresholds=Thresholds.from_settings(parameters["thresholds"]),
+                   levels=score_levels(parameters), schools=context, on_step=progress.step)
 
 
 def score_levels(parameters: dict) -> ScoreLevels | None:
