@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 
-from flask import Blueprint, Response, abort, g, url_for
+from flask import Blueprint, abort, g, url_for
 from flask_login import current_user
 
 from moderation.accounts.models import Role, User
@@ -17,6 +17,7 @@ from moderation.analysis import queries as analysis_queries
 from moderation.analysis.forms import RunForm
 from moderation.analysis.inputs import export_table
 from moderation.analysis.models import AnalysisRun
+from moderation.core.downloads import XLSX, download
 from moderation.core.extensions import db
 from moderation.core.htmx import render
 from moderation.ratings.export import write_csv
@@ -126,7 +127,7 @@ def export_round_chart(round_id: int, name: str):
     chart = next((chart for chart in charts if chart.name == name), None)
     if chart is None:
         abort(404, "This report has no such chart.")
-    return _download(chart.svg, "image/svg+xml", f"{_file_stem(scoring_round)}-{name}.svg")
+    return download(chart.svg, "image/svg+xml", f"{_file_stem(scoring_round)}-{name}.svg")
 
 
 @bp.get("/rounds/<int:round_id>/report.json")
@@ -134,7 +135,7 @@ def export_round_chart(round_id: int, name: str):
 def export_round_json(round_id: int):
     scoring_round = _round_or_refuse(round_id)
     report = _readable_report(scoring_round)
-    return _download(json.dumps(report, indent=2, ensure_ascii=False), "application/json",
+    return download(json.dumps(report, indent=2, ensure_ascii=False), "application/json",
                      f"{_file_stem(scoring_round)}-report.json")
 
 
@@ -146,9 +147,7 @@ def export_round_xlsx(round_id: int):
     stream = io.BytesIO()
     exports.report_xlsx(_readable_report(scoring_round, audience), stream,
                         leave_out=() if audience.shows_raters else RATER_SHEETS)
-    return _download(stream.getvalue(),
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     f"{_file_stem(scoring_round)}-report.xlsx")
+    return download(stream.getvalue(), XLSX, f"{_file_stem(scoring_round)}-report.xlsx")
 
 
 @bp.get("/rounds/<int:round_id>/ratings.csv")
@@ -159,7 +158,7 @@ def export_round_ratings(round_id: int):
     anonymous = not permissions.sees_individual_raters(current_user, scoring_round)
     out = io.StringIO()
     write_csv(export_table(scoring_round.id, anonymous=anonymous), out)
-    return _download(out.getvalue(), "text/csv", f"{_file_stem(scoring_round)}-ratings.csv")
+    return download(out.getvalue(), "text/csv", f"{_file_stem(scoring_round)}-ratings.csv")
 
 
 def _readable_report(scoring_round: ScoringRound, audience=None) -> dict:
@@ -171,12 +170,6 @@ def _readable_report(scoring_round: ScoringRound, audience=None) -> dict:
 
 def _file_stem(scoring_round: ScoringRound) -> str:
     return f"round-{scoring_round.id}"
-
-
-def _download(body, mimetype: str, filename: str) -> Response:
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "private, no-store"})
 
 
 # --- the teacher's calibration profile ----------------------------------------------------------

@@ -1,21 +1,13 @@
 import io
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields import SelectChoice
 
 from moderation.accounts.models import Role, School, User
 from moderation.accounts.permissions import district_ids, role_required
 from moderation.core.db import utcnow
+from moderation.core.downloads import XLSX, download
 from moderation.core.extensions import db
 from moderation.core.forms import submit
 from moderation.core.htmx import render, wants_fragment
@@ -423,7 +415,4 @@ def export_summary(session_id: int):
     tables_xlsx(exports.summary_tables(session, queries.agreement(session),
                                        queries.attendance(session),
                                        queries.dissent_by_item(session)), stream)
-    return Response(stream.getvalue(), headers={
-        "Content-Disposition": f'attachment; filename="session-{session.id}-summary.xlsx"',
-        "Cache-Control": "private, no-store"},
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return download(stream.getvalue(), XLSX, f"session-{session.id}-summary.xlsx")
